@@ -1,0 +1,56 @@
+// The HTTP app: shared middleware, the feature sub-apps, and the single error renderer.
+import { Hono } from "hono";
+import { originGuard } from "./auth/csrf";
+import type { AppEnv } from "./env";
+import { bodyReader } from "./http/body";
+import { cors } from "./http/cors";
+import { ApiError } from "./http/errors";
+import { configLoader } from "./http/load-config";
+import { methodNotAllowed } from "./http/method-not-allowed";
+import { requestId } from "./http/request-id";
+import { securityHeaders } from "./http/security-headers";
+import { sessionRoutes } from "./sessions/routes";
+import { userRoutes } from "./users/routes";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(configLoader());
+  app.use(securityHeaders());
+  app.use(cors());
+  app.use(originGuard());
+  app.use(bodyReader());
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/api/v1/users", userRoutes);
+  app.route("/api/v1/auth", sessionRoutes);
+
+  app.notFound((c) => {
+    const notAllowed = methodNotAllowed(app, c.req.method, c.req.path);
+    if (notAllowed !== null) {
+      throw new ApiError("method_not_allowed", "Method not allowed", { headers: { Allow: notAllowed.join(", ") } });
+    }
+    throw new ApiError("not_found", "Not found");
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(error.toJSON(), error.status);
+    }
+    // Log the error class and message only: never request bodies, headers or tokens.
+    console.error(
+      JSON.stringify({
+        level: "error",
+        event: "unhandled_error",
+        request_id: c.get("requestId"),
+        route: c.req.routePath,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : "unknown",
+      }),
+    );
+    return c.json({ detail: "Internal server error", code: "internal_error" }, 500);
+  });
+
+  return app;
+}

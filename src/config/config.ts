@@ -1,0 +1,115 @@
+// Every setting of the service, parsed and checked once per isolate into a typed Config.
+// A bad setting becomes a SettingError that the app turns into one clear error per request.
+import {
+  type RawSettings,
+  SettingError,
+  readBool,
+  readEnum,
+  readInt,
+  readOrigins,
+  readRaw,
+  readString,
+  readUrl,
+} from "./parse";
+
+export type Environment = "development" | "test" | "staging" | "production";
+export type SameSite = "lax" | "strict" | "none";
+
+export interface Config {
+  environment: Environment;
+  secretKey: string;
+  passwordPepper: string;
+  sessions: {
+    idleTimeoutMs: number;
+    absoluteLifetimeMs: number;
+    rememberMeLifetimeMs: number;
+    maxPerUser: number;
+  };
+  cookies: {
+    secure: boolean;
+    sameSite: SameSite;
+  };
+  csrfEnabled: boolean;
+  corsOrigins: string[];
+  login: {
+    maxAttempts: number;
+    windowMs: number;
+  };
+  appBaseUrl: string | undefined;
+}
+
+/** Used only outside production when SECRET_KEY is unset; production refuses it. */
+export const DEVELOPMENT_SECRET_KEY = "insecure-development-secret-key-do-not-use";
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export function parseConfig(raw: RawSettings): Config {
+  const environment = readEnum<Environment>(raw, "ENVIRONMENT", "production", [
+    "development",
+    "test",
+    "staging",
+    "production",
+  ]);
+  const secretKey = readSecretKey(raw, environment);
+  const secure = readBool(raw, "SESSION_SECURE_COOKIES", true);
+  const sameSite = readEnum<SameSite>(raw, "SESSION_COOKIE_SAMESITE", "lax", ["lax", "strict", "none"]);
+  if (sameSite === "none" && !secure) {
+    throw new SettingError(
+      "SESSION_COOKIE_SAMESITE",
+      "none requires SESSION_SECURE_COOKIES=true (browsers drop SameSite=None cookies that are not Secure)",
+    );
+  }
+  return {
+    environment,
+    secretKey,
+    passwordPepper: readString(raw, "PASSWORD_PEPPER", ""),
+    sessions: {
+      idleTimeoutMs: readInt(raw, "SESSION_TIMEOUT_MINUTES", 30, { min: 1, max: 525_600 }) * MINUTE,
+      absoluteLifetimeMs: readInt(raw, "SESSION_COOKIE_MAX_AGE", 86_400, { min: 60, max: 34_560_000 }) * 1000,
+      rememberMeLifetimeMs: readInt(raw, "REMEMBER_ME_DAYS", 30, { min: 1, max: 400 }) * DAY,
+      maxPerUser: readInt(raw, "MAX_SESSIONS_PER_USER", 5, { min: 1, max: 1000 }),
+    },
+    cookies: { secure, sameSite },
+    csrfEnabled: readBool(raw, "CSRF_ENABLED", true),
+    corsOrigins: readOrigins(raw, "CORS_ORIGINS"),
+    login: {
+      maxAttempts: readInt(raw, "LOGIN_MAX_ATTEMPTS", 5, { min: 1, max: 10_000 }),
+      windowMs: readInt(raw, "LOGIN_WINDOW_MINUTES", 15, { min: 1, max: 10_080 }) * MINUTE,
+    },
+    appBaseUrl: readUrl(raw, "APP_BASE_URL"),
+  };
+}
+
+function readSecretKey(raw: RawSettings, environment: Environment): string {
+  const value = readRaw(raw, "SECRET_KEY");
+  if (environment !== "production") return value ?? DEVELOPMENT_SECRET_KEY;
+  if (value === undefined || value === DEVELOPMENT_SECRET_KEY) {
+    throw new SettingError("SECRET_KEY", "must be set to a random secret in production (wrangler secret put SECRET_KEY)");
+  }
+  if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    throw new SettingError("SECRET_KEY", `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
+  }
+  return value;
+}
+
+const cache = new WeakMap<object, Config | SettingError>();
+
+/**
+ * The parsed config for this env object. The result (or the error) is cached: the env
+ * object is the same for every request an isolate serves, so parsing happens once.
+ */
+export function loadConfig(env: object): Config | SettingError {
+  const cached = cache.get(env);
+  if (cached !== undefined) return cached;
+  let result: Config | SettingError;
+  try {
+    result = parseConfig(env as RawSettings);
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    result = error;
+  }
+  cache.set(env, result);
+  return result;
+}

@@ -1,0 +1,11 @@
+// Worker entry point: the HTTP app and the Durable Object classes it binds.
+import { createApp } from "./app";
+
+export { LoginThrottle } from "./throttle/login-throttle";
+export { UserAuthority } from "./sessions/user-authority";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,89 @@
+// /api/v1/auth: cookie-session login, logout and session management.
+import { Hono } from "hono";
+import { authenticate, sessionDeps } from "../auth/authenticate";
+import { checkPasswordLogin } from "../auth/password-login";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { parseBody, parseInput } from "../http/body";
+import { clientInfo } from "../http/client-info";
+import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
+import { ApiError, tooManyRequests } from "../http/errors";
+import { toPublicUser } from "../users/user-view";
+import { logoutAllQuery, loginBody } from "./schemas";
+import { authorityFor, rotateCsrfToken, startSession } from "./session-service";
+import { isSessionId } from "./session-token";
+import { currentSessionView, sessionListItem } from "./session-view";
+
+export const sessionRoutes = new Hono<AppEnv>();
+
+sessionRoutes.post("/login", async (c) => {
+  const input = parseBody(c, loginBody);
+  const client = clientInfo(c.req.raw);
+  const result = await checkPasswordLogin(
+    {
+      db: database(c.env.DB),
+      config: c.get("config"),
+      throttle: c.env.LOGIN_THROTTLE,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    },
+    { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
+  );
+  if (result.status === "throttled") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
+  if (result.status === "invalid") throw new ApiError("invalid_credentials", "Incorrect username or password");
+
+  const user = toPublicUser(result.user);
+  const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me });
+  setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
+  return c.json({ user, csrf_token: started.csrfToken });
+});
+
+sessionRoutes.post("/logout", authenticate(), async (c) => {
+  const { session, userId } = c.get("principal");
+  await authorityFor(sessionDeps(c), userId).revokeSession(session.id);
+  clearSessionCookies(c);
+  return c.json({ detail: "Logged out" });
+});
+
+sessionRoutes.post("/logout-all", authenticate(), async (c) => {
+  const query = parseInput(logoutAllQuery, c.req.query());
+  const { session, userId } = c.get("principal");
+  const keepCurrent = query.keep_current === "true";
+  const revoked = await authorityFor(sessionDeps(c), userId).revokeAll(keepCurrent ? session.id : null);
+  if (!keepCurrent) clearSessionCookies(c);
+  return c.json({ revoked });
+});
+
+sessionRoutes.get("/check-auth", authenticate({ optional: true }), (c) => {
+  const principal = c.get("principal");
+  if (principal === undefined) return c.json({ authenticated: false });
+  return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session) });
+});
+
+sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true }), async (c) => {
+  const { session, userId } = c.get("principal");
+  const csrfToken = await rotateCsrfToken(sessionDeps(c), {
+    userId,
+    sessionId: session.id,
+    secretHash: session.secretHash,
+  });
+  if (csrfToken === null) throw new ApiError("not_authenticated", "Not authenticated");
+  // Same lifetime as the session cookie, so both cookies leave the browser together.
+  setCsrfCookie(c, csrfToken, Math.max(0, Math.floor((session.absoluteExpiresAt - Date.now()) / 1000)));
+  return c.json({ csrf_token: csrfToken });
+});
+
+sessionRoutes.get("/sessions", authenticate(), async (c) => {
+  const { session, userId } = c.get("principal");
+  const sessions = await authorityFor(sessionDeps(c), userId).listSessions();
+  return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
+});
+
+sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
+  const id = c.req.param("id");
+  const { session, userId } = c.get("principal");
+  // Each user's authority only knows that user's sessions: someone else's id is "not found".
+  const revoked = isSessionId(id) && (await authorityFor(sessionDeps(c), userId).revokeSession(id));
+  if (!revoked) throw new ApiError("not_found", "Session not found");
+  if (id === session.id) clearSessionCookies(c);
+  return c.body(null, 204);
+});

@@ -1,0 +1,64 @@
+// Pure session rules shared by the Worker (reading the KV cache) and the UserAuthority
+// Durable Object (the authority). No I/O here.
+import type { Device } from "../lib/device";
+import type { PublicUser } from "../users/user-view";
+
+export type SessionKind = "cookie" | "token";
+
+export interface SessionTimes {
+  createdAt: number;
+  lastActivity: number;
+  idleMs: number;
+  absoluteExpiresAt: number;
+}
+
+/** What KV holds under `session:<id>`: enough to answer a read-only request alone. */
+export interface CachedSession extends SessionTimes {
+  id: string;
+  userId: string;
+  kind: SessionKind;
+  secretHash: string;
+  user: PublicUser;
+}
+
+/** A session as the owner sees it in the session list. */
+export interface SessionInfo extends SessionTimes {
+  id: string;
+  kind: SessionKind;
+  ip: string;
+  userAgent: string;
+  device: Device;
+  location: { country: string | null; city: string | null };
+}
+
+/**
+ * How stale the cached last activity may get before a read-only request refreshes it.
+ * KV accepts one write per second per key and bills every write; once a minute keeps a
+ * busy session at no more than one cache write per minute, and makes idle expiry
+ * accurate to a minute.
+ */
+export const CACHE_TOUCH_INTERVAL_MS = 60_000;
+
+/** KV refuses expirations under 60 seconds. */
+const MIN_KV_TTL_SECONDS = 60;
+
+/** When the session ends if left idle: the earlier of idle and absolute expiry. */
+export function expiresAt(session: SessionTimes): number {
+  return Math.min(session.lastActivity + session.idleMs, session.absoluteExpiresAt);
+}
+
+export function isExpired(session: SessionTimes, now: number): boolean {
+  return now >= expiresAt(session);
+}
+
+export function needsTouch(session: SessionTimes, now: number): boolean {
+  return now - session.lastActivity >= CACHE_TOUCH_INTERVAL_MS;
+}
+
+export function cacheTtlSeconds(session: SessionTimes, now: number): number {
+  return Math.max(MIN_KV_TTL_SECONDS, Math.ceil((expiresAt(session) - now) / 1000));
+}
+
+export function sessionCacheKey(sessionId: string): string {
+  return `session:${sessionId}`;
+}

@@ -1,0 +1,96 @@
+// Reads and writes of the users table. Callers get rows or null; uniqueness conflicts
+// come back as values, not exceptions.
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type UserRow, users } from "../db/schema";
+import { normalizeEmail, normalizeUsername } from "./schemas";
+
+export interface NewUser {
+  email: string;
+  username: string | null;
+  name: string | null;
+  passwordHash: string | null;
+  emailVerified: boolean;
+}
+
+export type Conflict = "email_taken" | "username_taken";
+
+export async function findUserById(db: Database, id: string): Promise<UserRow | null> {
+  return (await db.select().from(users).where(eq(users.id, id)).get()) ?? null;
+}
+
+/** Login identifiers: anything with an "@" is an email, the rest a username. */
+export async function findUserByIdentifier(db: Database, identifier: string): Promise<UserRow | null> {
+  const condition = identifier.includes("@")
+    ? eq(users.emailNormalized, normalizeEmail(identifier))
+    : eq(users.usernameNormalized, normalizeUsername(identifier));
+  return (await db.select().from(users).where(condition).get()) ?? null;
+}
+
+export async function insertUser(db: Database, input: NewUser): Promise<UserRow | Conflict> {
+  const now = new Date().toISOString();
+  const row: UserRow = {
+    id: crypto.randomUUID(),
+    email: input.email.trim(),
+    emailNormalized: normalizeEmail(input.email),
+    username: input.username,
+    usernameNormalized: input.username === null ? null : normalizeUsername(input.username),
+    name: input.name,
+    passwordHash: input.passwordHash,
+    emailVerified: input.emailVerified,
+    isSuperuser: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await db.insert(users).values(row).run();
+    return row;
+  } catch (error) {
+    const conflict = uniqueConflict(error);
+    if (conflict === null) throw error;
+    return conflict;
+  }
+}
+
+export interface ProfileChanges {
+  name?: string | null;
+  username?: string;
+}
+
+export async function updateUserProfile(
+  db: Database,
+  id: string,
+  changes: ProfileChanges,
+): Promise<UserRow | Conflict | null> {
+  const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
+  if (changes.name !== undefined) values.name = changes.name;
+  if (changes.username !== undefined) {
+    values.username = changes.username;
+    values.usernameNormalized = normalizeUsername(changes.username);
+  }
+  try {
+    return (await db.update(users).set(values).where(eq(users.id, id)).returning().get()) ?? null;
+  } catch (error) {
+    const conflict = uniqueConflict(error);
+    if (conflict === null) throw error;
+    return conflict;
+  }
+}
+
+export async function updatePasswordHash(db: Database, id: string, passwordHash: string): Promise<void> {
+  await db.update(users).set({ passwordHash, updatedAt: new Date().toISOString() }).where(eq(users.id, id)).run();
+}
+
+/** D1 reports unique violations only in the message text (drizzle wraps it in `cause`). */
+function uniqueConflict(error: unknown): Conflict | null {
+  const text = errorText(error);
+  if (!text.includes("UNIQUE constraint failed")) return null;
+  if (text.includes("email_normalized")) return "email_taken";
+  if (text.includes("username_normalized")) return "username_taken";
+  return null;
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return `${error.message} ${error.cause === undefined ? "" : errorText(error.cause)}`;
+}

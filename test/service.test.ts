@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { BASE_URL, TestClient, callWorker } from "./helpers/client";
+
+describe("service basics", () => {
+  it("answers /healthz with status ok and a request id", async () => {
+    const response = await new TestClient().get("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+    expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("echoes a well-formed inbound X-Request-Id and replaces a malformed one", async () => {
+    const client = new TestClient();
+    const echoed = await client.get("/healthz", { headers: { "X-Request-Id": "trace-abc.123" } });
+    expect(echoed.headers.get("X-Request-Id")).toBe("trace-abc.123");
+    const replaced = await client.get("/healthz", { headers: { "X-Request-Id": "bad id <script>" } });
+    expect(replaced.headers.get("X-Request-Id")).not.toContain("script");
+  });
+
+  it("sends safe default headers on every response", async () => {
+    const response = await new TestClient().get("/api/v1/nope");
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+    expect(response.headers.get("X-Request-Id")).not.toBeNull();
+    expect(response.headers.get("Strict-Transport-Security")).toBeNull();
+  });
+
+  it("sends HSTS when cookies are secure", async () => {
+    const response = await new TestClient({ settings: { SESSION_SECURE_COOKIES: "true" } }).get("/healthz");
+    expect(response.headers.get("Strict-Transport-Security")).toMatch(/max-age=\d+/);
+  });
+
+  it("answers unknown routes with 404 not_found in the error shape", async () => {
+    const response = await new TestClient().get("/api/v1/does-not-exist");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ detail: "Not found", code: "not_found" });
+  });
+
+  it("answers a known path with the wrong method with 405 and Allow", async () => {
+    const response = await new TestClient().request("PUT", "/api/v1/auth/login", { json: {} });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST");
+    expect(await response.json()).toMatchObject({ code: "method_not_allowed" });
+    const withParam = await new TestClient().request("PATCH", "/api/v1/auth/sessions/abc", { json: {} });
+    expect(withParam.status).toBe(405);
+    expect(withParam.headers.get("Allow")).toBe("DELETE");
+  });
+});
+
+describe("bad input never becomes a 500", () => {
+  it("refuses malformed JSON with 400 invalid_request", async () => {
+    const response = await new TestClient().post("/api/v1/users", {
+      body: '{"email": "a@b.c", ',
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_request" });
+  });
+
+  it("refuses wrong types and missing fields with 422 and a list of field errors", async () => {
+    const response = await new TestClient().post("/api/v1/users", { json: { email: 42 } });
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { code: string; detail: string; errors: Array<{ path: string }> };
+    expect(body.code).toBe("invalid_request");
+    expect(body.errors.map((error) => error.path).sort()).toEqual(["email", "password"]);
+  });
+
+  it("refuses a JSON array or null body with 422", async () => {
+    for (const raw of ["[]", "null", '"text"']) {
+      const response = await new TestClient().post("/api/v1/users", {
+        body: raw,
+        headers: { "Content-Type": "application/json" },
+      });
+      expect(response.status).toBe(422);
+    }
+  });
+
+  it("refuses text/plain and form bodies on JSON routes with 415", async () => {
+    const plain = await new TestClient().post("/api/v1/users", {
+      body: '{"email":"x@example.com","password":"whatever-long"}',
+      headers: { "Content-Type": "text/plain" },
+    });
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toMatchObject({ code: "unsupported_media_type" });
+    const form = await new TestClient().post("/api/v1/users", { form: { email: "x@example.com" } });
+    expect(form.status).toBe(415);
+  });
+
+  it("refuses bodies over the documented 64 KiB limit with 413, declared or streamed", async () => {
+    const big = JSON.stringify({ email: "a@example.com", password: "x".repeat(70 * 1024) });
+    const declared = await new TestClient().post("/api/v1/users", {
+      body: big,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ code: "payload_too_large" });
+
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 80; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.close();
+      },
+    });
+    const request = new Request(`${BASE_URL}/api/v1/users`, {
+      method: "POST",
+      body: stream,
+      headers: { "Content-Type": "application/json" },
+      duplex: "half",
+    } as RequestInit);
+    const streamed = await callWorker(request);
+    expect(streamed.status).toBe(413);
+  });
+
+  it("refuses invalid UTF-8 with 400", async () => {
+    const response = await new TestClient().post("/api/v1/users", {
+      body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(response.status).toBe(400);
+  });
+});
