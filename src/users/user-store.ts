@@ -83,10 +83,10 @@ export async function updatePasswordHash(db: Database, id: string, passwordHash:
 
 /** D1 reports unique violations only in the message text (drizzle wraps it in `cause`). */
 function uniqueConflict(error: unknown): Conflict | null {
-  const text = errorText(error);
-  if (!text.includes("UNIQUE constraint failed")) return null;
-  if (text.includes("email_normalized")) return "email_taken";
-  if (text.includes("username_normalized")) return "username_taken";
+  // Match the column named by the constraint, not the query text drizzle also quotes.
+  const column = /UNIQUE constraint failed: users\.(\w+)/.exec(errorText(error))?.[1];
+  if (column === "email_normalized") return "email_taken";
+  if (column === "username_normalized") return "username_taken";
   return null;
 }
 
