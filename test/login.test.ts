@@ -201,3 +201,11 @@ describe("login throttling", () => {
     expect(sameNetwork.status).toBe(429);
   });
 });
+
+describe("login throttling counts failures only", () => {
+  it("lets more than LOGIN_MAX_ATTEMPTS successful logins through from one IP", async () => {
+    const client = new TestClient({ settings: { LOGIN_MAX_ATTEMPTS: "3", MAX_SESSIONS_PER_USER: "10" } });
+    const user = await registerUser(client);
+    for (let i = 0; i < 6; i++) await login(client, user);
+  });
+});

@@ -35,7 +35,10 @@ export async function checkPasswordLogin(
   const user = await findUserByIdentifier(deps.db, input.identifier);
   const hashOptions = { pepper: deps.config.passwordPepper };
   const valid = await verifyPassword(input.password, user?.passwordHash ?? null, hashOptions);
-  if (!valid || user === null || user.passwordHash === null) return { status: "invalid" };
+  if (!valid || user === null || user.passwordHash === null) {
+    await attempt.failed();
+    return { status: "invalid" };
+  }
 
   await attempt.succeeded();
   if (needsRehash(user.passwordHash, hashOptions)) {

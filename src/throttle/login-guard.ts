@@ -8,6 +8,8 @@ export interface LoginAttempt {
   allowed: true;
   /** The password was right: clear the identifier's counter, give back the IP's slot. */
   succeeded(): Promise<void>;
+  /** The password was wrong: both slots become counted failures. */
+  failed(): Promise<void>;
 }
 
 export interface Throttled {
@@ -24,10 +26,7 @@ export function normalizeIdentifier(identifier: string): string {
   return identifier.trim().toLowerCase();
 }
 
-/**
- * Reserves a slot on both keys before the password is checked. A failed attempt keeps
- * both slots (that is what is counted); a successful one gives them back.
- */
+/** Reserves a slot on both keys before the password is checked. */
 export async function beginLoginAttempt(
   deps: ThrottleDeps,
   keys: { ip: string; identifier: string },
@@ -50,6 +49,9 @@ export async function beginLoginAttempt(
     allowed: true,
     async succeeded(): Promise<void> {
       await Promise.all([idStub.clear(), ipStub.release(byIp.attemptId)]);
+    },
+    async failed(): Promise<void> {
+      await Promise.all([idStub.fail(byIdentifier.attemptId), ipStub.fail(byIp.attemptId)]);
     },
   };
 }

@@ -1,12 +1,22 @@
 // One SQLite-backed Durable Object per throttle key (`ip:<address>` or
-// `id:<normalized identifier>`). An attempt reserves a slot *before* the password is
-// checked, so 30 racing guesses can never get more than maxAttempts checked: the
-// object answers them one at a time.
+// `id:<normalized identifier>`). Attempts take a slot *before* the password is
+// checked, and the object answers one call at a time, so 30 racing guesses can never
+// get more than maxAttempts passwords checked.
 import { DurableObject } from "cloudflare:workers";
-import { type Reservation, type ThrottlePolicy, retryAfterSeconds, windowStart } from "./throttle-policy";
+import {
+  MAX_WAIT_MS,
+  PENDING_TIMEOUT_MS,
+  type Reservation,
+  type SlotCounts,
+  type ThrottlePolicy,
+  decide,
+  windowStart,
+} from "./throttle-policy";
 
 export class LoginThrottle extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Reservations waiting for a pending slot to resolve. */
+  private waiters: Array<() => void> = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -14,30 +24,42 @@ export class LoginThrottle extends DurableObject<Env> {
     this.createTable();
   }
 
-  /** Takes a slot for an attempt, or says how long until one frees up. */
+  /** Takes a pending slot for an attempt, or says how long until one frees up. */
   async reserve(policy: ThrottlePolicy): Promise<Reservation> {
-    const now = Date.now();
-    this.sql.exec("DELETE FROM attempts WHERE at <= ?", windowStart(policy, now));
-    const counted = this.sql
-      .exec<{ count: number; oldest: number | null }>("SELECT COUNT(*) AS count, MIN(at) AS oldest FROM attempts")
-      .one();
-    if (counted.count >= policy.maxAttempts) {
-      return { allowed: false, retryAfterSeconds: retryAfterSeconds(policy, counted.oldest ?? now, now) };
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      const now = Date.now();
+      const decision = decide(policy, this.counts(policy, now), now);
+      if (decision.kind === "deny") return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+      if (decision.kind === "allow") {
+        const attemptId = this.sql
+          .exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now)
+          .one().id;
+        // Clean up this object's storage once the window has passed with no new attempt.
+        await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
+        return { allowed: true, attemptId };
+      }
+      if (now >= deadline) return { allowed: false, retryAfterSeconds: 1 };
+      await this.nextChange(deadline - now);
     }
-    const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at) VALUES (?) RETURNING id", now).one().id;
-    // Clean up this object's storage once the window has passed with no new attempt.
-    await this.ctx.storage.setAlarm(now + policy.windowMs + 1000);
-    return { allowed: true, attemptId };
+  }
+
+  /** The password was wrong: the slot becomes a counted failure. */
+  fail(attemptId: number): void {
+    this.sql.exec("UPDATE attempts SET failed = 1, at = ? WHERE id = ?", Date.now(), attemptId);
+    this.wakeWaiters();
   }
 
   /** Gives back a slot that did not become a failed attempt. */
   release(attemptId: number): void {
     this.sql.exec("DELETE FROM attempts WHERE id = ?", attemptId);
+    this.wakeWaiters();
   }
 
   /** Forgets every attempt (a successful login clears its identifier's counter). */
   clear(): void {
     this.sql.exec("DELETE FROM attempts");
+    this.wakeWaiters();
   }
 
   override async alarm(): Promise<void> {
@@ -45,7 +67,39 @@ export class LoginThrottle extends DurableObject<Env> {
     this.createTable();
   }
 
+  private counts(policy: ThrottlePolicy, now: number): SlotCounts {
+    // Pending slots abandoned by a dead request turn into failures.
+    this.sql.exec("UPDATE attempts SET failed = 1 WHERE failed = 0 AND at <= ?", now - PENDING_TIMEOUT_MS);
+    this.sql.exec("DELETE FROM attempts WHERE failed = 1 AND at <= ?", windowStart(policy, now));
+    const row = this.sql
+      .exec<{ failed: number; pending: number; oldest: number | null }>(
+        `SELECT COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(1 - failed), 0) AS pending,
+                MIN(CASE WHEN failed = 1 THEN at END) AS oldest
+         FROM attempts`,
+      )
+      .one();
+    return { failed: row.failed, pending: row.pending, oldestFailedAt: row.oldest };
+  }
+
+  private nextChange(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
   private createTable(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, failed INTEGER NOT NULL)",
+    );
   }
 }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { DEVELOPMENT_SECRET_KEY, parseConfig } from "../src/config/config";
+import { SettingError } from "../src/config/parse";
+import { TestClient } from "./helpers/client";
+
+const DEV = { ENVIRONMENT: "development" };
+
+function settingErrorOf(raw: Record<string, unknown>): SettingError {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof SettingError) return error;
+    throw error;
+  }
+  throw new Error("expected a SettingError");
+}
+
+describe("settings", () => {
+  it("has the documented defaults", () => {
+    const config = parseConfig(DEV);
+    expect(config.sessions).toEqual({
+      idleTimeoutMs: 30 * 60_000,
+      absoluteLifetimeMs: 86_400_000,
+      rememberMeLifetimeMs: 30 * 86_400_000,
+      maxPerUser: 5,
+    });
+    expect(config.cookies).toEqual({ secure: true, sameSite: "lax" });
+    expect(config.csrfEnabled).toBe(true);
+    expect(config.login).toEqual({ maxAttempts: 5, windowMs: 15 * 60_000 });
+    expect(config.corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    [{ MAX_SESSIONS_PER_USER: "lots" }, "MAX_SESSIONS_PER_USER"],
+    [{ SESSION_TIMEOUT_MINUTES: "0" }, "SESSION_TIMEOUT_MINUTES"],
+    [{ CSRF_ENABLED: "maybe" }, "CSRF_ENABLED"],
+    [{ SESSION_COOKIE_SAMESITE: "loose" }, "SESSION_COOKIE_SAMESITE"],
+    [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
+    [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],
+    [{ CORS_ORIGINS: "https://app.example/path" }, "CORS_ORIGINS"],
+    [{ SESSION_COOKIE_SAMESITE: "none", SESSION_SECURE_COOKIES: "false" }, "SESSION_COOKIE_SAMESITE"],
+    [{ ENVIRONMENT: "prod" }, "ENVIRONMENT"],
+  ])("names the bad setting in %j", (raw, setting) => {
+    const error = settingErrorOf({ ...DEV, ...raw });
+    expect(error.setting).toBe(setting);
+    expect(error.message).toContain(setting);
+  });
+
+  it("refuses a missing, default or short SECRET_KEY in production", () => {
+    expect(settingErrorOf({ ENVIRONMENT: "production" }).setting).toBe("SECRET_KEY");
+    expect(settingErrorOf({ ENVIRONMENT: "production", SECRET_KEY: DEVELOPMENT_SECRET_KEY }).setting).toBe("SECRET_KEY");
+    expect(settingErrorOf({ ENVIRONMENT: "production", SECRET_KEY: "short" }).setting).toBe("SECRET_KEY");
+    expect(parseConfig({ ENVIRONMENT: "production", SECRET_KEY: "x".repeat(32) }).secretKey).toBe("x".repeat(32));
+  });
+
+  it("treats an unset ENVIRONMENT as production", () => {
+    expect(settingErrorOf({}).setting).toBe("SECRET_KEY");
+  });
+
+  it("normalizes CORS origins", () => {
+    const config = parseConfig({ ...DEV, CORS_ORIGINS: "https://App.Example.com , http://localhost:5173" });
+    expect(config.corsOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
+  });
+
+  it("stops every request with one clear error naming a bad setting", async () => {
+    const client = new TestClient({ settings: { MAX_SESSIONS_PER_USER: "lots" } });
+    for (const path of ["/healthz", "/api/v1/auth/check-auth"]) {
+      const response = await client.get(path);
+      expect(response.status).toBe(500);
+      const body = (await response.json()) as { code: string; detail: string };
+      expect(body.code).toBe("configuration_error");
+      expect(body.detail).toContain("MAX_SESSIONS_PER_USER");
+      expect(response.headers.get("X-Request-Id")).not.toBeNull();
+    }
+  });
+});
