@@ -15,7 +15,7 @@ async function recordPbkdf2Calls(run: () => Promise<unknown>): Promise<number[]>
   const original = crypto.subtle.deriveBits.bind(crypto.subtle);
   const spy = vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((algorithm, key, length) => {
     if (typeof algorithm === "object" && algorithm.name === "PBKDF2") {
-      calls.push((algorithm as Pbkdf2Params).iterations);
+      calls.push((algorithm as { iterations: number }).iterations);
     }
     return original(algorithm, key, length);
   });
