@@ -311,3 +311,36 @@ describe("MAX_SESSIONS_PER_USER", () => {
     expect(listed.sessions).toHaveLength(5);
   });
 });
+
+describe("device tracking", () => {
+  it("records country and city from request.cf and the IP from CF-Connecting-IP", async () => {
+    const { callWorker, BASE_URL } = await import("./helpers/client");
+    const user = await registerUser(new TestClient());
+    const response = await callWorker(
+      new Request(`${BASE_URL}/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.7" },
+        body: JSON.stringify({ email: user.email, password: user.password }),
+        cf: { country: "NL", city: "Amsterdam" },
+      } as RequestInit),
+    );
+    expect(response.status).toBe(200);
+    const client = new TestClient();
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const [name = "", value = ""] = pair.split("=");
+      client.cookies.set(name, value);
+    }
+    const { sessions } = (await (await client.get("/api/v1/auth/sessions")).json()) as {
+      sessions: Array<{ ip: string; location: unknown }>;
+    };
+    expect(sessions[0]).toMatchObject({ ip: "203.0.113.7", location: { country: "NL", city: "Amsterdam" } });
+  });
+
+  it("refuses session routes without a session: 401", async () => {
+    const anonymous = new TestClient();
+    expect((await anonymous.get("/api/v1/auth/sessions")).status).toBe(401);
+    expect((await anonymous.post("/api/v1/auth/logout-all")).status).toBe(401);
+    expect((await anonymous.delete(`/api/v1/auth/sessions/${"0".repeat(48)}`)).status).toBe(401);
+  });
+});

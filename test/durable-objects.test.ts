@@ -1,0 +1,158 @@
+// The Durable Objects tested directly through their RPC methods.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { PENDING_TIMEOUT_MS } from "../src/throttle/throttle-policy";
+
+const policy = { maxAttempts: 3, windowMs: 60_000 };
+
+function throttle(): DurableObjectStub<import("../src/throttle/login-throttle").LoginThrottle> {
+  return env.LOGIN_THROTTLE.getByName(`test:${crypto.randomUUID()}`);
+}
+
+describe("LoginThrottle", () => {
+  it("grants maxAttempts slots, then refuses with a Retry-After inside the window", async () => {
+    const stub = throttle();
+    for (let i = 0; i < 3; i++) {
+      const slot = await stub.reserve(policy);
+      expect(slot.allowed).toBe(true);
+      if (slot.allowed) await stub.fail(slot.attemptId);
+    }
+    const refused = await stub.reserve(policy);
+    expect(refused).toMatchObject({ allowed: false });
+    if (!refused.allowed) {
+      expect(refused.retryAfterSeconds).toBeGreaterThan(0);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it("does not count released slots, and clear() forgets failures", async () => {
+    const stub = throttle();
+    for (let i = 0; i < 10; i++) {
+      const slot = await stub.reserve(policy);
+      expect(slot.allowed).toBe(true);
+      if (slot.allowed) await stub.release(slot.attemptId);
+    }
+    for (let i = 0; i < 3; i++) {
+      const slot = await stub.reserve(policy);
+      if (slot.allowed) await stub.fail(slot.attemptId);
+    }
+    expect((await stub.reserve(policy)).allowed).toBe(false);
+    await stub.clear();
+    expect((await stub.reserve(policy)).allowed).toBe(true);
+  });
+
+  it("makes a newcomer wait for pending slots and then follow their outcome", async () => {
+    const stub = throttle();
+    const slots = await Promise.all([stub.reserve(policy), stub.reserve(policy), stub.reserve(policy)]);
+    const waiting = stub.reserve(policy);
+    for (const slot of slots) if (slot.allowed) await stub.fail(slot.attemptId);
+    expect((await waiting).allowed).toBe(false);
+
+    const other = throttle();
+    const held = await Promise.all([other.reserve(policy), other.reserve(policy), other.reserve(policy)]);
+    const queued = other.reserve(policy);
+    for (const slot of held) if (slot.allowed) await other.release(slot.attemptId);
+    expect((await queued).allowed).toBe(true);
+  });
+
+  it("counts a pending slot abandoned by a dead request as a failure", async () => {
+    const stub = throttle();
+    for (let i = 0; i < 3; i++) expect((await stub.reserve(policy)).allowed).toBe(true);
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE attempts SET at = at - ?", PENDING_TIMEOUT_MS + 1);
+    });
+    expect((await stub.reserve(policy)).allowed).toBe(false);
+  });
+
+  it("lets failures leave the window and deletes its storage by alarm", async () => {
+    const stub = throttle();
+    for (let i = 0; i < 3; i++) {
+      const slot = await stub.reserve(policy);
+      if (slot.allowed) await stub.fail(slot.attemptId);
+    }
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE attempts SET at = at - ?", policy.windowMs + 1);
+    });
+    expect((await stub.reserve(policy)).allowed).toBe(true);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n,
+    );
+    expect(rows).toBe(0);
+    expect((await stub.reserve(policy)).allowed).toBe(true);
+  });
+});
+
+describe("UserAuthority", () => {
+  const client = {
+    ip: "192.0.2.1",
+    userAgent: "test",
+    device: { browser: "unknown", os: "unknown", type: "unknown" as const },
+    location: { country: "DE", city: "Berlin" },
+  };
+
+  function user(id: string): import("../src/users/user-view").PublicUser {
+    return {
+      id,
+      email: `${id}@example.com`,
+      username: null,
+      name: null,
+      email_verified: false,
+      is_superuser: false,
+      oauth_providers: [],
+      created_at: new Date().toISOString(),
+    };
+  }
+
+  function newSession(userId: string, n: number): import("../src/sessions/user-authority").NewSession {
+    const id = userId.replace(/-/g, "") + n.toString(16).padStart(16, "0");
+    return {
+      id,
+      kind: "cookie",
+      secretHash: `hash-${n}`,
+      csrfHash: null,
+      idleMs: 60_000,
+      absoluteMs: 3_600_000,
+      client,
+      user: user(userId),
+    };
+  }
+
+  it("keeps at most maxSessions and reports which ones it ended", async () => {
+    const userId = crypto.randomUUID();
+    const stub = env.USER_AUTHORITY.getByName(userId);
+    const evictions: string[][] = [];
+    for (let n = 1; n <= 4; n++) evictions.push((await stub.createSession(newSession(userId, n), 2)).evicted);
+    expect(evictions[0]).toEqual([]);
+    expect(evictions[1]).toEqual([]);
+    expect(evictions[2]).toEqual([newSession(userId, 1).id]);
+    expect(evictions[3]).toEqual([newSession(userId, 2).id]);
+    const listed = await stub.listSessions();
+    expect(listed.map((session) => session.id).sort()).toEqual([newSession(userId, 3).id, newSession(userId, 4).id].sort());
+    expect(listed[0]?.location).toEqual({ country: "DE", city: "Berlin" });
+  });
+
+  it("authorizes only the right secret, and forgets revoked sessions in the authority and in KV", async () => {
+    const userId = crypto.randomUUID();
+    const stub = env.USER_AUTHORITY.getByName(userId);
+    const session = newSession(userId, 1);
+    await stub.createSession(session, 5);
+    expect((await stub.authorize(session.id, "wrong")).status).toBe("unknown");
+    expect((await stub.authorize(session.id, session.secretHash)).status).toBe("valid");
+    expect(await env.SESSIONS.get(`session:${session.id}`)).not.toBeNull();
+    expect(await stub.revokeSession(session.id)).toBe(true);
+    expect(await stub.revokeSession(session.id)).toBe(false);
+    expect((await stub.authorize(session.id, session.secretHash)).status).toBe("unknown");
+    expect(await env.SESSIONS.get(`session:${session.id}`)).toBeNull();
+  });
+
+  it("counts what revokeAll ended, keeping the session it is told to keep", async () => {
+    const userId = crypto.randomUUID();
+    const stub = env.USER_AUTHORITY.getByName(userId);
+    for (let n = 1; n <= 3; n++) await stub.createSession(newSession(userId, n), 5);
+    expect(await stub.revokeAll(newSession(userId, 2).id)).toBe(2);
+    expect((await stub.listSessions()).map((session) => session.id)).toEqual([newSession(userId, 2).id]);
+    expect(await stub.revokeAll(null)).toBe(1);
+  });
+});
