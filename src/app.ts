@@ -10,6 +10,7 @@ import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import { sessionRoutes } from "./sessions/routes";
+import { jwksRoutes, tokenRoutes } from "./tokens/routes";
 import { userRoutes } from "./users/routes";
 
 export function createApp(): Hono<AppEnv> {
@@ -25,6 +26,8 @@ export function createApp(): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/api/v1/users", userRoutes);
   app.route("/api/v1/auth", sessionRoutes);
+  app.route("/api/v1/auth", tokenRoutes);
+  app.route("/.well-known", jwksRoutes);
 
   app.notFound((c) => {
     const notAllowed = methodNotAllowed(app, c.req.method, c.req.path);

@@ -74,3 +74,36 @@ describe("settings", () => {
     }
   });
 });
+
+describe("token settings", () => {
+  it("defaults to HS256 with the documented lifetimes", () => {
+    const { tokens } = parseConfig(DEV);
+    expect(tokens).toMatchObject({
+      algorithm: "HS256",
+      signingKeys: [],
+      accessTtlSeconds: 1800,
+      refreshTtlMs: 7 * 86_400_000,
+      reuseGraceMs: 10_000,
+    });
+  });
+
+  it.each([
+    [{ ALGORITHM: "RS256" }, "ALGORITHM"],
+    [{ ALGORITHM: "ES256" }, "JWT_SIGNING_KEYS"],
+    [{ ALGORITHM: "ES256", JWT_SIGNING_KEYS: "not json" }, "JWT_SIGNING_KEYS"],
+    [{ ALGORITHM: "ES256", JWT_SIGNING_KEYS: '{"keys": []}' }, "JWT_SIGNING_KEYS"],
+    [{ ALGORITHM: "ES256", JWT_SIGNING_KEYS: '{"keys": [{"kty":"OKP","crv":"Ed25519","x":"a","d":"b","kid":"k"}]}' }, "JWT_SIGNING_KEYS"],
+    [{ ALGORITHM: "EdDSA", JWT_SIGNING_KEYS: '{"keys": [{"kty":"OKP","crv":"Ed25519","x":"a","kid":"k"}]}' }, "JWT_SIGNING_KEYS"],
+    [{ ALGORITHM: "EdDSA", JWT_SIGNING_KEYS: '{"keys": [{"kty":"OKP","crv":"Ed25519","x":"a","d":"b"}]}' }, "JWT_SIGNING_KEYS"],
+    [{ ACCESS_TOKEN_EXPIRE_MINUTES: "2000" }, "ACCESS_TOKEN_EXPIRE_MINUTES"],
+    [{ REFRESH_REUSE_GRACE_SECONDS: "-1" }, "REFRESH_REUSE_GRACE_SECONDS"],
+  ])("names the bad setting in %j", (raw, setting) => {
+    expect(settingErrorOf({ ...DEV, ...raw }).setting).toBe(setting);
+  });
+
+  it("refuses a key set listing one kid twice", () => {
+    const key = { kty: "OKP", crv: "Ed25519", x: "a", d: "b", kid: "same" };
+    const error = settingErrorOf({ ...DEV, ALGORITHM: "EdDSA", JWT_SIGNING_KEYS: JSON.stringify({ keys: [key, key] }) });
+    expect(error.message).toContain("twice");
+  });
+});

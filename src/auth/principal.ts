@@ -1,20 +1,33 @@
 // Who a request acts for, whatever credential it came with.
 import type { PublicUser } from "../users/user-view";
 
+export interface PrincipalSession {
+  /** The cookie session id, or the token family id (`sid`) of an access token. */
+  id: string;
+  createdAt: number;
+  lastActivity: number;
+  /** When the session ends if left idle (the earlier of idle and absolute expiry). */
+  expiresAt: number;
+  absoluteExpiresAt: number;
+}
+
 export interface SessionPrincipal {
   kind: "session";
   userId: string;
   user: PublicUser;
-  session: {
-    id: string;
-    createdAt: number;
-    lastActivity: number;
-    /** When the session ends if left idle (the earlier of idle and absolute expiry). */
-    expiresAt: number;
-    absoluteExpiresAt: number;
+  session: PrincipalSession & {
     /** SHA-256 of the presented secret, for follow-up calls to the authority. */
     secretHash: string;
   };
 }
 
-export type Principal = SessionPrincipal;
+export interface TokenPrincipal {
+  kind: "token";
+  userId: string;
+  user: PublicUser;
+  /** Describes the access token: issued at, expires at. */
+  session: PrincipalSession;
+}
+
+export type Principal = SessionPrincipal | TokenPrincipal;
+export type PrincipalKind = Principal["kind"];

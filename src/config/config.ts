@@ -1,5 +1,6 @@
 // Every setting of the service, parsed and checked once per isolate into a typed Config.
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
+import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import {
   type RawSettings,
   SettingError,
@@ -14,6 +15,7 @@ import {
 
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
+export type JwtAlgorithm = "HS256" | "ES256" | "EdDSA";
 
 export interface Config {
   environment: Environment;
@@ -36,6 +38,16 @@ export interface Config {
     windowMs: number;
   };
   appBaseUrl: string | undefined;
+  tokens: {
+    algorithm: JwtAlgorithm;
+    /** Private JWKs (ES256/EdDSA); the first signs, all verify. Empty with HS256. */
+    signingKeys: SigningJwk[];
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlMs: number;
+    reuseGraceMs: number;
+  };
 }
 
 /** Used only outside production when SECRET_KEY is unset; production refuses it. */
@@ -79,6 +91,21 @@ export function parseConfig(raw: RawSettings): Config {
       windowMs: readInt(raw, "LOGIN_WINDOW_MINUTES", 15, { min: 1, max: 10_080 }) * MINUTE,
     },
     appBaseUrl: readUrl(raw, "APP_BASE_URL"),
+    tokens: readTokenSettings(raw),
+  };
+}
+
+function readTokenSettings(raw: RawSettings): Config["tokens"] {
+  const algorithm = readEnum<JwtAlgorithm>(raw, "ALGORITHM", "HS256", ["HS256", "ES256", "EdDSA"]);
+  return {
+    algorithm,
+    signingKeys: readSigningKeys(raw, algorithm),
+    issuer: readString(raw, "JWT_ISSUER", "edge-auth"),
+    audience: readString(raw, "JWT_AUDIENCE", "edge-auth"),
+    // At most a day: revoked token families are remembered for that long (see UserAuthority).
+    accessTtlSeconds: readInt(raw, "ACCESS_TOKEN_EXPIRE_MINUTES", 30, { min: 1, max: 1440 }) * 60,
+    refreshTtlMs: readInt(raw, "REFRESH_TOKEN_EXPIRE_DAYS", 7, { min: 1, max: 365 }) * DAY,
+    reuseGraceMs: readInt(raw, "REFRESH_REUSE_GRACE_SECONDS", 10, { min: 0, max: 60 }) * 1000,
   };
 }
 

@@ -17,3 +17,18 @@ export const users = sqliteTable("users", {
 });
 
 export type UserRow = typeof users.$inferSelect;
+
+export const securityEvents = sqliteTable("security_events", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  type: text("type").notNull(),
+  at: text("at").notNull(),
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  /** JSON: {browser, os, type} */
+  device: text("device"),
+  /** JSON: {country, city} */
+  location: text("location"),
+  /** JSON object with event-specific fields, never a secret. */
+  detail: text("detail"),
+});

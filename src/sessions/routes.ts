@@ -8,6 +8,7 @@ import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError, tooManyRequests } from "../http/errors";
+import { forgetPrincipal } from "../tokens/principal-cache";
 import { toPublicUser } from "../users/user-view";
 import { logoutAllQuery, loginBody } from "./schemas";
 import { authorityFor, rotateCsrfToken, startSession } from "./session-service";
@@ -37,9 +38,10 @@ sessionRoutes.post("/login", async (c) => {
   return c.json({ user, csrf_token: started.csrfToken });
 });
 
-sessionRoutes.post("/logout", authenticate(), async (c) => {
+sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
   const { session, userId } = c.get("principal");
   await authorityFor(sessionDeps(c), userId).revokeSession(session.id);
+  forgetPrincipal(userId);
   clearSessionCookies(c);
   return c.json({ detail: "Logged out" });
 });
@@ -49,6 +51,7 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const { session, userId } = c.get("principal");
   const keepCurrent = query.keep_current === "true";
   const revoked = await authorityFor(sessionDeps(c), userId).revokeAll(keepCurrent ? session.id : null);
+  forgetPrincipal(userId);
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
 });
@@ -59,8 +62,10 @@ sessionRoutes.get("/check-auth", authenticate({ optional: true }), (c) => {
   return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session) });
 });
 
-sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true }), async (c) => {
-  const { session, userId } = c.get("principal");
+sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: ["session"] }), async (c) => {
+  const principal = c.get("principal");
+  if (principal.kind !== "session") throw new ApiError("not_authenticated", "Needs a session cookie");
+  const { session, userId } = principal;
   const csrfToken = await rotateCsrfToken(sessionDeps(c), {
     userId,
     sessionId: session.id,
@@ -84,6 +89,7 @@ sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
   const revoked = isSessionId(id) && (await authorityFor(sessionDeps(c), userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");
+  forgetPrincipal(userId);
   if (id === session.id) clearSessionCookies(c);
   return c.body(null, 204);
 });

@@ -1,10 +1,10 @@
 // Sessions as the API shows them (ISO 8601 UTC timestamps).
-import type { SessionPrincipal } from "../auth/principal";
+import type { PrincipalSession } from "../auth/principal";
 import { type SessionInfo, expiresAt } from "./session-policy";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function currentSessionView(session: SessionPrincipal["session"]): object {
+export function currentSessionView(session: PrincipalSession): object {
   return {
     id: session.id,
     created_at: iso(session.createdAt),

@@ -7,6 +7,7 @@ import { parseBody } from "../http/body";
 import { ApiError } from "../http/errors";
 import { hashPassword } from "../passwords/hash";
 import { authorityFor } from "../sessions/session-service";
+import { forgetPrincipal } from "../tokens/principal-cache";
 import { registerBody, updateProfileBody } from "./schemas";
 import { insertUser, updateUserProfile } from "./user-store";
 import { toPublicUser } from "./user-view";
@@ -39,5 +40,6 @@ userRoutes.patch("/me", authenticate(), async (c) => {
   const user = toPublicUser(result, principal.user.oauth_providers);
   // Cached sessions carry a copy of the user; refresh them so reads see the change.
   await authorityFor({ authority: c.env.USER_AUTHORITY }, user.id).updateUser(user);
+  forgetPrincipal(user.id);
   return c.json(user);
 });

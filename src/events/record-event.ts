@@ -1,0 +1,43 @@
+// Security events: written by the code paths that cause them, read by the user.
+import type { Database } from "../db/client";
+import { securityEvents } from "../db/schema";
+import type { ClientInfo } from "../http/client-info";
+
+export type SecurityEventType =
+  | "login_succeeded"
+  | "login_failed"
+  | "login_throttled"
+  | "new_device"
+  | "session_revoked"
+  | "logout_all"
+  | "refresh_token_reused"
+  | "password_changed"
+  | "password_reset"
+  | "email_verified"
+  | "oauth_linked"
+  | "api_key_created"
+  | "api_key_revoked";
+
+export interface SecurityEvent {
+  userId: string;
+  type: SecurityEventType;
+  client: ClientInfo | null;
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export async function recordEvent(db: Database, event: SecurityEvent): Promise<void> {
+  await db
+    .insert(securityEvents)
+    .values({
+      id: crypto.randomUUID(),
+      userId: event.userId,
+      type: event.type,
+      at: new Date().toISOString(),
+      ip: event.client?.ip ?? null,
+      userAgent: event.client?.userAgent ?? null,
+      device: event.client === null ? null : JSON.stringify(event.client.device),
+      location: event.client === null ? null : JSON.stringify(event.client.location),
+      detail: event.detail === undefined ? null : JSON.stringify(event.detail),
+    })
+    .run();
+}

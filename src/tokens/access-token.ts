@@ -1,0 +1,80 @@
+// Access tokens: short-lived JWTs signed with jose. Verification accepts exactly the
+// configured algorithm and checks typ, iss, aud, exp (and nbf when present). The key
+// comes only from our own key set by kid: jwk, jku, x5u and x5c headers never choose one.
+import { SignJWT, jwtVerify } from "jose";
+import type { Config } from "../config/config";
+import { randomToken } from "../lib/crypto";
+import { keySet } from "./keys";
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export interface AccessClaims {
+  userId: string;
+  /** The token family (a session of kind "token"). */
+  familyId: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface SignedAccessToken {
+  token: string;
+  expiresIn: number;
+}
+
+export async function signAccessToken(
+  config: Config,
+  subject: { userId: string; familyId: string },
+): Promise<SignedAccessToken> {
+  const keys = await keySet(config);
+  const now = Math.floor(Date.now() / 1000);
+  const ttl = config.tokens.accessTtlSeconds;
+  const token = await new SignJWT({ sid: subject.familyId, token_type: "access" })
+    .setProtectedHeader({ alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE, kid: keys.signingKid })
+    .setIssuer(config.tokens.issuer)
+    .setAudience(config.tokens.audience)
+    .setSubject(subject.userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttl)
+    .setJti(randomToken(16))
+    .sign(keys.signingKey);
+  return { token, expiresIn: ttl };
+}
+
+const FORBIDDEN_HEADERS = ["jwk", "jku", "x5u", "x5c"];
+
+/** The token's claims, or null when it is not a valid access token of this service. */
+export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims | null> {
+  if (token.length > 4096 || token.split(".").length !== 3) return null;
+  const keys = await keySet(config);
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        if (FORBIDDEN_HEADERS.some((name) => name in header)) throw new Error("key-bearing header");
+        const key = typeof header.kid === "string" ? keys.verificationKeys.get(header.kid) : undefined;
+        if (key === undefined) throw new Error("unknown kid");
+        return key;
+      },
+      {
+        algorithms: [config.tokens.algorithm],
+        issuer: config.tokens.issuer,
+        audience: config.tokens.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ["sub", "exp", "iat", "jti", "sid"],
+      },
+    );
+    if (payload.token_type !== "access" || typeof payload.sid !== "string" || typeof payload.sub !== "string") {
+      return null;
+    }
+    return {
+      userId: payload.sub,
+      familyId: payload.sid,
+      issuedAt: payload.iat ?? 0,
+      expiresAt: payload.exp ?? 0,
+    };
+  } catch {
+    // jose's messages can quote the token; never pass them on or log them.
+    return null;
+  }
+}

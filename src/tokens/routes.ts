@@ -1,0 +1,85 @@
+// Token endpoints for mobile apps and API clients: sign-in for a token pair, refresh,
+// RFC 7009 revocation, and the public keys that verify access tokens.
+import { type Context, Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { checkPasswordLogin } from "../auth/password-login";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { recordEvent } from "../events/record-event";
+import { parseBody } from "../http/body";
+import { clientInfo } from "../http/client-info";
+import { ApiError, tooManyRequests } from "../http/errors";
+import { toPublicUser } from "../users/user-view";
+import { keySet } from "./keys";
+import { forgetPrincipal } from "./principal-cache";
+import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "./schemas";
+import { type TokenDeps, issueTokens, refreshTokens, revokeToken } from "./token-service";
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+/** The name of the cookie `POST /refresh` falls back to when the body has no token. */
+const REFRESH_COOKIE = "refresh_token";
+
+function tokenDeps(c: Context<AppEnv>): TokenDeps {
+  return { config: c.get("config"), authority: c.env.USER_AUTHORITY };
+}
+
+tokenRoutes.post("/token", async (c) => {
+  const { grant_type: grantType } = parseBody(c, grantTypeBody);
+  if (grantType !== "password") {
+    throw new ApiError("invalid_request", "grant_type authorization_code needs an OAuth login first");
+  }
+  const input = parseBody(c, passwordGrantBody);
+  const client = clientInfo(c.req.raw);
+  const result = await checkPasswordLogin(
+    {
+      db: database(c.env.DB),
+      config: c.get("config"),
+      throttle: c.env.LOGIN_THROTTLE,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    },
+    { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
+  );
+  if (result.status === "throttled") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
+  if (result.status === "invalid") throw new ApiError("invalid_credentials", "Incorrect username or password");
+  const response = await issueTokens(tokenDeps(c), toPublicUser(result.user), client);
+  c.header("Pragma", "no-cache");
+  return c.json(response);
+});
+
+tokenRoutes.post("/refresh", async (c) => {
+  const body = parseBody(c, refreshBody);
+  const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
+  if (token === undefined) throw new ApiError("invalid_token", "Send refresh_token");
+  const result = await refreshTokens(tokenDeps(c), token);
+  if (result.status === "reused") {
+    forgetPrincipal(result.userId);
+    await recordEvent(database(c.env.DB), {
+      userId: result.userId,
+      type: "refresh_token_reused",
+      client: clientInfo(c.req.raw),
+      detail: { family_revoked: true },
+    });
+    throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");
+  }
+  if (result.status === "invalid") throw new ApiError("invalid_token", "Invalid or expired refresh token");
+  c.header("Pragma", "no-cache");
+  return c.json(result.response);
+});
+
+/** RFC 7009: always 200, so the answer never tells whether a token was valid. */
+tokenRoutes.post("/revoke", async (c) => {
+  const { token } = parseBody(c, revokeBody);
+  const userId = await revokeToken(tokenDeps(c), token);
+  if (userId !== null) forgetPrincipal(userId);
+  return c.json({});
+});
+
+export const jwksRoutes = new Hono<AppEnv>();
+
+jwksRoutes.get("/jwks.json", async (c) => {
+  const keys = await keySet(c.get("config"));
+  // Public keys are meant to be cached by verifiers; rotation keeps old keys listed a while.
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json({ keys: keys.publicJwks });
+});

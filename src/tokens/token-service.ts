@@ -1,0 +1,94 @@
+// Token families for mobile apps and API clients: issuing a pair at sign-in, rotating
+// the refresh token, and revoking. A family is a session of kind "token" held by the
+// user's UserAuthority, so it shares the session list, limits and revocation.
+import type { Config } from "../config/config";
+import type { ClientInfo } from "../http/client-info";
+import { randomToken, sha256 } from "../lib/crypto";
+import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessions/session-token";
+import type { TokenPair, TokenResponse, UserAuthority } from "../sessions/user-authority";
+import type { PublicUser } from "../users/user-view";
+import { signAccessToken, verifyAccessToken } from "./access-token";
+
+export interface TokenDeps {
+  config: Config;
+  authority: DurableObjectNamespace<UserAuthority>;
+}
+
+export async function issueTokens(deps: TokenDeps, user: PublicUser, client: ClientInfo): Promise<TokenResponse> {
+  const { tokens, sessions } = deps.config;
+  const family = await createSessionToken(user.id);
+  await deps.authority.getByName(user.id).createSession(
+    {
+      id: family.id,
+      kind: "token",
+      secretHash: family.secretHash,
+      csrfHash: null,
+      // A refresh token has one absolute lifetime; idle time does not end it.
+      idleMs: tokens.refreshTtlMs,
+      absoluteMs: tokens.refreshTtlMs,
+      client,
+      user,
+    },
+    sessions.maxPerUser,
+  );
+  const access = await signAccessToken(deps.config, { userId: user.id, familyId: family.id });
+  return {
+    access_token: access.token,
+    token_type: "bearer",
+    expires_in: access.expiresIn,
+    refresh_token: family.token,
+    refresh_expires_in: Math.floor(tokens.refreshTtlMs / 1000),
+  };
+}
+
+export type RefreshResult =
+  | { status: "rotated"; response: TokenResponse; userId: string }
+  | { status: "reused"; userId: string }
+  | { status: "invalid" };
+
+/**
+ * Rotates a refresh token. The new pair is made before asking the authority, which
+ * either takes it, returns the pair it already gave for this token (a race inside the
+ * grace period), or reports reuse.
+ */
+export async function refreshTokens(deps: TokenDeps, refreshToken: string): Promise<RefreshResult> {
+  const parsed = parseSessionToken(refreshToken);
+  if (parsed === null) return { status: "invalid" };
+  const userId = userIdOfSession(parsed.id);
+  const nextSecret = randomToken(32);
+  const access = await signAccessToken(deps.config, { userId, familyId: parsed.id });
+  const pair: TokenPair = {
+    access_token: access.token,
+    token_type: "bearer",
+    expires_in: access.expiresIn,
+    refresh_token: `${parsed.id}.${nextSecret}`,
+  };
+  const rotation = await deps.authority
+    .getByName(userId)
+    .rotateRefreshToken(
+      parsed.id,
+      await sha256(parsed.secret),
+      { secretHash: await sha256(nextSecret), pair },
+      deps.config.tokens.reuseGraceMs,
+    );
+  if (rotation.status === "rotated") return { status: "rotated", response: rotation.response, userId };
+  if (rotation.status === "reused") return { status: "reused", userId };
+  return { status: "invalid" };
+}
+
+/**
+ * RFC 7009: revokes the family of a refresh token or of an access token. Says which
+ * user it touched (for the caller's cache), but the HTTP answer never tells.
+ */
+export async function revokeToken(deps: TokenDeps, token: string): Promise<string | null> {
+  const refresh = parseSessionToken(token);
+  if (refresh !== null) {
+    const userId = userIdOfSession(refresh.id);
+    const revoked = await deps.authority.getByName(userId).revokeRefreshToken(refresh.id, await sha256(refresh.secret));
+    return revoked ? userId : null;
+  }
+  const claims = await verifyAccessToken(deps.config, token);
+  if (claims === null) return null;
+  const revoked = await deps.authority.getByName(claims.userId).revokeSession(claims.familyId);
+  return revoked ? claims.userId : null;
+}
