@@ -1,6 +1,7 @@
 // The HTTP app: shared middleware, the feature sub-apps, and the single error renderer.
 import { Hono } from "hono";
 import { originGuard } from "./auth/csrf";
+import { apiKeyRoutes } from "./api-keys/routes";
 import type { AppEnv } from "./env";
 import { bodyReader } from "./http/body";
 import { cors } from "./http/cors";
@@ -27,6 +28,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/users", userRoutes);
   app.route("/api/v1/auth", sessionRoutes);
   app.route("/api/v1/auth", tokenRoutes);
+  app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/.well-known", jwksRoutes);
 
   app.notFound((c) => {

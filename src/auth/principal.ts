@@ -29,5 +29,12 @@ export interface TokenPrincipal {
   session: PrincipalSession;
 }
 
-export type Principal = SessionPrincipal | TokenPrincipal;
+export interface ApiKeyPrincipal {
+  kind: "api_key";
+  userId: string;
+  user: PublicUser;
+  key: { id: string; permissions: Record<string, string[]> };
+}
+
+export type Principal = SessionPrincipal | TokenPrincipal | ApiKeyPrincipal;
 export type PrincipalKind = Principal["kind"];

@@ -48,6 +48,11 @@ export interface Config {
     refreshTtlMs: number;
     reuseGraceMs: number;
   };
+  apiKeys: {
+    prefix: string;
+    /** The per-minute limit of a key created without rate_limits. */
+    defaultRequestsPerMinute: number;
+  };
 }
 
 /** Used only outside production when SECRET_KEY is unset; production refuses it. */
@@ -92,6 +97,10 @@ export function parseConfig(raw: RawSettings): Config {
     },
     appBaseUrl: readUrl(raw, "APP_BASE_URL"),
     tokens: readTokenSettings(raw),
+    apiKeys: {
+      prefix: readApiKeyPrefix(raw),
+      defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),
+    },
   };
 }
 
@@ -107,6 +116,14 @@ function readTokenSettings(raw: RawSettings): Config["tokens"] {
     refreshTtlMs: readInt(raw, "REFRESH_TOKEN_EXPIRE_DAYS", 7, { min: 1, max: 365 }) * DAY,
     reuseGraceMs: readInt(raw, "REFRESH_REUSE_GRACE_SECONDS", 10, { min: 0, max: 60 }) * 1000,
   };
+}
+
+function readApiKeyPrefix(raw: RawSettings): string {
+  const prefix = readString(raw, "API_KEY_PREFIX", "fai");
+  if (!/^[a-z0-9]{1,16}$/.test(prefix)) {
+    throw new SettingError("API_KEY_PREFIX", "must be 1 to 16 lower-case letters or digits");
+  }
+  return prefix;
 }
 
 function readSecretKey(raw: RawSettings, environment: Environment): string {

@@ -32,3 +32,32 @@ export const securityEvents = sqliteTable("security_events", {
   /** JSON object with event-specific fields, never a secret. */
   detail: text("detail"),
 });
+
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull(),
+  name: text("name").notNull(),
+  prefix: text("prefix").notNull(),
+  secretHash: text("secret_hash").notNull(),
+  /** JSON: {"resource": ["action", ...]} */
+  permissions: text("permissions").notNull(),
+  requestsPerMinute: integer("requests_per_minute"),
+  requestsPerDay: integer("requests_per_day"),
+  expiresAt: text("expires_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  revokedAt: text("revoked_at"),
+  lastUsedAt: text("last_used_at"),
+  lastUsedIp: text("last_used_ip"),
+});
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export const apiKeyUsage = sqliteTable("api_key_usage", {
+  keyId: text("key_id").notNull(),
+  hour: text("hour").notNull(),
+  endpoint: text("endpoint").notNull(),
+  method: text("method").notNull(),
+  status: integer("status").notNull(),
+  count: integer("count").notNull(),
+});

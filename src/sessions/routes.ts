@@ -1,6 +1,6 @@
 // /api/v1/auth: cookie-session login, logout and session management.
 import { Hono } from "hono";
-import { authenticate, sessionDeps } from "../auth/authenticate";
+import { authenticate, sessionDeps, userPrincipal } from "../auth/authenticate";
 import { checkPasswordLogin } from "../auth/password-login";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
@@ -39,7 +39,7 @@ sessionRoutes.post("/login", async (c) => {
 });
 
 sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
-  const { session, userId } = c.get("principal");
+  const { session, userId } = userPrincipal(c);
   await authorityFor(sessionDeps(c), userId).revokeSession(session.id);
   forgetPrincipal(userId);
   clearSessionCookies(c);
@@ -48,7 +48,7 @@ sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) =>
 
 sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const query = parseInput(logoutAllQuery, c.req.query());
-  const { session, userId } = c.get("principal");
+  const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
   const revoked = await authorityFor(sessionDeps(c), userId).revokeAll(keepCurrent ? session.id : null);
   forgetPrincipal(userId);
@@ -57,8 +57,8 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
 });
 
 sessionRoutes.get("/check-auth", authenticate({ optional: true }), (c) => {
-  const principal = c.get("principal");
-  if (principal === undefined) return c.json({ authenticated: false });
+  if (c.get("principal") === undefined) return c.json({ authenticated: false });
+  const principal = userPrincipal(c);
   return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session) });
 });
 
@@ -78,14 +78,14 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
 });
 
 sessionRoutes.get("/sessions", authenticate(), async (c) => {
-  const { session, userId } = c.get("principal");
+  const { session, userId } = userPrincipal(c);
   const sessions = await authorityFor(sessionDeps(c), userId).listSessions();
   return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
 });
 
 sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   const id = c.req.param("id");
-  const { session, userId } = c.get("principal");
+  const { session, userId } = userPrincipal(c);
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
   const revoked = isSessionId(id) && (await authorityFor(sessionDeps(c), userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");

@@ -29,9 +29,11 @@ userRoutes.post("/", async (c) => {
   return c.json(toPublicUser(result), 201);
 });
 
-userRoutes.get("/me", authenticate(), (c) => c.json(c.get("principal").user));
+userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) =>
+  c.json(c.get("principal").user),
+);
 
-userRoutes.patch("/me", authenticate(), async (c) => {
+userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", action: "update" } }), async (c) => {
   const changes = parseBody(c, updateProfileBody);
   const principal = c.get("principal");
   const result = await updateUserProfile(database(c.env.DB), principal.userId, changes);

@@ -1,0 +1,28 @@
+// API key permissions: {"resource": ["action", ...]}, with "*" standing for any resource
+// or any action. A request for (resource, action) is allowed by an exact grant, then
+// (*, action), then (resource, *), then (*, *).
+import { z } from "zod";
+
+export type Permissions = Record<string, string[]>;
+
+const NAME = /^(\*|[a-z0-9][a-z0-9_.:-]{0,63})$/;
+
+export const permissionsField = z
+  .record(
+    z.string().regex(NAME, "Resource names are lower-case letters, digits, '_', '.', ':', '-' or '*'"),
+    z
+      .array(z.string().regex(NAME, "Action names are lower-case letters, digits, '_', '.', ':', '-' or '*'"))
+      .max(50)
+      .transform((actions) => [...new Set(actions)]),
+  )
+  .refine((permissions) => Object.keys(permissions).length <= 50, { message: "At most 50 resources" });
+
+export function hasPermission(permissions: Permissions, resource: string, action: string): boolean {
+  const grants = (name: string): string[] => permissions[name] ?? [];
+  return (
+    grants(resource).includes(action) ||
+    grants("*").includes(action) ||
+    grants(resource).includes("*") ||
+    grants("*").includes("*")
+  );
+}

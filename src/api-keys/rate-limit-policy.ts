@@ -1,0 +1,50 @@
+// Fixed-window rate limits per key (per minute, per UTC day), counted exactly by the
+// key's Durable Object. Pure rules here; no I/O.
+
+export interface KeyLimits {
+  requestsPerMinute: number | null;
+  requestsPerDay: number | null;
+}
+
+export interface Window {
+  name: "minute" | "day";
+  limit: number;
+  start: number;
+  length: number;
+}
+
+/** What the RateLimit-* headers and the verify answer report. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** Seconds until the reported window resets. */
+  reset: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+export function windows(limits: KeyLimits, defaultPerMinute: number, now: number): Window[] {
+  const perMinute = limits.requestsPerMinute ?? (limits.requestsPerDay === null ? defaultPerMinute : null);
+  const result: Window[] = [];
+  if (perMinute !== null) result.push({ name: "minute", limit: perMinute, start: now - (now % MINUTE), length: MINUTE });
+  if (limits.requestsPerDay !== null) {
+    result.push({ name: "day", limit: limits.requestsPerDay, start: now - (now % DAY), length: DAY });
+  }
+  return result;
+}
+
+export function windowKey(window: Window): string {
+  return `${window.name}:${window.start}`;
+}
+
+export function secondsUntilReset(window: Window, now: number): number {
+  return Math.max(1, Math.ceil((window.start + window.length - now) / 1000));
+}
+
+/** The state to report: the window with the fewest requests left (ties: the one resetting last). */
+export function reportedState(states: Array<RateLimitState>): RateLimitState {
+  return states.reduce((worst, state) =>
+    state.remaining < worst.remaining || (state.remaining === worst.remaining && state.reset > worst.reset) ? state : worst,
+  );
+}

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { permissionsField } from "./permissions";
+
+const rateLimitsField = z
+  .object({
+    requests_per_minute: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    requests_per_day: z.number().int().min(1).max(100_000_000).nullable().optional(),
+  })
+  .strict();
+
+const timestamp = z.iso.datetime({ offset: true, message: "Use an ISO 8601 timestamp" });
+
+export const createKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    permissions: permissionsField,
+    rate_limits: rateLimitsField.optional(),
+    expires_at: timestamp.nullable().optional(),
+  })
+  .strict();
+
+export const updateKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    permissions: permissionsField.optional(),
+    rate_limits: rateLimitsField.optional(),
+    expires_at: timestamp.nullable().optional(),
+  })
+  .strict();
+
+export const verifyKeyBody = z
+  .object({
+    api_key: z.string().min(1).max(256),
+    resource: z.string().min(1).max(64).optional(),
+    action: z.string().min(1).max(64).optional(),
+  })
+  .refine((body) => (body.resource === undefined) === (body.action === undefined), {
+    message: "Send resource and action together",
+    path: ["resource"],
+  });
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const usageQuery = z.object({
+  days: z.coerce.number().int().min(1).max(365).default(30),
+});
