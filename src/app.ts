@@ -1,6 +1,7 @@
 // The HTTP app: shared middleware, the feature sub-apps, and the single error renderer.
 import { Hono } from "hono";
 import { originGuard } from "./auth/csrf";
+import { accountAuthRoutes, accountUserRoutes, devRoutes } from "./account/routes";
 import { apiKeyRoutes } from "./api-keys/routes";
 import type { AppEnv } from "./env";
 import { bodyReader } from "./http/body";
@@ -26,10 +27,13 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/api/v1/users", userRoutes);
+  app.route("/api/v1/users", accountUserRoutes);
   app.route("/api/v1/auth", sessionRoutes);
+  app.route("/api/v1/auth", accountAuthRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/.well-known", jwksRoutes);
+  app.route("/api/v1/dev", devRoutes);
 
   app.notFound((c) => {
     const notAllowed = methodNotAllowed(app, c.req.method, c.req.path);

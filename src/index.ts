@@ -1,5 +1,6 @@
 // Worker entry point: the HTTP app and the Durable Object classes it binds.
 import { createApp } from "./app";
+import { runCleanup } from "./scheduled";
 
 export { ApiKeyAuthority } from "./api-keys/api-key-authority";
 export { LoginThrottle } from "./throttle/login-throttle";
@@ -9,4 +10,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  async scheduled(_controller, env, ctx): Promise<void> {
+    ctx.waitUntil(runCleanup(env).then((removed) => console.log(JSON.stringify({ level: "info", event: "cleanup", ...removed }))));
+  },
 } satisfies ExportedHandler<Env>;

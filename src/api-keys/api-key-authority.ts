@@ -95,6 +95,13 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     this.setMeta("revoked", "1");
   }
 
+  /** Revokes the key and drops everything it held (its owner's account is being deleted). */
+  async erase(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    for (const statement of SCHEMA) this.sql.exec(statement);
+    this.setMeta("revoked", "1");
+  }
+
   /** Authenticates one use of the key and counts it against every rate-limit window. */
   async use(secretHash: string, request: UseRequest): Promise<UseResult> {
     const record = this.record();

@@ -17,8 +17,9 @@ export interface LoginDeps {
 
 export type LoginResult =
   | { status: "ok"; user: UserRow }
-  | { status: "invalid" }
-  | { status: "throttled"; retryAfterSeconds: number };
+  /** userId: the account the identifier named, if any (for its security events). */
+  | { status: "invalid"; userId: string | null }
+  | { status: "throttled"; retryAfterSeconds: number; lockedOutUserId: string | null };
 
 export async function checkPasswordLogin(
   deps: LoginDeps,
@@ -28,7 +29,11 @@ export async function checkPasswordLogin(
     { namespace: deps.throttle, policy: deps.config.login },
     { ip: input.ip, identifier: input.identifier },
   );
-  if (!attempt.allowed) return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds };
+  if (!attempt.allowed) {
+    // Look the account up only once per lockout, to tell its owner; never on every refusal.
+    const lockedOut = attempt.identifierLockedOut ? await findUserByIdentifier(deps.db, input.identifier) : null;
+    return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, lockedOutUserId: lockedOut?.id ?? null };
+  }
 
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.
@@ -37,7 +42,7 @@ export async function checkPasswordLogin(
   const valid = await verifyPassword(input.password, user?.passwordHash ?? null, hashOptions);
   if (!valid || user === null || user.passwordHash === null) {
     await attempt.failed();
-    return { status: "invalid" };
+    return { status: "invalid", userId: user?.id ?? null };
   }
 
   await attempt.succeeded();

@@ -16,6 +16,7 @@ import {
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
 export type JwtAlgorithm = "HS256" | "ES256" | "EdDSA";
+export type MailProvider = "dev" | "resend" | "none";
 
 export interface Config {
   environment: Environment;
@@ -48,6 +49,13 @@ export interface Config {
     refreshTtlMs: number;
     reuseGraceMs: number;
   };
+  mail: {
+    provider: MailProvider;
+    from: string;
+    apiKey: string;
+    apiUrl: string;
+  };
+  eventsRetentionDays: number;
   apiKeys: {
     prefix: string;
     /** The per-minute limit of a key created without rate_limits. */
@@ -97,6 +105,8 @@ export function parseConfig(raw: RawSettings): Config {
     },
     appBaseUrl: readUrl(raw, "APP_BASE_URL"),
     tokens: readTokenSettings(raw),
+    mail: readMailSettings(raw, environment),
+    eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),
@@ -115,6 +125,24 @@ function readTokenSettings(raw: RawSettings): Config["tokens"] {
     accessTtlSeconds: readInt(raw, "ACCESS_TOKEN_EXPIRE_MINUTES", 30, { min: 1, max: 1440 }) * 60,
     refreshTtlMs: readInt(raw, "REFRESH_TOKEN_EXPIRE_DAYS", 7, { min: 1, max: 365 }) * DAY,
     reuseGraceMs: readInt(raw, "REFRESH_REUSE_GRACE_SECONDS", 10, { min: 0, max: 60 }) * 1000,
+  };
+}
+
+function readMailSettings(raw: RawSettings, environment: Environment): Config["mail"] {
+  // Outside production mail goes to the development outbox unless told otherwise; in
+  // production nothing is sent until a provider is chosen.
+  const provider = readEnum<MailProvider>(raw, "MAIL_PROVIDER", environment === "production" ? "none" : "dev", [
+    "dev",
+    "resend",
+    "none",
+  ]);
+  const apiKey = readString(raw, "MAIL_API_KEY", "");
+  if (provider === "resend" && apiKey === "") throw new SettingError("MAIL_API_KEY", "is required when MAIL_PROVIDER is resend");
+  return {
+    provider,
+    from: readString(raw, "MAIL_FROM", "Edge Auth <no-reply@example.com>"),
+    apiKey,
+    apiUrl: readUrl(raw, "MAIL_API_URL") ?? "https://api.resend.com/emails",
   };
 }
 

@@ -7,9 +7,11 @@ import type { AppEnv } from "../env";
 import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
-import { ApiError, tooManyRequests } from "../http/errors";
+import { ApiError } from "../http/errors";
+import { loginRefusal, recordLoginSuccess } from "../auth/login-outcome";
+import { recordEventLater } from "../events/event-log";
+import { publicUser } from "../users/user-store";
 import { forgetPrincipal } from "../tokens/principal-cache";
-import { toPublicUser } from "../users/user-view";
 import { logoutAllQuery, loginBody } from "./schemas";
 import { authorityFor, rotateCsrfToken, startSession } from "./session-service";
 import { isSessionId } from "./session-token";
@@ -29,12 +31,12 @@ sessionRoutes.post("/login", async (c) => {
     },
     { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
   );
-  if (result.status === "throttled") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
-  if (result.status === "invalid") throw new ApiError("invalid_credentials", "Incorrect username or password");
+  if (result.status !== "ok") throw loginRefusal(c, result);
 
-  const user = toPublicUser(result.user);
+  const user = await publicUser(database(c.env.DB), result.user);
   const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me });
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
+  recordLoginSuccess(c, user, { kind: "cookie", method: "password", newDevice: started.newDevice });
   return c.json({ user, csrf_token: started.csrfToken });
 });
 
@@ -52,6 +54,7 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const keepCurrent = query.keep_current === "true";
   const revoked = await authorityFor(sessionDeps(c), userId).revokeAll(keepCurrent ? session.id : null);
   forgetPrincipal(userId);
+  recordEventLater(c, userId, "logout_all", { revoked, keep_current: keepCurrent });
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
 });
@@ -90,6 +93,7 @@ sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   const revoked = isSessionId(id) && (await authorityFor(sessionDeps(c), userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");
   forgetPrincipal(userId);
+  recordEventLater(c, userId, "session_revoked", { session_id: id });
   if (id === session.id) clearSessionCookies(c);
   return c.body(null, 204);
 });

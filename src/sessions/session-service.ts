@@ -20,6 +20,7 @@ export interface StartedSession {
   token: string;
   csrfToken: string;
   maxAgeSeconds: number;
+  newDevice: boolean;
 }
 
 const CSRF_TOKEN_BYTES = 32;
@@ -42,7 +43,7 @@ export async function startSession(
   const idleMs = options.rememberMe ? lifetimeMs : sessions.idleTimeoutMs;
   const token = await createSessionToken(user.id);
   const csrfToken = randomToken(CSRF_TOKEN_BYTES);
-  await authorityFor(deps, user.id).createSession(
+  const created = await authorityFor(deps, user.id).createSession(
     {
       id: token.id,
       kind: "cookie",
@@ -55,7 +56,7 @@ export async function startSession(
     },
     sessions.maxPerUser,
   );
-  return { token: token.token, csrfToken, maxAgeSeconds: Math.floor(lifetimeMs / 1000) };
+  return { token: token.token, csrfToken, maxAgeSeconds: Math.floor(lifetimeMs / 1000), newDevice: created.newDevice };
 }
 
 export type SessionResolution =

@@ -99,6 +99,8 @@ const SCHEMA = [
     rotated_at INTEGER NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  // Devices (browser, OS, type) the user has signed in from, for new-device notices.
+  `CREATE TABLE IF NOT EXISTS devices (device_key TEXT PRIMARY KEY, first_seen INTEGER NOT NULL)`,
 ];
 
 interface RotationMemo {
@@ -123,10 +125,14 @@ export class UserAuthority extends DurableObject<Env> {
     for (const statement of SCHEMA) this.sql.exec(statement);
   }
 
-  /** Adds a session, then ends the least recently active ones beyond `maxSessions`. */
-  async createSession(input: NewSession, maxSessions: number): Promise<{ evicted: string[] }> {
+  /**
+   * Adds a session, then ends the least recently active ones beyond `maxSessions`.
+   * `newDevice`: the user has signed in before, but never from this kind of device.
+   */
+  async createSession(input: NewSession, maxSessions: number): Promise<{ evicted: string[]; newDevice: boolean }> {
     const now = Date.now();
     this.saveUser(input.user);
+    const newDevice = this.rememberDevice(input.client, now);
     this.purgeExpired(now);
     this.sql.exec(
       `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity,
@@ -158,7 +164,7 @@ export class UserAuthority extends DurableObject<Env> {
       .map((row) => row.id);
     this.endSessions(evicted, now);
     await this.syncCaches([input.id, ...evicted]);
-    return { evicted };
+    return { evicted, newDevice };
   }
 
   /**
@@ -307,12 +313,36 @@ export class UserAuthority extends DurableObject<Env> {
     await this.syncCaches(ids);
   }
 
+  /**
+   * Ends every session and token family, removes their cache entries and the principal
+   * record, and wipes this object's storage: the user is gone.
+   */
+  async deleteAccount(): Promise<void> {
+    const ids = this.sql.exec<{ id: string }>("SELECT id FROM sessions").toArray().map((row) => row.id);
+    const user = this.loadUser();
+    this.endSessions(ids, Date.now());
+    this.sql.exec("DELETE FROM meta WHERE key = 'user'");
+    await this.syncCaches(ids);
+    if (user !== null) await retryOnce(() => this.env.SESSIONS.delete(principalCacheKey(user.id)));
+    this.rotations.clear();
+    await this.ctx.storage.deleteAll();
+    for (const statement of SCHEMA) this.sql.exec(statement);
+  }
+
   /** The record read-only bearer requests check (and rewrites it to KV). */
   async readPrincipal(): Promise<PrincipalRecord | null> {
     const user = this.loadUser();
     if (user === null) return null;
     await this.syncCaches([]);
     return this.principalRecord(user);
+  }
+
+  private rememberDevice(client: ClientInfo, now: number): boolean {
+    const key = `${client.device.browser}|${client.device.os}|${client.device.type}`;
+    const known = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM devices").one().n;
+    const seen = this.sql.exec("SELECT 1 FROM devices WHERE device_key = ?", key).toArray().length > 0;
+    if (!seen) this.sql.exec("INSERT INTO devices (device_key, first_seen) VALUES (?, ?)", key, now);
+    return known > 0 && !seen;
   }
 
   private row(id: string): SessionRow | null {

@@ -15,6 +15,8 @@ export interface LoginAttempt {
 export interface Throttled {
   allowed: false;
   retryAfterSeconds: number;
+  /** The identifier's own limit refused it for the first time in this lockout. */
+  identifierLockedOut: boolean;
 }
 
 export interface ThrottleDeps {
@@ -42,7 +44,11 @@ export async function beginLoginAttempt(
     if (byIdentifier.allowed) releases.push(idStub.release(byIdentifier.attemptId));
     await Promise.all(releases);
     const waits = [byIp, byIdentifier].flatMap((result) => (result.allowed ? [] : [result.retryAfterSeconds]));
-    return { allowed: false, retryAfterSeconds: Math.max(...waits) };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(...waits),
+      identifierLockedOut: !byIdentifier.allowed && byIdentifier.firstRefusal,
+    };
   }
 
   return {

@@ -30,7 +30,13 @@ export class LoginThrottle extends DurableObject<Env> {
     for (;;) {
       const now = Date.now();
       const decision = decide(policy, this.counts(policy, now), now);
-      if (decision.kind === "deny") return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds };
+      if (decision.kind === "deny") {
+        // One notice per lockout: the refusal is "first" if none came since the lockout began.
+        const lastRefusal = Number(this.ctx.storage.kv.get<string>("last_refusal") ?? "0");
+        const firstRefusal = now - lastRefusal > policy.windowMs;
+        this.ctx.storage.kv.put("last_refusal", String(now));
+        return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds, firstRefusal };
+      }
       if (decision.kind === "allow") {
         const attemptId = this.sql
           .exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now)
@@ -39,7 +45,7 @@ export class LoginThrottle extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
         return { allowed: true, attemptId };
       }
-      if (now >= deadline) return { allowed: false, retryAfterSeconds: 1 };
+      if (now >= deadline) return { allowed: false, retryAfterSeconds: 1, firstRefusal: false };
       await this.nextChange(deadline - now);
     }
   }

@@ -11,7 +11,9 @@ export interface ThrottlePolicy {
   windowMs: number;
 }
 
-export type Reservation = { allowed: true; attemptId: number } | { allowed: false; retryAfterSeconds: number };
+export type Reservation =
+  | { allowed: true; attemptId: number }
+  | { allowed: false; retryAfterSeconds: number; /** The first refusal of this lockout. */ firstRefusal: boolean };
 
 export type Decision = { kind: "allow" } | { kind: "deny"; retryAfterSeconds: number } | { kind: "wait" };
 

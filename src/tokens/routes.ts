@@ -5,11 +5,12 @@ import { getCookie } from "hono/cookie";
 import { checkPasswordLogin } from "../auth/password-login";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { recordEvent } from "../events/record-event";
+import { loginRefusal, recordLoginSuccess } from "../auth/login-outcome";
+import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
-import { ApiError, tooManyRequests } from "../http/errors";
-import { toPublicUser } from "../users/user-view";
+import { ApiError } from "../http/errors";
+import { publicUser } from "../users/user-store";
 import { keySet } from "./keys";
 import { forgetPrincipal } from "./principal-cache";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "./schemas";
@@ -40,11 +41,12 @@ tokenRoutes.post("/token", async (c) => {
     },
     { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
   );
-  if (result.status === "throttled") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
-  if (result.status === "invalid") throw new ApiError("invalid_credentials", "Incorrect username or password");
-  const response = await issueTokens(tokenDeps(c), toPublicUser(result.user), client);
+  if (result.status !== "ok") throw loginRefusal(c, result);
+  const user = await publicUser(database(c.env.DB), result.user);
+  const issued = await issueTokens(tokenDeps(c), user, client);
+  recordLoginSuccess(c, user, { kind: "token", method: "password", newDevice: issued.newDevice });
   c.header("Pragma", "no-cache");
-  return c.json(response);
+  return c.json(issued.response);
 });
 
 tokenRoutes.post("/refresh", async (c) => {
@@ -54,12 +56,7 @@ tokenRoutes.post("/refresh", async (c) => {
   const result = await refreshTokens(tokenDeps(c), token);
   if (result.status === "reused") {
     forgetPrincipal(result.userId);
-    await recordEvent(database(c.env.DB), {
-      userId: result.userId,
-      type: "refresh_token_reused",
-      client: clientInfo(c.req.raw),
-      detail: { family_revoked: true },
-    });
+    recordEventLater(c, result.userId, "refresh_token_reused", { family_revoked: true });
     throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");
   }
   if (result.status === "invalid") throw new ApiError("invalid_token", "Invalid or expired refresh token");
@@ -71,7 +68,10 @@ tokenRoutes.post("/refresh", async (c) => {
 tokenRoutes.post("/revoke", async (c) => {
   const { token } = parseBody(c, revokeBody);
   const userId = await revokeToken(tokenDeps(c), token);
-  if (userId !== null) forgetPrincipal(userId);
+  if (userId !== null) {
+    forgetPrincipal(userId);
+    recordEventLater(c, userId, "session_revoked", { via: "revoke" });
+  }
   return c.json({});
 });
 

@@ -14,10 +14,14 @@ export interface TokenDeps {
   authority: DurableObjectNamespace<UserAuthority>;
 }
 
-export async function issueTokens(deps: TokenDeps, user: PublicUser, client: ClientInfo): Promise<TokenResponse> {
+export async function issueTokens(
+  deps: TokenDeps,
+  user: PublicUser,
+  client: ClientInfo,
+): Promise<{ response: TokenResponse; newDevice: boolean }> {
   const { tokens, sessions } = deps.config;
   const family = await createSessionToken(user.id);
-  await deps.authority.getByName(user.id).createSession(
+  const created = await deps.authority.getByName(user.id).createSession(
     {
       id: family.id,
       kind: "token",
@@ -33,11 +37,14 @@ export async function issueTokens(deps: TokenDeps, user: PublicUser, client: Cli
   );
   const access = await signAccessToken(deps.config, { userId: user.id, familyId: family.id });
   return {
-    access_token: access.token,
-    token_type: "bearer",
-    expires_in: access.expiresIn,
-    refresh_token: family.token,
-    refresh_expires_in: Math.floor(tokens.refreshTtlMs / 1000),
+    response: {
+      access_token: access.token,
+      token_type: "bearer",
+      expires_in: access.expiresIn,
+      refresh_token: family.token,
+      refresh_expires_in: Math.floor(tokens.refreshTtlMs / 1000),
+    },
+    newDevice: created.newDevice,
   };
 }
 

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type UserRow, users } from "../db/schema";
 import { normalizeEmail, normalizeUsername } from "./schemas";
+import { type PublicUser, toPublicUser } from "./user-view";
 
 export interface NewUser {
   email: string;
@@ -14,6 +15,14 @@ export interface NewUser {
 }
 
 export type Conflict = "email_taken" | "username_taken";
+
+/**
+ * The contract's user object for a row. The one place that builds it from storage, so
+ * every answer carries the same fields (linked OAuth providers included).
+ */
+export async function publicUser(_db: Database, row: UserRow): Promise<PublicUser> {
+  return toPublicUser(row, []);
+}
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | null> {
   return (await db.select().from(users).where(eq(users.id, id)).get()) ?? null;
@@ -79,6 +88,31 @@ export async function updateUserProfile(
 
 export async function updatePasswordHash(db: Database, id: string, passwordHash: string): Promise<void> {
   await db.update(users).set({ passwordHash, updatedAt: new Date().toISOString() }).where(eq(users.id, id)).run();
+}
+
+export async function markEmailVerified(db: Database, id: string): Promise<UserRow | null> {
+  return (
+    (await db
+      .update(users)
+      .set({ emailVerified: true, updatedAt: new Date().toISOString() })
+      .where(eq(users.id, id))
+      .returning()
+      .get()) ?? null
+  );
+}
+
+/**
+ * Removes every row of personal data a user has in D1, in one transaction. API keys
+ * and their usage go too: they identify the person and cannot outlive the account.
+ */
+export async function deleteUserData(d1: D1Database, userId: string): Promise<void> {
+  await d1.batch([
+    d1.prepare("DELETE FROM api_key_usage WHERE key_id IN (SELECT id FROM api_keys WHERE user_id = ?)").bind(userId),
+    d1.prepare("DELETE FROM api_keys WHERE user_id = ?").bind(userId),
+    d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId),
+    d1.prepare("DELETE FROM security_events WHERE user_id = ?").bind(userId),
+    d1.prepare("DELETE FROM users WHERE id = ?").bind(userId),
+  ]);
 }
 
 /** D1 reports unique violations only in the message text (drizzle wraps it in `cause`). */

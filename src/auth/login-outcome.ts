@@ -1,0 +1,34 @@
+// What follows a password login attempt, shared by session login and the token
+// endpoint: the answer for a refusal, and the security events (and new-device mail).
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { recordEventLater } from "../events/event-log";
+import { clientInfo } from "../http/client-info";
+import { ApiError, tooManyRequests } from "../http/errors";
+import { createMailer, deliver } from "../mail/mailer";
+import { newDeviceMessage } from "../mail/templates";
+import type { PublicUser } from "../users/user-view";
+import type { LoginResult } from "./password-login";
+
+/** Records the failed attempt on the account it named, and returns the error to answer with. */
+export function loginRefusal(c: Context<AppEnv>, result: Exclude<LoginResult, { status: "ok" }>): ApiError {
+  if (result.status === "throttled") {
+    if (result.lockedOutUserId !== null) recordEventLater(c, result.lockedOutUserId, "login_throttled");
+    return tooManyRequests("too_many_attempts", result.retryAfterSeconds);
+  }
+  if (result.userId !== null) recordEventLater(c, result.userId, "login_failed");
+  return new ApiError("invalid_credentials", "Incorrect username or password");
+}
+
+export function recordLoginSuccess(
+  c: Context<AppEnv>,
+  user: PublicUser,
+  details: { kind: "cookie" | "token"; method: string; newDevice: boolean },
+): void {
+  recordEventLater(c, user.id, "login_succeeded", { kind: details.kind, method: details.method });
+  if (!details.newDevice) return;
+  const client = clientInfo(c.req.raw);
+  recordEventLater(c, user.id, "new_device", { browser: client.device.browser, os: client.device.os });
+  const mailer = createMailer(c.get("config"), c.env.DB);
+  c.executionCtx.waitUntil(deliver(mailer, newDeviceMessage(user.email, client.device, client.location, client.ip)));
+}

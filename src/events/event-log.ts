@@ -1,0 +1,68 @@
+// Writing and reading security events. Events are written after the response
+// (waitUntil): the decision an event describes (a revocation, a new password) is already
+// durable where it was made, and the sign-in path does not wait on the D1 primary.
+import type { Context } from "hono";
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { database } from "../db/client";
+import { securityEvents } from "../db/schema";
+import type { AppEnv } from "../env";
+import { clientInfo } from "../http/client-info";
+import { type SecurityEvent, type SecurityEventType, recordEvent } from "./record-event";
+
+/** Records an event caused by this request, with the request's client details. */
+export function recordEventLater(
+  c: Context<AppEnv>,
+  userId: string,
+  type: SecurityEventType,
+  detail?: SecurityEvent["detail"],
+): void {
+  const event: SecurityEvent = { userId, type, client: clientInfo(c.req.raw), detail };
+  c.executionCtx.waitUntil(
+    recordEvent(database(c.env.DB), event).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: "error", event: "security_event_failed", type, error: String(error) }));
+    }),
+  );
+}
+
+export interface EventView {
+  type: string;
+  at: string;
+  ip: string | null;
+  device: unknown;
+  location: unknown;
+  detail: unknown;
+}
+
+export async function listEvents(
+  db: Database,
+  userId: string,
+  page: { limit: number; before?: string | undefined },
+): Promise<EventView[]> {
+  const condition =
+    page.before === undefined
+      ? eq(securityEvents.userId, userId)
+      : and(eq(securityEvents.userId, userId), lt(securityEvents.at, page.before));
+  const rows = await db
+    .select()
+    .from(securityEvents)
+    .where(condition)
+    .orderBy(desc(securityEvents.at), desc(securityEvents.id))
+    .limit(page.limit)
+    .all();
+  return rows.map((row) => ({
+    type: row.type,
+    at: row.at,
+    ip: row.ip,
+    device: row.device === null ? null : JSON.parse(row.device),
+    location: row.location === null ? null : JSON.parse(row.location),
+    detail: row.detail === null ? null : JSON.parse(row.detail),
+  }));
+}
+
+/** Deletes events older than the retention period (the scheduled handler calls this). */
+export async function purgeOldEvents(d1: D1Database, retentionDays: number): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionDays * 86_400_000).toISOString();
+  const result = await d1.prepare("DELETE FROM security_events WHERE at < ?").bind(cutoff).run();
+  return result.meta.changes ?? 0;
+}

@@ -1,0 +1,39 @@
+// The messages this service sends. Plain text: nothing to render, nothing to inject.
+
+export function verifyEmailMessage(to: string, link: string): { to: string; subject: string; text: string } {
+  return {
+    to,
+    subject: "Confirm your email address",
+    text: `Confirm your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not ask for this, ignore this message.`,
+  };
+}
+
+export function passwordResetMessage(to: string, link: string): { to: string; subject: string; text: string } {
+  return {
+    to,
+    subject: "Reset your password",
+    text: `Someone asked to reset the password of your account. To choose a new password, open this link within 30 minutes:\n\n${link}\n\nIf it was not you, ignore this message: your password stays as it is.`,
+  };
+}
+
+export function passwordChangedMessage(to: string, how: "changed" | "reset"): { to: string; subject: string; text: string } {
+  return {
+    to,
+    subject: "Your password was changed",
+    text: `The password of your account was ${how}, and every other sign-in was ended.\n\nIf this was not you, reset your password now and review your account's security events.`,
+  };
+}
+
+export function newDeviceMessage(
+  to: string,
+  device: { browser: string; os: string },
+  location: { country: string | null; city: string | null },
+  ip: string,
+): { to: string; subject: string; text: string } {
+  const where = [location.city, location.country].filter((part) => part !== null).join(", ") || "an unknown location";
+  return {
+    to,
+    subject: "New sign-in to your account",
+    text: `Your account was signed in from a new device: ${device.browser} on ${device.os}, from ${where} (IP ${ip}).\n\nIf this was you, there is nothing to do. If not, change your password and sign out everywhere.`,
+  };
+}
