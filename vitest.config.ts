@@ -1,26 +1,60 @@
+import { existsSync, readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Wrangler also loads a developer's .dev.vars into the tests. Every setting found there
+ * is blanked (empty means "default" to the config parser) unless the tests set it, so
+ * tests see the same settings on every machine.
+ */
+function neutralizeDevVars(bindings: Record<string, unknown>): Record<string, unknown> {
+  if (!existsSync(".dev.vars")) return bindings;
+  const blanks: Record<string, string> = {};
+  for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
+    const name = /^\s*([A-Z0-9_]+)\s*=/.exec(line)?.[1];
+    if (name !== undefined) blanks[name] = "";
+  }
+  return { ...blanks, ...bindings };
+}
+
 // Tests run inside workerd with the real local D1, KV and Durable Objects from wrangler.toml.
+// The OAuth identity providers run in Node on loopback (test/setup/global-servers.ts).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
     plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            ENVIRONMENT: "test",
-            SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
-            SESSION_SECURE_COOKIES: "false",
-            CORS_ORIGINS: "http://app.example.test",
-            TEST_MIGRATIONS: migrations,
+      cloudflareTest(({ inject }) => {
+        const oauth = inject("oauthServers");
+        return {
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: neutralizeDevVars({
+              ENVIRONMENT: "test",
+              SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
+              SESSION_SECURE_COOKIES: "false",
+              CORS_ORIGINS: "http://app.example.test",
+              OAUTH_REDIRECT_BASE_URL: "http://auth.example.test",
+              OAUTH_ALLOWED_REDIRECTS: "https://partner.example.test,edgeauth://oauth/callback",
+              OAUTH_OIDC_PROVIDERS: "testidp",
+              OAUTH_TESTIDP_ISSUER: oauth.genericIssuer,
+              OAUTH_TESTIDP_CLIENT_ID: "edge-auth-test",
+              OAUTH_TESTIDP_CLIENT_SECRET: "generic-test-secret",
+              OAUTH_GOOGLE_ISSUER: oauth.googleIssuer,
+              OAUTH_GOOGLE_CLIENT_ID: "google-test-client.apps.googleusercontent.com",
+              OAUTH_GOOGLE_CLIENT_SECRET: "google-test-secret",
+              OAUTH_GITHUB_URL: oauth.githubUrl,
+              OAUTH_GITHUB_API_URL: oauth.githubUrl,
+              OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
+              OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
+              TEST_MIGRATIONS: migrations,
+            }),
           },
-        },
+        };
       }),
     ],
     test: {
       include: ["test/**/*.test.ts"],
+      globalSetup: ["./test/setup/global-servers.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
       testTimeout: 60_000,
       hookTimeout: 60_000,

@@ -1,0 +1,45 @@
+// Starts the loopback identity providers the OAuth tests talk to (in Node, before the
+// workerd test pool), and hands their addresses to vitest.config.ts through provide().
+import type { TestProject } from "vitest/node";
+import { GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, startFakeGitHub } from "../servers/fake-github";
+import { startOidcProvider } from "../servers/oidc-idp";
+
+export const TEST_BASE_URL = "http://auth.example.test";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const callback = (name: string): string => `${TEST_BASE_URL}/api/v1/auth/oauth/callback/${name}`;
+  const generic = await startOidcProvider({
+    clientId: "edge-auth-test",
+    clientSecret: "generic-test-secret",
+    redirectUris: [callback("testidp")],
+  });
+  const google = await startOidcProvider({
+    clientId: "google-test-client.apps.googleusercontent.com",
+    clientSecret: "google-test-secret",
+    redirectUris: [callback("google")],
+  });
+  const github = await startFakeGitHub();
+  project.provide("oauthServers", {
+    genericIssuer: generic.issuer,
+    googleIssuer: google.issuer,
+    githubUrl: github.url,
+    githubClientId: GITHUB_CLIENT_ID,
+    githubClientSecret: GITHUB_CLIENT_SECRET,
+  });
+  return async () => {
+    for (const server of [generic.server, google.server, github.server]) server.closeAllConnections();
+    await Promise.all([generic, google, github].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    oauthServers: {
+      genericIssuer: string;
+      googleIssuer: string;
+      githubUrl: string;
+      githubClientId: string;
+      githubClientSecret: string;
+    };
+  }
+}
