@@ -1,20 +1,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import type {} from "./test/setup/global-servers";
 
 /**
  * Wrangler also loads a developer's .dev.vars into the tests. Every setting found there
  * is blanked (empty means "default" to the config parser) unless the tests set it, so
  * tests see the same settings on every machine.
  */
-function neutralizeDevVars(bindings: Record<string, unknown>): Record<string, unknown> {
+function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
   if (!existsSync(".dev.vars")) return bindings;
   const blanks: Record<string, string> = {};
   for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
     const name = /^\s*([A-Z0-9_]+)\s*=/.exec(line)?.[1];
     if (name !== undefined) blanks[name] = "";
   }
-  return { ...blanks, ...bindings };
+  return { ...blanks, ...bindings } as T;
 }
 
 // Tests run inside workerd with the real local D1, KV and Durable Objects from wrangler.toml.

@@ -11,6 +11,7 @@ import { configLoader } from "./http/load-config";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
+import { oauthRoutes } from "./oauth/routes";
 import { sessionRoutes } from "./sessions/routes";
 import { jwksRoutes, tokenRoutes } from "./tokens/routes";
 import { userRoutes } from "./users/routes";
@@ -30,6 +31,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/users", accountUserRoutes);
   app.route("/api/v1/auth", sessionRoutes);
   app.route("/api/v1/auth", accountAuthRoutes);
+  app.route("/api/v1/auth/oauth", oauthRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/.well-known", jwksRoutes);

@@ -1,5 +1,6 @@
 // Every setting of the service, parsed and checked once per isolate into a typed Config.
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
+import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import {
   type RawSettings,
@@ -56,6 +57,7 @@ export interface Config {
     apiUrl: string;
   };
   eventsRetentionDays: number;
+  oauth: OAuthSettings;
   apiKeys: {
     prefix: string;
     /** The per-minute limit of a key created without rate_limits. */
@@ -107,6 +109,7 @@ export function parseConfig(raw: RawSettings): Config {
     tokens: readTokenSettings(raw),
     mail: readMailSettings(raw, environment),
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
+    oauth: readOAuthSettings(raw),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),

@@ -61,3 +61,11 @@ export const apiKeyUsage = sqliteTable("api_key_usage", {
   status: integer("status").notNull(),
   count: integer("count").notNull(),
 });
+
+export const oauthAccounts = sqliteTable("oauth_accounts", {
+  provider: text("provider").notNull(),
+  providerUserId: text("provider_user_id").notNull(),
+  userId: text("user_id").notNull(),
+  email: text("email"),
+  createdAt: text("created_at").notNull(),
+});

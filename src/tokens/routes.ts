@@ -10,7 +10,9 @@ import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { ApiError } from "../http/errors";
-import { publicUser } from "../users/user-store";
+import { redeemAppCode } from "../oauth/app-codes";
+import { codeGrantBody } from "../oauth/schemas";
+import { findUserById, publicUser } from "../users/user-store";
 import { keySet } from "./keys";
 import { forgetPrincipal } from "./principal-cache";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "./schemas";
@@ -27,9 +29,7 @@ function tokenDeps(c: Context<AppEnv>): TokenDeps {
 
 tokenRoutes.post("/token", async (c) => {
   const { grant_type: grantType } = parseBody(c, grantTypeBody);
-  if (grantType !== "password") {
-    throw new ApiError("invalid_request", "grant_type authorization_code needs an OAuth login first");
-  }
+  if (grantType === "authorization_code") return codeGrant(c);
   const input = parseBody(c, passwordGrantBody);
   const client = clientInfo(c.req.raw);
   const result = await checkPasswordLogin(
@@ -48,6 +48,23 @@ tokenRoutes.post("/token", async (c) => {
   c.header("Pragma", "no-cache");
   return c.json(issued.response);
 });
+
+/** The mobile end of an OAuth login: the one-time code and the app's PKCE verifier. */
+async function codeGrant(c: Context<AppEnv>): Promise<Response> {
+  const input = parseBody(c, codeGrantBody);
+  const userId = await redeemAppCode(c.env.DB, {
+    code: input.code,
+    codeVerifier: input.code_verifier,
+    redirectUri: input.redirect_uri,
+  });
+  const row = userId === null ? null : await findUserById(database(c.env.DB), userId);
+  if (row === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
+  const user = await publicUser(database(c.env.DB), row);
+  const issued = await issueTokens(tokenDeps(c), user, clientInfo(c.req.raw));
+  recordLoginSuccess(c, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
+  c.header("Pragma", "no-cache");
+  return c.json(issued.response);
+}
 
 tokenRoutes.post("/refresh", async (c) => {
   const body = parseBody(c, refreshBody);

@@ -2,7 +2,7 @@
 // come back as values, not exceptions.
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type UserRow, users } from "../db/schema";
+import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { normalizeEmail, normalizeUsername } from "./schemas";
 import { type PublicUser, toPublicUser } from "./user-view";
 
@@ -20,8 +20,14 @@ export type Conflict = "email_taken" | "username_taken";
  * The contract's user object for a row. The one place that builds it from storage, so
  * every answer carries the same fields (linked OAuth providers included).
  */
-export async function publicUser(_db: Database, row: UserRow): Promise<PublicUser> {
-  return toPublicUser(row, []);
+export async function publicUser(db: Database, row: UserRow): Promise<PublicUser> {
+  const rows = await db
+    .select({ provider: oauthAccounts.provider })
+    .from(oauthAccounts)
+    .where(eq(oauthAccounts.userId, row.id))
+    .orderBy(oauthAccounts.createdAt)
+    .all();
+  return toPublicUser(row, [...new Set(rows.map((entry) => entry.provider))]);
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | null> {
@@ -111,6 +117,8 @@ export async function deleteUserData(d1: D1Database, userId: string): Promise<vo
     d1.prepare("DELETE FROM api_keys WHERE user_id = ?").bind(userId),
     d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId),
     d1.prepare("DELETE FROM security_events WHERE user_id = ?").bind(userId),
+    d1.prepare("DELETE FROM oauth_accounts WHERE user_id = ?").bind(userId),
+    d1.prepare("DELETE FROM oauth_codes WHERE user_id = ?").bind(userId),
     d1.prepare("DELETE FROM users WHERE id = ?").bind(userId),
   ]);
 }

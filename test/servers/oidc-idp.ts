@@ -47,7 +47,7 @@ export async function startOidcProvider(options: IdpOptions): Promise<{ issuer: 
   return { issuer, server };
 }
 
-function identity(login: string): Record<string, unknown> {
+function identity(login: string): { sub: string; [claim: string]: unknown } {
   const unverified = login.startsWith("unverified:");
   const email = unverified ? login.slice("unverified:".length) : login;
   return {

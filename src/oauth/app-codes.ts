@@ -1,0 +1,40 @@
+// One-time codes for mobile apps: after an OAuth login the app gets a code (never a
+// token) in its redirect URI, and exchanges it at POST /auth/token with the PKCE
+// verifier it made at the start. Codes live 2 minutes and work once.
+import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
+import { toBase64Url, utf8 } from "../lib/encoding";
+
+const CODE_LIFETIME_MS = 2 * 60 * 1000;
+
+export async function issueAppCode(
+  d1: D1Database,
+  input: { userId: string; redirectUri: string; codeChallenge: string },
+): Promise<string> {
+  const code = randomToken(32);
+  const now = Date.now();
+  await d1
+    .prepare(
+      "INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(await sha256(code), input.userId, input.redirectUri, input.codeChallenge, new Date(now).toISOString(), new Date(now + CODE_LIFETIME_MS).toISOString())
+    .run();
+  return code;
+}
+
+/** The user the code was issued for, or null (unknown, used, expired, wrong redirect URI or verifier). */
+export async function redeemAppCode(
+  d1: D1Database,
+  input: { code: string; codeVerifier: string; redirectUri: string },
+): Promise<string | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(input.code)) return null;
+  const row = await d1
+    .prepare("DELETE FROM oauth_codes WHERE code_hash = ? RETURNING user_id, redirect_uri, code_challenge, expires_at")
+    .bind(await sha256(input.code))
+    .first<{ user_id: string; redirect_uri: string; code_challenge: string; expires_at: string }>();
+  if (row === null || Date.parse(row.expires_at) <= Date.now() || row.redirect_uri !== input.redirectUri) return null;
+  return constantTimeEqual(await s256(input.codeVerifier), row.code_challenge) ? row.user_id : null;
+}
+
+export async function s256(verifier: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(verifier))));
+}

@@ -1,0 +1,51 @@
+// What every OAuth provider offers the login flow. Adding a provider is one small file
+// implementing this, plus a line in providers/index.ts.
+import type { ClientCredentials } from "../arctic";
+
+export interface ProviderIdentity {
+  /** The provider's stable user id (OIDC `sub`, GitHub's numeric id). */
+  providerUserId: string;
+  email: string | null;
+  /** The provider asserts the address belongs to this user. */
+  emailVerified: boolean;
+  name: string | null;
+}
+
+export interface AuthorizationRequest {
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+export interface OAuthProvider {
+  name: string;
+  authorizationUrl(client: ClientCredentials, request: AuthorizationRequest): Promise<URL>;
+  /** Exchanges the code and returns who signed in; throws OAuthFailure on any problem. */
+  identify(client: ClientCredentials, code: string, request: Omit<AuthorizationRequest, "state">): Promise<ProviderIdentity>;
+}
+
+/** A failed login at the provider; `reason` is a short code safe to show. */
+export class OAuthFailure extends Error {
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`oauth failed: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** Every provider response is checked: a non-2xx answer is a failure, never parsed as data. */
+export async function fetchJson<T>(url: string, init: RequestInit, reason: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    throw new OAuthFailure(`${reason}_unreachable`);
+  }
+  if (!response.ok) throw new OAuthFailure(`${reason}_${response.status}`);
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new OAuthFailure(`${reason}_invalid`);
+  }
+}

@@ -1,0 +1,80 @@
+// Pending OAuth logins in D1. `state` is 256 random bits, stored hashed, valid 10
+// minutes, and taken with DELETE ... RETURNING: it can be used exactly once.
+import { sha256 } from "../lib/crypto";
+
+export const STATE_LIFETIME_MS = 10 * 60 * 1000;
+
+export interface PendingLogin {
+  provider: string;
+  bindingHash: string;
+  codeVerifier: string;
+  nonce: string;
+  redirectTo: string;
+  mode: "redirect" | "json";
+  linkUserId: string | null;
+  app: { redirectUri: string; codeChallenge: string; state: string | null } | null;
+}
+
+export async function savePendingLogin(d1: D1Database, state: string, login: PendingLogin): Promise<void> {
+  const now = Date.now();
+  await d1
+    .prepare(
+      `INSERT INTO oauth_states (state_hash, provider, binding_hash, code_verifier, nonce, redirect_to, mode,
+         link_user_id, app_redirect_uri, app_code_challenge, app_state, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      await sha256(state),
+      login.provider,
+      login.bindingHash,
+      login.codeVerifier,
+      login.nonce,
+      login.redirectTo,
+      login.mode,
+      login.linkUserId,
+      login.app?.redirectUri ?? null,
+      login.app?.codeChallenge ?? null,
+      login.app?.state ?? null,
+      new Date(now).toISOString(),
+      new Date(now + STATE_LIFETIME_MS).toISOString(),
+    )
+    .run();
+}
+
+type StateRow = {
+  provider: string;
+  binding_hash: string;
+  code_verifier: string;
+  nonce: string;
+  redirect_to: string;
+  mode: "redirect" | "json";
+  link_user_id: string | null;
+  app_redirect_uri: string | null;
+  app_code_challenge: string | null;
+  app_state: string | null;
+  expires_at: string;
+};
+
+/** Takes the pending login for `state` (whatever happens next, the state is used up). */
+export async function takePendingLogin(d1: D1Database, state: string): Promise<(PendingLogin & { expired: boolean }) | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(state)) return null;
+  const row = await d1
+    .prepare("DELETE FROM oauth_states WHERE state_hash = ? RETURNING *")
+    .bind(await sha256(state))
+    .first<StateRow>();
+  if (row === null) return null;
+  return {
+    provider: row.provider,
+    bindingHash: row.binding_hash,
+    codeVerifier: row.code_verifier,
+    nonce: row.nonce,
+    redirectTo: row.redirect_to,
+    mode: row.mode,
+    linkUserId: row.link_user_id,
+    app:
+      row.app_redirect_uri === null || row.app_code_challenge === null
+        ? null
+        : { redirectUri: row.app_redirect_uri, codeChallenge: row.app_code_challenge, state: row.app_state },
+    expired: Date.parse(row.expires_at) <= Date.now(),
+  };
+}
