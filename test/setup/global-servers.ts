@@ -3,6 +3,7 @@
 import type { TestProject } from "vitest/node";
 import { GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, startFakeGitHub } from "../servers/fake-github";
 import { startOidcProvider } from "../servers/oidc-idp";
+import { startRogueIdp } from "../servers/rogue-idp";
 
 export const TEST_BASE_URL = "http://auth.example.test";
 
@@ -19,16 +20,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redirectUris: [callback("google")],
   });
   const github = await startFakeGitHub();
+  const rogue = await startRogueIdp();
   project.provide("oauthServers", {
     genericIssuer: generic.issuer,
     googleIssuer: google.issuer,
     githubUrl: github.url,
     githubClientId: GITHUB_CLIENT_ID,
     githubClientSecret: GITHUB_CLIENT_SECRET,
+    rogueIssuer: rogue.issuer,
   });
   return async () => {
-    for (const server of [generic.server, google.server, github.server]) server.closeAllConnections();
-    await Promise.all([generic, google, github].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    const all = [generic, google, github, rogue];
+    for (const { server } of all) server.closeAllConnections();
+    await Promise.all(all.map(({ server }) => new Promise((resolve) => server.close(resolve))));
   };
 }
 
@@ -40,6 +44,7 @@ declare module "vitest" {
       githubUrl: string;
       githubClientId: string;
       githubClientSecret: string;
+      rogueIssuer: string;
     };
   }
 }
