@@ -58,7 +58,7 @@ export class OAuthBrowser extends TestClient {
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
       if (response.status !== 200 || action === undefined) throw new Error(`provider page ${response.status}: ${html.slice(0, 300)}`);
       const prompt = /name="prompt" value="(\w+)"/.exec(html)?.[1];
-      const form = prompt === "login" ? { prompt, login, password: "any" } : { prompt: prompt ?? "consent" };
+      const form: Record<string, string> = prompt === "login" ? { prompt, login, password: "any" } : { prompt: prompt ?? "consent" };
       next = { url: new URL(action.replace(/&amp;/g, "&"), next.url).href, method: "POST", body: new URLSearchParams(form).toString() };
     }
     throw new Error("too many provider steps");
