@@ -18,6 +18,8 @@ function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
   return { ...blanks, ...bindings } as T;
 }
 
+const PROJECT = "workers";
+
 // Tests run inside workerd with the real local D1, KV and Durable Objects from wrangler.toml.
 // The OAuth identity providers run in Node on loopback (test/setup/global-servers.ts).
 export default defineConfig(async () => {
@@ -29,6 +31,18 @@ export default defineConfig(async () => {
         return {
           wrangler: { configPath: "./wrangler.toml" },
           miniflare: {
+            // Another Worker that calls AuthService over a real service binding.
+            workers: [
+              {
+                name: "consumer",
+                modules: true,
+                scriptPath: "./test/fixtures/consumer-worker.js",
+                compatibilityDate: "2026-11-01",
+                // The Worker under test runs as the plugin's runner, named after the project.
+                serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
+              },
+            ],
+            serviceBindings: { CONSUMER: "consumer" },
             bindings: neutralizeDevVars({
               ENVIRONMENT: "test",
               SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
@@ -57,6 +71,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      name: PROJECT,
       include: ["test/**/*.test.ts"],
       globalSetup: ["./test/setup/global-servers.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],

@@ -1,6 +1,7 @@
 // The HTTP app: shared middleware, the feature sub-apps, and the single error renderer.
 import { Hono } from "hono";
 import { originGuard } from "./auth/csrf";
+import { introspectRoutes } from "./auth/introspect-route";
 import { accountAuthRoutes, accountUserRoutes, devRoutes } from "./account/routes";
 import { apiKeyRoutes } from "./api-keys/routes";
 import type { AppEnv } from "./env";
@@ -32,6 +33,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/auth", sessionRoutes);
   app.route("/api/v1/auth", accountAuthRoutes);
   app.route("/api/v1/auth/oauth", oauthRoutes);
+  app.route("/api/v1/auth", introspectRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/.well-known", jwksRoutes);

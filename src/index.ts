@@ -3,6 +3,7 @@ import { createApp } from "./app";
 import { runCleanup } from "./scheduled";
 
 export { ApiKeyAuthority } from "./api-keys/api-key-authority";
+export { AuthService } from "./rpc/auth-service";
 export { LoginThrottle } from "./throttle/login-throttle";
 export { UserAuthority } from "./sessions/user-authority";
 

@@ -11,10 +11,9 @@ import { clientIp } from "../http/client-info";
 import type { AppEnv } from "../env";
 import { clearSessionCookies, readSessionCookie } from "../http/cookies";
 import { ApiError, tooManyRequests } from "../http/errors";
-import { isTokenRevoked } from "../sessions/principal-record";
 import { expiresAt } from "../sessions/session-policy";
-import { type SessionDeps, authorityFor, resolveSession } from "../sessions/session-service";
-import { verifyAccessToken } from "../tokens/access-token";
+import { type SessionDeps, resolveSession } from "../sessions/session-service";
+import { checkAccessToken } from "./access-check";
 import { principalRecord } from "../tokens/principal-cache";
 import { CSRF_HEADER, checkCsrfToken, isUnsafeMethod } from "./csrf";
 import type { Principal, PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
@@ -159,21 +158,14 @@ async function bearerPrincipal(c: Context<AppEnv>, authorization: string): Promi
   if (match === null || match[1] === undefined) {
     throw new ApiError("invalid_token", "Send the token as: Authorization: Bearer <token>");
   }
-  const claims = await verifyAccessToken(c.get("config"), match[1]);
-  if (claims === null) throw new ApiError("invalid_token", "Invalid or expired access token");
-
-  let user;
-  if (isUnsafeMethod(c.req.method)) {
-    const result = await authorityFor(sessionDeps(c), claims.userId).authorizeFamily(claims.familyId, claims.issuedAt);
-    if (result.status !== "valid") throw new ApiError("invalid_token", "Access token revoked");
-    user = result.user;
-  } else {
-    const record = await principalRecord({ kv: c.env.SESSIONS, authority: c.env.USER_AUTHORITY }, claims.userId);
-    if (record === null || isTokenRevoked(record, claims.familyId, claims.issuedAt)) {
-      throw new ApiError("invalid_token", "Access token revoked");
-    }
-    user = record.user;
-  }
+  const check = await checkAccessToken(
+    { config: c.get("config"), kv: c.env.SESSIONS, authority: c.env.USER_AUTHORITY },
+    match[1],
+    { authoritative: isUnsafeMethod(c.req.method) },
+  );
+  if (check.status === "invalid") throw new ApiError("invalid_token", "Invalid or expired access token");
+  if (check.status === "revoked") throw new ApiError("invalid_token", "Access token revoked");
+  const { claims, user } = check;
   const principal: TokenPrincipal = {
     kind: "token",
     userId: claims.userId,

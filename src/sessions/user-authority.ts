@@ -174,7 +174,8 @@ export class UserAuthority extends DurableObject<Env> {
   async authorize(id: string, secretHash: string): Promise<Authorization> {
     const row = this.row(id);
     const user = this.loadUser();
-    if (row === null || user === null || !constantTimeEqual(row.secret_hash, secretHash)) {
+    // A token family's refresh token has the same shape as a session token: never a cookie session.
+    if (row === null || user === null || row.kind !== "cookie" || !constantTimeEqual(row.secret_hash, secretHash)) {
       return { status: "unknown" };
     }
     const now = Date.now();

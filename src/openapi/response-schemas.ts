@@ -1,0 +1,152 @@
+// The shapes of the API's answers, documented in /openapi.json and checked against every
+// response the test suite receives (test/helpers/client.ts), so they cannot drift.
+import { z } from "zod";
+
+const timestamp = z.string().describe("ISO 8601 UTC timestamp");
+
+export const errorResponse = z
+  .object({
+    detail: z.string(),
+    code: z.string().describe("Stable snake_case error code"),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .passthrough();
+
+export const userResponse = z.object({
+  id: z.string(),
+  email: z.string(),
+  username: z.string().nullable(),
+  name: z.string().nullable(),
+  email_verified: z.boolean(),
+  is_superuser: z.boolean(),
+  oauth_providers: z.array(z.string()),
+  created_at: timestamp,
+});
+
+export const detailResponse = z.object({ detail: z.string() });
+
+export const loginResponse = z.object({ user: userResponse, csrf_token: z.string() });
+
+export const currentSession = z.object({
+  id: z.string(),
+  created_at: timestamp,
+  last_activity: timestamp,
+  expires_at: timestamp,
+});
+
+export const checkAuthResponse = z.union([
+  z.object({ authenticated: z.literal(false) }),
+  z.object({ authenticated: z.literal(true), user: userResponse, session: currentSession }),
+]);
+
+export const sessionListResponse = z.object({
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      current: z.boolean(),
+      kind: z.enum(["cookie", "token"]),
+      created_at: timestamp,
+      last_activity: timestamp,
+      expires_at: timestamp,
+      ip: z.string(),
+      user_agent: z.string(),
+      device: z.object({ browser: z.string(), os: z.string(), type: z.string() }),
+      location: z.object({ country: z.string().nullable(), city: z.string().nullable() }),
+    }),
+  ),
+});
+
+export const revokedResponse = z.object({ revoked: z.number().int() });
+
+export const csrfResponse = z.object({ csrf_token: z.string() });
+
+export const tokenResponse = z.object({
+  access_token: z.string(),
+  token_type: z.literal("bearer"),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+  refresh_expires_in: z.number().int(),
+});
+
+export const emptyResponse = z.object({});
+
+export const jwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+const rateLimitState = z.object({ limit: z.number().int(), remaining: z.number().int(), reset: z.number().int() });
+
+export const apiKeyResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  permissions: z.record(z.string(), z.array(z.string())),
+  rate_limits: z.object({ requests_per_minute: z.number().int().nullable(), requests_per_day: z.number().int().nullable() }),
+  expires_at: timestamp.nullable(),
+  created_at: timestamp,
+  updated_at: timestamp,
+  last_used_at: timestamp.nullable(),
+  last_used_ip: z.string().nullable(),
+  revoked_at: timestamp.nullable(),
+  is_active: z.boolean(),
+});
+
+export const createdApiKeyResponse = apiKeyResponse.extend({ api_key: z.string().describe("Shown once") });
+
+export const apiKeyListResponse = z.object({ items: z.array(apiKeyResponse), total: z.number().int() });
+
+export const usageResponse = z.object({
+  key_id: z.string(),
+  days: z.number().int(),
+  since: z.string(),
+  total: z.number().int(),
+  by_day: z.array(z.object({ date: z.string(), count: z.number().int() })),
+  by_endpoint: z.array(z.object({ endpoint: z.string(), method: z.string(), count: z.number().int() })),
+  by_status: z.array(z.object({ status: z.number().int(), count: z.number().int() })),
+});
+
+export const verifyKeyResponse = z.union([
+  z.object({
+    valid: z.literal(true),
+    key_id: z.string(),
+    user_id: z.string(),
+    permissions: z.record(z.string(), z.array(z.string())),
+    ratelimit: rateLimitState,
+    allowed: z.boolean().optional(),
+  }),
+  z.object({ valid: z.literal(false), code: z.string() }),
+]);
+
+export const eventsResponse = z.object({
+  items: z.array(
+    z.object({
+      type: z.string(),
+      at: timestamp,
+      ip: z.string().nullable(),
+      device: z.unknown(),
+      location: z.unknown(),
+      detail: z.unknown(),
+    }),
+  ),
+});
+
+export const passwordChangedResponse = z.object({ detail: z.string(), revoked: z.number().int() });
+
+export const oauthUrlResponse = z.object({ url: z.string() });
+
+export const oauthJsonLoginResponse = z.object({ user: userResponse, csrf_token: z.string(), is_new_user: z.boolean() });
+
+export const healthResponse = z.object({ status: z.literal("ok") });
+
+export const introspectResponse = z.union([
+  z.object({ active: z.literal(false) }),
+  z.object({
+    active: z.literal(true),
+    principal: z.enum(["session", "token", "api_key"]),
+    user_id: z.string(),
+    permissions: z.record(z.string(), z.array(z.string())).optional(),
+    exp: z.number().int().optional(),
+  }),
+]);
+
+export const outboxResponse = z.object({
+  items: z.array(z.object({ to: z.string(), subject: z.string(), body: z.string(), created_at: timestamp })),
+});
