@@ -3,6 +3,9 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type {} from "./test/setup/global-servers";
 
+/** The Worker under test runs as the plugin's runner, named after this project. */
+const PROJECT = "workers";
+
 /**
  * Wrangler also loads a developer's .dev.vars into the tests. Every setting found there
  * is blanked (empty means "default" to the config parser) unless the tests set it, so
@@ -18,65 +21,74 @@ function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
   return { ...blanks, ...bindings } as T;
 }
 
-const PROJECT = "workers";
-
-// Tests run inside workerd with the real local D1, KV and Durable Objects from wrangler.toml.
-// The OAuth identity providers run in Node on loopback (test/setup/global-servers.ts).
+// Two projects: "workers" runs inside workerd with the real local D1, KV and Durable
+// Objects from wrangler.toml; "node" runs the few checks that need Node (the OpenAPI
+// validator). The OAuth identity providers run in Node on loopback
+// (test/setup/global-servers.ts).
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest(({ inject }) => {
-        const oauth = inject("oauthServers");
-        return {
-          wrangler: { configPath: "./wrangler.toml" },
-          miniflare: {
-            // Another Worker that calls AuthService over a real service binding.
-            workers: [
-              {
-                name: "consumer",
-                modules: true,
-                scriptPath: "./test/fixtures/consumer-worker.js",
-                compatibilityDate: "2026-11-01",
-                // The Worker under test runs as the plugin's runner, named after the project.
-                serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
-              },
-            ],
-            serviceBindings: { CONSUMER: "consumer" },
-            bindings: neutralizeDevVars({
-              ENVIRONMENT: "test",
-              SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
-              SESSION_SECURE_COOKIES: "false",
-              CORS_ORIGINS: "http://app.example.test",
-              OAUTH_REDIRECT_BASE_URL: "http://auth.example.test",
-              OAUTH_ALLOWED_REDIRECTS: "https://partner.example.test,edgeauth://oauth/callback",
-              OAUTH_OIDC_PROVIDERS: "testidp,rogue",
-              OAUTH_ROGUE_ISSUER: oauth.rogueIssuer,
-              OAUTH_ROGUE_CLIENT_ID: "rogue-client",
-              OAUTH_ROGUE_CLIENT_SECRET: "rogue-secret",
-              OAUTH_TESTIDP_ISSUER: oauth.genericIssuer,
-              OAUTH_TESTIDP_CLIENT_ID: "edge-auth-test",
-              OAUTH_TESTIDP_CLIENT_SECRET: "generic-test-secret",
-              OAUTH_GOOGLE_ISSUER: oauth.googleIssuer,
-              OAUTH_GOOGLE_CLIENT_ID: "google-test-client.apps.googleusercontent.com",
-              OAUTH_GOOGLE_CLIENT_SECRET: "google-test-secret",
-              OAUTH_GITHUB_URL: oauth.githubUrl,
-              OAUTH_GITHUB_API_URL: oauth.githubUrl,
-              OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
-              OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
-              TEST_MIGRATIONS: migrations,
-            }),
-          },
-        };
-      }),
-    ],
     test: {
-      name: PROJECT,
-      include: ["test/**/*.test.ts"],
       globalSetup: ["./test/setup/global-servers.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts"],
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
+      projects: [
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => {
+              const oauth = inject("oauthServers");
+              return {
+                wrangler: { configPath: "./wrangler.toml" },
+                miniflare: {
+                  // Another Worker that calls AuthService over a real service binding.
+                  workers: [
+                    {
+                      name: "consumer",
+                      modules: true,
+                      scriptPath: "./test/fixtures/consumer-worker.js",
+                      compatibilityDate: "2026-11-01",
+                      serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
+                    },
+                  ],
+                  serviceBindings: { CONSUMER: "consumer" },
+                  bindings: neutralizeDevVars({
+                    ENVIRONMENT: "test",
+                    SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
+                    SESSION_SECURE_COOKIES: "false",
+                    CORS_ORIGINS: "http://app.example.test",
+                    OAUTH_REDIRECT_BASE_URL: "http://auth.example.test",
+                    OAUTH_ALLOWED_REDIRECTS: "https://partner.example.test,edgeauth://oauth/callback",
+                    OAUTH_OIDC_PROVIDERS: "testidp,rogue",
+                    OAUTH_TESTIDP_ISSUER: oauth.genericIssuer,
+                    OAUTH_TESTIDP_CLIENT_ID: "edge-auth-test",
+                    OAUTH_TESTIDP_CLIENT_SECRET: "generic-test-secret",
+                    OAUTH_ROGUE_ISSUER: oauth.rogueIssuer,
+                    OAUTH_ROGUE_CLIENT_ID: "rogue-client",
+                    OAUTH_ROGUE_CLIENT_SECRET: "rogue-secret",
+                    OAUTH_GOOGLE_ISSUER: oauth.googleIssuer,
+                    OAUTH_GOOGLE_CLIENT_ID: "google-test-client.apps.googleusercontent.com",
+                    OAUTH_GOOGLE_CLIENT_SECRET: "google-test-secret",
+                    OAUTH_GITHUB_URL: oauth.githubUrl,
+                    OAUTH_GITHUB_API_URL: oauth.githubUrl,
+                    OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
+                    OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
+                    TEST_MIGRATIONS: migrations,
+                  }),
+                },
+              };
+            }),
+          ],
+          test: {
+            name: PROJECT,
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/node/**"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+          },
+        },
+        {
+          test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+        },
+      ],
     },
   };
 });

@@ -13,6 +13,7 @@ import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
 import { securityHeaders } from "./http/security-headers";
 import { oauthRoutes } from "./oauth/routes";
+import { docsRoutes } from "./openapi/routes-http";
 import { sessionRoutes } from "./sessions/routes";
 import { jwksRoutes, tokenRoutes } from "./tokens/routes";
 import { userRoutes } from "./users/routes";
@@ -28,6 +29,7 @@ export function createApp(): Hono<AppEnv> {
   app.use(bodyReader());
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/", docsRoutes);
   app.route("/api/v1/users", userRoutes);
   app.route("/api/v1/users", accountUserRoutes);
   app.route("/api/v1/auth", sessionRoutes);

@@ -1,13 +1,11 @@
 // POST /api/v1/auth/introspect (RFC 7662 shape): for backends that receive a session
 // cookie, an access token or an API key and want to know whether it stands.
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../env";
 import { parseBody } from "../http/body";
 import { clientIp } from "../http/client-info";
 import { credentialOf, credentialOfToken, identify } from "./identify";
-
-export const introspectBody = z.object({ token: z.string().min(1).max(4096).optional() });
+import { introspectBody } from "./schemas";
 
 export const introspectRoutes = new Hono<AppEnv>();
 

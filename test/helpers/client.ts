@@ -4,6 +4,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
+import { checkDocumented } from "./documented";
 
 export const BASE_URL = "http://auth.example.test";
 
@@ -85,6 +86,7 @@ export class TestClient {
       headers.set("Content-Type", "application/x-www-form-urlencoded");
     }
     const response = await callWorker(new Request(`${BASE_URL}${path}`, { method, headers, body }), this.settings);
+    await checkDocumented(method, `${BASE_URL}${path}`, response.clone());
     this.lastSetCookies = response.headers.getSetCookie();
     for (const line of this.lastSetCookies) this.storeCookie(line);
     return response;

@@ -1,0 +1,129 @@
+// Builds the OpenAPI 3.1 document from ROUTES. Request schemas are the handlers' own
+// zod schemas (as JSON Schema 2020-12, the dialect of OpenAPI 3.1), so the document
+// cannot drift from what the API accepts.
+import { z } from "zod";
+import { errorResponse } from "./response-schemas";
+import type { RouteSpec } from "./route-spec";
+import { ROUTES } from "./routes";
+
+type Json = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed request (invalid_request, oauth_failed, invalid_grant)",
+  401: "Not authenticated, or a bad credential",
+  403: "CSRF check failed, forbidden, or insufficient_scope",
+  404: "Not found",
+  405: "Method not allowed",
+  409: "Conflict (email_taken, username_taken, account_exists)",
+  413: "Body larger than 64 KiB",
+  415: "Body is not application/json",
+  422: "Validation failed: see errors[]",
+  429: "Too many attempts or rate limited: see Retry-After",
+};
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Json;
+  return rest;
+}
+
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z_]+)/g, "{$1}");
+}
+
+function security(route: RouteSpec): Json[] {
+  const unsafe = route.method !== "get";
+  const options: Json[] = [];
+  for (const credential of route.auth) {
+    if (credential === "session") options.push(unsafe ? { sessionCookie: [], csrfHeader: [] } : { sessionCookie: [] });
+    if (credential === "bearer") options.push({ bearerAuth: [] });
+    if (credential === "api_key") options.push({ apiKeyHeader: [] });
+  }
+  return options;
+}
+
+function parameters(route: RouteSpec): Json[] {
+  const params: Json[] = [...route.path.matchAll(/:([A-Za-z_]+)/g)].map((match) => ({
+    name: match[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  if (route.query !== undefined) {
+    const schema = jsonSchema(route.query, "input") as { properties?: Record<string, Json>; required?: string[] };
+    for (const [name, property] of Object.entries(schema.properties ?? {})) {
+      params.push({ name, in: "query", required: schema.required?.includes(name) ?? false, schema: property });
+    }
+  }
+  return params;
+}
+
+function operation(route: RouteSpec): Json {
+  const responses: Json = {};
+  for (const answer of [route.ok, ...(route.alternatives ?? [])]) {
+    responses[String(answer.status)] =
+      answer.schema === undefined
+        ? { description: answer.description }
+        : { description: answer.description, content: { "application/json": { schema: jsonSchema(answer.schema, "output") } } };
+  }
+  const errors = new Set([...(route.errors ?? []), 400, 413, 415, 422]);
+  if (route.auth.length > 0) errors.add(401);
+  for (const status of [...errors].sort()) {
+    responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };
+  }
+  const op: Json = {
+    operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ?? "").toUpperCase())}`,
+    summary: route.summary,
+    tags: [route.tag],
+    security: security(route),
+    parameters: parameters(route),
+    responses,
+  };
+  if (route.apiKeyPermission !== undefined) op.description = `API keys need the \`${route.apiKeyPermission}\` permission.`;
+  if (route.body !== undefined) {
+    const schema = jsonSchema(route.body, "input");
+    const content: Json = { "application/json": route.example === undefined ? { schema } : { schema, example: route.example } };
+    if (route.form === true) content["application/x-www-form-urlencoded"] = { schema };
+    op.requestBody = { required: route.method !== "delete", content };
+  }
+  return op;
+}
+
+export function buildOpenApiDocument(): Json {
+  const paths: Record<string, Json> = {};
+  for (const route of ROUTES as readonly RouteSpec[]) {
+    const path = openApiPath(route.path);
+    paths[path] = { ...(paths[path] ?? {}), [route.method]: operation(route) };
+  }
+  const errorSchema = jsonSchema(errorResponse, "output");
+  const errorResponses = Object.fromEntries(
+    Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
+      `Error${status}`,
+      {
+        description,
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { detail: description, code: "invalid_request" } } },
+      },
+    ]),
+  );
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-auth",
+      version: "1.0.0",
+      description:
+        "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login and API keys. Errors are {detail, code}; every response carries X-Request-Id.",
+    },
+    servers: [{ url: "/" }],
+    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "api-keys"].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: { Error: errorSchema },
+      responses: errorResponses,
+      securitySchemes: {
+        sessionCookie: { type: "apiKey", in: "cookie", name: "session_id", description: "Session cookie (`__Host-session_id` with SESSION_SECURE_COOKIES=true)" },
+        csrfHeader: { type: "apiKey", in: "header", name: "X-CSRF-Token", description: "The session's CSRF token; needed with the cookie on POST, PUT, PATCH, DELETE" },
+        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Access token, or an API key" },
+        apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
+      },
+    },
+  };
+}

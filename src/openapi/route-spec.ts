@@ -1,0 +1,29 @@
+// The shape of one documented route. ROUTES (routes.ts) lists every route of the API
+// with the very schemas its handler validates with, so the OpenAPI document, the docs
+// page, the typed client and the test suite's response checks all come from one place.
+import type { z } from "zod";
+
+export type Credential = "session" | "bearer" | "api_key";
+
+export interface RouteSpec {
+  method: "get" | "post" | "patch" | "delete";
+  /** Hono-style path: `/api/v1/api-keys/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Credentials the route takes; empty: none needed. */
+  auth: readonly Credential[];
+  /** The permission an API key needs here (only with "api_key" in auth). */
+  apiKeyPermission?: string;
+  body?: z.ZodType;
+  /** The body may also be application/x-www-form-urlencoded. */
+  form?: boolean;
+  query?: z.ZodType;
+  /** The success answer. */
+  ok: { status: 200 | 201 | 202 | 204 | 302; description: string; schema?: z.ZodType };
+  /** Other documented non-error answers (a redirect mode, a JSON mode). */
+  alternatives?: ReadonlyArray<{ status: 200 | 302 | 429; description: string; schema?: z.ZodType }>;
+  /** Error statuses worth naming for this route (all share the error shape). */
+  errors?: readonly number[];
+  example?: unknown;
+}

@@ -1,0 +1,58 @@
+// Every route of the API, with the schemas its handler uses. See route-spec.ts.
+import { changePasswordBody, confirmVerificationBody, deleteAccountBody, eventsQuery, resetConfirmBody, resetRequestBody } from "../account/schemas";
+import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
+import { introspectBody } from "../auth/schemas";
+import { callbackQuery, codeGrantBody, startQuery } from "../oauth/schemas";
+import { loginBody, logoutAllQuery } from "../sessions/schemas";
+import { passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
+import { registerBody, updateProfileBody } from "../users/schemas";
+import { z } from "zod";
+import * as out from "./response-schemas";
+import type { RouteSpec } from "./route-spec";
+
+const USER = ["session", "bearer"] as const;
+
+export const ROUTES = [
+  { method: "get", path: "/healthz", summary: "Liveness check", tag: "service", auth: [], ok: { status: 200, description: "Up", schema: out.healthResponse } },
+  { method: "get", path: "/openapi.json", summary: "This OpenAPI 3.1 document", tag: "service", auth: [], ok: { status: 200, description: "The document" } },
+  { method: "get", path: "/docs", summary: "Human-readable API reference", tag: "service", auth: [], ok: { status: 200, description: "HTML page" } },
+  { method: "get", path: "/.well-known/jwks.json", summary: "Public keys that verify access tokens (empty with HS256)", tag: "tokens", auth: [], ok: { status: 200, description: "JSON Web Key Set", schema: out.jwksResponse } },
+
+  { method: "post", path: "/api/v1/users", summary: "Register", tag: "users", auth: [], body: registerBody, ok: { status: 201, description: "The new user", schema: out.userResponse }, errors: [409, 422], example: { email: "ada@example.com", password: "correct horse battery", username: "ada", name: "Ada" } },
+  { method: "get", path: "/api/v1/users/me", summary: "The signed-in user", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:read", ok: { status: 200, description: "The user", schema: out.userResponse } },
+  { method: "patch", path: "/api/v1/users/me", summary: "Change name or username", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:update", body: updateProfileBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: [409, 422], example: { name: "Ada Lovelace" } },
+  { method: "post", path: "/api/v1/users/me/password", summary: "Change password; ends every other session and token family", tag: "account", auth: USER, body: changePasswordBody, ok: { status: 200, description: "Changed", schema: out.passwordChangedResponse }, errors: [401, 422, 429] },
+  { method: "delete", path: "/api/v1/users/me", summary: "Delete the account for good", tag: "account", auth: USER, body: deleteAccountBody, ok: { status: 204, description: "Deleted" }, errors: [401, 403, 422, 429] },
+
+  { method: "post", path: "/api/v1/auth/login", summary: "Sign in with a session cookie", tag: "sessions", auth: [], body: loginBody, form: true, ok: { status: 200, description: "Signed in; sets the session and CSRF cookies", schema: out.loginResponse }, errors: [401, 403, 422, 429], example: { email: "ada@example.com", password: "correct horse battery", remember_me: false } },
+  { method: "post", path: "/api/v1/auth/logout", summary: "Sign out (needs the CSRF header)", tag: "sessions", auth: ["session"], ok: { status: 200, description: "Signed out; clears both cookies", schema: out.detailResponse } },
+  { method: "post", path: "/api/v1/auth/logout-all", summary: "End every session and token family", tag: "sessions", auth: USER, query: logoutAllQuery, ok: { status: 200, description: "How many ended", schema: out.revokedResponse } },
+  { method: "get", path: "/api/v1/auth/check-auth", summary: "Whether the request is signed in", tag: "sessions", auth: USER, ok: { status: 200, description: "Authenticated or not", schema: out.checkAuthResponse } },
+  { method: "post", path: "/api/v1/auth/refresh-csrf", summary: "Rotate the CSRF token (no CSRF header needed)", tag: "sessions", auth: ["session"], ok: { status: 200, description: "The new token", schema: out.csrfResponse } },
+  { method: "get", path: "/api/v1/auth/sessions", summary: "The user's sessions and token families", tag: "sessions", auth: USER, ok: { status: 200, description: "Sessions", schema: out.sessionListResponse } },
+  { method: "delete", path: "/api/v1/auth/sessions/:id", summary: "End one session or token family", tag: "sessions", auth: USER, ok: { status: 204, description: "Ended" }, errors: [404] },
+
+  { method: "post", path: "/api/v1/auth/token", summary: "Sign in for tokens (password or authorization_code grant)", tag: "tokens", auth: [], body: z.union([passwordGrantBody, codeGrantBody]), form: true, ok: { status: 200, description: "A token pair", schema: out.tokenResponse }, errors: [400, 401, 422, 429], example: { username: "ada@example.com", password: "correct horse battery" } },
+  { method: "post", path: "/api/v1/auth/refresh", summary: "Rotate the refresh token for a new pair", tag: "tokens", auth: [], body: refreshBody, ok: { status: 200, description: "A token pair", schema: out.tokenResponse }, errors: [401] },
+  { method: "post", path: "/api/v1/auth/revoke", summary: "Revoke a refresh or access token's family (RFC 7009)", tag: "tokens", auth: [], body: revokeBody, ok: { status: 200, description: "Always", schema: out.emptyResponse } },
+  { method: "post", path: "/api/v1/auth/introspect", summary: "Is this session, token or API key active (RFC 7662)", tag: "tokens", auth: [], body: introspectBody, ok: { status: 200, description: "The answer", schema: out.introspectResponse } },
+
+  { method: "post", path: "/api/v1/auth/verify-email/request", summary: "Mail a verification link", tag: "account", auth: USER, ok: { status: 202, description: "Sent", schema: out.detailResponse }, errors: [429] },
+  { method: "post", path: "/api/v1/auth/verify-email/confirm", summary: "Verify the email with the mailed token", tag: "account", auth: [], body: confirmVerificationBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: [401] },
+  { method: "post", path: "/api/v1/auth/password-reset/request", summary: "Mail a password reset link (same answer for unknown emails)", tag: "account", auth: [], body: resetRequestBody, ok: { status: 202, description: "Accepted", schema: out.detailResponse } },
+  { method: "post", path: "/api/v1/auth/password-reset/confirm", summary: "Set a new password with the mailed token", tag: "account", auth: [], body: resetConfirmBody, ok: { status: 200, description: "Reset", schema: out.detailResponse }, errors: [401, 422] },
+  { method: "get", path: "/api/v1/auth/events", summary: "The user's own security events", tag: "account", auth: USER, query: eventsQuery, ok: { status: 200, description: "Events, newest first", schema: out.eventsResponse } },
+
+  { method: "get", path: "/api/v1/auth/oauth/:provider", summary: "Start an OAuth login", tag: "oauth", auth: [], query: startQuery, ok: { status: 302, description: "To the provider" }, alternatives: [{ status: 200, description: "mode=json: the provider URL", schema: out.oauthUrlResponse }], errors: [400, 404] },
+  { method: "get", path: "/api/v1/auth/oauth/callback/:provider", summary: "The provider's callback", tag: "oauth", auth: [], query: callbackQuery, ok: { status: 302, description: "Signed in; to redirect_to (or the app)" }, alternatives: [{ status: 200, description: "mode=json", schema: out.oauthJsonLoginResponse }], errors: [400, 404, 409] },
+
+  { method: "post", path: "/api/v1/api-keys", summary: "Create an API key (shown once)", tag: "api-keys", auth: USER, body: createKeyBody, ok: { status: 201, description: "The key", schema: out.createdApiKeyResponse }, errors: [422], example: { name: "CI", permissions: { user_profile: ["read"] }, rate_limits: { requests_per_minute: 60 } } },
+  { method: "get", path: "/api/v1/api-keys", summary: "List API keys", tag: "api-keys", auth: USER, query: listQuery, ok: { status: 200, description: "Keys", schema: out.apiKeyListResponse } },
+  { method: "get", path: "/api/v1/api-keys/:id", summary: "One API key", tag: "api-keys", auth: USER, ok: { status: 200, description: "The key", schema: out.apiKeyResponse }, errors: [404] },
+  { method: "patch", path: "/api/v1/api-keys/:id", summary: "Change name, permissions, limits; expires_at only earlier", tag: "api-keys", auth: USER, body: updateKeyBody, ok: { status: 200, description: "The key", schema: out.apiKeyResponse }, errors: [404, 422] },
+  { method: "delete", path: "/api/v1/api-keys/:id", summary: "Revoke an API key for good", tag: "api-keys", auth: USER, ok: { status: 204, description: "Revoked" }, errors: [404] },
+  { method: "get", path: "/api/v1/api-keys/:id/usage", summary: "Usage totals, by day, endpoint and status", tag: "api-keys", auth: USER, query: usageQuery, ok: { status: 200, description: "Usage", schema: out.usageResponse }, errors: [404] },
+  { method: "post", path: "/api/v1/api-keys/verify", summary: "Verify a key for another service (counts as a use)", tag: "api-keys", auth: [], body: verifyKeyBody, ok: { status: 200, description: "The verdict", schema: out.verifyKeyResponse }, errors: [429], example: { api_key: "fai_k3x9a0qz_...", resource: "reports", action: "read" } },
+
+  { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev, not in production)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse } },
+] as const satisfies readonly RouteSpec[];
