@@ -11,6 +11,7 @@ import { ApiError } from "./http/errors";
 import { configLoader } from "./http/load-config";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
+import { requestLog } from "./http/request-log";
 import { securityHeaders } from "./http/security-headers";
 import { oauthRoutes } from "./oauth/routes";
 import { docsRoutes } from "./openapi/routes-http";
@@ -22,6 +23,7 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
+  app.use(requestLog());
   app.use(configLoader());
   app.use(securityHeaders());
   app.use(cors());

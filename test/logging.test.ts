@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { TestClient } from "./helpers/client";
+import { login, registerUser } from "./helpers/users";
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("structured request logs", () => {
+  it("writes one JSON line per request with id, route, status, duration and principal, and no secret", async () => {
+    const client = new TestClient();
+    const user = await registerUser(client);
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+    await login(client, user);
+    const response = await client.get("/api/v1/users/me");
+    const requests = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === "request");
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toEqual({
+      level: "info",
+      event: "request",
+      request_id: response.headers.get("X-Request-Id"),
+      method: "GET",
+      route: "/api/v1/users/me",
+      status: 200,
+      duration_ms: expect.any(Number),
+      principal: "session",
+    });
+    const all = lines.join("\n");
+    for (const secret of [user.password, client.sessionToken ?? "", client.csrfToken ?? ""]) expect(all).not.toContain(secret);
+  });
+});
