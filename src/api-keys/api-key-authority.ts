@@ -68,7 +68,8 @@ const SCHEMA = [
     endpoint TEXT NOT NULL,
     method TEXT NOT NULL,
     status INTEGER NOT NULL,
-    delta INTEGER NOT NULL
+    delta INTEGER NOT NULL,
+    ip TEXT
   )`,
 ];
 
@@ -76,16 +77,30 @@ export class ApiKeyAuthority extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Flushes run one at a time, so no buffered row is sent twice. */
   private flushing: Promise<void> = Promise.resolve();
+  /**
+   * Memory copies of what SQLite holds, so a use reads nothing from storage: every
+   * change is written through to SQLite in the same synchronous step.
+   */
+  private cachedRecord: KeyRecord | null | undefined;
+  private readonly counts = new Map<string, number>();
+  private flushScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     for (const statement of SCHEMA) this.sql.exec(statement);
+    // Objects created before the ip column existed (local development state).
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(usage_buffer)").toArray();
+    if (!columns.some((column) => column.name === "ip")) this.sql.exec("ALTER TABLE usage_buffer ADD COLUMN ip TEXT");
+    for (const row of this.sql.exec<{ window: string; count: number }>("SELECT window, count FROM counters")) {
+      this.counts.set(row.window, row.count);
+    }
   }
 
   /** Stores (or replaces) the key's auth record. */
   setRecord(record: KeyRecord): void {
     this.setMeta("record", JSON.stringify(record));
+    this.cachedRecord = undefined;
   }
 
   /** Revokes for good: no later setRecord can bring the key back. */
@@ -93,6 +108,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     const record = this.record();
     if (record !== null) this.setMeta("record", JSON.stringify({ ...record, revoked: true }));
     this.setMeta("revoked", "1");
+    this.cachedRecord = undefined;
   }
 
   /** Revokes the key and drops everything it held (its owner's account is being deleted). */
@@ -100,6 +116,9 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     for (const statement of SCHEMA) this.sql.exec(statement);
     this.setMeta("revoked", "1");
+    this.cachedRecord = undefined;
+    this.counts.clear();
+    this.flushScheduled = false;
   }
 
   /** Authenticates one use of the key and counts it against every rate-limit window. */
@@ -109,7 +128,6 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     if (
       record === null ||
       record.revoked ||
-      this.getMeta("revoked") === "1" ||
       !constantTimeEqual(record.secretHash, secretHash) ||
       (record.expiresAt !== null && now >= record.expiresAt)
     ) {
@@ -117,9 +135,9 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     }
     const key = { id: record.id, userId: record.userId, permissions: record.permissions };
     const active = windows(record.limits, request.defaultRequestsPerMinute, now);
-    const counts = active.map((window) => this.count(windowKey(window)));
+    const keys = active.map(windowKey);
+    const counts = keys.map((key) => this.counts.get(key) ?? 0);
     const exceeded = active.filter((window, index) => (counts[index] ?? 0) >= window.limit);
-    this.setMeta("last_used", JSON.stringify({ at: now, ip: request.ip }));
 
     if (exceeded.length > 0) {
       const retryAfterSeconds = Math.max(...exceeded.map((window) => secondsUntilReset(window, now)));
@@ -134,12 +152,18 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       };
     }
 
-    this.sql.exec("DELETE FROM counters WHERE window NOT IN (" + active.map(() => "?").join(",") + ")", ...active.map(windowKey));
+    // A new minute or day: forget the windows that ended.
+    if ([...this.counts.keys()].some((key) => !keys.includes(key))) {
+      for (const key of [...this.counts.keys()]) if (!keys.includes(key)) this.counts.delete(key);
+      this.sql.exec(`DELETE FROM counters WHERE window NOT IN (${keys.map(() => "?").join(",")})`, ...keys);
+    }
     const states = active.map((window, index) => {
       const used = (counts[index] ?? 0) + 1;
+      this.counts.set(keys[index] ?? "", used);
       this.sql.exec(
-        "INSERT INTO counters (window, count) VALUES (?, 1) ON CONFLICT (window) DO UPDATE SET count = count + 1",
-        windowKey(window),
+        "INSERT INTO counters (window, count) VALUES (?, ?) ON CONFLICT (window) DO UPDATE SET count = excluded.count",
+        keys[index],
+        used,
       );
       return { limit: window.limit, remaining: window.limit - used, reset: secondsUntilReset(window, now) };
     });
@@ -172,12 +196,13 @@ export class ApiKeyAuthority extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.flushScheduled = false;
     await this.flushUsage();
   }
 
   private async flush(): Promise<void> {
     const rows = this.sql
-      .exec<{ id: number; at: number; endpoint: string; method: string; status: number; delta: number }>(
+      .exec<{ id: number; at: number; endpoint: string; method: string; status: number; delta: number; ip: string | null }>(
         "SELECT * FROM usage_buffer ORDER BY id",
       )
       .toArray();
@@ -200,14 +225,13 @@ export class ApiKeyAuthority extends DurableObject<Env> {
            ON CONFLICT (key_id, hour, endpoint, method, status) DO UPDATE SET count = count + excluded.count`,
         ).bind(record.id, entry.hour, entry.endpoint, entry.method, entry.status, entry.count),
       );
-    const lastUsed = JSON.parse(this.getMeta("last_used") ?? "null") as { at: number; ip: string } | null;
-    if (lastUsed !== null) {
+    // The newest use in this batch is the key's last use.
+    const lastUsed = [...rows].reverse().find((row) => row.delta > 0 && row.ip !== null);
+    if (lastUsed !== undefined) {
       statements.push(
-        this.env.DB.prepare("UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ?").bind(
-          new Date(lastUsed.at).toISOString(),
-          lastUsed.ip,
-          record.id,
-        ),
+        this.env.DB.prepare(
+          "UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
+        ).bind(new Date(lastUsed.at).toISOString(), lastUsed.ip, record.id, new Date(lastUsed.at).toISOString()),
       );
     }
     // One D1 batch is one transaction: either all of it lands or none, and then the rows stay buffered.
@@ -215,28 +239,31 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
   }
 
-  private buffer(at: number, request: { endpoint: string; method: string }, status: number, delta: number): void {
+  private buffer(at: number, request: { endpoint: string; method: string; ip?: string }, status: number, delta: number): void {
     this.sql.exec(
-      "INSERT INTO usage_buffer (at, endpoint, method, status, delta) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO usage_buffer (at, endpoint, method, status, delta, ip) VALUES (?, ?, ?, ?, ?, ?)",
       at,
       request.endpoint,
       request.method,
       status,
       delta,
+      request.ip ?? null,
     );
   }
 
   private async scheduleFlush(now: number): Promise<void> {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
   }
 
-  private count(window: string): number {
-    return this.sql.exec<{ count: number }>("SELECT count FROM counters WHERE window = ?", window).toArray()[0]?.count ?? 0;
-  }
-
   private record(): KeyRecord | null {
-    const value = this.getMeta("record");
-    return value === null ? null : (JSON.parse(value) as KeyRecord);
+    if (this.cachedRecord === undefined) {
+      const value = this.getMeta("record");
+      const record = value === null ? null : (JSON.parse(value) as KeyRecord);
+      this.cachedRecord = record !== null && this.getMeta("revoked") === "1" ? { ...record, revoked: true } : record;
+    }
+    return this.cachedRecord;
   }
 
   private getMeta(key: string): string | null {

@@ -57,6 +57,8 @@ export interface Config {
     apiUrl: string;
   };
   eventsRetentionDays: number;
+  /** One JSON log line per request (REQUEST_LOGS, default true). */
+  requestLogs: boolean;
   oauth: OAuthSettings;
   apiKeys: {
     prefix: string;
@@ -109,6 +111,7 @@ export function parseConfig(raw: RawSettings): Config {
     tokens: readTokenSettings(raw),
     mail: readMailSettings(raw, environment),
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
+    requestLogs: readBool(raw, "REQUEST_LOGS", true),
     oauth: readOAuthSettings(raw),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),

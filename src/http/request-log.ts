@@ -10,6 +10,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
     const started = Date.now();
     await next();
+    if (c.get("config")?.requestLogs === false) return;
     console.log(
       JSON.stringify({
         level: c.res.status >= 500 ? "error" : "info",

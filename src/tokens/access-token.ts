@@ -43,9 +43,38 @@ export async function signAccessToken(
 
 const FORBIDDEN_HEADERS = ["jwk", "jku", "x5u", "x5c"];
 
+/**
+ * Tokens this isolate has already verified, by their exact text: a signature check is
+ * a pure function of the token and the key set (fixed for the isolate's config), so
+ * the answer can be reused until the token expires. Revocation is checked separately
+ * on every request. Bounded; the oldest entries go first.
+ */
+const verified = new WeakMap<Config, Map<string, AccessClaims>>();
+const MAX_REMEMBERED = 10_000;
+
 /** The token's claims, or null when it is not a valid access token of this service. */
 export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims | null> {
   if (token.length > 4096 || token.split(".").length !== 3) return null;
+  let remembered = verified.get(config);
+  if (remembered === undefined) {
+    remembered = new Map();
+    verified.set(config, remembered);
+  }
+  const hit = remembered.get(token);
+  if (hit !== undefined) {
+    if (Date.now() / 1000 < hit.expiresAt) return hit;
+    remembered.delete(token);
+    return null;
+  }
+  const claims = await verifySignedToken(config, token);
+  if (claims !== null) {
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(token, claims);
+  }
+  return claims;
+}
+
+async function verifySignedToken(config: Config, token: string): Promise<AccessClaims | null> {
   const keys = await keySet(config);
   try {
     const { payload } = await jwtVerify(

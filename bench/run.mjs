@@ -1,0 +1,467 @@
+// npm run bench: the service's speed and cost against the physical ceilings, in one run.
+//
+// 1. Builds the Worker as it deploys (wrangler deploy --dry-run --outdir), plus the
+//    ceiling Workers and an instrumented build that counts storage operations.
+// 2. Serves them all in one Miniflare instance (real local KV, D1 and Durable Objects),
+//    each on its own direct socket (no wrangler dev proxy in the way).
+// 3. Loads each scenario and its ceiling with autocannon (50 connections), interleaved
+//    round by round, and reports requests/s, p50, p99, errors and ratios, the storage
+//    operations per request with their price, and the scale figures. Results also go to
+//    bench/out/results.json.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { randomUUID, createHash, randomBytes } from "node:crypto";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import autocannon from "autocannon";
+import { build as esbuild } from "esbuild";
+
+const QUICK = process.argv.includes("--quick");
+const CONNECTIONS = 50;
+const ROUNDS = QUICK ? 1 : 3;
+const SECONDS = QUICK ? 2 : 3;
+const WARMUP_SECONDS = 1;
+// Password hashing takes ~70 ms of CPU: 50 connections queue for seconds, so the login
+// pair runs longer to measure throughput rather than the queue.
+const LOGIN_SECONDS = QUICK ? 4 : 10;
+const SCALE_SIZES = QUICK ? [1, 1000] : [1, 10_000, 100_000];
+const OUT = "bench/out";
+const COMPAT = "2026-11-01";
+const SECRET = randomBytes(32).toString("base64url");
+
+/** Cloudflare's published prices (USD), per million operations (Workers Paid plan). */
+const PRICES = { request: 0.3, kvRead: 0.5, kvWrite: 5.0, d1Row: 0.001, doRequest: 0.15 };
+
+// Targets: service requests/s as a share of its ceiling's.
+const TARGETS = { login: 0.85, "session check": 0.8, "me (bearer)": 0.9, "me (api key)": 0.6 };
+
+function log(message) {
+  process.stderr.write(`${message}\n`);
+}
+
+function build(entry, outdir) {
+  execFileSync("npx", ["wrangler", "deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  // wrangler names the bundle after the entry file.
+  const name = entry === null ? "index" : entry.split("/").pop().replace(/\.[jt]s$/, "");
+  return `${outdir}/${name}.js`;
+}
+
+function migrationsSql() {
+  return readdirSync("migrations")
+    .filter((name) => name.endsWith(".sql"))
+    .sort()
+    .map((name) => readFileSync(`migrations/${name}`, "utf8"));
+}
+
+function statements(sql) {
+  return sql
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("--"))
+    .join("\n")
+    .split(";")
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== "");
+}
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  log("building the service as it deploys, the instrumented build and the ceilings...");
+  const serviceScript = build(null, `${OUT}/service`);
+  const instrumentedScript = build("bench/instrumented.ts", `${OUT}/instrumented`);
+  // The hash ceiling is a standalone Worker around the service's own hashing module.
+  await esbuild({ entryPoints: ["bench/ceilings/hash.ts"], bundle: true, format: "esm", outfile: `${OUT}/hash/index.js`, logLevel: "error" });
+  const hashScript = `${OUT}/hash/index.js`;
+
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const bindings = {
+    ENVIRONMENT: "production",
+    SECRET_KEY: SECRET,
+    SESSION_SECURE_COOKIES: "false",
+    MAX_SESSIONS_PER_USER: "1000",
+    // Locally every log line is piped from workerd through Node, which costs more than
+    // the request itself; at the edge they go to Workers Logs. The ceilings log nothing.
+    REQUEST_LOGS: "false",
+    API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
+  };
+  const shared = {
+    kvNamespaces: workerOptions.kvNamespaces,
+    d1Databases: workerOptions.d1Databases,
+    compatibilityDate: COMPAT,
+    compatibilityFlags: ["nodejs_compat"],
+  };
+  const userWorker = (name, scriptPath, extra = {}) => ({
+    name,
+    modules: true,
+    scriptPath,
+    // Its own socket straight into the Worker, no proxy in between.
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    ...shared,
+    ...extra,
+  });
+  const workers = [
+    userWorker("service", serviceScript, {
+      durableObjects: workerOptions.durableObjects,
+      // Only the bench's settings: a developer's .dev.vars must not change the numbers.
+      bindings,
+    }),
+    userWorker("instrumented", instrumentedScript, {
+      durableObjects: workerOptions.durableObjects,
+      bindings,
+    }),
+    userWorker("bare", "bench/ceilings/bare.js"),
+    userWorker("kv", "bench/ceilings/kv-get.js"),
+    userWorker("d1", "bench/ceilings/d1-select.js", { bindings: { USER_ID: "bench-ceiling-user" } }),
+    userWorker("do", "bench/ceilings/do-rpc.js", { durableObjects: { COUNTER: { className: "Counter", useSQLite: true } } }),
+    userWorker("hash", hashScript),
+    userWorker("seeder", "bench/seeder.js"),
+  ];
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({ workers }),
+  );
+  await mf.ready;
+  const url = {};
+  for (const worker of workers) url[worker.name] = (await mf.unsafeGetDirectURL(worker.name)).href.replace(/\/$/, "");
+
+  log("applying migrations and seeding...");
+  const db = await mf.getD1Database("DB", "service");
+  for (const sql of migrationsSql()) for (const statement of statements(sql)) await db.prepare(statement).run();
+  const kv = await mf.getKVNamespace("SESSIONS", "service");
+  await kv.put("bench:ceiling", JSON.stringify({ userId: "bench-ceiling-user", secretHash: "x".repeat(43), lastActivity: Date.now() }));
+  await db
+    .prepare("INSERT INTO users (id, email, email_normalized, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+    .bind("bench-ceiling-user", "ceiling@bench.test", "ceiling@bench.test", new Date().toISOString(), new Date().toISOString())
+    .run();
+
+  const fixtures = {};
+  for (const target of ["service", "instrumented"]) fixtures[target] = await setUp(url[target]);
+
+  const scenarios = scenarioList(fixtures.service, url.service);
+  const ceilings = {
+    bare: { method: "GET", url: `${url.bare}/` },
+    kv: { method: "GET", url: `${url.kv}/` },
+    d1: { method: "GET", url: `${url.d1}/` },
+    do: { method: "GET", url: `${url.do}/` },
+    hash: { method: "GET", url: `${url.hash}/` },
+  };
+
+  log("warming up...");
+  for (const scenario of scenarios) await load(scenario, WARMUP_SECONDS);
+  for (const ceiling of Object.values(ceilings)) await load(ceiling, WARMUP_SECONDS);
+
+  const samples = {};
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`round ${round}/${ROUNDS}`);
+    for (const scenario of scenarios) {
+      const seconds = scenario.name === "login" ? LOGIN_SECONDS : SECONDS;
+      (samples[scenario.name] ??= []).push(await load(scenario, seconds));
+      (samples[`ceiling:${scenario.ceiling}`] ??= []).push(await load(ceilings[scenario.ceiling], seconds));
+    }
+  }
+  // The D1 ceiling has no scenario of its own; measure it for the record.
+  samples["ceiling:d1"] = [await load(ceilings.d1, SECONDS)];
+
+  log("counting storage operations per request (instrumented build)...");
+  const ops = await countOperations(scenarioList(fixtures.instrumented, url.instrumented), url.instrumented);
+
+  log("measuring scale...");
+  const scale = await measureScale(url.seeder, url.service, fixtures.service);
+
+  await mf.dispose();
+  report(samples, scenarios, ops, scale);
+}
+
+/** Creates the bench users, sessions, tokens and API keys through the API. */
+async function setUp(base) {
+  const email = `bench-${randomUUID()}@bench.test`;
+  const password = `bench-password-${randomUUID()}`;
+  const ip = { "CF-Connecting-IP": "198.51.100.7" };
+  const json = { "Content-Type": "application/json", ...ip };
+  const register = await fetch(`${base}/api/v1/users`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) });
+  if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
+  const user = await register.json();
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) });
+  const cookie = login.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+  const { csrf_token: csrf } = await login.json();
+  const tokens = await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })).json();
+  /** Fresh token families, one per connection: a run cut short leaves its families unusable. */
+  const newFamilies = async () => {
+    const families = [];
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const pair = await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })).json();
+      families.push(pair.refresh_token);
+    }
+    return families;
+  };
+  const families = await newFamilies();
+  // Login load comes from many people on many networks, as at a real login endpoint:
+  // one user and one client IP per connection (throttling is per identifier and per IP).
+  const loginUsers = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const loginEmail = `bench-login-${i}-${randomUUID()}@bench.test`;
+    const created = await fetch(`${base}/api/v1/users`, { method: "POST", headers: json, body: JSON.stringify({ email: loginEmail, password }) });
+    if (created.status !== 201) throw new Error(`register: ${created.status}`);
+    loginUsers.push({ email: loginEmail, ip: `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}` });
+  }
+  const key = await (
+    await fetch(`${base}/api/v1/api-keys`, {
+      method: "POST",
+      headers: { ...json, Cookie: cookie, "X-CSRF-Token": csrf },
+      body: JSON.stringify({
+        name: "bench",
+        permissions: { user_profile: ["read"] },
+        rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
+      }),
+    })
+  ).json();
+  return { user, email, password, cookie, accessToken: tokens.access_token, families, newFamilies, apiKey: key.api_key, loginUsers };
+}
+
+function scenarioList(fixture, base) {
+  const ip = { "CF-Connecting-IP": "198.51.100.7" };
+  const families = [...fixture.families];
+  return [
+    {
+      name: "login",
+      ceiling: "hash",
+      method: "POST",
+      url: `${base}/api/v1/auth/login`,
+      headers: { "Content-Type": "application/json", ...ip },
+      body: JSON.stringify({ email: fixture.email, password: fixture.password }),
+      loginUsers: fixture.loginUsers,
+      password: fixture.password,
+    },
+    { name: "session check", ceiling: "kv", method: "GET", url: `${base}/api/v1/auth/check-auth`, headers: { Cookie: fixture.cookie } },
+    { name: "me (bearer)", ceiling: "bare", method: "GET", url: `${base}/api/v1/users/me`, headers: { Authorization: `Bearer ${fixture.accessToken}` } },
+    { name: "me (session)", ceiling: "kv", method: "GET", url: `${base}/api/v1/users/me`, headers: { Cookie: fixture.cookie } },
+    { name: "me (api key)", ceiling: "do", method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": fixture.apiKey } },
+    {
+      name: "api key verify",
+      ceiling: "do",
+      method: "POST",
+      url: `${base}/api/v1/api-keys/verify`,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ api_key: fixture.apiKey, resource: "user_profile", action: "read" }),
+    },
+    {
+      name: "refresh",
+      ceiling: "do",
+      method: "POST",
+      url: `${base}/api/v1/auth/refresh`,
+      headers: { "Content-Type": "application/json" },
+      // Each connection rotates its own token family: every request presents the newest token.
+      refreshFamilies: families,
+      newFamilies: fixture.newFamilies,
+    },
+  ];
+}
+
+/** One autocannon run; returns requests/s, p50, p99 (ms) and errors. */
+async function load(scenario, seconds) {
+  const options = {
+    url: scenario.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: scenario.method,
+    headers: scenario.headers,
+    body: scenario.body,
+  };
+  if (scenario.loginUsers !== undefined) {
+    let next = 0;
+    const users = scenario.loginUsers;
+    options.requests = [
+      {
+        setupRequest(request, context) {
+          context.user ??= users[next++ % users.length];
+          return {
+            ...request,
+            headers: { ...request.headers, "CF-Connecting-IP": context.user.ip },
+            body: JSON.stringify({ email: context.user.email, password: scenario.password }),
+          };
+        },
+      },
+    ];
+  }
+  if (scenario.refreshFamilies !== undefined) {
+    // Each connection owns one family and always presents its newest refresh token, as
+    // an app would. Responses still in flight when a run ends are lost to the client, so
+    // every run starts with fresh families (outside the measured time).
+    let next = 0;
+    const families = await scenario.newFamilies();
+    options.requests = [
+      {
+        setupRequest(request, context) {
+          context.family ??= next++ % families.length;
+          return { ...request, body: JSON.stringify({ refresh_token: families[context.family] }) };
+        },
+        onResponse(status, body, context) {
+          if (status === 200) families[context.family] = JSON.parse(body).refresh_token;
+          else if (process.env.BENCH_DEBUG && !context.reported) {
+            context.reported = true;
+            log(`  refresh answered ${status}: ${String(body).slice(0, 200)}`);
+          }
+        },
+      },
+    ];
+  }
+  const result = await autocannon(options);
+  // CPU-bound requests (password hashing) still queued in the Worker would slow the next
+  // run down: wait until the Worker answers promptly again.
+  await drain(scenario.url);
+  if (process.env.BENCH_DEBUG) log(`  ${scenario.name ?? scenario.url}: ${JSON.stringify({ total: result.requests.total, avg: result.requests.average, errors: result.errors, non2xx: result.non2xx })}`);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function countOperations(scenarios, base) {
+  const calls = 40;
+  const ops = {};
+  await fetch(`${base}/__bench/ops`);
+  for (const scenario of scenarios) {
+    const tokens = scenario.refreshFamilies ? [...scenario.refreshFamilies] : null;
+    for (let i = 0; i < calls; i++) {
+      let body = scenario.body;
+      if (tokens !== null) body = JSON.stringify({ refresh_token: tokens[0] });
+      const response = await fetch(scenario.url, { method: scenario.method, headers: scenario.headers, body });
+      const text = await response.text();
+      if (tokens !== null && response.status === 200) tokens[0] = JSON.parse(text).refresh_token;
+    }
+    // Let waitUntil work and the usage flush (an alarm within 5 s) finish inside the window.
+    await new Promise((resolve) => setTimeout(resolve, scenario.name.includes("api key") ? 6000 : 500));
+    const counted = await (await fetch(`${base}/__bench/ops`)).json();
+    ops[scenario.name] = Object.fromEntries(Object.entries(counted).map(([name, value]) => [name, value / calls]));
+  }
+  return ops;
+}
+
+/** Session check, bearer check and key verify with 1, 10,000 and 100,000 stored records. */
+async function measureScale(seederUrl, base, fixture) {
+  const scenarios = scenarioList(fixture, base).filter((scenario) =>
+    ["session check", "me (bearer)", "api key verify"].includes(scenario.name),
+  );
+  const results = {};
+  let seeded = 1;
+  for (const size of SCALE_SIZES) {
+    const started = Date.now();
+    // A KV session record, a KV principal record, a D1 user row and a D1 API key row per
+    // record. Key Durable Objects are not created in bulk: a key's use only ever touches
+    // its own object, so their number cannot slow another key down.
+    const seeding = await fetch(`${seederUrl}/seed?from=${seeded}&to=${size}`, { method: "POST" });
+    if (!seeding.ok) throw new Error(`seeding failed: ${seeding.status} ${await seeding.text()}`);
+    seeded = size;
+    log(`  ${size} stored sessions, users and keys (seeded in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    for (const scenario of scenarios) {
+      const runs = [];
+      for (let round = 0; round < (QUICK ? 1 : 2); round++) runs.push(await load(scenario, SECONDS));
+      (results[scenario.name] ??= {})[size] = median(runs.map((run) => run.rps));
+    }
+  }
+  return results;
+}
+
+async function drain(url) {
+  const origin = new URL(url).origin;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const started = performance.now();
+    await fetch(`${origin}/healthz`).then((response) => response.arrayBuffer()).catch(() => undefined);
+    if (performance.now() - started < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function report(samples, scenarios, ops, scale) {
+  const summary = (runs) => ({
+    rps: median(runs.map((run) => run.rps)),
+    p50: median(runs.map((run) => run.p50)),
+    p99: median(runs.map((run) => run.p99)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  });
+  const rows = [];
+  for (const scenario of scenarios) {
+    const service = summary(samples[scenario.name]);
+    const ceiling = summary(samples[`ceiling:${scenario.ceiling}`]);
+    const ratio = service.rps / ceiling.rps;
+    const target = TARGETS[scenario.name];
+    const p99Ok = service.p99 <= 2 * Math.max(ceiling.p99, 1);
+    rows.push({
+      scenario: scenario.name,
+      ceiling: scenario.ceiling,
+      rps: Math.round(service.rps),
+      p50: service.p50,
+      p99: service.p99,
+      errors: service.errors,
+      ceilingRps: Math.round(ceiling.rps),
+      ceilingP99: ceiling.p99,
+      ratio: Number(ratio.toFixed(2)),
+      target: target ?? null,
+      meetsTarget: (target === undefined || ratio >= target) && p99Ok && service.errors === 0,
+      p99WithinTwiceCeiling: p99Ok,
+    });
+  }
+  const ceilingRows = Object.entries(samples)
+    .filter(([name]) => name.startsWith("ceiling:"))
+    .map(([name, runs]) => ({ ceiling: name.slice(8), ...summary(runs) }));
+
+  const pad = (text, width) => String(text).padEnd(width);
+  const lines = [];
+  lines.push("| scenario | req/s | p50 ms | p99 ms | errors | ceiling | ceiling req/s | ceiling p99 ms | ratio | target | met |");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const row of rows) {
+    lines.push(
+      `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.errors} | ${row.ceiling} | ${row.ceilingRps} | ${row.ceilingP99} | ${row.ratio} | ${row.target === null ? "-" : `>= ${row.target}`} | ${row.meetsTarget ? "yes" : "no"} |`,
+    );
+  }
+  lines.push("");
+  lines.push("| ceiling | req/s | p50 ms | p99 ms |");
+  lines.push("|---|---|---|---|");
+  for (const row of ceilingRows) lines.push(`| ${row.ceiling} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} |`);
+  lines.push("");
+  lines.push("| scenario | KV reads | KV writes | D1 queries | DO calls | USD per 1M requests |");
+  lines.push("|---|---|---|---|---|---|");
+  const costs = {};
+  for (const [name, counted] of Object.entries(ops)) {
+    const cost =
+      PRICES.request + counted.kvRead * PRICES.kvRead + counted.kvWrite * PRICES.kvWrite + counted.d1Query * PRICES.d1Row + counted.doCall * PRICES.doRequest;
+    costs[name] = Number(cost.toFixed(3));
+    lines.push(
+      `| ${name} | ${counted.kvRead.toFixed(2)} | ${counted.kvWrite.toFixed(2)} | ${counted.d1Query.toFixed(2)} | ${counted.doCall.toFixed(2)} | ${cost.toFixed(2)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(`| scenario | ${SCALE_SIZES.map((size) => `${size.toLocaleString("en")} stored`).join(" | ")} | spread |`);
+  lines.push(`|---|${SCALE_SIZES.map(() => "---").join("|")}|---|`);
+  const spreads = {};
+  for (const [name, bySize] of Object.entries(scale)) {
+    const values = SCALE_SIZES.map((size) => bySize[size]);
+    const spread = (Math.max(...values) - Math.min(...values)) / Math.max(...values);
+    spreads[name] = Number(spread.toFixed(3));
+    lines.push(`| ${name} | ${values.map((value) => Math.round(value)).join(" | ")} | ${(spread * 100).toFixed(1)}% |`);
+  }
+  const table = lines.join("\n");
+  process.stdout.write(`\n${table}\n\n`);
+  process.stdout.write(
+    "Prices: Workers $0.30/M requests, KV $0.50/M reads and $5.00/M writes, D1 $0.001/M rows read (one row per query assumed), Durable Objects $0.15/M requests; CPU time, DO duration and storage rows are not included.\n",
+  );
+  writeFileSync(
+    `${OUT}/results.json`,
+    JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, scenarios: rows, ceilings: ceilingRows, operations: ops, costPerMillion: costs, scale, scaleSpread: spreads }, null, 2),
+  );
+  writeFileSync(`${OUT}/results.md`, `${table}\n`);
+  log(`results: ${OUT}/results.json, ${OUT}/results.md`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
