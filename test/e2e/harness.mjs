@@ -1,0 +1,234 @@
+// Everything the browser tests need, started on loopback:
+// - the API bundle as it deploys (wrangler deploy --dry-run), in Miniflare, twice:
+//   "lax" (same-site cross-origin: plain HTTP, SameSite=Lax) and "none" (cross-site:
+//   HTTPS, SameSite=None; Secure; Partitioned) behind an HTTPS front with a certificate
+//   generated for the run;
+// - the example app (examples/web-app) over HTTP and HTTPS, an attacker's page on a
+//   foreign site, and a real OpenID Connect provider;
+// - Chromium (Debian's), with every test host name mapped to 127.0.0.1.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { chromium } from "playwright-core";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { startOidcProvider } from "../servers/oidc-idp.ts";
+
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  "--ignore-certificate-errors",
+  "--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP *.other-site.test 127.0.0.1, MAP *.evil-site.test 127.0.0.1",
+];
+
+async function freePort() {
+  const server = createNetServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function certificate(dir) {
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    "-subj", "/CN=edge-auth e2e",
+    "-addext", "subjectAltName=DNS:auth.example.test,DNS:app.other-site.test",
+  ], { stdio: "ignore" });
+  return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
+}
+
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
+
+/** Serves a folder (and extra pages) as static files. */
+function staticHandler(folder, pages = {}) {
+  return (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    if (pages[path] !== undefined) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      return res.end(pages[path]);
+    }
+    const file = path === "/" ? "index.html" : path.slice(1);
+    if (file.includes("..")) {
+      res.writeHead(400);
+      return res.end();
+    }
+    try {
+      const body = readFileSync(join(folder, file));
+      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  };
+}
+
+/** An HTTPS front that forwards to a plain-HTTP target, keeping the Host header. */
+function httpsProxy(tls, targetPort) {
+  return createHttpsServer(tls, (req, res) => {
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+}
+
+function listen(server, port) {
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+}
+
+/** The attacker's page: tries to read the API and to change state with the victim's cookies. */
+function attackerPage(api) {
+  return `<!doctype html><meta charset="utf-8"><title>attacker</title><pre id="out">running</pre>
+<form id="f" method="POST" action="${api}/api/v1/auth/logout-all" enctype="text/plain" target="sink"><input name="x" value="y"></form>
+<iframe name="sink" style="display:none"></iframe>
+<script>
+(async () => {
+  const result = {};
+  try { await fetch("${api}/api/v1/users/me", { credentials: "include" }); result.read = "readable"; }
+  catch (error) { result.read = "blocked"; }
+  try {
+    await fetch("${api}/api/v1/auth/logout-all", { method: "POST", credentials: "include", mode: "no-cors",
+      headers: { "Content-Type": "text/plain" }, body: "{}" });
+    result.noCorsPost = "sent";
+  } catch (error) { result.noCorsPost = "blocked"; }
+  try {
+    await fetch("${api}/api/v1/auth/logout-all", { method: "POST", credentials: "include",
+      headers: { "Content-Type": "application/json" }, body: "{}" });
+    result.corsPost = "succeeded";
+  } catch (error) { result.corsPost = "blocked"; }
+  document.getElementById("f").submit();
+  result.form = "submitted";
+  document.getElementById("out").textContent = JSON.stringify(result);
+})();
+</script>`;
+}
+
+export async function startEnvironment() {
+  const dir = mkdtempSync(join(tmpdir(), "edge-auth-e2e-"));
+  // Inside the project: workerd resolves module paths below its working directory.
+  const bundle = "test-results/e2e-build";
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", bundle], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const tls = certificate(dir);
+  const ports = {
+    apiLax: await freePort(),
+    apiNoneInner: await freePort(),
+    apiNone: await freePort(),
+    appHttp: await freePort(),
+    appHttps: await freePort(),
+    evil: await freePort(),
+  };
+  const urls = {
+    apiLax: `http://auth.example.test:${ports.apiLax}`,
+    apiNone: `https://auth.example.test:${ports.apiNone}`,
+    appLax: `http://app.example.test:${ports.appHttp}`,
+    appNone: `https://app.other-site.test:${ports.appHttps}`,
+    evil: `http://attacker.evil-site.test:${ports.evil}`,
+  };
+  const idp = await startOidcProvider({
+    clientId: "edge-auth-e2e",
+    clientSecret: "e2e-secret",
+    redirectUris: [`${urls.apiLax}/api/v1/auth/oauth/callback/testidp`],
+  });
+
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const common = {
+    ENVIRONMENT: "test",
+    SECRET_KEY: "e2e-secret-key-with-at-least-32-characters",
+    MAIL_PROVIDER: "none",
+    REQUEST_LOGS: "false",
+  };
+  const api = (name, port, bindings) => ({
+    name,
+    modules: true,
+    scriptPath: join(bundle, "index.js"),
+    compatibilityDate: "2026-11-01",
+    compatibilityFlags: ["nodejs_compat"],
+    kvNamespaces: workerOptions.kvNamespaces,
+    d1Databases: workerOptions.d1Databases,
+    durableObjects: workerOptions.durableObjects,
+    bindings: { ...common, ...bindings },
+    unsafeDirectSockets: [{ host: "127.0.0.1", port }],
+  });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        api("lax", ports.apiLax, {
+          SESSION_SECURE_COOKIES: "false",
+          SESSION_COOKIE_SAMESITE: "lax",
+          CORS_ORIGINS: urls.appLax,
+          OAUTH_REDIRECT_BASE_URL: urls.apiLax,
+          OAUTH_OIDC_PROVIDERS: "testidp",
+          OAUTH_TESTIDP_ISSUER: idp.issuer,
+          OAUTH_TESTIDP_CLIENT_ID: "edge-auth-e2e",
+          OAUTH_TESTIDP_CLIENT_SECRET: "e2e-secret",
+        }),
+        api("none", ports.apiNoneInner, {
+          SESSION_SECURE_COOKIES: "true",
+          SESSION_COOKIE_SAMESITE: "none",
+          CORS_ORIGINS: urls.appNone,
+        }),
+      ],
+    }),
+  );
+  await mf.ready;
+  const db = await mf.getD1Database("DB", "lax");
+  for (const file of ["0001_users.sql", "0002_security_events.sql", "0003_api_keys.sql", "0004_account_lifecycle.sql", "0005_oauth.sql"]) {
+    const sql = readFileSync(join("migrations", file), "utf8")
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("--"))
+      .join("\n");
+    for (const statement of sql.split(";").map((part) => part.trim()).filter(Boolean)) await db.prepare(statement).run();
+  }
+
+  const app = staticHandler("examples/web-app");
+  const servers = [
+    createHttpServer(app),
+    createHttpsServer(tls, app),
+    createHttpServer(staticHandler("examples/web-app", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) })),
+    httpsProxy(tls, ports.apiNoneInner),
+  ];
+  await listen(servers[0], ports.appHttp);
+  await listen(servers[1], ports.appHttps);
+  await listen(servers[2], ports.evil);
+  await listen(servers[3], ports.apiNone);
+
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  return {
+    urls,
+    browser,
+    async close() {
+      await browser.close();
+      for (const server of servers) {
+        server.closeAllConnections?.();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      idp.server.closeAllConnections();
+      await new Promise((resolve) => idp.server.close(resolve));
+      await mf.dispose();
+    },
+  };
+}
