@@ -8,7 +8,33 @@ import { ApiError, tooManyRequests } from "../http/errors";
 import { createMailer, deliver } from "../mail/mailer";
 import { newDeviceMessage } from "../mail/templates";
 import type { PublicUser } from "../users/user-view";
-import type { LoginResult } from "./password-login";
+import { database } from "../db/client";
+import type { ClientInfo } from "../http/client-info";
+import { publicUser } from "../users/user-store";
+import { type LoginResult, checkPasswordLogin } from "./password-login";
+
+/**
+ * Checks a username/email and password (throttled) for session login and the token
+ * endpoint alike; answers a refusal with the right error, else returns the user.
+ */
+export async function passwordSignIn(
+  c: Context<AppEnv>,
+  input: { identifier: string; password: string },
+  client: ClientInfo,
+): Promise<PublicUser> {
+  const db = database(c.env.DB);
+  const result = await checkPasswordLogin(
+    {
+      db,
+      config: c.get("config"),
+      throttle: c.env.LOGIN_THROTTLE,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    },
+    { ...input, ip: client.ip },
+  );
+  if (result.status !== "ok") throw loginRefusal(c, result);
+  return publicUser(db, result.user);
+}
 
 /** Records the failed attempt on the account it named, and returns the error to answer with. */
 export function loginRefusal(c: Context<AppEnv>, result: Exclude<LoginResult, { status: "ok" }>): ApiError {

@@ -1,16 +1,13 @@
 // /api/v1/auth: cookie-session login, logout and session management.
 import { Hono } from "hono";
 import { authenticate, sessionDeps, userPrincipal } from "../auth/authenticate";
-import { checkPasswordLogin } from "../auth/password-login";
-import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
-import { loginRefusal, recordLoginSuccess } from "../auth/login-outcome";
+import { passwordSignIn, recordLoginSuccess } from "../auth/login-outcome";
 import { recordEventLater } from "../events/event-log";
-import { publicUser } from "../users/user-store";
 import { forgetPrincipal } from "../tokens/principal-cache";
 import { logoutAllQuery, loginBody } from "./schemas";
 import { authorityFor, rotateCsrfToken, startSession } from "./session-service";
@@ -22,18 +19,7 @@ export const sessionRoutes = new Hono<AppEnv>();
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
   const client = clientInfo(c.req.raw);
-  const result = await checkPasswordLogin(
-    {
-      db: database(c.env.DB),
-      config: c.get("config"),
-      throttle: c.env.LOGIN_THROTTLE,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    },
-    { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
-  );
-  if (result.status !== "ok") throw loginRefusal(c, result);
-
-  const user = await publicUser(database(c.env.DB), result.user);
+  const user = await passwordSignIn(c, { identifier: input.email ?? input.username ?? "", password: input.password }, client);
   const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me });
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
   recordLoginSuccess(c, user, { kind: "cookie", method: "password", newDevice: started.newDevice });

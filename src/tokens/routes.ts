@@ -2,10 +2,9 @@
 // RFC 7009 revocation, and the public keys that verify access tokens.
 import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import { checkPasswordLogin } from "../auth/password-login";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { loginRefusal, recordLoginSuccess } from "../auth/login-outcome";
+import { passwordSignIn, recordLoginSuccess } from "../auth/login-outcome";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
@@ -32,17 +31,7 @@ tokenRoutes.post("/token", async (c) => {
   if (grantType === "authorization_code") return codeGrant(c);
   const input = parseBody(c, passwordGrantBody);
   const client = clientInfo(c.req.raw);
-  const result = await checkPasswordLogin(
-    {
-      db: database(c.env.DB),
-      config: c.get("config"),
-      throttle: c.env.LOGIN_THROTTLE,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    },
-    { identifier: input.email ?? input.username ?? "", password: input.password, ip: client.ip },
-  );
-  if (result.status !== "ok") throw loginRefusal(c, result);
-  const user = await publicUser(database(c.env.DB), result.user);
+  const user = await passwordSignIn(c, { identifier: input.email ?? input.username ?? "", password: input.password }, client);
   const issued = await issueTokens(tokenDeps(c), user, client);
   recordLoginSuccess(c, user, { kind: "token", method: "password", newDevice: issued.newDevice });
   c.header("Pragma", "no-cache");

@@ -2,7 +2,8 @@
 // response formats (authorize redirect, access_token JSON, /user, /user/emails).
 // Which GitHub user signs in is set per flow: POST /__users {state, user, emails}.
 import { createHash, randomBytes } from "node:crypto";
-import { type IncomingMessage, type Server, createServer } from "node:http";
+import { type Server, createServer } from "node:http";
+import { readBody } from "./read-body";
 
 interface GitHubUser {
   id: number;
@@ -99,11 +100,3 @@ export async function startFakeGitHub(): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${address.port}`, server };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    req.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    req.on("end", () => resolve(text));
-    req.on("error", reject);
-  });
-}

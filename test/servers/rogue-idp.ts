@@ -1,7 +1,8 @@
 // An OpenID Connect issuer on loopback that misbehaves on purpose: its token endpoint
 // hands out ID tokens with one thing wrong (audience, issuer, nonce, expiry, signature),
 // chosen per login with POST /__scenario {state, scenario}. Discovery and keys are real.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import { readBody } from "./read-body";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 
 export const ROGUE_CLIENT_ID = "rogue-client";
@@ -73,11 +74,3 @@ export async function startRogueIdp(): Promise<{ issuer: string; server: Server 
   return { issuer, server };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    req.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    req.on("end", () => resolve(text));
-    req.on("error", reject);
-  });
-}
