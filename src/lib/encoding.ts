@@ -25,9 +25,3 @@ export function fromBase64Url(text: string): Uint8Array | null {
     return null;
   }
 }
-
-export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
