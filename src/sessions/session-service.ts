@@ -5,6 +5,7 @@ import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type CachedSession, isExpired, needsTouch, sessionCacheKey } from "./session-policy";
+import { forgetPrincipal, rememberSession, rememberedSession } from "../tokens/principal-cache";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
 import type { UserAuthority } from "./user-authority";
 
@@ -56,6 +57,8 @@ export async function startSession(
     },
     sessions.maxPerUser,
   );
+  // The new session may have ended others (MAX_SESSIONS_PER_USER): forget this isolate's copies.
+  forgetPrincipal(user.id);
   return { token: token.token, csrfToken, maxAgeSeconds: Math.floor(lifetimeMs / 1000), newDevice: created.newDevice };
 }
 
@@ -79,13 +82,18 @@ export async function resolveSession(
   const secretHash = await sha256(parsed.secret);
 
   if (!options.authoritative) {
-    const cached = await deps.kv.get<CachedSession>(sessionCacheKey(parsed.id), "json");
+    const userId = userIdOfSession(parsed.id);
+    const remembered = rememberedSession(userId, parsed.id);
+    const cached = remembered ?? (await deps.kv.get<CachedSession>(sessionCacheKey(parsed.id), "json"));
     if (cached !== null) {
+      if (remembered === null) rememberSession(cached);
       if (!constantTimeEqual(cached.secretHash, secretHash)) return { status: "none" };
       const now = Date.now();
       if (!isExpired(cached, now)) {
         if (needsTouch(cached, now)) {
           deps.waitUntil(authorityFor(deps, cached.userId).authorize(parsed.id, secretHash));
+          // One refresh is under way: later reads from this isolate need not ask again.
+          rememberSession({ ...cached, lastActivity: now });
         }
         return { status: "valid", session: cached, csrfHash: null, secretHash };
       }

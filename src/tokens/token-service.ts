@@ -8,6 +8,7 @@ import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessi
 import type { TokenPair, TokenResponse, UserAuthority } from "../sessions/user-authority";
 import type { PublicUser } from "../users/user-view";
 import { signAccessToken, verifyAccessToken } from "./access-token";
+import { forgetPrincipal } from "./principal-cache";
 
 export interface TokenDeps {
   config: Config;
@@ -35,6 +36,8 @@ export async function issueTokens(
     },
     sessions.maxPerUser,
   );
+  // The new family may have ended other sessions (MAX_SESSIONS_PER_USER): forget this isolate's copies.
+  forgetPrincipal(user.id);
   const access = await signAccessToken(deps.config, { userId: user.id, familyId: family.id });
   return {
     response: {
