@@ -10,7 +10,7 @@
 //    bench/out/results.json.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { randomUUID, createHash, randomBytes } from "node:crypto";
+import { randomUUID, randomBytes } from "node:crypto";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import autocannon from "autocannon";

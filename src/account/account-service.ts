@@ -11,7 +11,14 @@ import { principalCacheKey } from "../sessions/principal-record";
 import type { UserAuthority } from "../sessions/user-authority";
 import { beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
-import { deleteUserData, findUserById, markEmailVerified, publicUser, updatePasswordHash } from "../users/user-store";
+import {
+  deleteUserData,
+  findUserById,
+  findUserByIdentifier,
+  markEmailVerified,
+  publicUser,
+  updatePasswordHash,
+} from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
 
@@ -60,10 +67,9 @@ export async function confirmEmailVerification(deps: AccountDeps, token: string)
 export function requestPasswordReset(deps: AccountDeps, email: string): void {
   deps.waitUntil(
     (async () => {
-      const normalized = normalizeEmail(email);
-      const row = await deps.db.query.users.findFirst({ where: (users, { eq }) => eq(users.emailNormalized, normalized) });
-      if (row === undefined) return;
-      const issued = await issueMailToken(deps.d1, { userId: row.id, email: normalized, purpose: "password_reset" });
+      const row = await findUserByIdentifier(deps.db, email);
+      if (row === null) return;
+      const issued = await issueMailToken(deps.d1, { userId: row.id, email: row.emailNormalized, purpose: "password_reset" });
       if (issued.status !== "issued") return;
       const link = `${deps.linkBase}/reset-password?token=${issued.token}`;
       await deliver(deps.mailer, passwordResetMessage(row.email, link));

@@ -15,7 +15,8 @@ import { expiresAt } from "../sessions/session-policy";
 import { type SessionDeps, resolveSession } from "../sessions/session-service";
 import { checkAccessToken } from "./access-check";
 import { principalRecord } from "../tokens/principal-cache";
-import { CSRF_HEADER, checkCsrfToken, isUnsafeMethod } from "./csrf";
+import { isUnsafeMethod } from "../http/methods";
+import { CSRF_HEADER, checkCsrfToken } from "./csrf";
 import type { Principal, PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
 
 export interface AuthenticateOptions {

@@ -4,11 +4,11 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError } from "../http/errors";
+import { isUnsafeMethod } from "../http/methods";
 import { isTrustedOrigin } from "../http/origins";
 import { constantTimeEqual, sha256 } from "../lib/crypto";
 
 export const CSRF_HEADER = "X-CSRF-Token";
-const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * Refuses a state-changing request whose Origin is foreign. Requests that authenticate
@@ -18,17 +18,13 @@ export function originGuard(): MiddlewareHandler<AppEnv> {
   return async function originGuardMiddleware(c, next) {
     const origin = c.req.header("Origin");
     const headerCredential = c.req.header("Authorization") !== undefined || c.req.header("X-API-Key") !== undefined;
-    if (UNSAFE_METHODS.has(c.req.method) && origin !== undefined && !headerCredential) {
+    if (isUnsafeMethod(c.req.method) && origin !== undefined && !headerCredential) {
       if (!isTrustedOrigin(c.get("config"), c.req.url, origin)) {
         throw new ApiError("csrf_failed", "Cross-origin request refused");
       }
     }
     await next();
   };
-}
-
-export function isUnsafeMethod(method: string): boolean {
-  return UNSAFE_METHODS.has(method);
 }
 
 /** Checks the X-CSRF-Token header against the session's token hash. */

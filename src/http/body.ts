@@ -4,18 +4,17 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../env";
 import { ApiError, validationError } from "./errors";
+import { isUnsafeMethod } from "./methods";
 
 /** Bodies above this are refused with 413 (documented in the README). */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Only these routes also take application/x-www-form-urlencoded (OAuth2 password-form clients). */
 const FORM_ROUTES = new Set(["/api/v1/auth/login", "/api/v1/auth/token"]);
 
 export function bodyReader(): MiddlewareHandler<AppEnv> {
   return async function bodyReaderMiddleware(c, next) {
-    if (!UNSAFE_METHODS.has(c.req.method)) return next();
+    if (!isUnsafeMethod(c.req.method)) return next();
     const declaredLength = Number(c.req.header("Content-Length") ?? "0");
     if (declaredLength > MAX_BODY_BYTES) throw payloadTooLarge();
 

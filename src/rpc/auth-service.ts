@@ -5,7 +5,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { hasPermission } from "../api-keys/permissions";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
-import { CSRF_HEADER, checkCsrfToken, isUnsafeMethod } from "../auth/csrf";
+import { CSRF_HEADER, checkCsrfToken } from "../auth/csrf";
+import { isUnsafeMethod } from "../http/methods";
 import { type IdentifyDeps, credentialOf, identify } from "../auth/identify";
 import { type Config, loadConfig } from "../config/config";
 import { SettingError } from "../config/parse";

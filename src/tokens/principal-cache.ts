@@ -11,8 +11,6 @@ import type { CachedSession } from "../sessions/session-policy";
 import type { UserAuthority } from "../sessions/user-authority";
 
 export const MEMORY_MS = 5_000;
-/** Kept under the old name for readers of the README's bounds. */
-export const PRINCIPAL_MEMORY_MS = MEMORY_MS;
 const MAX_USERS = 10_000;
 
 interface UserMemory {
