@@ -4,19 +4,13 @@ import { deliver } from "../src/mail/mailer";
 import { runCleanup } from "../src/scheduled";
 import { TestClient } from "./helpers/client";
 import { expireMailTokens, linkToken, outbox } from "./helpers/mail";
-import { type TestUser, login, registerUser, strongPassword, uniqueEmail } from "./helpers/users";
+import { type TestUser, login, registerUser, strongPassword, tokensFor as tokens, uniqueEmail } from "./helpers/users";
 
 async function signedIn(): Promise<{ client: TestClient; user: TestUser }> {
   const client = new TestClient();
   const user = await registerUser(client);
   await login(client, user);
   return { client, user };
-}
-
-async function tokens(user: TestUser): Promise<{ access_token: string; refresh_token: string }> {
-  const response = await new TestClient().post("/api/v1/auth/token", { json: { email: user.email, password: user.password } });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { access_token: string; refresh_token: string };
 }
 
 async function eventTypes(client: TestClient): Promise<string[]> {

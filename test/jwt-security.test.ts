@@ -3,20 +3,7 @@ import { describe, expect, it } from "vitest";
 import { utf8 } from "../src/lib/encoding";
 import { type Settings, TestClient } from "./helpers/client";
 import { TEST_SECRET_KEY, base64urlJson, forgeHs256, serviceKid, signingKeySet } from "./helpers/jwt";
-import { type TestUser, registerUser } from "./helpers/users";
-
-interface Pair {
-  access_token: string;
-  refresh_token: string;
-}
-
-async function tokensFor(user: TestUser, settings: Settings = {}): Promise<Pair> {
-  const response = await new TestClient({ settings }).post("/api/v1/auth/token", {
-    json: { email: user.email, password: user.password },
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as Pair;
-}
+import { type TestUser, type TokenPair as Pair, registerUser, tokensFor } from "./helpers/users";
 
 async function me(token: string, settings: Settings = {}): Promise<Response> {
   return new TestClient({ settings }).get("/api/v1/users/me", { headers: { Authorization: `Bearer ${token}` } });

@@ -1,23 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { type Settings, TestClient } from "./helpers/client";
-import { type TestUser, login, registerUser } from "./helpers/users";
-
-interface TokenResponse {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_in: number;
-}
-
-async function tokensFor(user: TestUser, settings: Settings = {}): Promise<TokenResponse> {
-  const response = await new TestClient({ settings }).post("/api/v1/auth/token", {
-    json: { email: user.email, password: user.password },
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as TokenResponse;
-}
+import { type TokenPair as TokenResponse, login, registerUser, tokensFor } from "./helpers/users";
 
 function bearer(token: string, settings: Settings = {}): TestClient & { auth: Record<string, string> } {
   const client = new TestClient({ settings }) as TestClient & { auth: Record<string, string> };

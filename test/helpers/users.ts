@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { TestClient } from "./client";
+import { type Settings, TestClient } from "./client";
 
 export interface TestUser {
   id: string;
@@ -34,4 +34,21 @@ export async function login(client: TestClient, user: TestUser, extra: Record<st
   });
   expect(response.status).toBe(200);
   return response;
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+}
+
+/** Signs the user in for tokens (password grant). */
+export async function tokensFor(user: TestUser, settings: Settings = {}): Promise<TokenPair> {
+  const response = await new TestClient({ settings }).post("/api/v1/auth/token", {
+    json: { email: user.email, password: user.password },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as TokenPair;
 }
