@@ -13,11 +13,16 @@ import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { securityHeaders } from "./http/security-headers";
+import { logError } from "./lib/log";
 import { oauthRoutes } from "./oauth/routes";
 import { docsRoutes } from "./openapi/routes-http";
 import { sessionRoutes } from "./sessions/routes";
 import { jwksRoutes, tokenRoutes } from "./tokens/routes";
 import { userRoutes } from "./users/routes";
+
+function isProgrammingError(error: Error): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError;
+}
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -56,17 +61,14 @@ export function createApp(): Hono<AppEnv> {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(error.toJSON(), error.status);
     }
-    // Log the error class and message only: never request bodies, headers or tokens.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        event: "unhandled_error",
-        request_id: c.get("requestId"),
-        route: c.req.routePath,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : "unknown",
-      }),
-    );
-    return c.json({ detail: "Internal server error", code: "internal_error" }, 500);
+    // The error class only (lib/log.ts): messages can hold bound query parameters or tokens.
+    logError("unhandled_error", error, { request_id: c.get("requestId") ?? null, route: c.req.routePath });
+    // A bug in this code (a TypeError and its kin) is a 500; anything else thrown on the
+    // way is a dependency that failed (D1, KV, a Durable Object, a provider): 503, and
+    // the request was not let through.
+    if (isProgrammingError(error)) return c.json({ detail: "Internal server error", code: "internal_error" }, 500);
+    c.header("Retry-After", "1");
+    return c.json({ detail: "A service this request depends on is unavailable; try again shortly", code: "service_unavailable" }, 503);
   });
 
   return app;

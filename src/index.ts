@@ -5,7 +5,7 @@ import { runCleanup } from "./scheduled";
 export { ApiKeyAuthority } from "./api-keys/api-key-authority";
 export { AuthService } from "./rpc/auth-service";
 export { LoginThrottle } from "./throttle/login-throttle";
-export { UserAuthority } from "./sessions/user-authority";
+export { UserAuthority } from "./sessions/authority/user-authority";
 
 const app = createApp();
 

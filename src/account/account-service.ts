@@ -1,15 +1,18 @@
 // Account lifecycle: email verification, password reset and change, account deletion.
 // Domain functions with explicit dependencies; the routes only parse and answer.
+// Every change of credentials goes to D1 and the user's authority in this order: the
+// new hash and a new credential epoch in one D1 statement, then the authority, which
+// ends the sessions made under older epochs and refuses sign-ins that read them.
 import type { ApiKeyAuthority } from "../api-keys/api-key-authority";
-import type { LoginThrottle } from "../throttle/login-throttle";
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
+import { logError } from "../lib/log";
 import { type Mailer, deliver } from "../mail/mailer";
 import { passwordChangedMessage, passwordResetMessage, verifyEmailMessage } from "../mail/templates";
 import { hashPassword, verifyPassword } from "../passwords/hash";
-import { principalCacheKey } from "../sessions/principal-record";
-import type { UserAuthority } from "../sessions/user-authority";
-import { beginLoginAttempt } from "../throttle/login-guard";
+import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
+import type { LoginThrottle } from "../throttle/login-throttle";
+import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
 import {
   deleteUserData,
@@ -17,7 +20,8 @@ import {
   findUserByIdentifier,
   markEmailVerified,
   publicUser,
-  updatePasswordHash,
+  replacePassword,
+  resetPassword,
 } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
@@ -26,10 +30,9 @@ export interface AccountDeps {
   db: Database;
   d1: D1Database;
   config: Config;
-  authority: DurableObjectNamespace<UserAuthority>;
+  authority: AuthorityNamespace;
   keys: DurableObjectNamespace<ApiKeyAuthority>;
   throttle: DurableObjectNamespace<LoginThrottle>;
-  kv: KVNamespace;
   mailer: Mailer;
   waitUntil: (promise: Promise<unknown>) => void;
   /** Where mailed links point: APP_BASE_URL, or this service's origin. */
@@ -40,8 +43,13 @@ export type VerificationRequest = { status: "sent" } | { status: "already_verifi
 
 export async function requestEmailVerification(deps: AccountDeps, user: PublicUser): Promise<VerificationRequest> {
   if (user.email_verified) return { status: "already_verified" };
-  const issued = await issueMailToken(deps.d1, { userId: user.id, email: normalizeEmail(user.email), purpose: "verify_email" });
+  const issued = await issueMailToken(deps.d1, authorityFor(deps.authority, user.id), {
+    userId: user.id,
+    email: normalizeEmail(user.email),
+    purpose: "verify_email",
+  });
   if (issued.status === "rate_limited") return issued;
+  if (issued.status === "gone") return { status: "already_verified" };
   const link = `${deps.linkBase}/verify-email?token=${issued.token}`;
   deps.waitUntil(deliver(deps.mailer, verifyEmailMessage(user.email, link)));
   return { status: "sent" };
@@ -56,7 +64,7 @@ export async function confirmEmailVerification(deps: AccountDeps, token: string)
   const updated = await markEmailVerified(deps.db, row.id);
   if (updated === null) return null;
   const user = await publicUser(deps.db, updated);
-  await deps.authority.getByName(user.id).updateUser(user);
+  await authorityFor(deps.authority, user.id).updateUser(user);
   return user;
 }
 
@@ -69,13 +77,15 @@ export function requestPasswordReset(deps: AccountDeps, email: string): void {
     (async () => {
       const row = await findUserByIdentifier(deps.db, email);
       if (row === null) return;
-      const issued = await issueMailToken(deps.d1, { userId: row.id, email: row.emailNormalized, purpose: "password_reset" });
+      const issued = await issueMailToken(deps.d1, authorityFor(deps.authority, row.id), {
+        userId: row.id,
+        email: row.emailNormalized,
+        purpose: "password_reset",
+      });
       if (issued.status !== "issued") return;
       const link = `${deps.linkBase}/reset-password?token=${issued.token}`;
       await deliver(deps.mailer, passwordResetMessage(row.email, link));
-    })().catch((error: unknown) => {
-      console.error(JSON.stringify({ level: "error", event: "password_reset_request_failed", error: String(error) }));
-    }),
+    })().catch((error: unknown) => logError("password_reset_request_failed", error)),
   );
 }
 
@@ -87,19 +97,18 @@ export async function confirmPasswordReset(
 ): Promise<{ userId: string } | null> {
   const owner = await consumeMailToken(deps.d1, token, "password_reset");
   if (owner === null) return null;
-  const row = await findUserById(deps.db, owner.userId);
-  if (row === null || row.emailNormalized !== owner.email) return null;
-  await updatePasswordHash(deps.db, row.id, await hashPassword(newPassword, { pepper: deps.config.passwordPepper }));
-  // Following the mailed link proves the address.
-  const verified = row.emailVerified ? row : ((await markEmailVerified(deps.db, row.id)) ?? row);
-  const authority = deps.authority.getByName(row.id);
-  await authority.revokeAll(null);
-  await authority.updateUser(await publicUser(deps.db, verified));
+  const hash = await hashPassword(newPassword, { pepper: deps.config.passwordPepper });
+  const row = await resetPassword(deps.db, owner.userId, owner.email, hash);
+  if (row === null) return null;
+  const authority = authorityFor(deps.authority, row.id);
+  await authority.credentialsChanged(row.credentialEpoch, null);
+  await authority.updateUser(await publicUser(deps.db, row));
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(row.email, "reset")));
   return { userId: row.id };
 }
 
-export type PasswordCheck = { status: "ok" } | { status: "wrong" } | { status: "throttled"; retryAfterSeconds: number };
+/** `hash`: the stored hash the password was checked against (a change replaces exactly it). */
+export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" } | { status: "throttled"; retryAfterSeconds: number };
 
 /**
  * Checks the current password of a signed-in user, throttled like a login for that
@@ -111,40 +120,49 @@ export async function checkCurrentPassword(
   password: string,
   ip: string,
 ): Promise<PasswordCheck> {
-  const attempt = await beginLoginAttempt({ namespace: deps.throttle, policy: deps.config.login }, { ip, identifier: user.email });
+  const attempt = await beginLoginAttempt(
+    { namespace: deps.throttle, policy: deps.config.login },
+    { ip, account: accountThrottleKey(user.id, user.email) },
+  );
   if (!attempt.allowed) return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds };
   const row = await findUserById(deps.db, user.id);
-  const valid = await verifyPassword(password, row?.passwordHash ?? null, { pepper: deps.config.passwordPepper });
-  if (!valid) {
+  const hash = row?.passwordHash ?? null;
+  const valid = await verifyPassword(password, hash, { pepper: deps.config.passwordPepper });
+  if (!valid || hash === null) {
     await attempt.failed();
     return { status: "wrong" };
   }
   await attempt.succeeded();
-  return { status: "ok" };
+  return { status: "ok", hash };
 }
 
-/** Sets a new password and ends every other session and token family (keeps `currentSessionId`). */
+/**
+ * Replaces the password checked as `checkedHash` and ends every other session and
+ * token family (keeps `currentSessionId`). Null when the password changed meanwhile.
+ */
 export async function changePassword(
   deps: AccountDeps,
   user: PublicUser,
-  newPassword: string,
-  currentSessionId: string,
-): Promise<number> {
-  await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword, { pepper: deps.config.passwordPepper }));
-  const revoked = await deps.authority.getByName(user.id).revokeAll(currentSessionId);
+  change: { checkedHash: string; newPassword: string; currentSessionId: string },
+): Promise<number | null> {
+  const hash = await hashPassword(change.newPassword, { pepper: deps.config.passwordPepper });
+  const epoch = await replacePassword(deps.db, user.id, change.checkedHash, hash);
+  if (epoch === null) return null;
+  const revoked = await authorityFor(deps.authority, user.id).credentialsChanged(epoch, change.currentSessionId);
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(user.email, "changed")));
   return revoked;
 }
 
 /**
- * Deletes an account for good: API keys revoked at their authorities first (so no
- * cached copy can authenticate), then every session and token family and the
- * authority's storage, then every row of personal data in D1.
+ * Deletes an account for good. The authority goes first and keeps a tombstone, so no
+ * login, refresh, key creation or mail that raced the deletion can create anything
+ * afterwards; then every API key is erased at its own authority (those the user's
+ * authority counted, and any older ones D1 lists); then every row of personal data in D1.
  */
 export async function deleteAccount(deps: AccountDeps, userId: string): Promise<void> {
-  const keys = await deps.d1.prepare("SELECT id FROM api_keys WHERE user_id = ?").bind(userId).all<{ id: string }>();
-  await Promise.all(keys.results.map((key) => deps.keys.getByName(key.id).erase()));
-  await deps.authority.getByName(userId).deleteAccount();
+  const { keyIds } = await authorityFor(deps.authority, userId).deleteAccount();
+  const listed = await deps.d1.prepare("SELECT id FROM api_keys WHERE user_id = ?").bind(userId).all<{ id: string }>();
+  const ids = new Set([...keyIds, ...listed.results.map((key) => key.id)]);
+  await Promise.all([...ids].map((id) => deps.keys.getByName(id).erase()));
   await deleteUserData(deps.d1, userId);
-  await deps.kv.delete(principalCacheKey(userId));
 }

@@ -13,7 +13,6 @@ export function accountDeps(c: Context<AppEnv>): AccountDeps {
     authority: c.env.USER_AUTHORITY,
     keys: c.env.API_KEYS,
     throttle: c.env.LOGIN_THROTTLE,
-    kv: c.env.SESSIONS,
     mailer: createMailer(config, c.env.DB),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     linkBase: config.appBaseUrl ?? new URL(c.req.url).origin,

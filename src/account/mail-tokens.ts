@@ -1,7 +1,8 @@
 // Single-use tokens sent by mail: 256 random bits, stored as SHA-256, short-lived, and
-// rate-limited per address. Consuming one is a single conditional UPDATE, so two
-// racing uses cannot both succeed.
+// rate-limited per address by the user's authority. Consuming one is a single
+// conditional UPDATE, so two racing uses cannot both succeed.
 import { randomToken, sha256 } from "../lib/crypto";
+import type { AuthorityClient } from "../sessions/authority-client";
 
 export type MailPurpose = "verify_email" | "password_reset";
 
@@ -13,29 +14,27 @@ export const TOKEN_LIFETIME_MS: Record<MailPurpose, number> = {
 /** At most this many tokens per address and purpose per hour. */
 export const MAX_TOKENS_PER_HOUR = 3;
 
-export type IssueResult = { status: "issued"; token: string } | { status: "rate_limited"; retryAfterSeconds: number };
+export type IssueResult =
+  | { status: "issued"; token: string }
+  | { status: "rate_limited"; retryAfterSeconds: number }
+  | { status: "gone" };
 
+/**
+ * A new mailed token, counted first by the user's authority (the exact cap of
+ * MAX_TOKENS_PER_HOUR per address and purpose, also under concurrent requests); D1
+ * only keeps the token's hash for its single use.
+ */
 export async function issueMailToken(
   db: D1Database,
+  authority: AuthorityClient,
   input: { userId: string; email: string; purpose: MailPurpose },
 ): Promise<IssueResult> {
+  const slot = await authority.takeMailSlot(input.purpose, input.email, MAX_TOKENS_PER_HOUR);
+  if (slot.status !== "allowed") return slot;
   const now = Date.now();
-  const hourAgo = new Date(now - 3_600_000).toISOString();
-  const recent = await db
-    .prepare(
-      "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM mail_tokens WHERE email = ? AND purpose = ? AND created_at > ?",
-    )
-    .bind(input.email, input.purpose, hourAgo)
-    .first<{ n: number; oldest: string | null }>();
-  if ((recent?.n ?? 0) >= MAX_TOKENS_PER_HOUR) {
-    const oldest = Date.parse(recent?.oldest ?? new Date(now).toISOString());
-    return { status: "rate_limited", retryAfterSeconds: Math.max(1, Math.ceil((oldest + 3_600_000 - now) / 1000)) };
-  }
   const token = randomToken(32);
   await db
-    .prepare(
-      "INSERT INTO mail_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
+    .prepare("INSERT INTO mail_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
     .bind(
       await sha256(token),
       input.userId,

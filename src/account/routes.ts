@@ -1,14 +1,15 @@
 // Account lifecycle routes: password change and account deletion under /users/me,
 // email verification, password reset and security events under /auth.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { authenticate, userPrincipal } from "../auth/authenticate";
+import { isDevelopmentEnvironment } from "../config/config";
 import type { AppEnv } from "../env";
 import { listEvents, recordEventLater } from "../events/event-log";
 import { parseBody, parseInput } from "../http/body";
 import { clientIp } from "../http/client-info";
 import { clearSessionCookies } from "../http/cookies";
 import { ApiError, tooManyRequests } from "../http/errors";
-import { forgetPrincipal } from "../tokens/principal-cache";
+import { takeHourlySlot } from "../throttle/login-guard";
 import { findUserById } from "../users/user-store";
 import {
   changePassword,
@@ -41,8 +42,13 @@ accountUserRoutes.post("/me/password", authenticate(), async (c) => {
   const check = await checkCurrentPassword(deps, principal.user, input.current_password, clientIp(c.req.raw));
   if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
   if (check.status === "wrong") throw new ApiError("invalid_credentials", "The current password is not correct");
-  const revoked = await changePassword(deps, principal.user, input.new_password, principal.session.id);
-  forgetPrincipal(principal.userId);
+  const revoked = await changePassword(deps, principal.user, {
+    checkedHash: check.hash,
+    newPassword: input.new_password,
+    currentSessionId: principal.session.id,
+  });
+  // Another change or a reset replaced the password after it was checked.
+  if (revoked === null) throw new ApiError("invalid_credentials", "The current password is not correct");
   recordEventLater(c, principal.userId, "password_changed", { other_sessions_revoked: revoked });
   return c.json({ detail: "Password changed", revoked });
 });
@@ -64,10 +70,11 @@ accountUserRoutes.delete("/me", authenticate(), async (c) => {
     if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
     if (check.status === "wrong") throw new ApiError("invalid_credentials", "The password is not correct");
   } else if (Date.now() - principal.session.createdAt > RECENT_LOGIN_MS) {
+    // createdAt is the sign-in of this session or token family, as its authority knows
+    // it (this is a state-changing request): a refreshed access token does not renew it.
     throw new ApiError("forbidden", "Sign in again to confirm deleting your account");
   }
   await deleteAccount(deps, principal.userId);
-  forgetPrincipal(principal.userId);
   clearSessionCookies(c);
   return c.body(null, 204);
 });
@@ -75,6 +82,7 @@ accountUserRoutes.delete("/me", authenticate(), async (c) => {
 export const accountAuthRoutes = new Hono<AppEnv>();
 
 accountAuthRoutes.post("/verify-email/request", authenticate(), async (c) => {
+  await limitMailPerIp(c);
   const result = await requestEmailVerification(accountDeps(c), userPrincipal(c).user);
   if (result.status === "rate_limited") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
   const detail = result.status === "already_verified" ? "Email already verified" : "Verification email sent";
@@ -85,13 +93,13 @@ accountAuthRoutes.post("/verify-email/confirm", async (c) => {
   const { token } = parseBody(c, confirmVerificationBody);
   const user = await confirmEmailVerification(accountDeps(c), token);
   if (user === null) throw new ApiError("invalid_token", "This link is invalid, expired or already used");
-  forgetPrincipal(user.id);
   recordEventLater(c, user.id, "email_verified");
   return c.json(user);
 });
 
 accountAuthRoutes.post("/password-reset/request", async (c) => {
   const { email } = parseBody(c, resetRequestBody);
+  await limitMailPerIp(c);
   requestPasswordReset(accountDeps(c), email);
   return c.json({ detail: "If an account has this address, a reset link is on its way" }, 202);
 });
@@ -100,7 +108,6 @@ accountAuthRoutes.post("/password-reset/confirm", async (c) => {
   const input = parseBody(c, resetConfirmBody);
   const result = await confirmPasswordReset(accountDeps(c), input.token, input.new_password);
   if (result === null) throw new ApiError("invalid_token", "This link is invalid, expired or already used");
-  forgetPrincipal(result.userId);
   recordEventLater(c, result.userId, "password_reset");
   return c.json({ detail: "Password reset; sign in with the new password" });
 });
@@ -111,12 +118,18 @@ accountAuthRoutes.get("/events", authenticate(), async (c) => {
   return c.json({ items });
 });
 
+/** Requests that send mail share the per-IP hourly limit with registration. */
+async function limitMailPerIp(c: Context<AppEnv>): Promise<void> {
+  const slot = await takeHourlySlot(c.env.LOGIN_THROTTLE, clientIp(c.req.raw), c.get("config").registrationMaxPerHour);
+  if (!slot.allowed) throw tooManyRequests("too_many_attempts", slot.retryAfterSeconds);
+}
+
 /** The development outbox (MAIL_PROVIDER=dev, outside production only). */
 export const devRoutes = new Hono<AppEnv>();
 
 devRoutes.get("/outbox", async (c) => {
   const config = c.get("config");
-  if (config.mail.provider !== "dev" || config.environment === "production") throw new ApiError("not_found", "Not found");
+  if (config.mail.provider !== "dev" || !isDevelopmentEnvironment(config.environment)) throw new ApiError("not_found", "Not found");
   const to = c.req.query("to")?.toLowerCase();
   const statement =
     to === undefined

@@ -17,6 +17,9 @@ import {
 export interface KeyRecord {
   id: string;
   userId: string;
+  name: string;
+  /** Grows with every change; D1 takes a record only over an older version. */
+  version: number;
   secretHash: string;
   permissions: Permissions;
   limits: KeyLimits;
@@ -54,6 +57,28 @@ export type UseResult =
       rateLimit: RateLimitState;
       retryAfterSeconds: number;
     };
+
+export interface KeyChanges {
+  name?: string;
+  permissions?: Permissions;
+  requestsPerMinute?: number | null;
+  requestsPerDay?: number | null;
+  /** ms since the epoch, or null for never; may only move earlier. */
+  expiresAt?: number | null;
+}
+
+export type KeyUpdate =
+  | { status: "updated"; record: KeyRecord }
+  | { status: "not_found" }
+  | { status: "revoked" }
+  | { status: "expiry_later" };
+
+/** An expiry may only move earlier: null (never) is the latest of all. */
+function isNotLater(next: number | null, current: number | null): boolean {
+  if (current === null) return true;
+  if (next === null) return false;
+  return next <= current;
+}
 
 /** How long usage waits in the buffer before a batch goes to D1. */
 const FLUSH_DELAY_MS = 5_000;
@@ -97,10 +122,37 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     }
   }
 
-  /** Stores (or replaces) the key's auth record. */
+  /** Stores the new key's auth record (version 1). A revoked or erased key stays revoked. */
   setRecord(record: KeyRecord): void {
     this.setMeta("record", JSON.stringify(record));
     this.cachedRecord = undefined;
+  }
+
+  /**
+   * Applies a change to the key, in the order changes arrive: this object is the one
+   * ordered source of what the key may do, and D1 is written from what this returns.
+   * `legacy`: the D1 row's record, for keys stored before records carried a version.
+   */
+  update(changes: KeyChanges, legacy: KeyRecord): KeyUpdate {
+    const stored = this.record();
+    if (stored === null) return { status: "not_found" };
+    if (stored.revoked) return { status: "revoked" };
+    const base: KeyRecord = typeof stored.version === "number" ? stored : { ...stored, name: legacy.name, version: legacy.version };
+    if (changes.expiresAt !== undefined && !isNotLater(changes.expiresAt, base.expiresAt)) return { status: "expiry_later" };
+    const next: KeyRecord = {
+      ...base,
+      name: changes.name ?? base.name,
+      permissions: changes.permissions ?? base.permissions,
+      limits: {
+        requestsPerMinute: changes.requestsPerMinute !== undefined ? changes.requestsPerMinute : base.limits.requestsPerMinute,
+        requestsPerDay: changes.requestsPerDay !== undefined ? changes.requestsPerDay : base.limits.requestsPerDay,
+      },
+      expiresAt: changes.expiresAt !== undefined ? changes.expiresAt : base.expiresAt,
+      version: base.version + 1,
+    };
+    this.setMeta("record", JSON.stringify(next));
+    this.cachedRecord = undefined;
+    return { status: "updated", record: next };
   }
 
   /** Revokes for good: no later setRecord can bring the key back. */

@@ -1,19 +1,23 @@
-// API key lifecycle and use. The D1 row is the management record; the key's
-// ApiKeyAuthority Durable Object holds the copy that authenticates, and is written
-// first whenever a change narrows what the key may do.
+// API key lifecycle and use. The key's ApiKeyAuthority Durable Object holds the copy
+// that authenticates and is the one ordered source of what the key may do; the D1 row
+// is the management record, written from what the authority answered. The cap on a
+// user's keys is counted by the user's authority, which also refuses keys for a
+// deleted account.
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import { sha256 } from "../lib/crypto";
-import type { ApiKeyAuthority, KeyRecord, UseResult } from "./api-key-authority";
+import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
+import type { ApiKeyAuthority, KeyChanges, KeyRecord, UseResult } from "./api-key-authority";
 import { createApiKey, parseApiKey } from "./key-format";
-import { countActiveKeys, findUserKey, insertKey, updateKeyRow } from "./key-store";
+import { activeKeyIds, deleteKeyRow, findUserKey, insertKey, updateKeyRow, writeKeyRecord } from "./key-store";
 import type { Permissions } from "./permissions";
 
 export interface KeyDeps {
   db: Database;
   config: Config;
   keys: DurableObjectNamespace<ApiKeyAuthority>;
+  authority: AuthorityNamespace;
 }
 
 /** A user may hold this many keys that are not revoked. */
@@ -26,13 +30,15 @@ export interface KeyInput {
   expiresAt: string | null;
 }
 
-export type CreateResult = { status: "created"; row: ApiKeyRow; key: string } | { status: "too_many" };
+export type CreateResult = { status: "created"; row: ApiKeyRow; key: string } | { status: "too_many" } | { status: "gone" };
 
 export async function createKey(deps: KeyDeps, userId: string, input: KeyInput): Promise<CreateResult> {
-  if ((await countActiveKeys(deps.db, userId)) >= MAX_ACTIVE_KEYS_PER_USER) return { status: "too_many" };
+  const authority = authorityFor(deps.authority, userId);
   // 36^8 ids make a clash rare; a few tries make it harmless.
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createApiKey(deps.config.apiKeys.prefix);
+    const reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
+    if (reservation !== "reserved") return { status: reservation };
     const now = new Date().toISOString();
     const row: ApiKeyRow = {
       id: created.id,
@@ -49,15 +55,31 @@ export async function createKey(deps: KeyDeps, userId: string, input: KeyInput):
       revokedAt: null,
       lastUsedAt: null,
       lastUsedIp: null,
+      version: 1,
     };
-    if ((await insertKey(deps.db, row)) === "id_taken") continue;
-    await deps.keys.getByName(row.id).setRecord(toRecord(row));
+    const inserted = await insertKey(deps.db, row).catch(async (error: unknown) => {
+      await authority.releaseApiKey(created.id);
+      throw error;
+    });
+    if (inserted === "id_taken") {
+      await authority.releaseApiKey(created.id);
+      continue;
+    }
+    const keyAuthority = deps.keys.getByName(row.id);
+    await keyAuthority.setRecord(toRecord(row));
+    // A deletion that raced this creation erased the reserved key at its authority;
+    // make sure its D1 row does not outlive the account either.
+    if (!(await authority.isActive())) {
+      await keyAuthority.erase();
+      await deleteKeyRow(deps.db, row.id);
+      return { status: "gone" };
+    }
     return { status: "created", row, key: created.key };
   }
   throw new Error("could not allocate an API key id");
 }
 
-export interface KeyChanges {
+export interface KeyUpdateInput {
   name?: string;
   permissions?: Permissions;
   rateLimits?: { requestsPerMinute?: number | null; requestsPerDay?: number | null };
@@ -70,28 +92,31 @@ export type UpdateResult =
   | { status: "revoked" }
   | { status: "expiry_later" };
 
-export async function updateKey(deps: KeyDeps, userId: string, id: string, changes: KeyChanges): Promise<UpdateResult> {
+/**
+ * Changes a key at its authority first (which orders racing changes and answers the
+ * full record), then writes that record to D1 unless a newer one is already there.
+ */
+export async function updateKey(deps: KeyDeps, userId: string, id: string, input: KeyUpdateInput): Promise<UpdateResult> {
   const row = await findUserKey(deps.db, userId, id);
   if (row === null) return { status: "not_found" };
   if (row.revokedAt !== null) return { status: "revoked" };
-  if (changes.expiresAt !== undefined && !isNotLater(changes.expiresAt, row.expiresAt)) return { status: "expiry_later" };
-
-  const values: Partial<ApiKeyRow> = { updatedAt: new Date().toISOString() };
-  if (changes.name !== undefined) values.name = changes.name;
-  if (changes.permissions !== undefined) values.permissions = JSON.stringify(changes.permissions);
-  if (changes.rateLimits?.requestsPerMinute !== undefined) values.requestsPerMinute = changes.rateLimits.requestsPerMinute;
-  if (changes.rateLimits?.requestsPerDay !== undefined) values.requestsPerDay = changes.rateLimits.requestsPerDay;
-  if (changes.expiresAt !== undefined) values.expiresAt = changes.expiresAt;
-  const updated = { ...row, ...values };
-  // The authority first: once it answers, the key can no longer do what was taken away.
-  await deps.keys.getByName(id).setRecord(toRecord(updated));
-  return { status: "updated", row: (await updateKeyRow(deps.db, id, values)) ?? updated };
+  const changes: KeyChanges = {};
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.permissions !== undefined) changes.permissions = input.permissions;
+  if (input.rateLimits?.requestsPerMinute !== undefined) changes.requestsPerMinute = input.rateLimits.requestsPerMinute;
+  if (input.rateLimits?.requestsPerDay !== undefined) changes.requestsPerDay = input.rateLimits.requestsPerDay;
+  if (input.expiresAt !== undefined) changes.expiresAt = input.expiresAt === null ? null : Date.parse(input.expiresAt);
+  const result = await deps.keys.getByName(id).update(changes, toRecord(row));
+  if (result.status !== "updated") return result;
+  const written = await writeKeyRecord(deps.db, result.record);
+  return { status: "updated", row: written ?? (await findUserKey(deps.db, userId, id)) ?? row };
 }
 
 export async function revokeKey(deps: KeyDeps, userId: string, id: string): Promise<ApiKeyRow | null> {
   const row = await findUserKey(deps.db, userId, id);
   if (row === null) return null;
   await deps.keys.getByName(id).revoke();
+  await authorityFor(deps.authority, userId).releaseApiKey(id);
   if (row.revokedAt !== null) return row;
   return updateKeyRow(deps.db, id, { revokedAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
 }
@@ -110,17 +135,12 @@ export async function useKey(
   });
 }
 
-/** An expiry may only move earlier: null (never) is the latest of all. */
-function isNotLater(next: string | null, current: string | null): boolean {
-  if (current === null) return true;
-  if (next === null) return false;
-  return Date.parse(next) <= Date.parse(current);
-}
-
 function toRecord(row: ApiKeyRow): KeyRecord {
   return {
     id: row.id,
     userId: row.userId,
+    name: row.name,
+    version: row.version,
     secretHash: row.secretHash,
     permissions: JSON.parse(row.permissions) as Permissions,
     limits: { requestsPerMinute: row.requestsPerMinute, requestsPerDay: row.requestsPerDay },

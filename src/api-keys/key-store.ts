@@ -1,5 +1,6 @@
 // D1 side of API keys: the management record (lists, audit) and usage reports.
-import { and, count, desc, eq, isNull } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
+import type { KeyRecord } from "./api-key-authority";
 import type { Database } from "../db/client";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
 
@@ -8,7 +9,7 @@ export async function insertKey(db: Database, row: ApiKeyRow): Promise<"ok" | "i
     await db.insert(apiKeys).values(row).run();
     return "ok";
   } catch (error) {
-    if (/UNIQUE constraint failed: api_keys\.id/.test(String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error))) {
+    if (/UNIQUE constraint failed: api_keys\.id/.test(errorText(error))) {
       return "id_taken";
     }
     throw error;
@@ -39,13 +40,38 @@ export async function listUserKeys(
   return { items, total: totals?.total ?? 0 };
 }
 
-export async function countActiveKeys(db: Database, userId: string): Promise<number> {
-  const row = await db
-    .select({ total: count() })
+/** The user's unrevoked keys as D1 lists them (seeds the user authority's count once). */
+export async function activeKeyIds(db: Database, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: apiKeys.id })
     .from(apiKeys)
     .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .get();
-  return row?.total ?? 0;
+    .all();
+  return rows.map((row) => row.id);
+}
+
+/** Writes a record the key's authority answered, unless D1 already has a newer version. */
+export async function writeKeyRecord(db: Database, record: KeyRecord): Promise<ApiKeyRow | null> {
+  return (
+    (await db
+      .update(apiKeys)
+      .set({
+        name: record.name,
+        permissions: JSON.stringify(record.permissions),
+        requestsPerMinute: record.limits.requestsPerMinute,
+        requestsPerDay: record.limits.requestsPerDay,
+        expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+        version: record.version,
+        updatedAt: new Date().toISOString(),
+      })
+      .where(and(eq(apiKeys.id, record.id), lt(apiKeys.version, record.version)))
+      .returning()
+      .get()) ?? null
+  );
+}
+
+export async function deleteKeyRow(db: Database, id: string): Promise<void> {
+  await db.delete(apiKeys).where(eq(apiKeys.id, id)).run();
 }
 
 export async function updateKeyRow(db: Database, id: string, values: Partial<ApiKeyRow>): Promise<ApiKeyRow | null> {
@@ -95,4 +121,9 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
     by_endpoint: (byEndpoint?.results ?? []) as UsageReport["by_endpoint"],
     by_status: (byStatus?.results ?? []) as UsageReport["by_status"],
   };
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return "";
+  return `${error.message} ${error.cause === undefined ? "" : errorText(error.cause)}`;
 }

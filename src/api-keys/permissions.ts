@@ -18,7 +18,11 @@ export const permissionsField = z
   .refine((permissions) => Object.keys(permissions).length <= 50, { message: "At most 50 resources" });
 
 export function hasPermission(permissions: Permissions, resource: string, action: string): boolean {
-  const grants = (name: string): string[] => permissions[name] ?? [];
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const grants = (name: string): string[] => {
+    const actions: unknown = Object.hasOwn(permissions, name) ? permissions[name] : undefined;
+    return Array.isArray(actions) ? actions : [];
+  };
   return (
     grants(resource).includes(action) ||
     grants("*").includes(action) ||

@@ -17,7 +17,7 @@ import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } fr
 export const apiKeyRoutes = new Hono<AppEnv>();
 
 function keyDeps(c: Context<AppEnv>): KeyDeps {
-  return { db: database(c.env.DB), config: c.get("config"), keys: c.env.API_KEYS };
+  return { db: database(c.env.DB), config: c.get("config"), keys: c.env.API_KEYS, authority: c.env.USER_AUTHORITY };
 }
 
 function notFound(): ApiError {
@@ -51,9 +51,9 @@ apiKeyRoutes.post("/verify", async (c) => {
   return c.json({ ...answer, allowed: hasPermission(result.key.permissions, input.resource, input.action) });
 });
 
-apiKeyRoutes.use("*", authenticate());
-
-apiKeyRoutes.post("/", async (c) => {
+// Each management route authenticates itself (not a `use("*")`), so a method a path
+// does not have is 405 before any credential is asked for.
+apiKeyRoutes.post("/", authenticate(), async (c) => {
   const input = parseBody(c, createKeyBody);
   if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
     throw new ApiError("invalid_request", "expires_at must be in the future", {
@@ -74,6 +74,7 @@ apiKeyRoutes.post("/", async (c) => {
   if (result.status === "too_many") {
     throw new ApiError("invalid_request", "Too many active API keys; revoke one first", { status: 422 });
   }
+  if (result.status === "gone") throw new ApiError("not_authenticated", "Not authenticated");
   await recordEvent(database(c.env.DB), {
     userId,
     type: "api_key_created",
@@ -83,19 +84,19 @@ apiKeyRoutes.post("/", async (c) => {
   return c.json({ ...toKeyView(result.row), api_key: result.key }, 201);
 });
 
-apiKeyRoutes.get("/", async (c) => {
+apiKeyRoutes.get("/", authenticate(), async (c) => {
   const page = parseInput(listQuery, c.req.query());
   const { items, total } = await listUserKeys(database(c.env.DB), userPrincipal(c).userId, page);
   return c.json({ items: items.map((row) => toKeyView(row)), total });
 });
 
-apiKeyRoutes.get("/:id", async (c) => {
+apiKeyRoutes.get("/:id", authenticate(), async (c) => {
   const row = await findUserKey(database(c.env.DB), userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();
   return c.json(toKeyView(row));
 });
 
-apiKeyRoutes.patch("/:id", async (c) => {
+apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
   const input = parseBody(c, updateKeyBody);
   const result = await updateKey(keyDeps(c), userPrincipal(c).userId, c.req.param("id"), {
     name: input.name,
@@ -119,7 +120,7 @@ apiKeyRoutes.patch("/:id", async (c) => {
   return c.json(toKeyView(result.row));
 });
 
-apiKeyRoutes.delete("/:id", async (c) => {
+apiKeyRoutes.delete("/:id", authenticate(), async (c) => {
   const { userId } = userPrincipal(c);
   const before = await findUserKey(database(c.env.DB), userId, c.req.param("id"));
   const row = await revokeKey(keyDeps(c), userId, c.req.param("id"));
@@ -135,7 +136,7 @@ apiKeyRoutes.delete("/:id", async (c) => {
   return c.body(null, 204);
 });
 
-apiKeyRoutes.get("/:id/usage", async (c) => {
+apiKeyRoutes.get("/:id/usage", authenticate(), async (c) => {
   const { days } = parseInput(usageQuery, c.req.query());
   const row = await findUserKey(database(c.env.DB), userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();

@@ -1,37 +1,40 @@
-// Checking an access token beyond its signature: is its family still alive, and was it
-// issued after the user's last logout-all? Writes (authoritative) ask the user's
-// authority; reads use the cached principal record. Shared by the HTTP middleware,
-// introspection and the AuthService RPC entrypoint.
+// Checking an access token beyond its signature: is its family alive, and was it
+// issued after the user's last logout-all or password change? Writes (authoritative)
+// ask the user's authority; reads use the principal record (isolate memory, KV), and
+// ask the authority about a family the record cannot know yet.
 import type { Config } from "../config/config";
-import { isTokenRevoked } from "../sessions/principal-record";
-import type { UserAuthority } from "../sessions/user-authority";
+import { authorityFor, type AuthorityNamespace } from "../sessions/authority-client";
+import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
+import { tokenStanding } from "../sessions/principal-record";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
-import { principalRecord } from "../tokens/principal-cache";
 import type { PublicUser } from "../users/user-view";
 
 export interface AccessDeps {
   config: Config;
   kv: KVNamespace;
-  authority: DurableObjectNamespace<UserAuthority>;
+  authority: AuthorityNamespace;
 }
 
 export type AccessCheck =
-  | { status: "valid"; claims: AccessClaims; user: PublicUser }
+  | { status: "valid"; claims: AccessClaims; user: PublicUser; /** ms; known when the authority answered. */ signedInAt?: number }
   | { status: "invalid" }
   | { status: "revoked" };
 
-export async function checkAccessToken(
-  deps: AccessDeps,
-  token: string,
-  options: { authoritative: boolean },
-): Promise<AccessCheck> {
+export async function checkAccessToken(deps: AccessDeps, token: string, options: { authoritative: boolean }): Promise<AccessCheck> {
   const claims = await verifyAccessToken(deps.config, token);
   if (claims === null) return { status: "invalid" };
+  const authority = authorityFor(deps.authority, claims.userId);
   if (options.authoritative) {
-    const result = await deps.authority.getByName(claims.userId).authorizeFamily(claims.familyId, claims.issuedAt);
-    return result.status === "valid" ? { status: "valid", claims, user: result.user } : { status: "revoked" };
+    const result = await authority.authorizeFamily(claims.familyId, claims.issuedAt);
+    return result.status === "valid" ? { status: "valid", claims, user: result.user, signedInAt: result.createdAt } : { status: "revoked" };
   }
-  const record = await principalRecord({ kv: deps.kv, authority: deps.authority }, claims.userId);
-  if (record === null || isTokenRevoked(record, claims.familyId, claims.issuedAt)) return { status: "revoked" };
-  return { status: "valid", claims, user: record.user };
+  let record = await principalRecord(deps, claims.userId);
+  let standing = record === null ? "revoked" : tokenStanding(record, claims.familyId, claims.issuedAt);
+  if (standing === "ask_authority") {
+    // The record predates this family (a sign-in just now): the authority's record knows it.
+    record = await authority.readPrincipal();
+    if (record !== null) rememberPrincipal(claims.userId, record);
+    standing = record === null ? "revoked" : tokenStanding(record, claims.familyId, claims.issuedAt);
+  }
+  return standing === "valid" && record !== null ? { status: "valid", claims, user: record.user } : { status: "revoked" };
 }

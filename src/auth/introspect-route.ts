@@ -1,11 +1,14 @@
 // POST /api/v1/auth/introspect (RFC 7662 shape): for backends that receive a session
-// cookie, an access token or an API key and want to know whether it stands.
+// cookie, an access token or an API key and want to know whether it stands. Always
+// authoritative: a backend asking is about to act on the answer.
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { parseBody } from "../http/body";
 import { clientIp } from "../http/client-info";
-import { credentialOf, credentialOfToken, identify } from "./identify";
+import { resolveDeps } from "./authenticate";
+import { credentialOf, credentialOfToken } from "./credentials";
 import { introspectBody } from "./schemas";
+import { describePrincipal, resolveCredential } from "./resolve";
 
 export const introspectRoutes = new Hono<AppEnv>();
 
@@ -13,20 +16,20 @@ introspectRoutes.post("/introspect", async (c) => {
   const { token } = parseBody(c, introspectBody);
   const config = c.get("config");
   const credential = token !== undefined ? credentialOfToken(config, token) : credentialOf(config, c.req.raw.headers);
-  const identity = await identify(
-    {
-      config,
-      kv: c.env.SESSIONS,
-      authority: c.env.USER_AUTHORITY,
-      keys: c.env.API_KEYS,
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    },
-    credential,
-    { endpoint: c.req.routePath, method: c.req.method, ip: clientIp(c.req.raw) },
-  );
-  if (!identity.active) return c.json({ active: false });
-  const answer: Record<string, unknown> = { active: true, principal: identity.principal, user_id: identity.user_id };
-  if (identity.permissions !== undefined) answer.permissions = identity.permissions;
-  if (identity.exp !== undefined) answer.exp = identity.exp;
+  if (credential === null) return c.json({ active: false });
+  const result = await resolveCredential(resolveDeps(c), credential, {
+    // Asked as a state-changing request would be, but the caller does its own CSRF check.
+    unsafe: true,
+    url: c.req.url,
+    origin: null,
+    csrfHeader: null,
+    csrf: "skip",
+    use: { endpoint: c.req.routePath, method: c.req.method, ip: clientIp(c.req.raw) },
+  });
+  if (result.status === "refused") return c.json({ active: false });
+  const described = describePrincipal(result.principal);
+  const answer: Record<string, unknown> = { active: true, principal: described.principal, user_id: described.user_id };
+  if (described.permissions !== undefined) answer.permissions = described.permissions;
+  if (described.exp !== undefined) answer.exp = described.exp;
   return c.json(answer);
 });

@@ -13,6 +13,12 @@ import type { ClientInfo } from "../http/client-info";
 import { publicUser } from "../users/user-store";
 import { type LoginResult, checkPasswordLogin } from "./password-login";
 
+/** A first factor that passed: the user, and the credential epoch it was checked under. */
+export interface SignedIn {
+  user: PublicUser;
+  credentialEpoch: number;
+}
+
 /**
  * Checks a username/email and password (throttled) for session login and the token
  * endpoint alike; answers a refusal with the right error, else returns the user.
@@ -21,7 +27,7 @@ export async function passwordSignIn(
   c: Context<AppEnv>,
   input: { identifier: string; password: string },
   client: ClientInfo,
-): Promise<PublicUser> {
+): Promise<SignedIn> {
   const db = database(c.env.DB);
   const result = await checkPasswordLogin(
     {
@@ -33,7 +39,16 @@ export async function passwordSignIn(
     { ...input, ip: client.ip },
   );
   if (result.status !== "ok") throw loginRefusal(c, result);
-  return publicUser(db, result.user);
+  return { user: await publicUser(db, result.user), credentialEpoch: result.user.credentialEpoch };
+}
+
+/**
+ * The user's authority refused to create the session: the account was deleted, or its
+ * password changed, after the first factor was checked. To the client that is simply
+ * a failed sign-in.
+ */
+export function signInRefused(): ApiError {
+  return new ApiError("invalid_credentials", "Incorrect username or password");
 }
 
 /** Records the failed attempt on the account it named, and returns the error to answer with. */

@@ -5,8 +5,9 @@ import type { Database } from "../db/client";
 import type { UserRow } from "../db/schema";
 import { needsRehash, verifyPassword, hashPassword } from "../passwords/hash";
 import type { LoginThrottle } from "../throttle/login-throttle";
-import { beginLoginAttempt } from "../throttle/login-guard";
-import { findUserByIdentifier, updatePasswordHash } from "../users/user-store";
+import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
+import { findUserByIdentifier, upgradePasswordHash } from "../users/user-store";
+import { logError } from "../lib/log";
 
 export interface LoginDeps {
   db: Database;
@@ -16,6 +17,7 @@ export interface LoginDeps {
 }
 
 export type LoginResult =
+  /** user.credentialEpoch was read with the hash: the session must be made under it. */
   | { status: "ok"; user: UserRow }
   /** userId: the account the identifier named, if any (for its security events). */
   | { status: "invalid"; userId: string | null }
@@ -25,19 +27,19 @@ export async function checkPasswordLogin(
   deps: LoginDeps,
   input: { identifier: string; password: string; ip: string },
 ): Promise<LoginResult> {
+  // The account first: its email and username share one throttle counter.
+  const user = await findUserByIdentifier(deps.db, input.identifier);
   const attempt = await beginLoginAttempt(
     { namespace: deps.throttle, policy: deps.config.login },
-    { ip: input.ip, identifier: input.identifier },
+    { ip: input.ip, account: accountThrottleKey(user?.id ?? null, input.identifier) },
   );
   if (!attempt.allowed) {
-    // Look the account up only once per lockout, to tell its owner; never on every refusal.
-    const lockedOut = attempt.identifierLockedOut ? await findUserByIdentifier(deps.db, input.identifier) : null;
-    return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, lockedOutUserId: lockedOut?.id ?? null };
+    const lockedOutUserId = attempt.accountLockedOut ? (user?.id ?? null) : null;
+    return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, lockedOutUserId };
   }
 
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.
-  const user = await findUserByIdentifier(deps.db, input.identifier);
   const hashOptions = { pepper: deps.config.passwordPepper };
   const valid = await verifyPassword(input.password, user?.passwordHash ?? null, hashOptions);
   if (!valid || user === null || user.passwordHash === null) {
@@ -46,10 +48,13 @@ export async function checkPasswordLogin(
   }
 
   await attempt.succeeded();
-  if (needsRehash(user.passwordHash, hashOptions)) {
-    // Upgrading the stored hash is not needed for this login to succeed; do it after the response.
+  const checkedHash = user.passwordHash;
+  if (needsRehash(checkedHash, hashOptions)) {
+    // Not needed for this login to succeed: after the response, and only over the hash just checked.
     deps.waitUntil(
-      hashPassword(input.password, hashOptions).then((hash) => updatePasswordHash(deps.db, user.id, hash)),
+      hashPassword(input.password, hashOptions)
+        .then((hash) => upgradePasswordHash(deps.db, user.id, checkedHash, hash))
+        .catch((error: unknown) => logError("password_rehash_failed", error)),
     );
   }
   return { status: "ok", user };

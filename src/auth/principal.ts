@@ -25,8 +25,10 @@ export interface TokenPrincipal {
   kind: "token";
   userId: string;
   user: PublicUser;
-  /** Describes the access token: issued at, expires at. */
+  /** The token family (`sid`): when it signed in, and the access token's issue and expiry. */
   session: PrincipalSession;
+  /** The access token's exp (seconds). */
+  exp: number;
 }
 
 export interface ApiKeyPrincipal {

@@ -27,6 +27,8 @@ export interface Config {
     idleTimeoutMs: number;
     absoluteLifetimeMs: number;
     rememberMeLifetimeMs: number;
+    /** REMEMBER_ME_IDLE_MINUTES: the idle limit of a remembered session; null keeps SESSION_TIMEOUT_MINUTES. */
+    rememberMeIdleMs: number | null;
     maxPerUser: number;
   };
   cookies: {
@@ -39,6 +41,8 @@ export interface Config {
     maxAttempts: number;
     windowMs: number;
   };
+  /** REGISTRATION_MAX_PER_HOUR: registrations and mail-sending requests per client IP and hour. */
+  registrationMaxPerHour: number;
   appBaseUrl: string | undefined;
   tokens: {
     algorithm: JwtAlgorithm;
@@ -98,6 +102,7 @@ export function parseConfig(raw: RawSettings): Config {
       idleTimeoutMs: readInt(raw, "SESSION_TIMEOUT_MINUTES", 30, { min: 1, max: 525_600 }) * MINUTE,
       absoluteLifetimeMs: readInt(raw, "SESSION_COOKIE_MAX_AGE", 86_400, { min: 60, max: 34_560_000 }) * 1000,
       rememberMeLifetimeMs: readInt(raw, "REMEMBER_ME_DAYS", 30, { min: 1, max: 400 }) * DAY,
+      rememberMeIdleMs: readOptionalMinutes(raw, "REMEMBER_ME_IDLE_MINUTES", 576_000),
       maxPerUser: readInt(raw, "MAX_SESSIONS_PER_USER", 5, { min: 1, max: 1000 }),
     },
     cookies: { secure, sameSite },
@@ -107,6 +112,7 @@ export function parseConfig(raw: RawSettings): Config {
       maxAttempts: readInt(raw, "LOGIN_MAX_ATTEMPTS", 5, { min: 1, max: 10_000 }),
       windowMs: readInt(raw, "LOGIN_WINDOW_MINUTES", 15, { min: 1, max: 10_080 }) * MINUTE,
     },
+    registrationMaxPerHour: readInt(raw, "REGISTRATION_MAX_PER_HOUR", 20, { min: 1, max: 1_000_000 }),
     appBaseUrl: readUrl(raw, "APP_BASE_URL"),
     tokens: readTokenSettings(raw),
     mail: readMailSettings(raw, environment),
@@ -118,6 +124,11 @@ export function parseConfig(raw: RawSettings): Config {
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),
     },
   };
+}
+
+/** Minutes as ms, or null when unset. */
+function readOptionalMinutes(raw: RawSettings, name: string, max: number): number | null {
+  return readRaw(raw, name) === undefined ? null : readInt(raw, name, 0, { min: 1, max }) * MINUTE;
 }
 
 function readTokenSettings(raw: RawSettings): Config["tokens"] {
@@ -135,13 +146,14 @@ function readTokenSettings(raw: RawSettings): Config["tokens"] {
 }
 
 function readMailSettings(raw: RawSettings, environment: Environment): Config["mail"] {
-  // Outside production mail goes to the development outbox unless told otherwise; in
-  // production nothing is sent until a provider is chosen.
-  const provider = readEnum<MailProvider>(raw, "MAIL_PROVIDER", environment === "production" ? "none" : "dev", [
-    "dev",
-    "resend",
-    "none",
-  ]);
+  // In development and test mail goes to the development outbox unless told otherwise;
+  // elsewhere nothing is sent until a provider is chosen, and the outbox is refused (it
+  // would keep every reset link in D1).
+  const development = isDevelopmentEnvironment(environment);
+  const provider = readEnum<MailProvider>(raw, "MAIL_PROVIDER", development ? "dev" : "none", ["dev", "resend", "none"]);
+  if (provider === "dev" && !development) {
+    throw new SettingError("MAIL_PROVIDER", `dev (the development outbox) is only for development and test, not ${environment}`);
+  }
   const apiKey = readString(raw, "MAIL_API_KEY", "");
   if (provider === "resend" && apiKey === "") throw new SettingError("MAIL_API_KEY", "is required when MAIL_PROVIDER is resend");
   return {
@@ -160,14 +172,19 @@ function readApiKeyPrefix(raw: RawSettings): string {
   return prefix;
 }
 
+/** Development and test only: the published key, the mail outbox route, the dev mail provider. */
+export function isDevelopmentEnvironment(environment: Environment): boolean {
+  return environment === "development" || environment === "test";
+}
+
 function readSecretKey(raw: RawSettings, environment: Environment): string {
   const value = readRaw(raw, "SECRET_KEY");
-  if (environment !== "production") return value ?? DEVELOPMENT_SECRET_KEY;
+  if (isDevelopmentEnvironment(environment)) return value ?? DEVELOPMENT_SECRET_KEY;
   if (value === undefined || value === DEVELOPMENT_SECRET_KEY) {
-    throw new SettingError("SECRET_KEY", "must be set to a random secret in production (wrangler secret put SECRET_KEY)");
+    throw new SettingError("SECRET_KEY", `must be set to a random secret in ${environment} (wrangler secret put SECRET_KEY)`);
   }
   if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
-    throw new SettingError("SECRET_KEY", `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
+    throw new SettingError("SECRET_KEY", `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in ${environment}`);
   }
   return value;
 }

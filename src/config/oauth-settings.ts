@@ -23,31 +23,32 @@ export interface OAuthSettings {
   allowedOrigins: string[];
   /** Exact redirect URIs (mobile apps: custom schemes, universal links), from OAUTH_ALLOWED_REDIRECTS. */
   allowedRedirectUris: string[];
-  providers: Record<string, ProviderSettings>;
+  /** By name; a Map, so a name from a URL ("constructor", "__proto__") finds nothing it should not. */
+  providers: Map<string, ProviderSettings>;
 }
 
 const NAME = /^[a-z0-9]{1,32}$/;
 
 export function readOAuthSettings(raw: RawSettings): OAuthSettings {
-  const providers: Record<string, ProviderSettings> = {};
+  const providers = new Map<string, ProviderSettings>();
   const google = credentials(raw, "GOOGLE");
   if (google !== null) {
-    providers.google = {
+    providers.set("google", {
       name: "google",
       kind: "google",
       ...google,
       issuer: readUrl(raw, "OAUTH_GOOGLE_ISSUER") ?? "https://accounts.google.com",
-    };
+    });
   }
   const github = credentials(raw, "GITHUB");
   if (github !== null) {
-    providers.github = {
+    providers.set("github", {
       name: "github",
       kind: "github",
       ...github,
       githubUrl: readUrl(raw, "OAUTH_GITHUB_URL") ?? "https://github.com",
       githubApiUrl: readUrl(raw, "OAUTH_GITHUB_API_URL") ?? "https://api.github.com",
-    };
+    });
   }
   for (const name of list(readRaw(raw, "OAUTH_OIDC_PROVIDERS"))) {
     if (!NAME.test(name) || name === "google" || name === "github" || name === "callback") {
@@ -60,7 +61,7 @@ export function readOAuthSettings(raw: RawSettings): OAuthSettings {
     if (creds === null) {
       throw new SettingError(`OAUTH_${upper}_CLIENT_ID`, `and OAUTH_${upper}_CLIENT_SECRET are required for the listed provider ${name}`);
     }
-    providers[name] = { name, kind: "oidc", ...creds, issuer };
+    providers.set(name, { name, kind: "oidc", ...creds, issuer });
   }
 
   const allowedOrigins: string[] = [];

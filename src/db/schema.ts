@@ -14,6 +14,8 @@ export const users = sqliteTable("users", {
   isSuperuser: integer("is_superuser", { mode: "boolean" }).notNull().default(false),
   createdAt: text("created_at").notNull(),
   updatedAt: text("updated_at").notNull(),
+  /** Advanced with every password change or reset (see migrations/0006). */
+  credentialEpoch: integer("credential_epoch").notNull().default(0),
 });
 
 export type UserRow = typeof users.$inferSelect;
@@ -49,6 +51,8 @@ export const apiKeys = sqliteTable("api_keys", {
   revokedAt: text("revoked_at"),
   lastUsedAt: text("last_used_at"),
   lastUsedIp: text("last_used_ip"),
+  /** The ApiKeyAuthority's record version this row shows. */
+  version: integer("version").notNull().default(0),
 });
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

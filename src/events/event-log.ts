@@ -8,6 +8,7 @@ import { database } from "../db/client";
 import { securityEvents } from "../db/schema";
 import type { AppEnv } from "../env";
 import { clientInfo } from "../http/client-info";
+import { logError } from "../lib/log";
 import { type SecurityEvent, type SecurityEventType, recordEvent } from "./record-event";
 
 /** Records an event caused by this request, with the request's client details. */
@@ -20,7 +21,7 @@ export function recordEventLater(
   const event: SecurityEvent = { userId, type, client: clientInfo(c.req.raw), detail };
   c.executionCtx.waitUntil(
     recordEvent(database(c.env.DB), event).catch((error: unknown) => {
-      console.error(JSON.stringify({ level: "error", event: "security_event_failed", type, error: String(error) }));
+      logError("security_event_failed", error, { type });
     }),
   );
 }

@@ -15,6 +15,7 @@ export type SecurityEventType =
   | "password_reset"
   | "email_verified"
   | "oauth_linked"
+  | "oauth_unlinked"
   | "api_key_created"
   | "api_key_revoked";
 

@@ -25,6 +25,11 @@ const STATUS_BY_CODE = {
   rate_limited: 429,
   oauth_failed: 400,
   invalid_grant: 400,
+  mfa_required: 401,
+  invalid_mfa_code: 401,
+  reauthentication_required: 403,
+  account_disabled: 403,
+  service_unavailable: 503,
   internal_error: 500,
   configuration_error: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;

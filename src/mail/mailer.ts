@@ -5,6 +5,7 @@
 // Sending never slows or fails the request that caused it: callers hand the promise to
 // waitUntil, and a failed send is retried, then logged.
 import type { Config } from "../config/config";
+import { logError } from "../lib/log";
 
 export interface MailMessage {
   to: string;
@@ -41,7 +42,7 @@ export async function deliver(mailer: Mailer, message: MailMessage): Promise<voi
     } catch (error) {
       const delay = delays[attempt];
       if (delay === undefined) {
-        console.error(JSON.stringify({ level: "error", event: "mail_failed", subject: message.subject, error: String(error) }));
+        logError("mail_failed", error);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));

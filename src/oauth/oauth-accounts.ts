@@ -2,7 +2,7 @@
 // login signs in: the linked identity; else the signed-in user who asked to link; else
 // an account with the same email, but only when the provider says the email is
 // verified *and* the account's email is verified; else a new account.
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { normalizeEmail } from "../users/schemas";
@@ -49,12 +49,15 @@ export async function resolveOAuthUser(
     return { status: "linked", user: byEmail };
   }
 
+  // An address the provider does not vouch for never makes an account: its holder would
+  // keep a way into an account that the address's real owner later claims by reset.
+  if (!identity.emailVerified) return { status: "failed", reason: "email_not_verified" };
   const created = await insertUser(db, {
     email: identity.email,
     username: null,
     name: identity.name?.slice(0, 100) ?? null,
     passwordHash: null,
-    emailVerified: identity.emailVerified,
+    emailVerified: true,
   });
   if (created === "email_taken" || created === "username_taken") return { status: "account_exists" };
   await link(db, provider, identity, created.id);
@@ -74,4 +77,25 @@ async function link(db: Database, provider: string, identity: ProviderIdentity, 
     })
     .onConflictDoNothing()
     .run();
+}
+
+export type Unlink = "unlinked" | "not_linked" | "last_method";
+
+/**
+ * Removes the user's identities at `provider`, in one statement that also checks the
+ * account keeps a way to sign in (a password or another provider), so two racing
+ * unlinks can never leave an account nobody can enter.
+ */
+export async function unlinkProvider(db: Database, userId: string, provider: string): Promise<Unlink> {
+  const removed = await db.run(sql`
+    DELETE FROM oauth_accounts WHERE user_id = ${userId} AND provider = ${provider}
+      AND (EXISTS (SELECT 1 FROM users WHERE id = ${userId} AND password_hash IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM oauth_accounts WHERE user_id = ${userId} AND provider <> ${provider}))`);
+  if ((removed.meta.changes ?? 0) > 0) return "unlinked";
+  const linked = await db
+    .select({ userId: oauthAccounts.userId })
+    .from(oauthAccounts)
+    .where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, provider)))
+    .get();
+  return linked === undefined ? "not_linked" : "last_method";
 }

@@ -12,22 +12,22 @@ import { setSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import { startSession } from "../sessions/session-service";
-import { forgetPrincipal } from "../tokens/principal-cache";
-import { publicUser } from "../users/user-store";
+import { authorityFor } from "../sessions/authority-client";
+import { findUserById, publicUser } from "../users/user-store";
 import { issueAppCode } from "./app-codes";
 import type { ClientCredentials } from "./arctic";
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from "./binding-cookie";
-import { resolveOAuthUser } from "./oauth-accounts";
+import { resolveOAuthUser, unlinkProvider } from "./oauth-accounts";
 import { providerFor } from "./providers";
 import { OAuthFailure, type OAuthProvider } from "./providers/provider";
 import { isAllowedAppRedirect, resolveRedirectTo, withParams } from "./redirects";
-import { callbackQuery, startQuery } from "./schemas";
+import { type StartQuery, callbackQuery, startQuery } from "./schemas";
 import { type PendingLogin, savePendingLogin, takePendingLogin } from "./state-store";
 
 export const oauthRoutes = new Hono<AppEnv>();
 
 function configured(c: Context<AppEnv>, name: string): { provider: OAuthProvider; client: ClientCredentials } {
-  const settings = c.get("config").oauth.providers[name];
+  const settings = c.get("config").oauth.providers.get(name);
   if (settings === undefined) throw new ApiError("provider_not_configured", `OAuth provider "${name}" is not configured`);
   const base = c.get("config").oauth.redirectBaseUrl ?? new URL(c.req.url).origin;
   return {
@@ -68,15 +68,19 @@ oauthRoutes.get("/callback/:provider", async (c) => {
     if (error instanceof OAuthFailure) return fail(error.reason);
     throw error;
   }
+  // A link is decided now, by the user's authority: only while the session that asked
+  // for it still stands (not logged out, not ended by logout-all or a password reset).
+  if (pending.link !== null && !(await authorityFor(c.env.USER_AUTHORITY, pending.link.userId).hasSession(pending.link.sessionId))) {
+    return fail("session_ended");
+  }
   const db = database(c.env.DB);
-  const resolution = await resolveOAuthUser(db, name, identity, pending.linkUserId);
+  const resolution = await resolveOAuthUser(db, name, identity, pending.link?.userId ?? null);
   if (resolution.status === "account_exists") return fail("email_in_use", "account_exists");
   if (resolution.status === "failed") return fail(resolution.reason);
 
   const user = await publicUser(db, resolution.user);
   if (resolution.status !== "existing") {
-    await c.env.USER_AUTHORITY.getByName(user.id).updateUser(user);
-    forgetPrincipal(user.id);
+    await authorityFor(c.env.USER_AUTHORITY, user.id).updateUser(user);
     recordEventLater(c, user.id, "oauth_linked", { provider: name, new_account: resolution.status === "created" });
   }
 
@@ -87,17 +91,60 @@ oauthRoutes.get("/callback/:provider", async (c) => {
     return c.redirect(withParams(pending.app.redirectUri, params), 302);
   }
 
-  const started = await startSession(sessionDeps(c), user, clientInfo(c.req.raw), { rememberMe: false });
+  const started = await startSession(sessionDeps(c), user, clientInfo(c.req.raw), {
+    rememberMe: false,
+    credentialEpoch: resolution.user.credentialEpoch,
+  });
+  if (started === null) return fail("account_missing");
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
   recordLoginSuccess(c, user, { kind: "cookie", method: `oauth:${name}`, newDevice: started.newDevice });
   if (pending.mode === "json") return c.json({ user, csrf_token: started.csrfToken, is_new_user: resolution.status === "created" });
   return c.redirect(pending.redirectTo, 302);
 });
 
-oauthRoutes.get("/:provider", authenticate({ optional: true }), async (c) => {
-  const name = c.req.param("provider");
-  const { provider, client } = configured(c, name);
+oauthRoutes.get("/:provider", async (c) => {
   const query = parseInput(startQuery, c.req.query());
+  if (query.link !== undefined) {
+    throw new ApiError("invalid_request", "Link a provider with POST /api/v1/auth/oauth/{provider}/link while signed in");
+  }
+  return startLogin(c, query, null);
+});
+
+/** A signed-in user adds a provider identity: the callback links it if this session still stands. */
+oauthRoutes.post("/:provider/link", authenticate(), async (c) => {
+  const principal = userPrincipal(c);
+  const query = parseInput(startQuery, c.req.query());
+  return startLogin(c, { ...query, mode: "json", client: "web" }, { userId: principal.userId, sessionId: principal.session.id }, query.mode);
+});
+
+/** Unlinks a provider; refused when it is the account's only way to sign in. */
+oauthRoutes.delete("/:provider", authenticate(), async (c) => {
+  const principal = userPrincipal(c);
+  const name = c.req.param("provider");
+  const result = await unlinkProvider(database(c.env.DB), principal.userId, name);
+  if (result === "not_linked") throw new ApiError("not_found", "This provider is not linked to your account");
+  if (result === "last_method") {
+    throw new ApiError("invalid_request", "This is your only way to sign in: set a password or link another provider first", { status: 422 });
+  }
+  const row = await findUserById(database(c.env.DB), principal.userId);
+  if (row !== null) await authorityFor(c.env.USER_AUTHORITY, row.id).updateUser(await publicUser(database(c.env.DB), row));
+  recordEventLater(c, principal.userId, "oauth_unlinked", { provider: name });
+  return c.body(null, 204);
+});
+
+/**
+ * Starts a provider login (or link): validates where it ends, saves the pending state
+ * bound to this browser, and sends the browser (or the JSON caller) to the provider.
+ * A link answers `{url}` whatever the mode: it is started by a POST from page script.
+ */
+async function startLogin(
+  c: Context<AppEnv>,
+  query: StartQuery,
+  link: PendingLogin["link"],
+  linkMode?: "redirect" | "json",
+): Promise<Response> {
+  const name = c.req.param("provider") ?? "";
+  const { provider, client } = configured(c, name);
   const config = c.get("config");
 
   const redirectTo = resolveRedirectTo(config, appBase(c), query.redirect_to);
@@ -112,11 +159,6 @@ oauthRoutes.get("/:provider", authenticate({ optional: true }), async (c) => {
     if (query.code_challenge === undefined) throw new ApiError("invalid_request", "A mobile login needs code_challenge (S256)");
     app = { redirectUri: query.redirect_uri, codeChallenge: query.code_challenge, state: query.app_state ?? null };
   }
-  let linkUserId: string | null = null;
-  if (query.link === "true") {
-    if (c.get("principal") === undefined) throw new ApiError("not_authenticated", "Sign in first to link a provider");
-    linkUserId = userPrincipal(c).userId;
-  }
 
   const state = randomToken(32);
   const binding = randomToken(32);
@@ -126,8 +168,9 @@ oauthRoutes.get("/:provider", authenticate({ optional: true }), async (c) => {
     codeVerifier: randomToken(32),
     nonce: randomToken(32),
     redirectTo,
-    mode: query.mode,
-    linkUserId,
+    // The link's callback lands like a login would: redirect unless the caller asked for JSON.
+    mode: link !== null ? (linkMode ?? "redirect") : query.mode,
+    link,
     app,
   };
   let url: URL;
@@ -141,7 +184,7 @@ oauthRoutes.get("/:provider", authenticate({ optional: true }), async (c) => {
   setBindingCookie(c, binding);
   if (query.mode === "json") return c.json({ url: url.href });
   return c.redirect(url.href, 302);
-});
+}
 
 /** Errors after the start go back where the login was meant to end, or as JSON. */
 function failure(c: Context<AppEnv>, pending: PendingLogin, code: "oauth_failed" | "account_exists", reason: string): Response {

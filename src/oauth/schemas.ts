@@ -14,6 +14,8 @@ export const startQuery = z.object({
   link: z.enum(["true", "false"]).optional(),
 });
 
+export type StartQuery = z.infer<typeof startQuery>;
+
 export const callbackQuery = z.object({
   code: z.string().max(4096).optional(),
   state: z.string().max(512).optional(),

@@ -11,7 +11,8 @@ export interface PendingLogin {
   nonce: string;
   redirectTo: string;
   mode: "redirect" | "json";
-  linkUserId: string | null;
+  /** A link started by a signed-in user: who, and from which session or token family. */
+  link: { userId: string; sessionId: string } | null;
   app: { redirectUri: string; codeChallenge: string; state: string | null } | null;
 }
 
@@ -20,8 +21,8 @@ export async function savePendingLogin(d1: D1Database, state: string, login: Pen
   await d1
     .prepare(
       `INSERT INTO oauth_states (state_hash, provider, binding_hash, code_verifier, nonce, redirect_to, mode,
-         link_user_id, app_redirect_uri, app_code_challenge, app_state, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         link_user_id, link_session_id, app_redirect_uri, app_code_challenge, app_state, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       await sha256(state),
@@ -31,7 +32,8 @@ export async function savePendingLogin(d1: D1Database, state: string, login: Pen
       login.nonce,
       login.redirectTo,
       login.mode,
-      login.linkUserId,
+      login.link?.userId ?? null,
+      login.link?.sessionId ?? null,
       login.app?.redirectUri ?? null,
       login.app?.codeChallenge ?? null,
       login.app?.state ?? null,
@@ -49,6 +51,7 @@ type StateRow = {
   redirect_to: string;
   mode: "redirect" | "json";
   link_user_id: string | null;
+  link_session_id: string | null;
   app_redirect_uri: string | null;
   app_code_challenge: string | null;
   app_state: string | null;
@@ -70,7 +73,7 @@ export async function takePendingLogin(d1: D1Database, state: string): Promise<(
     nonce: row.nonce,
     redirectTo: row.redirect_to,
     mode: row.mode,
-    linkUserId: row.link_user_id,
+    link: row.link_user_id === null || row.link_session_id === null ? null : { userId: row.link_user_id, sessionId: row.link_session_id },
     app:
       row.app_redirect_uri === null || row.app_code_challenge === null
         ? null

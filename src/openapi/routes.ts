@@ -18,7 +18,7 @@ export const ROUTES = [
   { method: "get", path: "/docs", summary: "Human-readable API reference", tag: "service", auth: [], ok: { status: 200, description: "HTML page" } },
   { method: "get", path: "/.well-known/jwks.json", summary: "Public keys that verify access tokens (empty with HS256)", tag: "tokens", auth: [], ok: { status: 200, description: "JSON Web Key Set", schema: out.jwksResponse } },
 
-  { method: "post", path: "/api/v1/users", summary: "Register", tag: "users", auth: [], body: registerBody, ok: { status: 201, description: "The new user", schema: out.userResponse }, errors: [409, 422], example: { email: "ada@example.com", password: "correct horse battery", username: "ada", name: "Ada" } },
+  { method: "post", path: "/api/v1/users", summary: "Register", tag: "users", auth: [], body: registerBody, ok: { status: 201, description: "The new user", schema: out.userResponse }, errors: [409, 422, 429], example: { email: "ada@example.com", password: "correct horse battery", username: "ada", name: "Ada" } },
   { method: "get", path: "/api/v1/users/me", summary: "The signed-in user", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:read", ok: { status: 200, description: "The user", schema: out.userResponse } },
   { method: "patch", path: "/api/v1/users/me", summary: "Change name or username", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:update", body: updateProfileBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: [409, 422], example: { name: "Ada Lovelace" } },
   { method: "post", path: "/api/v1/users/me/password", summary: "Change password; ends every other session and token family", tag: "account", auth: USER, body: changePasswordBody, ok: { status: 200, description: "Changed", schema: out.passwordChangedResponse }, errors: [401, 422, 429] },
@@ -39,11 +39,13 @@ export const ROUTES = [
 
   { method: "post", path: "/api/v1/auth/verify-email/request", summary: "Mail a verification link", tag: "account", auth: USER, ok: { status: 202, description: "Sent", schema: out.detailResponse }, errors: [429] },
   { method: "post", path: "/api/v1/auth/verify-email/confirm", summary: "Verify the email with the mailed token", tag: "account", auth: [], body: confirmVerificationBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: [401] },
-  { method: "post", path: "/api/v1/auth/password-reset/request", summary: "Mail a password reset link (same answer for unknown emails)", tag: "account", auth: [], body: resetRequestBody, ok: { status: 202, description: "Accepted", schema: out.detailResponse } },
+  { method: "post", path: "/api/v1/auth/password-reset/request", summary: "Mail a password reset link (same answer for unknown emails)", tag: "account", auth: [], body: resetRequestBody, ok: { status: 202, description: "Accepted", schema: out.detailResponse }, errors: [429] },
   { method: "post", path: "/api/v1/auth/password-reset/confirm", summary: "Set a new password with the mailed token", tag: "account", auth: [], body: resetConfirmBody, ok: { status: 200, description: "Reset", schema: out.detailResponse }, errors: [401, 422] },
   { method: "get", path: "/api/v1/auth/events", summary: "The user's own security events", tag: "account", auth: USER, query: eventsQuery, ok: { status: 200, description: "Events, newest first", schema: out.eventsResponse } },
 
   { method: "get", path: "/api/v1/auth/oauth/:provider", summary: "Start an OAuth login", tag: "oauth", auth: [], query: startQuery, ok: { status: 302, description: "To the provider" }, alternatives: [{ status: 200, description: "mode=json: the provider URL", schema: out.oauthUrlResponse }], errors: [400, 404] },
+  { method: "post", path: "/api/v1/auth/oauth/:provider/link", summary: "Start linking a provider to the signed-in account", tag: "oauth", auth: USER, query: startQuery, ok: { status: 200, description: "The provider URL to send the browser to", schema: out.oauthUrlResponse }, errors: [400, 404] },
+  { method: "delete", path: "/api/v1/auth/oauth/:provider", summary: "Unlink a provider (not the account's only way to sign in)", tag: "oauth", auth: USER, ok: { status: 204, description: "Unlinked" }, errors: [404, 422] },
   { method: "get", path: "/api/v1/auth/oauth/callback/:provider", summary: "The provider's callback", tag: "oauth", auth: [], query: callbackQuery, ok: { status: 302, description: "Signed in; to redirect_to (or the app)" }, alternatives: [{ status: 200, description: "mode=json", schema: out.oauthJsonLoginResponse }], errors: [400, 404, 409] },
 
   { method: "post", path: "/api/v1/api-keys", summary: "Create an API key (shown once)", tag: "api-keys", auth: USER, body: createKeyBody, ok: { status: 201, description: "The key", schema: out.createdApiKeyResponse }, errors: [422], example: { name: "CI", permissions: { user_profile: ["read"] }, rate_limits: { requests_per_minute: 60 } } },
@@ -54,5 +56,5 @@ export const ROUTES = [
   { method: "get", path: "/api/v1/api-keys/:id/usage", summary: "Usage totals, by day, endpoint and status", tag: "api-keys", auth: USER, query: usageQuery, ok: { status: 200, description: "Usage", schema: out.usageResponse }, errors: [404] },
   { method: "post", path: "/api/v1/api-keys/verify", summary: "Verify a key for another service (counts as a use)", tag: "api-keys", auth: [], body: verifyKeyBody, ok: { status: 200, description: "The verdict", schema: out.verifyKeyResponse }, errors: [429], example: { api_key: "fai_k3x9a0qz_...", resource: "reports", action: "read" } },
 
-  { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev, not in production)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse } },
+  { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse } },
 ] as const satisfies readonly RouteSpec[];

@@ -1,27 +1,39 @@
-// What a read-only bearer-token request needs to know about a user besides the JWT:
-// the user object, the not-before time set by logout-all, and recently revoked token
-// families. The UserAuthority writes it to KV under `user:<id>` whenever it changes.
+// What a read-only bearer-token or API-key request needs to know about a user besides
+// the credential itself: the user object, the not-before time set by logout-all and
+// password changes, and the user's live token families. The UserAuthority's cache
+// writer puts it in KV under `user:<id>` whenever it changes.
 import type { PublicUser } from "../users/user-view";
 
 export interface PrincipalRecord {
   user: PublicUser;
   /** Access tokens issued (iat) before this time, in ms, are rejected. */
   notBefore: number;
-  /** Token family id -> when it was revoked (ms). */
-  revokedFamilies: Record<string, number>;
+  /** Ids of the token families that are alive. */
+  families: string[];
+  /** When the authority produced this record (ms). */
+  writtenAt: number;
 }
 
 /**
- * Revoked families are remembered this long: longer than any access token lives
- * (ACCESS_TOKEN_EXPIRE_MINUTES is capped at a day), after which their tokens expire anyway.
+ * How an access token stands against a record: listed families are alive; a family
+ * missing from the record was ended, or was created after the record was written (then
+ * only the authority knows, and the caller asks it).
  */
-export const REVOKED_FAMILY_MEMORY_MS = 24 * 60 * 60 * 1000;
+export type TokenStanding = "valid" | "revoked" | "ask_authority";
+
+export function tokenStanding(record: PrincipalRecord, familyId: string, issuedAtSeconds: number): TokenStanding {
+  const issuedAtMs = issuedAtSeconds * 1000;
+  if (issuedAtMs < record.notBefore) return "revoked";
+  if (record.families.includes(familyId)) return "valid";
+  // iat is whole seconds: a token from the second the record was written may be newer.
+  return issuedAtMs > record.writtenAt - 1000 ? "ask_authority" : "revoked";
+}
+
+/** The record without its write time: equal fingerprints need no new KV write. */
+export function principalFingerprint(record: Omit<PrincipalRecord, "writtenAt">): string {
+  return JSON.stringify([record.user, record.notBefore, [...record.families].sort()]);
+}
 
 export function principalCacheKey(userId: string): string {
   return `user:${userId}`;
-}
-
-/** Whether an access token of `familyId` issued at `issuedAtSeconds` still stands. */
-export function isTokenRevoked(record: PrincipalRecord, familyId: string, issuedAtSeconds: number): boolean {
-  return issuedAtSeconds * 1000 < record.notBefore || record.revokedFamilies[familyId] !== undefined;
 }

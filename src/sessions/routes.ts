@@ -6,11 +6,11 @@ import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
-import { passwordSignIn, recordLoginSuccess } from "../auth/login-outcome";
+import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { recordEventLater } from "../events/event-log";
-import { forgetPrincipal } from "../tokens/principal-cache";
+import { authorityFor } from "./authority-client";
 import { logoutAllQuery, loginBody } from "./schemas";
-import { authorityFor, rotateCsrfToken, startSession } from "./session-service";
+import { rotateCsrfToken, startSession } from "./session-service";
 import { isSessionId } from "./session-token";
 import { currentSessionView, sessionListItem } from "./session-view";
 
@@ -19,8 +19,13 @@ export const sessionRoutes = new Hono<AppEnv>();
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
   const client = clientInfo(c.req.raw);
-  const user = await passwordSignIn(c, { identifier: input.email ?? input.username ?? "", password: input.password }, client);
-  const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me });
+  const { user, credentialEpoch } = await passwordSignIn(
+    c,
+    { identifier: input.email ?? input.username ?? "", password: input.password },
+    client,
+  );
+  const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me, credentialEpoch });
+  if (started === null) throw signInRefused();
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
   recordLoginSuccess(c, user, { kind: "cookie", method: "password", newDevice: started.newDevice });
   return c.json({ user, csrf_token: started.csrfToken });
@@ -28,8 +33,7 @@ sessionRoutes.post("/login", async (c) => {
 
 sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
   const { session, userId } = userPrincipal(c);
-  await authorityFor(sessionDeps(c), userId).revokeSession(session.id);
-  forgetPrincipal(userId);
+  await authorityFor(c.env.USER_AUTHORITY, userId).revokeSession(session.id);
   clearSessionCookies(c);
   return c.json({ detail: "Logged out" });
 });
@@ -38,8 +42,7 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const query = parseInput(logoutAllQuery, c.req.query());
   const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
-  const revoked = await authorityFor(sessionDeps(c), userId).revokeAll(keepCurrent ? session.id : null);
-  forgetPrincipal(userId);
+  const revoked = await authorityFor(c.env.USER_AUTHORITY, userId).revokeAll(keepCurrent ? session.id : null);
   recordEventLater(c, userId, "logout_all", { revoked, keep_current: keepCurrent });
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
@@ -68,7 +71,7 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
 
 sessionRoutes.get("/sessions", authenticate(), async (c) => {
   const { session, userId } = userPrincipal(c);
-  const sessions = await authorityFor(sessionDeps(c), userId).listSessions();
+  const sessions = await authorityFor(c.env.USER_AUTHORITY, userId).listSessions();
   return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
 });
 
@@ -76,9 +79,8 @@ sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   const id = c.req.param("id");
   const { session, userId } = userPrincipal(c);
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
-  const revoked = isSessionId(id) && (await authorityFor(sessionDeps(c), userId).revokeSession(id));
+  const revoked = isSessionId(id) && (await authorityFor(c.env.USER_AUTHORITY, userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");
-  forgetPrincipal(userId);
   recordEventLater(c, userId, "session_revoked", { session_id: id });
   if (id === session.id) clearSessionCookies(c);
   return c.body(null, 204);

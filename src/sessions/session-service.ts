@@ -4,15 +4,15 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
+import { type AuthorityNamespace, authorityFor } from "./authority-client";
+import { forgetSession, noteSessionActivity, rememberSession, rememberedSession } from "./isolate-memory";
 import { type CachedSession, isExpired, needsTouch, sessionCacheKey } from "./session-policy";
-import { forgetPrincipal, rememberSession, rememberedSession } from "../tokens/principal-cache";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
-import type { UserAuthority } from "./user-authority";
 
 export interface SessionDeps {
   config: Config;
   kv: KVNamespace;
-  authority: DurableObjectNamespace<UserAuthority>;
+  authority: AuthorityNamespace;
   /** Runs work after the response (ExecutionContext.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
 }
@@ -26,25 +26,24 @@ export interface StartedSession {
 
 const CSRF_TOKEN_BYTES = 32;
 
-export function authorityFor(deps: Pick<SessionDeps, "authority">, userId: string): DurableObjectStub<UserAuthority> {
-  return deps.authority.getByName(userId);
-}
-
-/** Always a brand-new session (no fixation), counted against MAX_SESSIONS_PER_USER. */
+/**
+ * Always a brand-new session (no fixation), counted against MAX_SESSIONS_PER_USER.
+ * Null when the authority refuses it: the account was deleted, or its password changed
+ * after `credentialEpoch` (the epoch the first factor was checked against) was read.
+ */
 export async function startSession(
-  deps: SessionDeps,
+  deps: Pick<SessionDeps, "config" | "authority">,
   user: PublicUser,
   client: ClientInfo,
-  options: { rememberMe: boolean },
-): Promise<StartedSession> {
+  options: { rememberMe: boolean; credentialEpoch: number },
+): Promise<StartedSession | null> {
   const { sessions } = deps.config;
   const lifetimeMs = options.rememberMe ? sessions.rememberMeLifetimeMs : sessions.absoluteLifetimeMs;
-  // A remembered session is meant to outlive a browser restart and a weekend away,
-  // so its idle limit is stretched to its whole lifetime.
-  const idleMs = options.rememberMe ? lifetimeMs : sessions.idleTimeoutMs;
+  // remember_me lengthens the lifetime; the idle limit stays unless REMEMBER_ME_IDLE_MINUTES says otherwise.
+  const idleMs = options.rememberMe ? (sessions.rememberMeIdleMs ?? sessions.idleTimeoutMs) : sessions.idleTimeoutMs;
   const token = await createSessionToken(user.id);
   const csrfToken = randomToken(CSRF_TOKEN_BYTES);
-  const created = await authorityFor(deps, user.id).createSession(
+  const created = await authorityFor(deps.authority, user.id).createSession(
     {
       id: token.id,
       kind: "cookie",
@@ -54,11 +53,11 @@ export async function startSession(
       absoluteMs: lifetimeMs,
       client,
       user,
+      credentialEpoch: options.credentialEpoch,
     },
     sessions.maxPerUser,
   );
-  // The new session may have ended others (MAX_SESSIONS_PER_USER): forget this isolate's copies.
-  forgetPrincipal(user.id);
+  if (created.status === "refused") return null;
   return { token: token.token, csrfToken, maxAgeSeconds: Math.floor(lifetimeMs / 1000), newDevice: created.newDevice };
 }
 
@@ -80,9 +79,10 @@ export async function resolveSession(
   const parsed = parseSessionToken(token);
   if (parsed === null) return { status: "none" };
   const secretHash = await sha256(parsed.secret);
+  const userId = userIdOfSession(parsed.id);
+  const authority = authorityFor(deps.authority, userId);
 
   if (!options.authoritative) {
-    const userId = userIdOfSession(parsed.id);
     const remembered = rememberedSession(userId, parsed.id);
     const cached = remembered ?? (await deps.kv.get<CachedSession>(sessionCacheKey(parsed.id), "json"));
     if (cached !== null) {
@@ -91,9 +91,13 @@ export async function resolveSession(
       const now = Date.now();
       if (!isExpired(cached, now)) {
         if (needsTouch(cached, now)) {
-          deps.waitUntil(authorityFor(deps, cached.userId).authorize(parsed.id, secretHash));
           // One refresh is under way: later reads from this isolate need not ask again.
-          rememberSession({ ...cached, lastActivity: now });
+          noteSessionActivity(cached, now);
+          deps.waitUntil(
+            authority.touch(parsed.id, secretHash).then((result) => {
+              if (result.status !== "valid") forgetSession(userId, parsed.id);
+            }),
+          );
         }
         return { status: "valid", session: cached, csrfHash: null, secretHash };
       }
@@ -101,8 +105,9 @@ export async function resolveSession(
     }
   }
 
-  const result = await authorityFor(deps, userIdOfSession(parsed.id)).authorize(parsed.id, secretHash);
+  const result = await authority.authorize(parsed.id, secretHash);
   if (result.status === "valid") return { ...result, secretHash };
+  forgetSession(userId, parsed.id);
   return result.status === "expired" ? { status: "expired" } : { status: "none" };
 }
 
@@ -112,7 +117,7 @@ export async function rotateCsrfToken(
   session: { userId: string; sessionId: string; secretHash: string },
 ): Promise<string | null> {
   const csrfToken = randomToken(CSRF_TOKEN_BYTES);
-  const rotated = await authorityFor(deps, session.userId).rotateCsrf(
+  const rotated = await authorityFor(deps.authority, session.userId).rotateCsrf(
     session.sessionId,
     session.secretHash,
     await sha256(csrfToken),

@@ -1,12 +1,14 @@
-// Login throttling across two keys at once: the client's IP and the identifier
-// (username or email) being tried. Either one over its limit refuses the attempt.
+// Login throttling across two keys at once: the client's IP and the account being
+// tried (its email and username share one counter; an identifier that names no
+// account has a counter of its own, so unknown names are throttled alike). Either one
+// over its limit refuses the attempt.
 import { throttleKeyForIp } from "../http/client-info";
 import type { LoginThrottle } from "./login-throttle";
 import type { ThrottlePolicy } from "./throttle-policy";
 
 export interface LoginAttempt {
   allowed: true;
-  /** The password was right: clear the identifier's counter, give back the IP's slot. */
+  /** The password was right: clear the account's counter, give back the IP's slot. */
   succeeded(): Promise<void>;
   /** The password was wrong: both slots become counted failures. */
   failed(): Promise<void>;
@@ -15,8 +17,8 @@ export interface LoginAttempt {
 export interface Throttled {
   allowed: false;
   retryAfterSeconds: number;
-  /** The identifier's own limit refused it for the first time in this lockout. */
-  identifierLockedOut: boolean;
+  /** The account's own limit refused it for the first time in this lockout. */
+  accountLockedOut: boolean;
 }
 
 export interface ThrottleDeps {
@@ -28,13 +30,18 @@ export function normalizeIdentifier(identifier: string): string {
   return identifier.trim().toLowerCase();
 }
 
+/** The throttle key of an account, or of an identifier that names none. */
+export function accountThrottleKey(userId: string | null, identifier: string): string {
+  return userId !== null ? `account:${userId}` : `id:${normalizeIdentifier(identifier)}`;
+}
+
 /** Reserves a slot on both keys before the password is checked. */
 export async function beginLoginAttempt(
   deps: ThrottleDeps,
-  keys: { ip: string; identifier: string },
+  keys: { ip: string; account: string },
 ): Promise<LoginAttempt | Throttled> {
   const ipStub = deps.namespace.getByName(`ip:${throttleKeyForIp(keys.ip)}`);
-  const idStub = deps.namespace.getByName(`id:${normalizeIdentifier(keys.identifier)}`);
+  const idStub = deps.namespace.getByName(keys.account);
   const [byIp, byIdentifier] = await Promise.all([ipStub.reserve(deps.policy), idStub.reserve(deps.policy)]);
 
   if (!byIp.allowed || !byIdentifier.allowed) {
@@ -47,7 +54,7 @@ export async function beginLoginAttempt(
     return {
       allowed: false,
       retryAfterSeconds: Math.max(...waits),
-      identifierLockedOut: !byIdentifier.allowed && byIdentifier.firstRefusal,
+      accountLockedOut: !byIdentifier.allowed && byIdentifier.firstRefusal,
     };
   }
 
@@ -60,4 +67,18 @@ export async function beginLoginAttempt(
       await Promise.all([idStub.fail(byIdentifier.attemptId), ipStub.fail(byIp.attemptId)]);
     },
   };
+}
+
+export type HourlyLimit = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Registration and every request that sends mail: at most `maxPerHour` per client IP
+ * (IPv6 per /64), counted exactly by the IP's own LoginThrottle object.
+ */
+export async function takeHourlySlot(
+  namespace: DurableObjectNamespace<LoginThrottle>,
+  ip: string,
+  maxPerHour: number,
+): Promise<HourlyLimit> {
+  return namespace.getByName(`hourly:${throttleKeyForIp(ip)}`).hit({ maxAttempts: maxPerHour, windowMs: 3_600_000 });
 }

@@ -1,5 +1,6 @@
-// One SQLite-backed Durable Object per throttle key (`ip:<address>` or
-// `id:<normalized identifier>`). Attempts take a slot *before* the password is
+// One SQLite-backed Durable Object per throttle key (`ip:<address>`,
+// `account:<user id>`, `id:<normalized identifier>` for names of no account, or
+// `hourly:<address>` for the per-IP registration and mail limit). Attempts take a slot *before* the password is
 // checked, and the object answers one call at a time, so 30 racing guesses can never
 // get more than maxAttempts passwords checked.
 import { DurableObject } from "cloudflare:workers";
@@ -10,6 +11,7 @@ import {
   type SlotCounts,
   type ThrottlePolicy,
   decide,
+  retryAfterSeconds,
   windowStart,
 } from "./throttle-policy";
 
@@ -62,7 +64,23 @@ export class LoginThrottle extends DurableObject<Env> {
     this.wakeWaiters();
   }
 
-  /** Forgets every attempt (a successful login clears its identifier's counter). */
+  /**
+   * Counts one request against a sliding window (the hourly registration and mail
+   * limit): refused once `policy.maxAttempts` were counted in the last `windowMs`.
+   */
+  async hit(policy: ThrottlePolicy): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM attempts WHERE at <= ?", windowStart(policy, now));
+    const row = this.sql.exec<{ n: number; oldest: number | null }>("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM attempts").one();
+    if (row.n >= policy.maxAttempts) {
+      return { allowed: false, retryAfterSeconds: retryAfterSeconds(policy, row.oldest ?? now, now) };
+    }
+    this.sql.exec("INSERT INTO attempts (at, failed) VALUES (?, 1)", now);
+    await this.ctx.storage.setAlarm(now + policy.windowMs);
+    return { allowed: true };
+  }
+
+  /** Forgets every attempt (a successful login clears its account's counter). */
   clear(): void {
     this.sql.exec("DELETE FROM attempts");
     this.wakeWaiters();

@@ -4,7 +4,7 @@ import { type Context, Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { passwordSignIn, recordLoginSuccess } from "../auth/login-outcome";
+import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
@@ -13,7 +13,6 @@ import { redeemAppCode } from "../oauth/app-codes";
 import { codeGrantBody } from "../oauth/schemas";
 import { findUserById, publicUser } from "../users/user-store";
 import { keySet } from "./keys";
-import { forgetPrincipal } from "./principal-cache";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "./schemas";
 import { type TokenDeps, issueTokens, refreshTokens, revokeToken } from "./token-service";
 
@@ -31,8 +30,13 @@ tokenRoutes.post("/token", async (c) => {
   if (grantType === "authorization_code") return codeGrant(c);
   const input = parseBody(c, passwordGrantBody);
   const client = clientInfo(c.req.raw);
-  const user = await passwordSignIn(c, { identifier: input.email ?? input.username ?? "", password: input.password }, client);
-  const issued = await issueTokens(tokenDeps(c), user, client);
+  const { user, credentialEpoch } = await passwordSignIn(
+    c,
+    { identifier: input.email ?? input.username ?? "", password: input.password },
+    client,
+  );
+  const issued = await issueTokens(tokenDeps(c), user, client, credentialEpoch);
+  if (issued === null) throw signInRefused();
   recordLoginSuccess(c, user, { kind: "token", method: "password", newDevice: issued.newDevice });
   c.header("Pragma", "no-cache");
   return c.json(issued.response);
@@ -49,7 +53,8 @@ async function codeGrant(c: Context<AppEnv>): Promise<Response> {
   const row = userId === null ? null : await findUserById(database(c.env.DB), userId);
   if (row === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   const user = await publicUser(database(c.env.DB), row);
-  const issued = await issueTokens(tokenDeps(c), user, clientInfo(c.req.raw));
+  const issued = await issueTokens(tokenDeps(c), user, clientInfo(c.req.raw), row.credentialEpoch);
+  if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   recordLoginSuccess(c, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
   c.header("Pragma", "no-cache");
   return c.json(issued.response);
@@ -61,7 +66,6 @@ tokenRoutes.post("/refresh", async (c) => {
   if (token === undefined) throw new ApiError("invalid_token", "Send refresh_token");
   const result = await refreshTokens(tokenDeps(c), token);
   if (result.status === "reused") {
-    forgetPrincipal(result.userId);
     recordEventLater(c, result.userId, "refresh_token_reused", { family_revoked: true });
     throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");
   }
@@ -75,7 +79,6 @@ tokenRoutes.post("/revoke", async (c) => {
   const { token } = parseBody(c, revokeBody);
   const userId = await revokeToken(tokenDeps(c), token);
   if (userId !== null) {
-    forgetPrincipal(userId);
     recordEventLater(c, userId, "session_revoked", { via: "revoke" });
   }
   return c.json({});

@@ -5,24 +5,29 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessions/session-token";
-import type { TokenPair, TokenResponse, UserAuthority } from "../sessions/user-authority";
+import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
+import type { TokenPair, TokenResponse } from "../sessions/authority/user-authority";
 import type { PublicUser } from "../users/user-view";
 import { signAccessToken, verifyAccessToken } from "./access-token";
-import { forgetPrincipal } from "./principal-cache";
 
 export interface TokenDeps {
   config: Config;
-  authority: DurableObjectNamespace<UserAuthority>;
+  authority: AuthorityNamespace;
 }
 
+/**
+ * A new token family for a first factor checked under `credentialEpoch`; null when the
+ * user's authority refuses it (account deleted, or password changed since the check).
+ */
 export async function issueTokens(
   deps: TokenDeps,
   user: PublicUser,
   client: ClientInfo,
-): Promise<{ response: TokenResponse; newDevice: boolean }> {
+  credentialEpoch: number,
+): Promise<{ response: TokenResponse; newDevice: boolean } | null> {
   const { tokens, sessions } = deps.config;
   const family = await createSessionToken(user.id);
-  const created = await deps.authority.getByName(user.id).createSession(
+  const created = await authorityFor(deps.authority, user.id).createSession(
     {
       id: family.id,
       kind: "token",
@@ -33,11 +38,11 @@ export async function issueTokens(
       absoluteMs: tokens.refreshTtlMs,
       client,
       user,
+      credentialEpoch,
     },
     sessions.maxPerUser,
   );
-  // The new family may have ended other sessions (MAX_SESSIONS_PER_USER): forget this isolate's copies.
-  forgetPrincipal(user.id);
+  if (created.status === "refused") return null;
   const access = await signAccessToken(deps.config, { userId: user.id, familyId: family.id });
   return {
     response: {
@@ -73,9 +78,7 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
     expires_in: access.expiresIn,
     refresh_token: `${parsed.id}.${nextSecret}`,
   };
-  const rotation = await deps.authority
-    .getByName(userId)
-    .rotateRefreshToken(
+  const rotation = await authorityFor(deps.authority, userId).rotateRefreshToken(
       parsed.id,
       await sha256(parsed.secret),
       { secretHash: await sha256(nextSecret), pair },
@@ -94,11 +97,11 @@ export async function revokeToken(deps: TokenDeps, token: string): Promise<strin
   const refresh = parseSessionToken(token);
   if (refresh !== null) {
     const userId = userIdOfSession(refresh.id);
-    const revoked = await deps.authority.getByName(userId).revokeRefreshToken(refresh.id, await sha256(refresh.secret));
+    const revoked = await authorityFor(deps.authority, userId).revokeRefreshToken(refresh.id, await sha256(refresh.secret));
     return revoked ? userId : null;
   }
   const claims = await verifyAccessToken(deps.config, token);
   if (claims === null) return null;
-  const revoked = await deps.authority.getByName(claims.userId).revokeSession(claims.familyId);
+  const revoked = await authorityFor(deps.authority, claims.userId).revokeSession(claims.familyId);
   return revoked ? claims.userId : null;
 }

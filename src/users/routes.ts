@@ -4,10 +4,11 @@ import { authenticate } from "../auth/authenticate";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { parseBody } from "../http/body";
-import { ApiError } from "../http/errors";
+import { clientIp } from "../http/client-info";
+import { ApiError, tooManyRequests } from "../http/errors";
+import { takeHourlySlot } from "../throttle/login-guard";
 import { hashPassword } from "../passwords/hash";
-import { authorityFor } from "../sessions/session-service";
-import { forgetPrincipal } from "../tokens/principal-cache";
+import { authorityFor } from "../sessions/authority-client";
 import { registerBody, updateProfileBody } from "./schemas";
 import { insertUser, updateUserProfile } from "./user-store";
 import { toPublicUser } from "./user-view";
@@ -16,6 +17,9 @@ export const userRoutes = new Hono<AppEnv>();
 
 userRoutes.post("/", async (c) => {
   const input = parseBody(c, registerBody);
+  // Each registration costs a password hash (~70 ms of CPU): limited per client IP, exactly.
+  const slot = await takeHourlySlot(c.env.LOGIN_THROTTLE, clientIp(c.req.raw), c.get("config").registrationMaxPerHour);
+  if (!slot.allowed) throw tooManyRequests("too_many_attempts", slot.retryAfterSeconds);
   const passwordHash = await hashPassword(input.password, { pepper: c.get("config").passwordPepper });
   const result = await insertUser(database(c.env.DB), {
     email: input.email,
@@ -41,7 +45,6 @@ userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", actio
   if (result === null || result === "email_taken") throw new ApiError("not_found", "User not found");
   const user = toPublicUser(result, principal.user.oauth_providers);
   // Cached sessions carry a copy of the user; refresh them so reads see the change.
-  await authorityFor({ authority: c.env.USER_AUTHORITY }, user.id).updateUser(user);
-  forgetPrincipal(user.id);
+  await authorityFor(c.env.USER_AUTHORITY, user.id).updateUser(user);
   return c.json(user);
 });

@@ -1,6 +1,6 @@
 // Reads and writes of the users table. Callers get rows or null; uniqueness conflicts
 // come back as values, not exceptions.
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { normalizeEmail, normalizeUsername } from "./schemas";
@@ -56,6 +56,7 @@ export async function insertUser(db: Database, input: NewUser): Promise<UserRow 
     isSuperuser: false,
     createdAt: now,
     updatedAt: now,
+    credentialEpoch: 0,
   };
   try {
     await db.insert(users).values(row).run();
@@ -92,8 +93,63 @@ export async function updateUserProfile(
   }
 }
 
-export async function updatePasswordHash(db: Database, id: string, passwordHash: string): Promise<void> {
-  await db.update(users).set({ passwordHash, updatedAt: new Date().toISOString() }).where(eq(users.id, id)).run();
+/**
+ * Replaces the password hash only if it is still `expectedHash` (the one just checked),
+ * and advances the credential epoch in the same statement. Returns the new epoch, or
+ * null when the hash changed meanwhile (a racing change or reset won).
+ */
+export async function replacePassword(
+  db: Database,
+  id: string,
+  expectedHash: string,
+  passwordHash: string,
+): Promise<number | null> {
+  const row = await db
+    .update(users)
+    .set({ passwordHash, credentialEpoch: sql`${users.credentialEpoch} + 1`, updatedAt: new Date().toISOString() })
+    .where(and(eq(users.id, id), eq(users.passwordHash, expectedHash)))
+    .returning({ epoch: users.credentialEpoch })
+    .get();
+  return row?.epoch ?? null;
+}
+
+/**
+ * A password reset: sets the hash whatever it was, marks the address verified (the
+ * mailed link proved it) and advances the credential epoch, in one statement, only
+ * while the account still has the address the link was sent to.
+ */
+export async function resetPassword(
+  db: Database,
+  id: string,
+  emailNormalized: string,
+  passwordHash: string,
+): Promise<UserRow | null> {
+  return (
+    (await db
+      .update(users)
+      .set({
+        passwordHash,
+        emailVerified: true,
+        credentialEpoch: sql`${users.credentialEpoch} + 1`,
+        updatedAt: new Date().toISOString(),
+      })
+      .where(and(eq(users.id, id), eq(users.emailNormalized, emailNormalized)))
+      .returning()
+      .get()) ?? null
+  );
+}
+
+/**
+ * A stronger hash of the same password (after a login): written only over the exact
+ * hash it upgrades, so it can never undo a password change that raced the login. The
+ * epoch stays: the password is the same.
+ */
+export async function upgradePasswordHash(db: Database, id: string, oldHash: string, newHash: string): Promise<void> {
+  await db
+    .update(users)
+    .set({ passwordHash: newHash })
+    .where(and(eq(users.id, id), eq(users.passwordHash, oldHash)))
+    .run();
 }
 
 export async function markEmailVerified(db: Database, id: string): Promise<UserRow | null> {

@@ -1,0 +1,48 @@
+// Session rows as the UserAuthority stores them, and the shapes they are handed out in.
+import type { PublicUser } from "../../users/user-view";
+import type { CachedSession, SessionInfo, SessionKind, SessionTimes } from "../session-policy";
+
+export type SessionRow = {
+  id: string;
+  kind: SessionKind;
+  secret_hash: string;
+  csrf_hash: string | null;
+  created_at: number;
+  last_activity: number;
+  cached_activity: number;
+  idle_ms: number;
+  absolute_expires_at: number;
+  ip: string;
+  user_agent: string;
+  browser: string;
+  os: string;
+  device_type: string;
+  country: string | null;
+  city: string | null;
+  epoch: number;
+};
+
+export function times(row: SessionRow): SessionTimes {
+  return {
+    createdAt: row.created_at,
+    lastActivity: row.last_activity,
+    idleMs: row.idle_ms,
+    absoluteExpiresAt: row.absolute_expires_at,
+  };
+}
+
+export function toCached(row: SessionRow, user: PublicUser): CachedSession {
+  return { id: row.id, userId: user.id, kind: row.kind, secretHash: row.secret_hash, user, ...times(row) };
+}
+
+export function toInfo(row: SessionRow): SessionInfo {
+  return {
+    id: row.id,
+    kind: row.kind,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    device: { browser: row.browser, os: row.os, type: row.device_type as SessionInfo["device"]["type"] },
+    location: { country: row.country, city: row.city },
+    ...times(row),
+  };
+}

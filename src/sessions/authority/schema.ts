@@ -1,0 +1,40 @@
+// The UserAuthority's SQLite schema, as ordered steps (see lib/sqlite-schema.ts).
+// Objects created before the step list existed already have the first four tables
+// (CREATE ... IF NOT EXISTS makes those steps harmless for them).
+export const USER_AUTHORITY_SCHEMA: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    csrf_hash TEXT,
+    created_at INTEGER NOT NULL,
+    last_activity INTEGER NOT NULL,
+    cached_activity INTEGER NOT NULL,
+    idle_ms INTEGER NOT NULL,
+    absolute_expires_at INTEGER NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    browser TEXT NOT NULL,
+    os TEXT NOT NULL,
+    device_type TEXT NOT NULL,
+    country TEXT,
+    city TEXT
+  )`,
+  // Hashes of refresh tokens already rotated out of a family, for reuse detection.
+  `CREATE TABLE IF NOT EXISTS refresh_history (
+    secret_hash TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    rotated_at INTEGER NOT NULL
+  )`,
+  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // Devices (browser, OS, type) the user has signed in from, for new-device notices.
+  "CREATE TABLE IF NOT EXISTS devices (device_key TEXT PRIMARY KEY, first_seen INTEGER NOT NULL)",
+  // The credential epoch a session was created under (see credentialsChanged).
+  "ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
+  // The user's unrevoked API keys: the one exact count behind MAX_ACTIVE_KEYS_PER_USER.
+  "CREATE TABLE api_keys (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
+  // Mailed tokens sent in the last hour, per purpose and address: the exact mail cap.
+  "CREATE TABLE mail_sends (id INTEGER PRIMARY KEY AUTOINCREMENT, purpose TEXT NOT NULL, address TEXT NOT NULL, at INTEGER NOT NULL)",
+  // KV keys whose last write failed; the alarm writes them again.
+  "CREATE TABLE cache_dirty (key TEXT PRIMARY KEY)",
+];

@@ -1,0 +1,90 @@
+// This isolate's short memory of what read-only requests check, kept per user:
+// - the principal record (user object, not-before time, live token families) that
+//   bearer tokens and API keys are checked against (KV `user:<id>`, else the authority);
+// - the cached session records (KV `session:<id>`) that session cookies are checked against.
+// An entry is trusted for at most MEMORY_MS from when it was read from KV or the
+// authority (a touch does not extend it); an isolate that changes a user's sessions or
+// profile forgets that user at once (forgetUser). Part of the documented read-path
+// bound: a revocation made elsewhere reaches this isolate's reads within KV's bound
+// plus MEMORY_MS. Writes never use it: they ask the authority.
+import type { UserAuthority } from "./authority/user-authority";
+import { type PrincipalRecord, principalCacheKey } from "./principal-record";
+import type { CachedSession } from "./session-policy";
+
+export const MEMORY_MS = 5_000;
+const MAX_USERS = 10_000;
+
+interface UserMemory {
+  principal?: { record: PrincipalRecord; readAt: number };
+  sessions: Map<string, { session: CachedSession; readAt: number }>;
+}
+
+const memory = new Map<string, UserMemory>();
+
+function userMemory(userId: string): UserMemory {
+  let entry = memory.get(userId);
+  if (entry === undefined) {
+    if (memory.size >= MAX_USERS) memory.delete(memory.keys().next().value as string);
+    entry = { sessions: new Map() };
+    memory.set(userId, entry);
+  }
+  return entry;
+}
+
+export interface PrincipalDeps {
+  kv: KVNamespace;
+  authority: DurableObjectNamespace<UserAuthority>;
+}
+
+export async function principalRecord(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
+  const now = Date.now();
+  const hit = memory.get(userId)?.principal;
+  if (hit !== undefined && now - hit.readAt < MEMORY_MS) return hit.record;
+
+  const cached = asPrincipalRecord(await deps.kv.get(principalCacheKey(userId), "json"));
+  const record = cached ?? (await deps.authority.getByName(userId).readPrincipal());
+  if (record === null) return null;
+  userMemory(userId).principal = { record, readAt: now };
+  return record;
+}
+
+/** The authority's answer about a token family replaces what this isolate remembered. */
+export function rememberPrincipal(userId: string, record: PrincipalRecord): void {
+  userMemory(userId).principal = { record, readAt: Date.now() };
+}
+
+/** A cached session record this isolate read less than MEMORY_MS ago, if any. */
+export function rememberedSession(userId: string, sessionId: string): CachedSession | null {
+  const hit = memory.get(userId)?.sessions.get(sessionId);
+  if (hit === undefined || Date.now() - hit.readAt >= MEMORY_MS) return null;
+  return hit.session;
+}
+
+/** Remembers a session record just read from KV. */
+export function rememberSession(session: CachedSession): void {
+  userMemory(session.userId).sessions.set(session.id, { session, readAt: Date.now() });
+}
+
+/** Updates a remembered session's activity without making the copy look fresher than it is. */
+export function noteSessionActivity(session: CachedSession, lastActivity: number): void {
+  const hit = memory.get(session.userId)?.sessions.get(session.id);
+  if (hit !== undefined) hit.session = { ...hit.session, lastActivity };
+}
+
+export function forgetSession(userId: string, sessionId: string): void {
+  memory.get(userId)?.sessions.delete(sessionId);
+}
+
+/** Drops this isolate's copies for a user after it changed them, so its own reads see the change. */
+export function forgetUser(userId: string): void {
+  memory.delete(userId);
+}
+
+/** A KV value is trusted only in the current shape; anything else (an older format) is a miss. */
+function asPrincipalRecord(value: unknown): PrincipalRecord | null {
+  if (typeof value !== "object" || value === null) return null;
+  const record = value as Partial<PrincipalRecord>;
+  if (!Array.isArray(record.families) || typeof record.notBefore !== "number" || typeof record.writtenAt !== "number") return null;
+  if (typeof record.user !== "object" || record.user === null) return null;
+  return record as PrincipalRecord;
+}
