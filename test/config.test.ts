@@ -22,6 +22,7 @@ describe("settings", () => {
       idleTimeoutMs: 30 * 60_000,
       absoluteLifetimeMs: 86_400_000,
       rememberMeLifetimeMs: 30 * 86_400_000,
+      rememberMeIdleMs: null,
       maxPerUser: 5,
     });
     expect(config.cookies).toEqual({ secure: true, sameSite: "lax" });

@@ -173,14 +173,20 @@ describe("account matching and linking", () => {
     expect(events.items.map((item) => item.type)).toContain("oauth_linked");
   });
 
-  it("lets a signed-in user link another provider, shown in the user object", async () => {
+  it("lets a signed-in user link another provider by POST, shown in the user object", async () => {
     const owner = await passwordUser(false);
     const browser = new OAuthBrowser();
     await login(browser, { ...owner, username: "" });
-    const response = await browser.loginWith("/api/v1/auth/oauth/testidp?link=true&redirect_to=/settings", `unverified:${uniqueAddress()}`);
+    const started = await browser.post("/api/v1/auth/oauth/testidp/link?redirect_to=/settings");
+    expect(started.status).toBe(200);
+    const { url } = (await started.json()) as { url: string };
+    const callback = await browser.signInAtProvider(url, `unverified:${uniqueAddress()}`);
+    const response = await browser.get(callback.replace(BASE_URL, ""));
     expect(response.headers.get("Location")).toBe(`${BASE_URL}/settings`);
     expect(await me(browser)).toMatchObject({ id: owner.id, oauth_providers: ["testidp"] });
-    expect((await new TestClient().get("/api/v1/auth/oauth/testidp?link=true")).status).toBe(401);
+    expect((await new TestClient().post("/api/v1/auth/oauth/testidp/link")).status).toBe(401);
+    // Linking by GET (contract v1.0) is gone: it cannot turn a cookie into a provider identity.
+    expect((await browser.get("/api/v1/auth/oauth/testidp?link=true")).status).toBe(400);
   });
 });
 

@@ -150,14 +150,31 @@ describe("session expiry", () => {
     expect(await response.json()).toMatchObject({ code: "session_expired" });
   });
 
-  it("keeps a remember-me session for REMEMBER_ME_DAYS, idle or not", async () => {
+  it("gives a remember-me session REMEMBER_ME_DAYS of lifetime but keeps the idle timeout (contract v1.1)", async () => {
     const client = new TestClient();
     const user = await registerUser(client);
-    await login(client, user, { remember_me: true });
+    const response = await login(client, user, { remember_me: true });
+    const maxAge = /Max-Age=(\d+)/.exec(client.lastSetCookies.find((line) => line.startsWith("session_id=")) ?? "")?.[1];
+    expect(Number(maxAge)).toBe(30 * 24 * 60 * 60);
+    expect(response.status).toBe(200);
     const session = (await (await client.get("/api/v1/auth/check-auth")).json()) as { session: { expires_at: string } };
-    expect(Date.parse(session.session.expires_at) - Date.now()).toBeGreaterThan(29 * 24 * 60 * MINUTE);
+    // expires_at is when it ends if left idle: SESSION_TIMEOUT_MINUTES (30) from now.
+    expect(Date.parse(session.session.expires_at) - Date.now()).toBeLessThanOrEqual(30 * MINUTE);
+    await ageSession(sessionIdOf(client.sessionToken), 31 * MINUTE);
+    expect((await write(client)).status).toBe(401);
+  });
+
+  it("uses REMEMBER_ME_IDLE_MINUTES as a remembered session's idle timeout when it is set", async () => {
+    const settings = { REMEMBER_ME_IDLE_MINUTES: "10080" };
+    const client = new TestClient({ settings });
+    const user = await registerUser(client);
+    await login(client, user, { remember_me: true });
     await ageSession(sessionIdOf(client.sessionToken), 2 * 24 * 60 * MINUTE);
     expect((await write(client)).status).toBe(200);
+    const plain = new TestClient({ settings });
+    await login(plain, user);
+    await ageSession(sessionIdOf(plain.sessionToken), 31 * MINUTE);
+    expect((await write(plain)).status).toBe(401);
   });
 });
 
