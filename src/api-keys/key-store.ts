@@ -1,5 +1,6 @@
 // D1 side of API keys: the management record (lists, audit) and usage reports.
 import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
+import { uniqueViolation } from "../db/unique-conflict";
 import type { KeyRecord } from "./api-key-authority";
 import type { Database } from "../db/client";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
@@ -9,7 +10,7 @@ export async function insertKey(db: Database, row: ApiKeyRow): Promise<"ok" | "i
     await db.insert(apiKeys).values(row).run();
     return "ok";
   } catch (error) {
-    if (/UNIQUE constraint failed: api_keys\.id/.test(errorText(error))) {
+    if (uniqueViolation(error) === "api_keys.id") {
       return "id_taken";
     }
     throw error;
@@ -123,7 +124,3 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
   };
 }
 
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return "";
-  return `${error.message} ${error.cause === undefined ? "" : errorText(error.cause)}`;
-}

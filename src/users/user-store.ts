@@ -3,6 +3,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
+import { uniqueViolation } from "../db/unique-conflict";
 import { normalizeEmail, normalizeUsername } from "./schemas";
 import { type PublicUser, toPublicUser } from "./user-view";
 
@@ -179,16 +180,11 @@ export async function deleteUserData(d1: D1Database, userId: string): Promise<vo
   ]);
 }
 
-/** D1 reports unique violations only in the message text (drizzle wraps it in `cause`). */
+/** Which of the users table's unique columns a failed insert or update hit. */
 function uniqueConflict(error: unknown): Conflict | null {
   // Match the column named by the constraint, not the query text drizzle also quotes.
-  const column = /UNIQUE constraint failed: users\.(\w+)/.exec(errorText(error))?.[1];
-  if (column === "email_normalized") return "email_taken";
-  if (column === "username_normalized") return "username_taken";
+  const column = uniqueViolation(error);
+  if (column === "users.email_normalized") return "email_taken";
+  if (column === "users.username_normalized") return "username_taken";
   return null;
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return `${error.message} ${error.cause === undefined ? "" : errorText(error.cause)}`;
 }

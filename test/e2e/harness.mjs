@@ -7,7 +7,7 @@
 //   foreign site, and a real OpenID Connect provider;
 // - Chromium (Debian's), with every test host name mapped to 127.0.0.1.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
@@ -160,6 +160,8 @@ export async function startEnvironment() {
     SECRET_KEY: "e2e-secret-key-with-at-least-32-characters",
     MAIL_PROVIDER: "none",
     REQUEST_LOGS: "false",
+    // Every page load here comes from 127.0.0.1; the per-IP registration limit is tested in workerd.
+    REGISTRATION_MAX_PER_HOUR: "100000",
   };
   const api = (name, port, bindings) => ({
     name,
@@ -196,7 +198,8 @@ export async function startEnvironment() {
   );
   await mf.ready;
   const db = await mf.getD1Database("DB", "lax");
-  for (const file of ["0001_users.sql", "0002_security_events.sql", "0003_api_keys.sql", "0004_account_lifecycle.sql", "0005_oauth.sql"]) {
+  // Every migration, in order, as `wrangler d1 migrations apply` would.
+  for (const file of readdirSync("migrations").filter((name) => name.endsWith(".sql")).sort()) {
     const sql = readFileSync(join("migrations", file), "utf8")
       .split("\n")
       .filter((line) => !line.trim().startsWith("--"))
