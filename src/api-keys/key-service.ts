@@ -37,7 +37,12 @@ export async function createKey(deps: KeyDeps, userId: string, input: KeyInput):
   // 36^8 ids make a clash rare; a few tries make it harmless.
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createApiKey(deps.config.apiKeys.prefix);
-    const reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
+    let reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, null);
+    // Once per user: the authority has not counted the keys made before it kept the count.
+    if (reservation === "needs_seed") {
+      reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
+    }
+    if (reservation === "needs_seed") throw new Error("the key count was not seeded");
     if (reservation !== "reserved") return { status: reservation };
     const now = new Date().toISOString();
     const row: ApiKeyRow = {
@@ -79,13 +84,6 @@ export async function createKey(deps: KeyDeps, userId: string, input: KeyInput):
   throw new Error("could not allocate an API key id");
 }
 
-export interface KeyUpdateInput {
-  name?: string;
-  permissions?: Permissions;
-  rateLimits?: { requestsPerMinute?: number | null; requestsPerDay?: number | null };
-  expiresAt?: string | null;
-}
-
 export type UpdateResult =
   | { status: "updated"; row: ApiKeyRow }
   | { status: "not_found" }
@@ -96,16 +94,10 @@ export type UpdateResult =
  * Changes a key at its authority first (which orders racing changes and answers the
  * full record), then writes that record to D1 unless a newer one is already there.
  */
-export async function updateKey(deps: KeyDeps, userId: string, id: string, input: KeyUpdateInput): Promise<UpdateResult> {
+export async function updateKey(deps: KeyDeps, userId: string, id: string, changes: KeyChanges): Promise<UpdateResult> {
   const row = await findUserKey(deps.db, userId, id);
   if (row === null) return { status: "not_found" };
   if (row.revokedAt !== null) return { status: "revoked" };
-  const changes: KeyChanges = {};
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.permissions !== undefined) changes.permissions = input.permissions;
-  if (input.rateLimits?.requestsPerMinute !== undefined) changes.requestsPerMinute = input.rateLimits.requestsPerMinute;
-  if (input.rateLimits?.requestsPerDay !== undefined) changes.requestsPerDay = input.rateLimits.requestsPerDay;
-  if (input.expiresAt !== undefined) changes.expiresAt = input.expiresAt === null ? null : Date.parse(input.expiresAt);
   const result = await deps.keys.getByName(id).update(changes, toRecord(row));
   if (result.status !== "updated") return result;
   const written = await writeKeyRecord(deps.db, result.record);

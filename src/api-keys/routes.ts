@@ -8,6 +8,7 @@ import { recordEvent } from "../events/record-event";
 import { parseBody, parseInput } from "../http/body";
 import { clientInfo, clientIp } from "../http/client-info";
 import { ApiError, tooManyRequests } from "../http/errors";
+import type { KeyChanges } from "./api-key-authority";
 import { type KeyDeps, createKey, revokeKey, updateKey, useKey } from "./key-service";
 import { findUserKey, listUserKeys, usageReport } from "./key-store";
 import { toKeyView } from "./key-view";
@@ -98,15 +99,13 @@ apiKeyRoutes.get("/:id", authenticate(), async (c) => {
 
 apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
   const input = parseBody(c, updateKeyBody);
-  const result = await updateKey(keyDeps(c), userPrincipal(c).userId, c.req.param("id"), {
-    name: input.name,
-    permissions: input.permissions,
-    rateLimits:
-      input.rate_limits === undefined
-        ? undefined
-        : { requestsPerMinute: input.rate_limits.requests_per_minute, requestsPerDay: input.rate_limits.requests_per_day },
-    expiresAt: input.expires_at === undefined ? undefined : input.expires_at === null ? null : new Date(input.expires_at).toISOString(),
-  });
+  const changes: KeyChanges = {};
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.permissions !== undefined) changes.permissions = input.permissions;
+  if (input.rate_limits?.requests_per_minute !== undefined) changes.requestsPerMinute = input.rate_limits.requests_per_minute;
+  if (input.rate_limits?.requests_per_day !== undefined) changes.requestsPerDay = input.rate_limits.requests_per_day;
+  if (input.expires_at !== undefined) changes.expiresAt = input.expires_at === null ? null : Date.parse(input.expires_at);
+  const result = await updateKey(keyDeps(c), userPrincipal(c).userId, c.req.param("id"), changes);
   if (result.status === "not_found") throw notFound();
   if (result.status === "revoked") {
     throw new ApiError("invalid_request", "This API key is revoked and cannot change", { status: 422 });

@@ -2,7 +2,7 @@
 // __Host- prefix (Secure, Path=/, no Domain), which stops a sibling subdomain from
 // planting or overwriting them. Attributes are identical on every issue and clear.
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Config } from "../config/config";
 import type { AppEnv } from "../env";
@@ -27,10 +27,6 @@ function baseOptions(config: Config): CookieOptions {
     // CHIPS: cross-site front ends only get their cookies where third-party cookies are partitioned.
     partitioned: config.cookies.sameSite === "none" ? true : undefined,
   };
-}
-
-export function readSessionCookie(c: Context<AppEnv>): string | undefined {
-  return getCookie(c, cookieNames(c.get("config")).session);
 }
 
 /** The session cookie is HttpOnly; the CSRF cookie is readable by same-origin page script. */

@@ -114,7 +114,7 @@ oauthRoutes.get("/:provider", async (c) => {
 oauthRoutes.post("/:provider/link", authenticate(), async (c) => {
   const principal = userPrincipal(c);
   const query = parseInput(startQuery, c.req.query());
-  return startLogin(c, { ...query, mode: "json", client: "web" }, { userId: principal.userId, sessionId: principal.session.id }, query.mode);
+  return startLogin(c, { ...query, client: "web" }, { userId: principal.userId, sessionId: principal.session.id });
 });
 
 /** Unlinks a provider; refused when it is the account's only way to sign in. */
@@ -141,7 +141,6 @@ async function startLogin(
   c: Context<AppEnv>,
   query: StartQuery,
   link: PendingLogin["link"],
-  linkMode?: "redirect" | "json",
 ): Promise<Response> {
   const name = c.req.param("provider") ?? "";
   const { provider, client } = configured(c, name);
@@ -168,8 +167,8 @@ async function startLogin(
     codeVerifier: randomToken(32),
     nonce: randomToken(32),
     redirectTo,
-    // The link's callback lands like a login would: redirect unless the caller asked for JSON.
-    mode: link !== null ? (linkMode ?? "redirect") : query.mode,
+    // Where the callback lands: for a link too, a redirect unless the caller asked for JSON.
+    mode: query.mode,
     link,
     app,
   };
@@ -182,7 +181,7 @@ async function startLogin(
   }
   await savePendingLogin(c.env.DB, state, pending);
   setBindingCookie(c, binding);
-  if (query.mode === "json") return c.json({ url: url.href });
+  if (query.mode === "json" || link !== null) return c.json({ url: url.href });
   return c.redirect(url.href, 302);
 }
 

@@ -33,7 +33,7 @@ export function authorityFor(namespace: AuthorityNamespace, userId: string) {
     isActive: () => stub.isActive(),
     hasSession: (id: string) => stub.hasSession(id),
     readPrincipal: () => stub.readPrincipal(),
-    reserveApiKey: (id: string, max: number, known: string[]) => stub.reserveApiKey(id, max, known),
+    reserveApiKey: (id: string, max: number, known: string[] | null) => stub.reserveApiKey(id, max, known),
     releaseApiKey: (id: string) => stub.releaseApiKey(id),
     takeMailSlot: (purpose: string, address: string, maxPerHour: number) => stub.takeMailSlot(purpose, address, maxPerHour),
   };

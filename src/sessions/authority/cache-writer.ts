@@ -38,23 +38,28 @@ export class CacheWriter {
   ) {}
 
   /** Writes the given sessions' cache entries and the principal record if it changed. */
-  sync(sessionIds: string[]): Promise<void> {
-    return this.enqueue(() => this.write(sessionIds, "if_changed"));
+  async sync(sessionIds: string[]): Promise<void> {
+    await this.enqueue(() => this.write(sessionIds, "if_changed"));
   }
 
   /** A reader found no `user:<id>`: write it again unless a recent write is still propagating. */
-  refreshPrincipal(): Promise<void> {
-    return this.enqueue(() => this.write([], "if_stale"));
+  async refreshPrincipal(): Promise<void> {
+    await this.enqueue(() => this.write([], "if_stale"));
   }
 
-  /** The alarm: writes again every key whose last write failed. */
+  /**
+   * The alarm: writes again every key whose last write failed. A key leaves the list
+   * only once written, so an eviction mid-retry loses nothing.
+   */
   retryFailed(): Promise<void> {
     const keys = this.sql.exec<{ key: string }>("SELECT key FROM cache_dirty").toArray().map((row) => row.key);
     if (keys.length === 0) return Promise.resolve();
-    this.sql.exec("DELETE FROM cache_dirty");
     const sessionIds = keys.filter((key) => key.startsWith("session:")).map((key) => key.slice("session:".length));
     const principal = keys.some((key) => key.startsWith("user:")) ? "always" : "if_changed";
-    return this.enqueue(() => this.write(sessionIds, principal));
+    return this.enqueue(async () => {
+      const failed = new Set(await this.write(sessionIds, principal));
+      for (const key of keys) if (!failed.has(key)) this.sql.exec("DELETE FROM cache_dirty WHERE key = ?", key);
+    });
   }
 
   /** The user is gone: the principal record is deleted (once), and never written again. */
@@ -62,13 +67,17 @@ export class CacheWriter {
     this.sql.exec("DELETE FROM meta WHERE key = 'principal_cached'");
   }
 
-  private enqueue(work: () => Promise<void>): Promise<void> {
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
-  private async write(sessionIds: string[], principal: "if_changed" | "if_stale" | "always"): Promise<void> {
+  /** Returns the keys whose write failed (remembered for the alarm). */
+  private async write(sessionIds: string[], principal: "if_changed" | "if_stale" | "always"): Promise<string[]> {
     const now = Date.now();
     const user = this.source.user();
     const failed: string[] = [];
@@ -93,6 +102,7 @@ export class CacheWriter {
     }));
     await Promise.all(writes);
     if (failed.length > 0) await this.remember(failed, now);
+    return failed;
   }
 
   private async writePrincipal(user: PublicUser | null, mode: "if_changed" | "if_stale" | "always", now: number): Promise<void> {

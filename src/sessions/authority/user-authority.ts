@@ -54,7 +54,7 @@ export interface TokenResponse extends TokenPair {
 
 export type Rotation = { status: "rotated"; response: TokenResponse } | { status: "reused" } | { status: "invalid" };
 
-export type Reservation = "reserved" | "too_many" | "gone";
+export type Reservation = "reserved" | "too_many" | "gone" | "needs_seed";
 
 export type MailSlot = { status: "allowed" } | { status: "rate_limited"; retryAfterSeconds: number } | { status: "gone" };
 
@@ -318,12 +318,14 @@ export class UserAuthority extends DurableObject<Env> {
 
   /**
    * Counts a new API key against the user's cap. `known`: the user's unrevoked keys in
-   * D1, used once to seed the count for keys made before the authority kept it.
+   * D1, needed once to seed the count for keys made before the authority kept it;
+   * "needs_seed" asks the caller for them.
    */
-  reserveApiKey(id: string, max: number, known: string[]): Reservation {
+  reserveApiKey(id: string, max: number, known: string[] | null): Reservation {
     if (this.isDeleted()) return "gone";
     return this.ctx.storage.transactionSync(() => {
       if (this.getMeta("keys_seeded") === null) {
+        if (known === null) return "needs_seed";
         for (const keyId of known) this.sql.exec("INSERT OR IGNORE INTO api_keys (id, created_at) VALUES (?, ?)", keyId, 0);
         this.setMeta("keys_seeded", "1");
       }
