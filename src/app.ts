@@ -1,24 +1,26 @@
 // The HTTP app: shared middleware, the feature sub-apps, and the single error renderer.
 import { Hono } from "hono";
 import { originGuard } from "./auth/csrf";
-import { introspectRoutes } from "./auth/introspect-route";
-import { accountAuthRoutes, accountUserRoutes, devRoutes } from "./account/routes";
-import { apiKeyRoutes } from "./api-keys/routes";
-import type { AppEnv } from "./env";
+import { introspectRoutes } from "./routes/introspect";
+import { accountAuthRoutes, accountUserRoutes } from "./routes/account";
+import { devRoutes } from "./routes/dev";
+import { apiKeyRoutes } from "./routes/api-keys";
+import type { AppEnv } from "./auth/app-env";
 import { bodyReader } from "./http/body";
 import { cors } from "./http/cors";
-import { ApiError } from "./http/errors";
+import { ApiError, errorResponse, internalError, serviceUnavailable } from "./http/errors";
 import { configLoader } from "./http/load-config";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { requestId } from "./http/request-id";
 import { requestLog } from "./http/request-log";
 import { securityHeaders } from "./http/security-headers";
 import { logError } from "./lib/log";
-import { oauthRoutes } from "./oauth/routes";
-import { docsRoutes } from "./openapi/routes-http";
-import { sessionRoutes } from "./sessions/routes";
-import { jwksRoutes, tokenRoutes } from "./tokens/routes";
-import { userRoutes } from "./users/routes";
+import { buildServices } from "./services/services";
+import { oauthRoutes } from "./routes/oauth";
+import { docsRoutes } from "./routes/docs";
+import { sessionRoutes } from "./routes/sessions";
+import { jwksRoutes, tokenRoutes } from "./routes/tokens";
+import { userRoutes } from "./routes/users";
 
 function isProgrammingError(error: Error): boolean {
   return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError;
@@ -34,6 +36,11 @@ export function createApp(): Hono<AppEnv> {
   app.use(cors());
   app.use(originGuard());
   app.use(bodyReader());
+  app.use(async (c, next) => {
+    const waitUntil = (promise: Promise<unknown>): void => c.executionCtx.waitUntil(promise);
+    c.set("services", buildServices({ env: c.env, config: c.get("config"), waitUntil, request: c.req.raw }));
+    await next();
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);
@@ -57,18 +64,13 @@ export function createApp(): Hono<AppEnv> {
   });
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-      return c.json(error.toJSON(), error.status);
-    }
+    if (error instanceof ApiError) return errorResponse(c, error);
     // The error class only (lib/log.ts): messages can hold bound query parameters or tokens.
     logError("unhandled_error", error, { request_id: c.get("requestId") ?? null, route: c.req.routePath });
     // A bug in this code (a TypeError and its kin) is a 500; anything else thrown on the
     // way is a dependency that failed (D1, KV, a Durable Object, a provider): 503, and
     // the request was not let through.
-    if (isProgrammingError(error)) return c.json({ detail: "Internal server error", code: "internal_error" }, 500);
-    c.header("Retry-After", "1");
-    return c.json({ detail: "A service this request depends on is unavailable; try again shortly", code: "service_unavailable" }, 503);
+    return errorResponse(c, isProgrammingError(error) ? internalError() : serviceUnavailable());
   });
 
   return app;

@@ -1,8 +1,10 @@
-// Account lifecycle: email verification, password reset and change, account deletion.
+// Account lifecycle: email verification, password reset and change (deletion.ts deletes,
+// registration.ts creates).
 // Domain functions with explicit dependencies; the routes only parse and answer.
 // Every change of credentials goes to D1 and the user's authority in this order: the
 // new hash and a new credential epoch in one D1 statement, then the authority, which
 // ends the sessions made under older epochs and refuses sign-ins that read them.
+import type { Services } from "../services/services";
 import type { ApiKeyAuthority } from "../api-keys/api-key-authority";
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
@@ -15,7 +17,6 @@ import type { LoginThrottle } from "../throttle/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
 import {
-  deleteUserData,
   findUserById,
   findUserByIdentifier,
   markEmailVerified,
@@ -26,18 +27,7 @@ import {
 import type { PublicUser } from "../users/user-view";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
 
-export interface AccountDeps {
-  db: Database;
-  d1: D1Database;
-  config: Config;
-  authority: AuthorityNamespace;
-  keys: DurableObjectNamespace<ApiKeyAuthority>;
-  throttle: DurableObjectNamespace<LoginThrottle>;
-  mailer: Mailer;
-  waitUntil: (promise: Promise<unknown>) => void;
-  /** Where mailed links point: APP_BASE_URL, or this service's origin. */
-  linkBase: string;
-}
+export type AccountDeps = Pick<Services, "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase">;
 
 export type VerificationRequest = { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
 
@@ -50,7 +40,7 @@ export async function requestEmailVerification(deps: AccountDeps, user: PublicUs
   });
   if (issued.status === "rate_limited") return issued;
   if (issued.status === "gone") return { status: "already_verified" };
-  const link = `${deps.linkBase}/verify-email?token=${issued.token}`;
+  const link = `${deps.appBase}/verify-email?token=${issued.token}`;
   deps.waitUntil(deliver(deps.mailer, verifyEmailMessage(user.email, link)));
   return { status: "sent" };
 }
@@ -83,7 +73,7 @@ export function requestPasswordReset(deps: AccountDeps, email: string): void {
         purpose: "password_reset",
       });
       if (issued.status !== "issued") return;
-      const link = `${deps.linkBase}/reset-password?token=${issued.token}`;
+      const link = `${deps.appBase}/reset-password?token=${issued.token}`;
       await deliver(deps.mailer, passwordResetMessage(row.email, link));
     })().catch((error: unknown) => logError("password_reset_request_failed", error)),
   );
@@ -151,18 +141,4 @@ export async function changePassword(
   const revoked = await authorityFor(deps.authority, user.id).credentialsChanged(epoch, change.currentSessionId);
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(user.email, "changed")));
   return revoked;
-}
-
-/**
- * Deletes an account for good. The authority goes first and keeps a tombstone, so no
- * login, refresh, key creation or mail that raced the deletion can create anything
- * afterwards; then every API key is erased at its own authority (those the user's
- * authority counted, and any older ones D1 lists); then every row of personal data in D1.
- */
-export async function deleteAccount(deps: AccountDeps, userId: string): Promise<void> {
-  const { keyIds } = await authorityFor(deps.authority, userId).deleteAccount();
-  const listed = await deps.d1.prepare("SELECT id FROM api_keys WHERE user_id = ?").bind(userId).all<{ id: string }>();
-  const ids = new Set([...keyIds, ...listed.results.map((key) => key.id)]);
-  await Promise.all([...ids].map((id) => deps.keys.getByName(id).erase()));
-  await deleteUserData(deps.d1, userId);
 }

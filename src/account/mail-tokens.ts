@@ -65,3 +65,15 @@ export async function consumeMailToken(
     .first<{ user_id: string; email: string }>();
   return row === null ? null : { userId: row.user_id, email: row.email };
 }
+
+/** The statement that deletes the user's mailed tokens (account deletion). */
+export function mailTokenDeletion(d1: D1Database, userId: string): D1PreparedStatement {
+  return d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId);
+}
+
+/** Deletes tokens that expired over a day ago (the scheduled clean-up). */
+export async function purgeExpiredMailTokens(d1: D1Database): Promise<number> {
+  const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
+  const result = await d1.prepare("DELETE FROM mail_tokens WHERE expires_at < ?").bind(dayAgo).run();
+  return result.meta.changes ?? 0;
+}

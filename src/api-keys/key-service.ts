@@ -3,6 +3,7 @@
 // is the management record, written from what the authority answered. The cap on a
 // user's keys is counted by the user's authority, which also refuses keys for a
 // deleted account.
+import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
@@ -13,12 +14,7 @@ import { createApiKey, parseApiKey } from "./key-format";
 import { activeKeyIds, deleteKeyRow, findUserKey, insertKey, updateKeyRow, writeKeyRecord } from "./key-store";
 import type { Permissions } from "./permissions";
 
-export interface KeyDeps {
-  db: Database;
-  config: Config;
-  keys: DurableObjectNamespace<ApiKeyAuthority>;
-  authority: AuthorityNamespace;
-}
+export type KeyDeps = Pick<Services, "db" | "config" | "keys" | "authority">;
 
 /** A user may hold this many keys that are not revoked. */
 export const MAX_ACTIVE_KEYS_PER_USER = 100;

@@ -2,7 +2,7 @@
 import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
 import { uniqueViolation } from "../db/unique-conflict";
 import type { KeyRecord } from "./api-key-authority";
-import type { Database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
 
 export async function insertKey(db: Database, row: ApiKeyRow): Promise<"ok" | "id_taken"> {
@@ -69,6 +69,20 @@ export async function writeKeyRecord(db: Database, record: KeyRecord): Promise<A
       .returning()
       .get()) ?? null
   );
+}
+
+/** Every key id D1 lists for the user, revoked ones too. */
+export async function allKeyIds(db: Database, userId: string): Promise<string[]> {
+  const rows = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.userId, userId)).all();
+  return rows.map((row) => row.id);
+}
+
+/** The statements that delete the user's keys and their usage (usage is raw SQL: see usageReport). */
+export function keyRowDeletions(db: Database, d1: D1Database, userId: string): D1PreparedStatement[] {
+  return [
+    d1.prepare("DELETE FROM api_key_usage WHERE key_id IN (SELECT id FROM api_keys WHERE user_id = ?)").bind(userId),
+    asStatement(d1, db.delete(apiKeys).where(eq(apiKeys.userId, userId))),
+  ];
 }
 
 export async function deleteKeyRow(db: Database, id: string): Promise<void> {

@@ -2,6 +2,7 @@
 // issued after the user's last logout-all or password change? Writes (authoritative)
 // ask the user's authority; reads use the principal record (isolate memory, KV), and
 // ask the authority about a family the record cannot know yet.
+import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import { authorityFor, type AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
@@ -9,11 +10,7 @@ import { tokenStanding } from "../sessions/principal-record";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
 import type { PublicUser } from "../users/user-view";
 
-export interface AccessDeps {
-  config: Config;
-  kv: KVNamespace;
-  authority: AuthorityNamespace;
-}
+export type AccessDeps = Pick<Services, "config" | "kv" | "authority">;
 
 export type AccessCheck =
   | { status: "valid"; claims: AccessClaims; user: PublicUser; /** ms; known when the authority answered. */ signedInAt?: number }

@@ -4,16 +4,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { hasPermission } from "../api-keys/permissions";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
-import type { AppEnv } from "../env";
-import { clientIp } from "../http/client-info";
+import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
 import { ApiError, tooManyRequests } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
-import type { SessionDeps } from "../sessions/session-service";
 import { credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
-import { type ResolveDeps, resolveCredential } from "./resolve";
+import { resolveCredential } from "./resolve";
 
 export interface AuthenticateOptions {
   /** No credential is fine: the route runs without a principal. */
@@ -26,19 +24,6 @@ export interface AuthenticateOptions {
   apiKey?: { resource: string; action: string };
 }
 
-export function sessionDeps(c: Context<AppEnv>): SessionDeps {
-  return {
-    config: c.get("config"),
-    kv: c.env.SESSIONS,
-    authority: c.env.USER_AUTHORITY,
-    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-  };
-}
-
-export function resolveDeps(c: Context<AppEnv>): ResolveDeps {
-  return { ...sessionDeps(c), keys: c.env.API_KEYS };
-}
-
 export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
   const allow = options.allow ?? ["session", "token"];
   const csrf = options.skipCsrfToken ? "skip" : "check";
@@ -48,13 +33,14 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (options.optional) return next();
       throw new ApiError("not_authenticated", "Not authenticated");
     }
-    const result = await resolveCredential(resolveDeps(c), credential, {
+    const services = c.var.services;
+    const result = await resolveCredential(services, credential, {
       unsafe: isUnsafeMethod(c.req.method),
       url: c.req.url,
       origin: c.req.header("Origin") ?? null,
       csrfHeader: c.req.header(CSRF_HEADER) ?? null,
       csrf,
-      use: { endpoint: c.req.routePath, method: c.req.method, ip: clientIp(c.req.raw) },
+      use: { endpoint: c.req.routePath, method: c.req.method, ip: services.ip },
     });
     if (result.ratelimit !== undefined) setRateLimitHeaders(c, result.ratelimit);
     if (result.status === "refused") {
@@ -62,7 +48,11 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (options.optional && credential.kind === "session" && result.code !== "csrf_failed") return next();
       if (result.clearCookies) clearSessionCookies(c);
       if (result.code === "rate_limited") throw tooManyRequests("rate_limited", result.retryAfterSeconds ?? 1);
-      throw new ApiError(result.code, result.detail);
+      // RFC 6750: a refused bearer token says so in WWW-Authenticate.
+      const headers: Record<string, string> = {};
+      if (credential.kind === "bearer") headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+      if (credential.kind === "malformed_authorization") headers["WWW-Authenticate"] = 'Bearer error="invalid_request"';
+      throw new ApiError(result.code, result.detail, { headers });
     }
     const { principal } = result;
     if (principal.kind !== "api_key") {
@@ -73,7 +63,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
 
     const use = result.use;
     const amend = (status: number): void => {
-      if (status !== 200 && use !== undefined) c.executionCtx.waitUntil(c.env.API_KEYS.getByName(principal.key.id).amendUse(use, status));
+      if (status !== 200 && use !== undefined) services.waitUntil(services.keys.getByName(principal.key.id).amendUse(use, status));
     };
     try {
       if (options.apiKey === undefined) throw new ApiError("forbidden", "API keys cannot use this route");

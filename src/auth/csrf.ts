@@ -2,7 +2,7 @@
 // own; the CSRF token must come back in the X-CSRF-Token header, which a foreign page
 // can neither read nor set. The token's hash is bound to the session in its authority.
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "./app-env";
 import { ApiError } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
 import { isTrustedOrigin } from "../http/origins";

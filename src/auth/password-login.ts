@@ -1,5 +1,6 @@
 // Checking a username/email and password, throttled. Shared by session login and the
 // token endpoint so both are throttled and timed the same way.
+import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
 import type { UserRow } from "../db/schema";
@@ -9,12 +10,7 @@ import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { findUserByIdentifier, upgradePasswordHash } from "../users/user-store";
 import { logError } from "../lib/log";
 
-export interface LoginDeps {
-  db: Database;
-  config: Config;
-  throttle: DurableObjectNamespace<LoginThrottle>;
-  waitUntil: (promise: Promise<unknown>) => void;
-}
+export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;
 
 export type LoginResult =
   /** user.credentialEpoch was read with the hash: the session must be made under it. */

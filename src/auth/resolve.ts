@@ -5,6 +5,7 @@
 // Read-only requests may be answered from caches (KV, this isolate's memory);
 // state-changing ones always ask the authorities, and a cookie session must then come
 // from an allowed Origin (when one is sent) and carry the X-CSRF-Token header.
+import type { Services } from "../services/services";
 import type { ApiKeyAuthority, UsedAt } from "../api-keys/api-key-authority";
 import { useKey } from "../api-keys/key-service";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
@@ -20,13 +21,7 @@ import type { Credential } from "./credentials";
 import { checkCsrfToken } from "./csrf";
 import type { ApiKeyPrincipal, Principal, SessionPrincipal, TokenPrincipal } from "./principal";
 
-export interface ResolveDeps {
-  config: Config;
-  kv: KVNamespace;
-  authority: AuthorityNamespace;
-  keys: DurableObjectNamespace<ApiKeyAuthority>;
-  waitUntil: (promise: Promise<unknown>) => void;
-}
+export type ResolveDeps = Pick<Services, "config" | "kv" | "authority" | "keys" | "waitUntil">;
 
 export interface RequestFacts {
   /** State-changing: ask the authorities, and check Origin and CSRF for cookies. */

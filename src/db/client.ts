@@ -14,3 +14,12 @@ export function database(d1: D1Database): Database {
   }
   return db;
 }
+
+/**
+ * A drizzle query as a plain D1 statement, so it can share one `d1.batch` (one
+ * transaction) with statements of the tables kept in raw SQL.
+ */
+export function asStatement(d1: D1Database, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql, params } = query.toSQL();
+  return d1.prepare(sql).bind(...params);
+}

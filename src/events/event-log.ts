@@ -1,26 +1,23 @@
 // Writing and reading security events. Events are written after the response
 // (waitUntil): the decision an event describes (a revocation, a new password) is already
 // durable where it was made, and the sign-in path does not wait on the D1 primary.
-import type { Context } from "hono";
 import { and, desc, eq, lt } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { securityEvents } from "../db/schema";
-import type { AppEnv } from "../env";
-import { clientInfo } from "../http/client-info";
 import { logError } from "../lib/log";
+import type { Services } from "../services/services";
 import { type SecurityEvent, type SecurityEventType, recordEvent } from "./record-event";
 
 /** Records an event caused by this request, with the request's client details. */
 export function recordEventLater(
-  c: Context<AppEnv>,
+  services: Pick<Services, "db" | "waitUntil" | "client">,
   userId: string,
   type: SecurityEventType,
   detail?: SecurityEvent["detail"],
 ): void {
-  const event: SecurityEvent = { userId, type, client: clientInfo(c.req.raw), detail };
-  c.executionCtx.waitUntil(
-    recordEvent(database(c.env.DB), event).catch((error: unknown) => {
+  const event: SecurityEvent = { userId, type, client: services.client, detail };
+  services.waitUntil(
+    recordEvent(services.db, event).catch((error: unknown) => {
       logError("security_event_failed", error, { type });
     }),
   );
@@ -62,8 +59,13 @@ export async function listEvents(
 }
 
 /** Deletes events older than the retention period (the scheduled handler calls this). */
-export async function purgeOldEvents(d1: D1Database, retentionDays: number): Promise<number> {
+export async function purgeOldEvents(db: Database, retentionDays: number): Promise<number> {
   const cutoff = new Date(Date.now() - retentionDays * 86_400_000).toISOString();
-  const result = await d1.prepare("DELETE FROM security_events WHERE at < ?").bind(cutoff).run();
+  const result = await db.delete(securityEvents).where(lt(securityEvents.at, cutoff)).run();
   return result.meta.changes ?? 0;
+}
+
+/** The statement that deletes the user's events (account deletion). */
+export function eventDeletion(db: Database, d1: D1Database, userId: string): D1PreparedStatement {
+  return asStatement(d1, db.delete(securityEvents).where(eq(securityEvents.userId, userId)));
 }

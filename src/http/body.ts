@@ -2,7 +2,7 @@
 // bodyReader(): the size limit and the content-type rule hold for every route alike.
 import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 import { ApiError, validationError } from "./errors";
 import { isUnsafeMethod } from "./methods";
 
@@ -12,7 +12,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Only these routes also take application/x-www-form-urlencoded (OAuth2 password-form clients). */
 const FORM_ROUTES = new Set(["/api/v1/auth/login", "/api/v1/auth/token"]);
 
-export function bodyReader(): MiddlewareHandler<AppEnv> {
+export function bodyReader(): MiddlewareHandler<HttpEnv> {
   return async function bodyReaderMiddleware(c, next) {
     if (!isUnsafeMethod(c.req.method)) return next();
     const declaredLength = Number(c.req.header("Content-Length") ?? "0");
@@ -38,7 +38,7 @@ export function bodyReader(): MiddlewareHandler<AppEnv> {
 }
 
 /** Validates the request body against a schema; field errors become a 422. */
-export function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+export function parseBody<T extends z.ZodType, E extends HttpEnv>(c: Context<E>, schema: T): z.output<T> {
   return parseInput(schema, c.get("body") ?? {});
 }
 

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import type { Config } from "../config/config";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 
 export interface CookieNames {
   session: string;
@@ -30,19 +30,19 @@ function baseOptions(config: Config): CookieOptions {
 }
 
 /** The session cookie is HttpOnly; the CSRF cookie is readable by same-origin page script. */
-export function setSessionCookies(c: Context<AppEnv>, token: string, csrfToken: string, maxAgeSeconds: number): void {
+export function setSessionCookies<E extends HttpEnv>(c: Context<E>, token: string, csrfToken: string, maxAgeSeconds: number): void {
   const config = c.get("config");
   const names = cookieNames(config);
   setCookie(c, names.session, token, { ...baseOptions(config), httpOnly: true, maxAge: maxAgeSeconds });
   setCookie(c, names.csrf, csrfToken, { ...baseOptions(config), httpOnly: false, maxAge: maxAgeSeconds });
 }
 
-export function setCsrfCookie(c: Context<AppEnv>, csrfToken: string, maxAgeSeconds: number): void {
+export function setCsrfCookie<E extends HttpEnv>(c: Context<E>, csrfToken: string, maxAgeSeconds: number): void {
   const config = c.get("config");
   setCookie(c, cookieNames(config).csrf, csrfToken, { ...baseOptions(config), httpOnly: false, maxAge: maxAgeSeconds });
 }
 
-export function clearSessionCookies(c: Context<AppEnv>): void {
+export function clearSessionCookies<E extends HttpEnv>(c: Context<E>): void {
   const config = c.get("config");
   const names = cookieNames(config);
   deleteCookie(c, names.session, { ...baseOptions(config), httpOnly: true });

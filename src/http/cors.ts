@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 import { ApiError } from "./errors";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
@@ -11,7 +11,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = "600";
  * CORS with credentials for the origins in CORS_ORIGINS only. A foreign origin never
  * gets Access-Control-Allow-Origin, so its pages cannot read any response.
  */
-export function cors(): MiddlewareHandler<AppEnv> {
+export function cors(): MiddlewareHandler<HttpEnv> {
   return async function corsMiddleware(c, next) {
     const origin = c.req.header("Origin");
     const allowed = origin !== undefined && c.get("config").corsOrigins.includes(origin);

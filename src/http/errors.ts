@@ -1,40 +1,87 @@
-// The one error type of the API: a closed list of codes, each with its HTTP status.
-// Thrown from routes and middleware, rendered once by the app's onError.
+// The one error type of the API. Each kind has exactly one status and one wire code
+// (ERRORS); routes, middleware and domain modules throw it, and `errorResponse` renders
+// every error the API sends, so an answer's shape never depends on who refused.
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-const STATUS_BY_CODE = {
-  invalid_request: 400,
-  invalid_credentials: 401,
-  not_authenticated: 401,
-  session_expired: 401,
-  invalid_token: 401,
-  token_reused: 401,
-  invalid_api_key: 401,
-  csrf_failed: 403,
-  forbidden: 403,
-  insufficient_scope: 403,
-  not_found: 404,
-  provider_not_configured: 404,
-  method_not_allowed: 405,
-  email_taken: 409,
-  username_taken: 409,
-  account_exists: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  too_many_attempts: 429,
-  rate_limited: 429,
-  oauth_failed: 400,
-  invalid_grant: 400,
-  mfa_required: 401,
-  invalid_mfa_code: 401,
-  reauthentication_required: 403,
-  account_disabled: 403,
-  service_unavailable: 503,
-  internal_error: 500,
-  configuration_error: 500,
-} as const satisfies Record<string, ContentfulStatusCode>;
+/** The wire codes of the contract (api-contract.md, Conventions). */
+export type WireCode =
+  | "invalid_request"
+  | "invalid_credentials"
+  | "not_authenticated"
+  | "session_expired"
+  | "invalid_token"
+  | "token_reused"
+  | "invalid_api_key"
+  | "csrf_failed"
+  | "forbidden"
+  | "insufficient_scope"
+  | "not_found"
+  | "provider_not_configured"
+  | "method_not_allowed"
+  | "email_taken"
+  | "username_taken"
+  | "account_exists"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "too_many_attempts"
+  | "rate_limited"
+  | "oauth_failed"
+  | "invalid_grant"
+  | "mfa_required"
+  | "invalid_mfa_code"
+  | "reauthentication_required"
+  | "account_disabled"
+  | "service_unavailable"
+  | "internal_error"
+  | "configuration_error";
 
-export type ErrorCode = keyof typeof STATUS_BY_CODE;
+interface ErrorKind {
+  status: ContentfulStatusCode;
+  /** The wire code, when it is not the kind's own name. */
+  code?: WireCode;
+}
+
+const ERRORS = {
+  invalid_request: { status: 400 },
+  /** Well-formed, but not acceptable: validation errors and refused changes (contract: 422 invalid_request). */
+  invalid_input: { status: 422, code: "invalid_request" },
+  invalid_credentials: { status: 401 },
+  not_authenticated: { status: 401 },
+  session_expired: { status: 401 },
+  invalid_token: { status: 401 },
+  token_reused: { status: 401 },
+  invalid_api_key: { status: 401 },
+  mfa_required: { status: 401 },
+  invalid_mfa_code: { status: 401 },
+  csrf_failed: { status: 403 },
+  forbidden: { status: 403 },
+  insufficient_scope: { status: 403 },
+  reauthentication_required: { status: 403 },
+  account_disabled: { status: 403 },
+  not_found: { status: 404 },
+  provider_not_configured: { status: 404 },
+  method_not_allowed: { status: 405 },
+  email_taken: { status: 409 },
+  username_taken: { status: 409 },
+  account_exists: { status: 409 },
+  payload_too_large: { status: 413 },
+  unsupported_media_type: { status: 415 },
+  too_many_attempts: { status: 429 },
+  rate_limited: { status: 429 },
+  oauth_failed: { status: 400 },
+  invalid_grant: { status: 400 },
+  internal_error: { status: 500 },
+  configuration_error: { status: 500 },
+  service_unavailable: { status: 503 },
+} as const satisfies Record<string, ErrorKind> & Record<WireCode, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The status a kind of error is answered with. */
+export function statusOf(kind: ErrorCode): ContentfulStatusCode {
+  return ERRORS[kind].status;
+}
 
 export interface FieldError {
   path: string;
@@ -42,42 +89,74 @@ export interface FieldError {
 }
 
 export interface ApiErrorOptions {
-  /** Overrides the code's usual status (invalid_request is 400, or 422 for validation). */
-  status?: ContentfulStatusCode;
   headers?: Record<string, string>;
   errors?: FieldError[];
+  /** Fields an endpoint documents beside detail and code (e.g. OAuth's `reason`). */
+  extra?: Record<string, unknown>;
 }
 
 export class ApiError extends Error {
-  readonly code: ErrorCode;
+  readonly kind: ErrorCode;
+  /** The wire code sent to the client. */
+  readonly code: WireCode;
   readonly status: ContentfulStatusCode;
   readonly headers: Record<string, string>;
   readonly errors: FieldError[] | undefined;
+  readonly extra: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
+  constructor(kind: ErrorCode, detail: string, options: ApiErrorOptions = {}) {
     super(detail);
     this.name = "ApiError";
-    this.code = code;
-    this.status = options.status ?? STATUS_BY_CODE[code];
+    const entry: ErrorKind = ERRORS[kind];
+    this.kind = kind;
+    this.code = entry.code ?? (kind as WireCode);
+    this.status = entry.status;
     this.headers = options.headers ?? {};
+    // Every 503 tells the client when to try again.
+    if (this.status === 503 && this.headers["Retry-After"] === undefined) this.headers = { ...this.headers, "Retry-After": "1" };
     this.errors = options.errors;
+    this.extra = options.extra;
   }
 
-  toJSON(): { detail: string; code: ErrorCode; errors?: FieldError[] } {
-    return this.errors === undefined
-      ? { detail: this.message, code: this.code }
-      : { detail: this.message, code: this.code, errors: this.errors };
+  toJSON(): Record<string, unknown> {
+    const body: Record<string, unknown> = { ...this.extra, detail: this.message, code: this.code };
+    if (this.errors !== undefined) body.errors = this.errors;
+    return body;
   }
+}
+
+/**
+ * The one renderer: every error response of the API is made here (the app's onError).
+ * Through the context, so headers a handler set before refusing (a cleared cookie,
+ * RateLimit-*) stay on the answer.
+ */
+export function errorResponse(c: Context, error: ApiError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(error.toJSON(), error.status);
 }
 
 export function validationError(errors: FieldError[]): ApiError {
-  return new ApiError("invalid_request", "The request body is not valid", { status: 422, errors });
+  return new ApiError("invalid_input", "The request body is not valid", { errors });
 }
 
 /** A 429 with the Retry-After header every 429 of this API carries. */
-export function tooManyRequests(code: "too_many_attempts" | "rate_limited", retryAfterSeconds: number): ApiError {
+export function tooManyRequests(
+  code: "too_many_attempts" | "rate_limited",
+  retryAfterSeconds: number,
+  extra?: Record<string, unknown>,
+): ApiError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
   const detail =
     code === "too_many_attempts" ? "Too many failed attempts; try again later" : "Rate limit exceeded; try again later";
-  return new ApiError(code, detail, { headers: { "Retry-After": String(seconds) } });
+  return new ApiError(code, detail, { headers: { "Retry-After": String(seconds) }, extra });
+}
+
+/** A dependency (D1, KV, a Durable Object, a provider) failed: the request was not let through. */
+export function serviceUnavailable(): ApiError {
+  return new ApiError("service_unavailable", "A service this request depends on is unavailable; try again shortly");
+}
+
+/** A bug in this code: the details stay in the log (class name only). */
+export function internalError(): ApiError {
+  return new ApiError("internal_error", "Internal server error");
 }

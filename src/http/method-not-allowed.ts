@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 
 const cache = new WeakMap<object, Array<{ method: string; pattern: RegExp }>>();
 
@@ -7,7 +7,7 @@ const cache = new WeakMap<object, Array<{ method: string; pattern: RegExp }>>();
  * The methods registered for a path that was requested with another one, so an
  * unknown method gets 405 with Allow rather than 404. Null when no route has the path.
  */
-export function methodNotAllowed(app: Hono<AppEnv>, method: string, path: string): string[] | null {
+export function methodNotAllowed(app: Hono<any>, method: string, path: string): string[] | null {
   let routes = cache.get(app);
   if (routes === undefined) {
     routes = app.routes

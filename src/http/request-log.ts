@@ -1,12 +1,12 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 
 /**
  * One JSON line per request for Workers Logs: request id, route pattern (never the raw
  * path, which may carry ids), status, duration and the kind of principal. Never a
  * header, cookie, token, body or query string.
  */
-export function requestLog(): MiddlewareHandler<AppEnv> {
+export function requestLog(): MiddlewareHandler<HttpEnv> {
   return async function requestLogMiddleware(c, next) {
     const started = Date.now();
     await next();

@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { HttpEnv } from "./http-env";
 
 /**
  * Safe defaults on every response. No API response may be cached: most carry or
  * depend on a credential, and the rest are cheap to recompute.
  */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
+export function securityHeaders(): MiddlewareHandler<HttpEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
     const headers = c.res.headers;

@@ -6,6 +6,7 @@
 // waitUntil, and a failed send is retried, then logged.
 import type { Config } from "../config/config";
 import { logError } from "../lib/log";
+import { writeOutbox } from "./outbox";
 
 export interface MailMessage {
   to: string;
@@ -48,13 +49,6 @@ export async function deliver(mailer: Mailer, message: MailMessage): Promise<voi
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
-
-async function writeOutbox(db: D1Database, message: MailMessage): Promise<void> {
-  await db
-    .prepare("INSERT INTO mail_outbox (id, to_address, subject, body, created_at) VALUES (?, ?, ?, ?, ?)")
-    .bind(crypto.randomUUID(), message.to.toLowerCase(), message.subject, message.text, new Date().toISOString())
-    .run();
 }
 
 async function postToProvider(mail: Config["mail"], message: MailMessage): Promise<void> {

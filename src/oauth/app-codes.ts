@@ -38,3 +38,8 @@ export async function redeemAppCode(
 export async function s256(verifier: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(verifier))));
 }
+
+/** The statement that deletes the user's unredeemed app codes (account deletion). */
+export function appCodeDeletion(d1: D1Database, userId: string): D1PreparedStatement {
+  return d1.prepare("DELETE FROM oauth_codes WHERE user_id = ?").bind(userId);
+}

@@ -3,7 +3,7 @@
 // an account with the same email, but only when the provider says the email is
 // verified *and* the account's email is verified; else a new account.
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { normalizeEmail } from "../users/schemas";
 import { findUserById, insertUser } from "../users/user-store";
@@ -98,4 +98,9 @@ export async function unlinkProvider(db: Database, userId: string, provider: str
     .where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, provider)))
     .get();
   return linked === undefined ? "not_linked" : "last_method";
+}
+
+/** The statement that deletes the user's provider identities (account deletion). */
+export function identityDeletion(db: Database, d1: D1Database, userId: string): D1PreparedStatement {
+  return asStatement(d1, db.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId)));
 }

@@ -21,6 +21,7 @@ export const callbackQuery = z.object({
   state: z.string().max(512).optional(),
   error: z.string().max(256).optional(),
 });
+export type CallbackQuery = z.infer<typeof callbackQuery>;
 
 export const codeGrantBody = z.object({
   grant_type: z.literal("authorization_code"),

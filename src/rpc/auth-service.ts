@@ -3,15 +3,15 @@
 // and authenticate a request, a token or an API key with one call and no HTTP hop. The
 // answers are those of the HTTP routes: the same resolver, the same error codes.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { hasPermission } from "../api-keys/permissions";
-import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import { type Credential, credentialOf } from "../auth/credentials";
 import { CSRF_HEADER } from "../auth/csrf";
-import { type RequestFacts, type ResolveDeps, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
+import { type RequestFacts, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
+import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
+import { type Services, buildServices } from "../services/services";
 import { type Config, loadConfig } from "../config/config";
 import { SettingError } from "../config/parse";
 import { clientIp } from "../http/client-info";
-import { ApiError, type ErrorCode } from "../http/errors";
+import { type ErrorCode, statusOf } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
 import type { PublicUser } from "../users/user-view";
 
@@ -27,16 +27,7 @@ export type AuthenticateAnswer =
 
 export type TokenAnswer = { valid: true; user_id: string; user: PublicUser; exp: number } | { valid: false; code: "invalid_token" };
 
-export type ApiKeyAnswer =
-  | {
-      valid: true;
-      key_id: string;
-      user_id: string;
-      permissions: Record<string, string[]>;
-      ratelimit: RateLimitState;
-      allowed?: boolean;
-    }
-  | { valid: false; code: "invalid_api_key" | "rate_limited" };
+export type ApiKeyAnswer = KeyVerdict;
 
 export class AuthService extends WorkerEntrypoint<Env> {
   /**
@@ -45,10 +36,9 @@ export class AuthService extends WorkerEntrypoint<Env> {
    * for cookies, need an allowed Origin and the X-CSRF-Token header.
    */
   async authenticate(request: Request): Promise<AuthenticateAnswer> {
-    const config = this.config();
-    const credential = credentialOf(config, request.headers);
+    const credential = credentialOf(this.config(), request.headers);
     if (credential === null) return refusal("not_authenticated");
-    const result = await this.resolve(config, credential, {
+    const result = await this.resolve(credential, {
       unsafe: isUnsafeMethod(request.method),
       url: request.url,
       origin: request.headers.get("Origin"),
@@ -66,37 +56,25 @@ export class AuthService extends WorkerEntrypoint<Env> {
 
   /** Verifies an access token, including revocation (as a state-changing route would). */
   async verifyAccessToken(token: string): Promise<TokenAnswer> {
-    const result = await this.resolve(this.config(), { kind: "bearer", token }, authoritative("rpc:verifyAccessToken"));
+    const result = await this.resolve({ kind: "bearer", token }, authoritative("rpc:verifyAccessToken"));
     if (result.status === "refused" || result.principal.kind !== "token") return { valid: false, code: "invalid_token" };
     return { valid: true, user_id: result.principal.userId, user: result.principal.user, exp: result.principal.exp };
   }
 
-  /** As POST /api/v1/api-keys/verify: counts against the key's rate limit. */
+  /** As POST /api/v1/api-keys/verify (the same verdict): counts against the key's rate limit. */
   async verifyApiKey(key: string, resource?: string, action?: string): Promise<ApiKeyAnswer> {
-    const result = await this.resolve(this.config(), { kind: "api_key", key }, authoritative("rpc:verifyApiKey"));
-    if (result.status === "refused") return { valid: false, code: result.code === "rate_limited" ? "rate_limited" : "invalid_api_key" };
-    const { principal } = result;
-    if (principal.kind !== "api_key") return { valid: false, code: "invalid_api_key" };
-    const answer: ApiKeyAnswer = {
-      valid: true,
-      key_id: principal.key.id,
-      user_id: principal.userId,
-      permissions: principal.key.permissions,
-      ratelimit: result.ratelimit ?? { limit: 0, remaining: 0, reset: 0 },
-    };
-    if (resource !== undefined && action !== undefined) answer.allowed = hasPermission(answer.permissions, resource, action);
-    return answer;
+    const check = resource !== undefined && action !== undefined ? { resource, action } : undefined;
+    return verifyKeyAnswer(this.services(), key, { endpoint: "rpc:verifyApiKey", method: "RPC", ip: "rpc" }, check);
   }
 
-  private resolve(config: Config, credential: Credential, request: RequestFacts): Promise<Resolution> {
-    const deps: ResolveDeps = {
-      config,
-      kv: this.env.SESSIONS,
-      authority: this.env.USER_AUTHORITY,
-      keys: this.env.API_KEYS,
-      waitUntil: (promise) => this.ctx.waitUntil(promise),
-    };
-    return resolveCredential(deps, credential, request);
+  private resolve(credential: Credential, request: RequestFacts): Promise<Resolution> {
+    return resolveCredential(this.services(), credential, request);
+  }
+
+  /** Built like a request's (services/services.ts), without a request. */
+  private services(): Services {
+    const config = this.config();
+    return buildServices({ env: this.env, config, waitUntil: (promise) => this.ctx.waitUntil(promise), request: null });
   }
 
   private config(): Config {
@@ -111,5 +89,5 @@ function authoritative(endpoint: string): RequestFacts {
 }
 
 function refusal(code: ErrorCode): AuthenticateAnswer {
-  return { authenticated: false, code, status: new ApiError(code, code).status };
+  return { authenticated: false, code, status: statusOf(code) };
 }

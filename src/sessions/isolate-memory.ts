@@ -7,6 +7,7 @@
 // profile forgets that user at once (forgetUser). Part of the documented read-path
 // bound: a revocation made elsewhere reaches this isolate's reads within KV's bound
 // plus MEMORY_MS. Writes never use it: they ask the authority.
+import type { Services } from "../services/services";
 import type { UserAuthority } from "./authority/user-authority";
 import { type PrincipalRecord, principalCacheKey } from "./principal-record";
 import type { CachedSession } from "./session-policy";
@@ -31,10 +32,7 @@ function userMemory(userId: string): UserMemory {
   return entry;
 }
 
-export interface PrincipalDeps {
-  kv: KVNamespace;
-  authority: DurableObjectNamespace<UserAuthority>;
-}
+export type PrincipalDeps = Pick<Services, "kv" | "authority">;
 
 export async function principalRecord(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
   const now = Date.now();

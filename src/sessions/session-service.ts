@@ -1,5 +1,6 @@
 // Cookie sessions: starting one at login and resolving a presented token. Takes its
 // dependencies explicitly (no Hono context), so it is usable from any entry point.
+import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
@@ -9,13 +10,7 @@ import { forgetSession, noteSessionActivity, rememberSession, rememberedSession 
 import { type CachedSession, isExpired, needsTouch, sessionCacheKey } from "./session-policy";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
 
-export interface SessionDeps {
-  config: Config;
-  kv: KVNamespace;
-  authority: AuthorityNamespace;
-  /** Runs work after the response (ExecutionContext.waitUntil). */
-  waitUntil: (promise: Promise<unknown>) => void;
-}
+export type SessionDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;
 
 export interface StartedSession {
   token: string;

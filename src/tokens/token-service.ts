@@ -1,6 +1,7 @@
 // Token families for mobile apps and API clients: issuing a pair at sign-in, rotating
 // the refresh token, and revoking. A family is a session of kind "token" held by the
 // user's UserAuthority, so it shares the session list, limits and revocation.
+import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
@@ -10,9 +11,11 @@ import type { TokenPair, TokenResponse } from "../sessions/authority/user-author
 import type { PublicUser } from "../users/user-view";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 
-export interface TokenDeps {
-  config: Config;
-  authority: AuthorityNamespace;
+export type TokenDeps = Pick<Services, "config" | "authority">;
+
+export interface IssuedTokens {
+  response: TokenResponse;
+  newDevice: boolean;
 }
 
 /**
@@ -24,7 +27,7 @@ export async function issueTokens(
   user: PublicUser,
   client: ClientInfo,
   credentialEpoch: number,
-): Promise<{ response: TokenResponse; newDevice: boolean } | null> {
+): Promise<IssuedTokens | null> {
   const { tokens, sessions } = deps.config;
   const family = await createSessionToken(user.id);
   const created = await authorityFor(deps.authority, user.id).createSession(

@@ -1,7 +1,7 @@
 // Reads and writes of the users table. Callers get rows or null; uniqueness conflicts
 // come back as values, not exceptions.
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
 import { normalizeEmail, normalizeUsername } from "./schemas";
@@ -164,20 +164,9 @@ export async function markEmailVerified(db: Database, id: string): Promise<UserR
   );
 }
 
-/**
- * Removes every row of personal data a user has in D1, in one transaction. API keys
- * and their usage go too: they identify the person and cannot outlive the account.
- */
-export async function deleteUserData(d1: D1Database, userId: string): Promise<void> {
-  await d1.batch([
-    d1.prepare("DELETE FROM api_key_usage WHERE key_id IN (SELECT id FROM api_keys WHERE user_id = ?)").bind(userId),
-    d1.prepare("DELETE FROM api_keys WHERE user_id = ?").bind(userId),
-    d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId),
-    d1.prepare("DELETE FROM security_events WHERE user_id = ?").bind(userId),
-    d1.prepare("DELETE FROM oauth_accounts WHERE user_id = ?").bind(userId),
-    d1.prepare("DELETE FROM oauth_codes WHERE user_id = ?").bind(userId),
-    d1.prepare("DELETE FROM users WHERE id = ?").bind(userId),
-  ]);
+/** The statement that deletes the user's row (account deletion batches it last). */
+export function userRowDeletion(db: Database, d1: D1Database, userId: string): D1PreparedStatement {
+  return asStatement(d1, db.delete(users).where(eq(users.id, userId)));
 }
 
 /** Which of the users table's unique columns a failed insert or update hit. */

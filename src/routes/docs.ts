@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { renderDocsPage } from "./docs-page";
-import { buildOpenApiDocument } from "./document";
+import type { AppEnv } from "../auth/app-env";
+import { renderDocsPage } from "../openapi/docs-page";
+import { buildOpenApiDocument } from "../openapi/document";
 
 let document: Record<string, unknown> | undefined;
 let page: string | undefined;

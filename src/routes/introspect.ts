@@ -2,13 +2,11 @@
 // cookie, an access token or an API key and want to know whether it stands. Always
 // authoritative: a backend asking is about to act on the answer.
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/app-env";
 import { parseBody } from "../http/body";
-import { clientIp } from "../http/client-info";
-import { resolveDeps } from "./authenticate";
-import { credentialOf, credentialOfToken } from "./credentials";
-import { introspectBody } from "./schemas";
-import { describePrincipal, resolveCredential } from "./resolve";
+import { credentialOf, credentialOfToken } from "../auth/credentials";
+import { introspectBody } from "../auth/schemas";
+import { describePrincipal, resolveCredential } from "../auth/resolve";
 
 export const introspectRoutes = new Hono<AppEnv>();
 
@@ -17,14 +15,14 @@ introspectRoutes.post("/introspect", async (c) => {
   const config = c.get("config");
   const credential = token !== undefined ? credentialOfToken(config, token) : credentialOf(config, c.req.raw.headers);
   if (credential === null) return c.json({ active: false });
-  const result = await resolveCredential(resolveDeps(c), credential, {
+  const result = await resolveCredential(c.var.services, credential, {
     // Asked as a state-changing request would be, but the caller does its own CSRF check.
     unsafe: true,
     url: c.req.url,
     origin: null,
     csrfHeader: null,
     csrf: "skip",
-    use: { endpoint: c.req.routePath, method: c.req.method, ip: clientIp(c.req.raw) },
+    use: { endpoint: c.req.routePath, method: c.req.method, ip: c.var.services.ip },
   });
   if (result.status === "refused") return c.json({ active: false });
   const described = describePrincipal(result.principal);

@@ -3,8 +3,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
-import type { AppEnv } from "../env";
-import { STATE_LIFETIME_MS } from "./state-store";
+import type { AppEnv } from "../auth/app-env";
+import { STATE_LIFETIME_MS } from "../oauth/state-store";
 
 function name(c: Context<AppEnv>): string {
   return c.get("config").cookies.secure ? "__Host-oauth_binding" : "oauth_binding";

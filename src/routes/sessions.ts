@@ -1,39 +1,38 @@
 // /api/v1/auth: cookie-session login, logout and session management.
 import { Hono } from "hono";
-import { authenticate, sessionDeps, userPrincipal } from "../auth/authenticate";
-import type { AppEnv } from "../env";
+import { authenticate, userPrincipal } from "../auth/authenticate";
+import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { recordEventLater } from "../events/event-log";
-import { authorityFor } from "./authority-client";
-import { logoutAllQuery, loginBody } from "./schemas";
-import { rotateCsrfToken, startSession } from "./session-service";
-import { isSessionId } from "./session-token";
+import { authorityFor } from "../sessions/authority-client";
+import { logoutAllQuery, loginBody } from "../sessions/schemas";
+import { rotateCsrfToken, startSession } from "../sessions/session-service";
+import { isSessionId } from "../sessions/session-token";
 import { currentSessionView, sessionListItem } from "./session-view";
 
 export const sessionRoutes = new Hono<AppEnv>();
 
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
-  const client = clientInfo(c.req.raw);
-  const { user, credentialEpoch } = await passwordSignIn(
-    c,
-    { identifier: input.email ?? input.username ?? "", password: input.password },
-    client,
-  );
-  const started = await startSession(sessionDeps(c), user, client, { rememberMe: input.remember_me, credentialEpoch });
+  const services = c.var.services;
+  const { user, credentialEpoch } = await passwordSignIn(services, {
+    identifier: input.email ?? input.username ?? "",
+    password: input.password,
+  });
+  const started = await startSession(services, user, clientInfo(c.req.raw), { rememberMe: input.remember_me, credentialEpoch });
   if (started === null) throw signInRefused();
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
-  recordLoginSuccess(c, user, { kind: "cookie", method: "password", newDevice: started.newDevice });
+  recordLoginSuccess(services, user, { kind: "cookie", method: "password", newDevice: started.newDevice });
   return c.json({ user, csrf_token: started.csrfToken });
 });
 
 sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
   const { session, userId } = userPrincipal(c);
-  await authorityFor(c.env.USER_AUTHORITY, userId).revokeSession(session.id);
+  await authorityFor(c.var.services.authority, userId).revokeSession(session.id);
   clearSessionCookies(c);
   return c.json({ detail: "Logged out" });
 });
@@ -42,8 +41,8 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const query = parseInput(logoutAllQuery, c.req.query());
   const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
-  const revoked = await authorityFor(c.env.USER_AUTHORITY, userId).revokeAll(keepCurrent ? session.id : null);
-  recordEventLater(c, userId, "logout_all", { revoked, keep_current: keepCurrent });
+  const revoked = await authorityFor(c.var.services.authority, userId).revokeAll(keepCurrent ? session.id : null);
+  recordEventLater(c.var.services, userId, "logout_all", { revoked, keep_current: keepCurrent });
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
 });
@@ -58,7 +57,7 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
   const principal = c.get("principal");
   if (principal.kind !== "session") throw new ApiError("not_authenticated", "Needs a session cookie");
   const { session, userId } = principal;
-  const csrfToken = await rotateCsrfToken(sessionDeps(c), {
+  const csrfToken = await rotateCsrfToken(c.var.services, {
     userId,
     sessionId: session.id,
     secretHash: session.secretHash,
@@ -71,7 +70,7 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
 
 sessionRoutes.get("/sessions", authenticate(), async (c) => {
   const { session, userId } = userPrincipal(c);
-  const sessions = await authorityFor(c.env.USER_AUTHORITY, userId).listSessions();
+  const sessions = await authorityFor(c.var.services.authority, userId).listSessions();
   return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
 });
 
@@ -79,9 +78,9 @@ sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   const id = c.req.param("id");
   const { session, userId } = userPrincipal(c);
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
-  const revoked = isSessionId(id) && (await authorityFor(c.env.USER_AUTHORITY, userId).revokeSession(id));
+  const revoked = isSessionId(id) && (await authorityFor(c.var.services.authority, userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");
-  recordEventLater(c, userId, "session_revoked", { session_id: id });
+  recordEventLater(c.var.services, userId, "session_revoked", { session_id: id });
   if (id === session.id) clearSessionCookies(c);
   return c.body(null, 204);
 });

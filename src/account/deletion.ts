@@ -1,0 +1,63 @@
+// Account deletion: who may delete (the policy), and the order it happens in. Each
+// feature names the rows it owns (its *Deletion functions); this file only orders them.
+import { allKeyIds, keyRowDeletions } from "../api-keys/key-store";
+import type { PrincipalSession } from "../auth/principal";
+import { eventDeletion } from "../events/event-log";
+import { ApiError, tooManyRequests, validationError } from "../http/errors";
+import { appCodeDeletion } from "../oauth/app-codes";
+import { identityDeletion } from "../oauth/oauth-accounts";
+import type { Services } from "../services/services";
+import { authorityFor } from "../sessions/authority-client";
+import { findUserById, userRowDeletion } from "../users/user-store";
+import type { PublicUser } from "../users/user-view";
+import { checkCurrentPassword } from "./account-service";
+import { mailTokenDeletion } from "./mail-tokens";
+
+/** An account without a password confirms deletion with a sign-in this recent. */
+export const RECENT_LOGIN_MS = 10 * 60 * 1000;
+
+/**
+ * Deletes the signed-in user's account once confirmed: with the password when the
+ * account has one, else by a sign-in (session or token family) under 10 minutes old.
+ */
+export async function deleteOwnAccount(
+  services: Services,
+  who: { user: PublicUser; session: Pick<PrincipalSession, "createdAt"> },
+  password: string | undefined,
+): Promise<void> {
+  const row = await findUserById(services.db, who.user.id);
+  if (row === null) throw new ApiError("not_authenticated", "Not authenticated");
+  if (row.passwordHash !== null) {
+    if (password === undefined) throw validationError([{ path: "password", message: "Required" }]);
+    const check = await checkCurrentPassword(services, who.user, password, services.ip);
+    if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
+    if (check.status === "wrong") throw new ApiError("invalid_credentials", "The password is not correct");
+  } else if (Date.now() - who.session.createdAt > RECENT_LOGIN_MS) {
+    // createdAt is the sign-in of this session or token family, as its authority knows
+    // it (this is a state-changing request): a refreshed access token does not renew it.
+    throw new ApiError("forbidden", "Sign in again to confirm deleting your account");
+  }
+  await deleteAccount(services, who.user.id);
+}
+
+/**
+ * Deletes an account for good. The authority goes first and keeps a tombstone, so no
+ * login, refresh, key creation or mail that raced the deletion can create anything
+ * afterwards; then every API key is erased at its own authority (those the user's
+ * authority counted, and any older ones D1 lists); then every row of personal data in
+ * D1, in one transaction. API keys and their usage go too: they identify the person.
+ */
+export async function deleteAccount(services: Pick<Services, "db" | "d1" | "authority" | "keys">, userId: string): Promise<void> {
+  const { db, d1 } = services;
+  const { keyIds } = await authorityFor(services.authority, userId).deleteAccount();
+  const ids = new Set([...keyIds, ...(await allKeyIds(db, userId))]);
+  await Promise.all([...ids].map((id) => services.keys.getByName(id).erase()));
+  await d1.batch([
+    ...keyRowDeletions(db, d1, userId),
+    mailTokenDeletion(d1, userId),
+    eventDeletion(db, d1, userId),
+    identityDeletion(db, d1, userId),
+    appCodeDeletion(d1, userId),
+    userRowDeletion(db, d1, userId),
+  ]);
+}

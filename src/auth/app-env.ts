@@ -1,0 +1,15 @@
+// The Hono environment of the app: the HTTP layer's variables, the principal the
+// authenticate middleware sets, and the request's services (src/services).
+import type { HttpVariables } from "../http/http-env";
+import type { Services } from "../services/services";
+import type { Principal } from "./principal";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: HttpVariables & {
+    /** Set by the authenticate middleware. */
+    principal: Principal;
+    /** Set once per request by the app's services middleware. */
+    services: Services;
+  };
+}

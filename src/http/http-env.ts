@@ -1,0 +1,17 @@
+// The Hono environment the HTTP layer's own middleware needs: Cloudflare bindings plus
+// the variables it sets. The full app environment (auth/app-env.ts) extends it.
+import type { Config } from "../config/config";
+
+export interface HttpVariables {
+  config: Config;
+  requestId: string;
+  /** The parsed request body (JSON or form) of an unsafe request, undefined when empty. */
+  body: unknown;
+  /** Who the request acts for, once the auth layer knows: logged by kind only. */
+  principal: { kind: string };
+}
+
+export interface HttpEnv {
+  Bindings: Env;
+  Variables: HttpVariables;
+}

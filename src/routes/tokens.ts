@@ -1,0 +1,80 @@
+// Token endpoints for mobile apps and API clients: sign-in for a token pair, refresh,
+// RFC 7009 revocation, and the public keys that verify access tokens.
+import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "../auth/app-env";
+import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
+import { appCodeSignIn } from "../auth/oauth-sign-in";
+import { recordEventLater } from "../events/event-log";
+import { parseBody } from "../http/body";
+import { clientInfo } from "../http/client-info";
+import { ApiError } from "../http/errors";
+import { codeGrantBody } from "../oauth/schemas";
+import { keySet } from "../tokens/keys";
+import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
+import { type IssuedTokens, issueTokens, refreshTokens, revokeToken } from "../tokens/token-service";
+
+export const tokenRoutes = new Hono<AppEnv>();
+
+/** The name of the cookie `POST /refresh` falls back to when the body has no token. */
+const REFRESH_COOKIE = "refresh_token";
+
+tokenRoutes.post("/token", async (c) => {
+  const { grant_type: grantType } = parseBody(c, grantTypeBody);
+  const services = c.var.services;
+  let issued: IssuedTokens;
+  if (grantType === "authorization_code") {
+    // The mobile end of an OAuth login: the one-time code and the app's PKCE verifier.
+    const input = parseBody(c, codeGrantBody);
+    issued = await appCodeSignIn(services, clientInfo(c.req.raw), {
+      code: input.code,
+      codeVerifier: input.code_verifier,
+      redirectUri: input.redirect_uri,
+    });
+  } else {
+    const input = parseBody(c, passwordGrantBody);
+    const { user, credentialEpoch } = await passwordSignIn(services, {
+      identifier: input.email ?? input.username ?? "",
+      password: input.password,
+    });
+    const result = await issueTokens(services, user, clientInfo(c.req.raw), credentialEpoch);
+    if (result === null) throw signInRefused();
+    recordLoginSuccess(services, user, { kind: "token", method: "password", newDevice: result.newDevice });
+    issued = result;
+  }
+  c.header("Pragma", "no-cache");
+  return c.json(issued.response);
+});
+
+tokenRoutes.post("/refresh", async (c) => {
+  const body = parseBody(c, refreshBody);
+  const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
+  if (token === undefined) throw new ApiError("invalid_token", "Send refresh_token");
+  const result = await refreshTokens(c.var.services, token);
+  if (result.status === "reused") {
+    recordEventLater(c.var.services, result.userId, "refresh_token_reused", { family_revoked: true });
+    throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");
+  }
+  if (result.status === "invalid") throw new ApiError("invalid_token", "Invalid or expired refresh token");
+  c.header("Pragma", "no-cache");
+  return c.json(result.response);
+});
+
+/** RFC 7009: always 200, so the answer never tells whether a token was valid. */
+tokenRoutes.post("/revoke", async (c) => {
+  const { token } = parseBody(c, revokeBody);
+  const userId = await revokeToken(c.var.services, token);
+  if (userId !== null) {
+    recordEventLater(c.var.services, userId, "session_revoked", { via: "revoke" });
+  }
+  return c.json({});
+});
+
+export const jwksRoutes = new Hono<AppEnv>();
+
+jwksRoutes.get("/jwks.json", async (c) => {
+  const keys = await keySet(c.get("config"));
+  // Public keys are meant to be cached by verifiers; rotation keeps old keys listed a while.
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json({ keys: keys.publicJwks });
+});

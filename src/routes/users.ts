@@ -1,0 +1,21 @@
+// /api/v1/users: registration and the signed-in user's own profile.
+import { Hono } from "hono";
+import { updateProfile } from "../account/profile";
+import { register } from "../account/registration";
+import type { AppEnv } from "../auth/app-env";
+import { authenticate } from "../auth/authenticate";
+import { parseBody } from "../http/body";
+import { registerBody, updateProfileBody } from "../users/schemas";
+
+export const userRoutes = new Hono<AppEnv>();
+
+userRoutes.post("/", async (c) => c.json(await register(c.var.services, parseBody(c, registerBody)), 201));
+
+userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) =>
+  c.json(c.get("principal").user),
+);
+
+userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", action: "update" } }), async (c) => {
+  const changes = parseBody(c, updateProfileBody);
+  return c.json(await updateProfile(c.var.services, c.get("principal").user, changes));
+});
