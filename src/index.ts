@@ -2,7 +2,7 @@
 import { createApp } from "./app";
 import { runCleanup } from "./scheduled";
 
-export { ApiKeyAuthority } from "./api-keys/api-key-authority";
+export { ApiKeyAuthority } from "./api-keys/authority/api-key-authority";
 export { AuthService } from "./rpc/auth-service";
 export { LoginThrottle } from "./throttle/login-throttle";
 export { UserAuthority } from "./sessions/authority/user-authority";

@@ -5,7 +5,7 @@
 // new hash and a new credential epoch in one D1 statement, then the authority, which
 // ends the sessions made under older epochs and refuses sign-ins that read them.
 import type { Services } from "../services/services";
-import type { ApiKeyAuthority } from "../api-keys/api-key-authority";
+import type { ApiKeyAuthority } from "../api-keys/authority/api-key-authority";
 import type { Config } from "../config/config";
 import type { Database } from "../db/client";
 import { logError } from "../lib/log";

@@ -9,7 +9,7 @@ import type { Database } from "../db/client";
 import type { ApiKeyRow } from "../db/schema";
 import { sha256 } from "../lib/crypto";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
-import type { ApiKeyAuthority, KeyChanges, KeyRecord, UseResult } from "./api-key-authority";
+import type { ApiKeyAuthority, KeyChanges, KeyRecord, UseResult } from "./authority/api-key-authority";
 import { createApiKey, parseApiKey } from "./key-format";
 import { activeKeyIds, deleteKeyRow, findUserKey, insertKey, updateKeyRow, writeKeyRecord } from "./key-store";
 import type { Permissions } from "./permissions";

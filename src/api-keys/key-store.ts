@@ -1,7 +1,7 @@
 // D1 side of API keys: the management record (lists, audit) and usage reports.
 import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
 import { uniqueViolation } from "../db/unique-conflict";
-import type { KeyRecord } from "./api-key-authority";
+import type { KeyRecord } from "./authority/api-key-authority";
 import { type Database, asStatement } from "../db/client";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
 

@@ -6,7 +6,7 @@
 // state-changing ones always ask the authorities, and a cookie session must then come
 // from an allowed Origin (when one is sent) and carry the X-CSRF-Token header.
 import type { Services } from "../services/services";
-import type { ApiKeyAuthority, UsedAt } from "../api-keys/api-key-authority";
+import type { ApiKeyAuthority, UsedAt } from "../api-keys/authority/api-key-authority";
 import { useKey } from "../api-keys/key-service";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { Config } from "../config/config";

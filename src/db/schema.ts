@@ -1,5 +1,8 @@
-// D1 tables, mirrored from migrations/ (the SQL files are the source of truth for the
-// database; keep both in step).
+// The D1 tables read and written through drizzle, mirrored from migrations/ (the SQL
+// files are the source of truth for the database; keep both in step). The other tables
+// are raw SQL in the one module that owns each: api_key_usage (api-keys/key-store.ts,
+// api-keys/authority/usage.ts), mail_tokens (account/mail-tokens.ts), mail_outbox
+// (mail/outbox.ts), oauth_states (oauth/state-store.ts), oauth_codes (oauth/app-codes.ts).
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -56,15 +59,6 @@ export const apiKeys = sqliteTable("api_keys", {
 });
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-
-export const apiKeyUsage = sqliteTable("api_key_usage", {
-  keyId: text("key_id").notNull(),
-  hour: text("hour").notNull(),
-  endpoint: text("endpoint").notNull(),
-  method: text("method").notNull(),
-  status: integer("status").notNull(),
-  count: integer("count").notNull(),
-});
 
 export const oauthAccounts = sqliteTable("oauth_accounts", {
   provider: text("provider").notNull(),

@@ -6,7 +6,7 @@ import type { AppEnv } from "../auth/app-env";
 import { recordEvent } from "../events/record-event";
 import { parseBody, parseInput } from "../http/body";
 import { ApiError, tooManyRequests, validationError } from "../http/errors";
-import type { KeyChanges } from "../api-keys/api-key-authority";
+import type { KeyChanges } from "../api-keys/authority/api-key-authority";
 import { createKey, revokeKey, updateKey } from "../api-keys/key-service";
 import { findUserKey, listUserKeys, usageReport } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";

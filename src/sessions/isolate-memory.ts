@@ -9,7 +9,8 @@
 // plus MEMORY_MS. Writes never use it: they ask the authority.
 import type { Services } from "../services/services";
 import type { UserAuthority } from "./authority/user-authority";
-import { type PrincipalRecord, principalCacheKey } from "./principal-record";
+import { principalCacheKey } from "./kv-keys";
+import type { PrincipalRecord } from "./principal-record";
 import type { CachedSession } from "./session-policy";
 
 export const MEMORY_MS = 5_000;

@@ -34,6 +34,3 @@ export function principalFingerprint(record: Omit<PrincipalRecord, "writtenAt">)
   return JSON.stringify([record.user, record.notBefore, [...record.families].sort()]);
 }
 
-export function principalCacheKey(userId: string): string {
-  return `user:${userId}`;
-}

@@ -59,6 +59,3 @@ export function cacheTtlSeconds(session: SessionTimes, now: number): number {
   return Math.max(MIN_KV_TTL_SECONDS, Math.ceil((expiresAt(session) - now) / 1000));
 }
 
-export function sessionCacheKey(sessionId: string): string {
-  return `session:${sessionId}`;
-}

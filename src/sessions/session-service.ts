@@ -7,7 +7,8 @@ import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type AuthorityNamespace, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, rememberSession, rememberedSession } from "./isolate-memory";
-import { type CachedSession, isExpired, needsTouch, sessionCacheKey } from "./session-policy";
+import { sessionCacheKey } from "./kv-keys";
+import { type CachedSession, isExpired, needsTouch } from "./session-policy";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
 
 export type SessionDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;

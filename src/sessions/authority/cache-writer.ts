@@ -4,8 +4,9 @@
 // session. A write that fails is remembered in SQLite and retried by the alarm, so a
 // KV outage delays the read-path bound instead of breaking it for good.
 import type { PublicUser } from "../../users/user-view";
-import { type PrincipalRecord, principalCacheKey, principalFingerprint } from "../principal-record";
-import { cacheTtlSeconds, isExpired, sessionCacheKey } from "../session-policy";
+import { isPrincipalKey, principalCacheKey, sessionCacheKey, sessionIdOfKey } from "../kv-keys";
+import { type PrincipalRecord, principalFingerprint } from "../principal-record";
+import { cacheTtlSeconds, isExpired } from "../session-policy";
 import { type SessionRow, times, toCached } from "./rows";
 
 /** KV drops `user:<id>` after this long unless rewritten; a reader that misses asks the authority. */
@@ -54,8 +55,8 @@ export class CacheWriter {
   retryFailed(): Promise<void> {
     const keys = this.sql.exec<{ key: string }>("SELECT key FROM cache_dirty").toArray().map((row) => row.key);
     if (keys.length === 0) return Promise.resolve();
-    const sessionIds = keys.filter((key) => key.startsWith("session:")).map((key) => key.slice("session:".length));
-    const principal = keys.some((key) => key.startsWith("user:")) ? "always" : "if_changed";
+    const sessionIds = keys.map(sessionIdOfKey).filter((id) => id !== null);
+    const principal = keys.some(isPrincipalKey) ? "always" : "if_changed";
     return this.enqueue(async () => {
       const failed = new Set(await this.write(sessionIds, principal));
       for (const key of keys) if (!failed.has(key)) this.sql.exec("DELETE FROM cache_dirty WHERE key = ?", key);

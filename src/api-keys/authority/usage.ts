@@ -1,0 +1,98 @@
+// An API key's usage on its way to D1: every use (and every correction) is a row in the
+// key object's usage_buffer, and a batch goes to D1's api_key_usage (and the key's
+// last-used columns) a few seconds later, by alarm, in one D1 transaction.
+import { asStatement, database } from "../../db/client";
+import { apiKeys } from "../../db/schema";
+import { and, eq, isNull, lte, or } from "drizzle-orm";
+
+/** How long usage waits in the buffer before a batch goes to D1. */
+const FLUSH_DELAY_MS = 5_000;
+
+type BufferedUse = {
+  id: number;
+  at: number;
+  endpoint: string;
+  method: string;
+  status: number;
+  delta: number;
+  ip: string | null;
+};
+
+export class UsageBuffer {
+  /** Flushes run one at a time, so no buffered row is sent twice. */
+  private flushing: Promise<void> = Promise.resolve();
+  private scheduled = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+    private readonly d1: D1Database,
+  ) {}
+
+  /** Records `delta` uses (a correction is -1) with `status`, and books a flush. */
+  async add(at: number, request: { endpoint: string; method: string; ip?: string }, status: number, delta: number): Promise<void> {
+    this.sql.exec(
+      "INSERT INTO usage_buffer (at, endpoint, method, status, delta, ip) VALUES (?, ?, ?, ?, ?, ?)",
+      at,
+      request.endpoint,
+      request.method,
+      status,
+      delta,
+      request.ip ?? null,
+    );
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+  }
+
+  /** Sends what is buffered to D1 now, for key `keyId` (the alarm, and the usage endpoint before it reads). */
+  flush(keyId: string): Promise<void> {
+    this.scheduled = false;
+    const run = this.flushing.then(() => this.send(keyId));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The key was erased: nothing is booked any more. */
+  reset(): void {
+    this.scheduled = false;
+  }
+
+  private async send(keyId: string): Promise<void> {
+    const rows = this.sql.exec<BufferedUse>("SELECT * FROM usage_buffer ORDER BY id").toArray();
+    if (rows.length === 0) return;
+    const lastId = rows[rows.length - 1]!.id;
+    const totals = new Map<string, { hour: string; endpoint: string; method: string; status: number; count: number }>();
+    for (const row of rows) {
+      const hour = new Date(row.at).toISOString().slice(0, 13);
+      const key = `${hour}|${row.endpoint}|${row.method}|${row.status}`;
+      const entry = totals.get(key) ?? { hour, endpoint: row.endpoint, method: row.method, status: row.status, count: 0 };
+      entry.count += row.delta;
+      totals.set(key, entry);
+    }
+    // api_key_usage is raw SQL throughout (see key-store.ts usageReport); api_keys is drizzle's.
+    const statements = [...totals.values()]
+      .filter((entry) => entry.count !== 0)
+      .map((entry) =>
+        this.d1
+          .prepare(
+            `INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (key_id, hour, endpoint, method, status) DO UPDATE SET count = count + excluded.count`,
+          )
+          .bind(keyId, entry.hour, entry.endpoint, entry.method, entry.status, entry.count),
+      );
+    // The newest use in this batch is the key's last use.
+    const lastUsed = [...rows].reverse().find((row) => row.delta > 0 && row.ip !== null);
+    if (lastUsed !== undefined) {
+      const at = new Date(lastUsed.at).toISOString();
+      const update = database(this.d1)
+        .update(apiKeys)
+        .set({ lastUsedAt: at, lastUsedIp: lastUsed.ip })
+        .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lte(apiKeys.lastUsedAt, at))));
+      statements.push(asStatement(this.d1, update));
+    }
+    // One D1 batch is one transaction: either all of it lands or none, and then the rows stay buffered.
+    await this.d1.batch(statements);
+    this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
+  }
+}

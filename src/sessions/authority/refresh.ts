@@ -1,0 +1,95 @@
+// Refresh-token rotation inside the user's authority. The decision itself is the pure
+// `decideRotation` (rotation.ts); this file reads what it needs, applies the verdict in
+// one transaction, and keeps the in-memory replay memo (no token is stored at rest).
+import { constantTimeEqual } from "../../lib/crypto";
+import { isExpired } from "../session-policy";
+import type { CacheWriter } from "./cache-writer";
+import { decideRotation } from "./rotation";
+import { times } from "./rows";
+import type { AuthorityState } from "./state";
+import type { Rotation, TokenPair, TokenResponse } from "./types";
+
+interface RotationMemo {
+  presentedHash: string;
+  response: TokenResponse;
+  until: number;
+}
+
+export class RefreshTokens {
+  /**
+   * The last rotation of each family, so a second refresh with the same token inside
+   * the grace period gets the same pair.
+   */
+  private readonly memo = new Map<string, RotationMemo>();
+
+  constructor(
+    private readonly state: AuthorityState,
+    private readonly storage: DurableObjectStorage,
+    private readonly cache: CacheWriter,
+  ) {}
+
+  /** The family ended: a replay of its last rotation must not answer any more. */
+  forget(familyId: string): void {
+    this.memo.delete(familyId);
+  }
+
+  clear(): void {
+    this.memo.clear();
+  }
+
+  /**
+   * Rotates a family's refresh token to `candidate`. A token already rotated out is
+   * reuse: inside the grace period the same pair as the first time is returned (two
+   * tabs, an app retry); after it, the whole family is revoked.
+   */
+  async rotate(familyId: string, presentedHash: string, candidate: { secretHash: string; pair: TokenPair }, graceMs: number): Promise<Rotation> {
+    const { state } = this;
+    const now = Date.now();
+    const row = state.row(familyId);
+    if (row !== null && row.kind === "token" && isExpired(times(row), now)) {
+      this.storage.transactionSync(() => state.endSessions([familyId]));
+      await this.cache.sync([familyId]);
+      return { status: "invalid" };
+    }
+    const live = row !== null && row.kind === "token" ? row : null;
+    const rotatedOutAt = live === null ? null : this.rotatedOutAt(familyId, presentedHash);
+    const memo = this.memo.get(familyId);
+    const replayable = memo !== undefined && now < memo.until && constantTimeEqual(memo.presentedHash, presentedHash);
+    const verdict = decideRotation({ currentHash: live?.secret_hash ?? null, presentedHash, rotatedOutAt, replayable, now, graceMs });
+
+    if (verdict === "rotate" && live !== null) {
+      this.storage.transactionSync(() => {
+        state.sql.exec("INSERT INTO refresh_history (secret_hash, family_id, rotated_at) VALUES (?, ?, ?)", presentedHash, familyId, now);
+        state.sql.exec("UPDATE sessions SET secret_hash = ?, last_activity = ? WHERE id = ?", candidate.secretHash, now, familyId);
+      });
+      const response: TokenResponse = {
+        ...candidate.pair,
+        refresh_expires_in: Math.max(0, Math.floor((live.absolute_expires_at - now) / 1000)),
+      };
+      this.memo.set(familyId, { presentedHash, response, until: now + graceMs });
+      return { status: "rotated", response };
+    }
+    if (verdict === "replay" && memo !== undefined) return { status: "rotated", response: memo.response };
+    if (verdict === "reuse") {
+      this.storage.transactionSync(() => state.endSessions([familyId]));
+      await this.cache.sync([familyId]);
+      return { status: "reused" };
+    }
+    return { status: "invalid" };
+  }
+
+  /** Whether `presentedHash` is the family's refresh token, current or rotated out (RFC 7009 revocation). */
+  belongsTo(familyId: string, presentedHash: string): boolean {
+    const row = this.state.row(familyId);
+    if (row === null || row.kind !== "token") return false;
+    return constantTimeEqual(row.secret_hash, presentedHash) || this.rotatedOutAt(familyId, presentedHash) !== null;
+  }
+
+  private rotatedOutAt(familyId: string, presentedHash: string): number | null {
+    return (
+      this.state.sql
+        .exec<{ rotated_at: number }>("SELECT rotated_at FROM refresh_history WHERE secret_hash = ? AND family_id = ?", presentedHash, familyId)
+        .toArray()[0]?.rotated_at ?? null
+    );
+  }
+}
