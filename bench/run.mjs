@@ -45,7 +45,13 @@ function build(entry, outdir) {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
   // wrangler names the bundle after the entry file.
-  const name = entry === null ? "index" : entry.split("/").pop().replace(/\.[jt]s$/, "");
+  const name =
+    entry === null
+      ? "index"
+      : entry
+          .split("/")
+          .pop()
+          .replace(/\.[jt]s$/, "");
   return `${outdir}/${name}.js`;
 }
 
@@ -72,7 +78,13 @@ async function main() {
   const serviceScript = build(null, `${OUT}/service`);
   const instrumentedScript = build("bench/instrumented.ts", `${OUT}/instrumented`);
   // The hash ceiling is a standalone Worker around the service's own hashing module.
-  await esbuild({ entryPoints: ["bench/ceilings/hash.ts"], bundle: true, format: "esm", outfile: `${OUT}/hash/index.js`, logLevel: "error" });
+  await esbuild({
+    entryPoints: ["bench/ceilings/hash.ts"],
+    bundle: true,
+    format: "esm",
+    outfile: `${OUT}/hash/index.js`,
+    logLevel: "error",
+  });
   const hashScript = `${OUT}/hash/index.js`;
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
@@ -118,9 +130,7 @@ async function main() {
     userWorker("hash", hashScript),
     userWorker("seeder", "bench/seeder.js"),
   ];
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({ workers }),
-  );
+  const mf = new Miniflare(convertV4MiniflareOptions({ workers }));
   await mf.ready;
   const url = {};
   for (const worker of workers) url[worker.name] = (await mf.unsafeGetDirectURL(worker.name)).href.replace(/\/$/, "");
@@ -183,14 +193,21 @@ async function setUp(base) {
   if (register.status !== 201) throw new Error(`register: ${register.status} ${await register.text()}`);
   const user = await register.json();
   const login = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) });
-  const cookie = login.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+  const cookie = login.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
   const { csrf_token: csrf } = await login.json();
-  const tokens = await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })).json();
+  const tokens = await (
+    await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })
+  ).json();
   /** Fresh token families, one per connection: a run cut short leaves its families unusable. */
   const newFamilies = async () => {
     const families = [];
     for (let i = 0; i < CONNECTIONS; i++) {
-      const pair = await (await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })).json();
+      const pair = await (
+        await fetch(`${base}/api/v1/auth/token`, { method: "POST", headers: json, body: JSON.stringify({ email, password }) })
+      ).json();
       families.push(pair.refresh_token);
     }
     return families;
@@ -237,7 +254,13 @@ function scenarioList(fixture, base) {
       password: fixture.password,
     },
     { name: "session check", ceiling: "kv", method: "GET", url: `${base}/api/v1/auth/check-auth`, headers: { Cookie: fixture.cookie } },
-    { name: "me (bearer)", ceiling: "bare", method: "GET", url: `${base}/api/v1/users/me`, headers: { Authorization: `Bearer ${fixture.accessToken}` } },
+    {
+      name: "me (bearer)",
+      ceiling: "bare",
+      method: "GET",
+      url: `${base}/api/v1/users/me`,
+      headers: { Authorization: `Bearer ${fixture.accessToken}` },
+    },
     { name: "me (session)", ceiling: "kv", method: "GET", url: `${base}/api/v1/users/me`, headers: { Cookie: fixture.cookie } },
     { name: "me (api key)", ceiling: "do", method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": fixture.apiKey } },
     {
@@ -313,7 +336,10 @@ async function load(scenario, seconds) {
   // CPU-bound requests (password hashing) still queued in the Worker would slow the next
   // run down: wait until the Worker answers promptly again.
   await drain(scenario.url);
-  if (process.env.BENCH_DEBUG) log(`  ${scenario.name ?? scenario.url}: ${JSON.stringify({ total: result.requests.total, avg: result.requests.average, errors: result.errors, non2xx: result.non2xx })}`);
+  if (process.env.BENCH_DEBUG)
+    log(
+      `  ${scenario.name ?? scenario.url}: ${JSON.stringify({ total: result.requests.total, avg: result.requests.average, errors: result.errors, non2xx: result.non2xx })}`,
+    );
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -372,7 +398,9 @@ async function drain(url) {
   const origin = new URL(url).origin;
   for (let attempt = 0; attempt < 200; attempt++) {
     const started = performance.now();
-    await fetch(`${origin}/healthz`).then((response) => response.arrayBuffer()).catch(() => undefined);
+    await fetch(`${origin}/healthz`)
+      .then((response) => response.arrayBuffer())
+      .catch(() => undefined);
     if (performance.now() - started < 50) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -435,7 +463,11 @@ function report(samples, scenarios, ops, scale) {
   const costs = {};
   for (const [name, counted] of Object.entries(ops)) {
     const cost =
-      PRICES.request + counted.kvRead * PRICES.kvRead + counted.kvWrite * PRICES.kvWrite + counted.d1Query * PRICES.d1Row + counted.doCall * PRICES.doRequest;
+      PRICES.request +
+      counted.kvRead * PRICES.kvRead +
+      counted.kvWrite * PRICES.kvWrite +
+      counted.d1Query * PRICES.d1Row +
+      counted.doCall * PRICES.doRequest;
     costs[name] = Number(cost.toFixed(3));
     lines.push(
       `| ${name} | ${counted.kvRead.toFixed(2)} | ${counted.kvWrite.toFixed(2)} | ${counted.d1Query.toFixed(2)} | ${counted.doCall.toFixed(2)} | ${cost.toFixed(2)} |`,
@@ -458,7 +490,22 @@ function report(samples, scenarios, ops, scale) {
   );
   writeFileSync(
     `${OUT}/results.json`,
-    JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, scenarios: rows, ceilings: ceilingRows, operations: ops, costPerMillion: costs, scale, scaleSpread: spreads }, null, 2),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        connections: CONNECTIONS,
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        scenarios: rows,
+        ceilings: ceilingRows,
+        operations: ops,
+        costPerMillion: costs,
+        scale,
+        scaleSpread: spreads,
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(`${OUT}/results.md`, `${table}\n`);
   log(`results: ${OUT}/results.json, ${OUT}/results.md`);

@@ -16,8 +16,27 @@ export default {
       for (let i = start; i < end; i++) {
         const userId = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
         const sessionId = `${userId.replace(/-/g, "")}${String(i).padStart(16, "0")}`;
-        const user = { id: userId, email: `u${i}@seed.test`, username: null, name: null, email_verified: false, is_superuser: false, oauth_providers: [], created_at: now };
-        const session = { id: sessionId, userId, kind: "cookie", secretHash: `seed-${i}`, createdAt: Date.now(), lastActivity: Date.now(), idleMs: 1800000, absoluteExpiresAt: Date.now() + 86400000, user };
+        const user = {
+          id: userId,
+          email: `u${i}@seed.test`,
+          username: null,
+          name: null,
+          email_verified: false,
+          is_superuser: false,
+          oauth_providers: [],
+          created_at: now,
+        };
+        const session = {
+          id: sessionId,
+          userId,
+          kind: "cookie",
+          secretHash: `seed-${i}`,
+          createdAt: Date.now(),
+          lastActivity: Date.now(),
+          idleMs: 1800000,
+          absoluteExpiresAt: Date.now() + 86400000,
+          user,
+        };
         writes.push(env.SESSIONS.put(`session:${sessionId}`, JSON.stringify(session), { expirationTtl: 86400 }));
         users.push(`('${userId}', 'u${i}@seed.test', 'u${i}@seed.test', '${now}', '${now}')`);
         keys.push(`('s${String(i).padStart(7, "0")}', '${userId}', 'seed', 'fai_s${i}', 'seed-${i}', '{}', '${now}', '${now}')`);
@@ -25,8 +44,16 @@ export default {
       // Values are generated numbers, never input: multi-row inserts are safe and fast here.
       const statements = [];
       for (let j = 0; j < users.length; j += 500) {
-        statements.push(env.DB.prepare(`INSERT INTO users (id, email, email_normalized, created_at, updated_at) VALUES ${users.slice(j, j + 500).join(",")}`));
-        statements.push(env.DB.prepare(`INSERT INTO api_keys (id, user_id, name, prefix, secret_hash, permissions, created_at, updated_at) VALUES ${keys.slice(j, j + 500).join(",")}`));
+        statements.push(
+          env.DB.prepare(
+            `INSERT INTO users (id, email, email_normalized, created_at, updated_at) VALUES ${users.slice(j, j + 500).join(",")}`,
+          ),
+        );
+        statements.push(
+          env.DB.prepare(
+            `INSERT INTO api_keys (id, user_id, name, prefix, secret_hash, permissions, created_at, updated_at) VALUES ${keys.slice(j, j + 500).join(",")}`,
+          ),
+        );
       }
       await Promise.all([...writes, env.DB.batch(statements)]);
     }

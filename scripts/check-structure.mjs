@@ -37,7 +37,8 @@ function filesUnder(dir, pattern) {
   return out;
 }
 
-const importPattern = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
+const importPattern =
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
 function specifiers(file) {
   const text = readFileSync(file, "utf8");
   return [...text.matchAll(importPattern)].map((match) => match[1] ?? match[2] ?? match[3]);

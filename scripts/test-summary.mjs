@@ -6,7 +6,5 @@ const file = process.argv[2];
 const report = JSON.parse(readFileSync(file, "utf8"));
 const label = basename(file, ".json");
 const skipped = report.numPendingTests + report.numTodoTests;
-console.log(
-  `${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed` + (skipped > 0 ? `, ${skipped} skipped` : ""),
-);
+console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed` + (skipped > 0 ? `, ${skipped} skipped` : ""));
 if (report.numTotalTests === 0) process.exit(1);

@@ -77,8 +77,7 @@ describe("password reset", () => {
     expect(known.status).toBe(202);
     expect(unknown.status).toBe(202);
     expect(await known.json()).toEqual(await unknown.json());
-    const headerNames = (response: Response): string[] =>
-      [...response.headers.keys()].filter((name) => name !== "x-request-id").sort();
+    const headerNames = (response: Response): string[] => [...response.headers.keys()].filter((name) => name !== "x-request-id").sort();
     expect(headerNames(known)).toEqual(headerNames(unknown));
     expect(await outbox(user.email)).toHaveLength(1);
     expect(await outbox(unknownEmail)).toHaveLength(0);
@@ -98,9 +97,9 @@ describe("password reset", () => {
     expect((await client.patch("/api/v1/users/me", { json: { name: "x" } })).status).toBe(401);
     expect((await client.get("/api/v1/users/me")).status).toBe(401);
     expect((await new TestClient().post("/api/v1/auth/refresh", { json: { refresh_token: pair.refresh_token } })).status).toBe(401);
-    expect(
-      (await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status,
-    ).toBe(401);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(
+      401,
+    );
 
     const oldLogin = await new TestClient().post("/api/v1/auth/login", { json: { email: user.email, password: user.password } });
     expect(oldLogin.status).toBe(401);
@@ -223,9 +222,9 @@ describe("DELETE /api/v1/users/me", () => {
     expect((await new TestClient().post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(401);
     expect((await new TestClient().get("/api/v1/users/me", { headers: { "X-API-Key": key.api_key } })).status).toBe(401);
     expect((await new TestClient().post("/api/v1/auth/refresh", { json: { refresh_token: pair.refresh_token } })).status).toBe(401);
-    expect(
-      (await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status,
-    ).toBe(401);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(
+      401,
+    );
 
     for (const [table, column] of [
       ["users", "id"],
@@ -236,7 +235,9 @@ describe("DELETE /api/v1/users/me", () => {
       const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${column} = ?`).bind(user.id).first<{ n: number }>();
       expect(row?.n, table).toBe(0);
     }
-    const byEmail = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email_normalized = ?").bind(user.email.toLowerCase()).first<{ n: number }>();
+    const byEmail = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email_normalized = ?")
+      .bind(user.email.toLowerCase())
+      .first<{ n: number }>();
     expect(byEmail?.n).toBe(0);
     const usage = await env.DB.prepare("SELECT COUNT(*) AS n FROM api_key_usage WHERE key_id = ?").bind(key.id).first<{ n: number }>();
     expect(usage?.n).toBe(0);

@@ -30,7 +30,11 @@ async function createKey(client: TestClient, body: Record<string, unknown> = {})
   return (await response.json()) as KeyView & { api_key: string };
 }
 
-function withKey(key: string, settings: Settings = {}, how: "x-api-key" | "bearer" = "x-api-key"): TestClient & { h: Record<string, string> } {
+function withKey(
+  key: string,
+  settings: Settings = {},
+  how: "x-api-key" | "bearer" = "x-api-key",
+): TestClient & { h: Record<string, string> } {
   const client = new TestClient({ settings }) as TestClient & { h: Record<string, string> };
   client.h = how === "x-api-key" ? { "X-API-Key": key } : { Authorization: `Bearer ${key}` };
   return client;
@@ -156,7 +160,10 @@ describe("creating and managing API keys", () => {
       ["GET", "/api/v1/auth/sessions"],
       ["POST", "/api/v1/auth/logout-all"],
     ] as const) {
-      const response = await asKey.request(method, path, { headers: asKey.h, json: method === "POST" ? { name: "x", permissions: {} } : undefined });
+      const response = await asKey.request(method, path, {
+        headers: asKey.h,
+        json: method === "POST" ? { name: "x", permissions: {} } : undefined,
+      });
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ code: "forbidden" });
     }

@@ -3,10 +3,22 @@ import { parseUserAgent } from "../src/lib/device";
 
 describe("device parsing for the session list", () => {
   it.each([
-    ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", { browser: "Chrome", os: "Linux", type: "desktop" }],
-    ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0", { browser: "Edge", os: "Windows", type: "desktop" }],
-    ["Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36", { browser: "Chrome", os: "Android", type: "mobile" }],
-    ["Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", { browser: "Safari", os: "iOS", type: "tablet" }],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
+      { browser: "Chrome", os: "Linux", type: "desktop" },
+    ],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0",
+      { browser: "Edge", os: "Windows", type: "desktop" },
+    ],
+    [
+      "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36",
+      { browser: "Chrome", os: "Android", type: "mobile" },
+    ],
+    [
+      "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+      { browser: "Safari", os: "iOS", type: "tablet" },
+    ],
     ["okhttp/4.12.0", { browser: "Android app", os: "unknown", type: "unknown" }],
     ["curl/8.5.0", { browser: "curl", os: "unknown", type: "unknown" }],
     ["", { browser: "unknown", os: "unknown", type: "unknown" }],

@@ -76,8 +76,9 @@ describe("LoginThrottle", () => {
     });
     expect((await stub.reserve(policy)).allowed).toBe(true);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const rows = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n,
+    const rows = await runInDurableObject(
+      stub,
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM attempts").one().n,
     );
     expect(rows).toBe(0);
     expect((await stub.reserve(policy)).allowed).toBe(true);

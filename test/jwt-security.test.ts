@@ -98,11 +98,18 @@ describe("access token verification refuses every known attack with 401 invalid_
     const attacker = await generateKeyPair("ES256", { extractable: true });
     const publicJwk = await exportJWK(attacker.publicKey);
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: "edge-auth", aud: "edge-auth", sub: user.id, sid: familyId, token_type: "access", jti: "x", iat: now, exp: now + 600 };
+    const claims = {
+      iss: "edge-auth",
+      aud: "edge-auth",
+      sub: user.id,
+      sid: familyId,
+      token_type: "access",
+      jti: "x",
+      iat: now,
+      exp: now + 600,
+    };
     for (const extra of [{ jwk: publicJwk }, { jku: "https://evil.example/jwks.json" }, { x5u: "https://evil.example/cert.pem" }]) {
-      const token = await new SignJWT(claims)
-        .setProtectedHeader({ alg: "ES256", typ: "at+jwt", ...extra })
-        .sign(attacker.privateKey);
+      const token = await new SignJWT(claims).setProtectedHeader({ alg: "ES256", typ: "at+jwt", ...extra }).sign(attacker.privateKey);
       await expectRejected(token);
     }
     // Even with the service's own valid signature, a key-bearing header is refused.

@@ -95,9 +95,7 @@ describe("POST /api/v1/auth/login", () => {
     const weak = await hashPassword(password, { params: { rounds: 1, iterations: 1000 } });
     const now = new Date().toISOString();
     const id = crypto.randomUUID();
-    await env.DB.prepare(
-      "INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
+    await env.DB.prepare("INSERT INTO users (id, email, email_normalized, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
       .bind(id, email, email, weak, now, now)
       .run();
     const client = new TestClient();
@@ -180,9 +178,7 @@ describe("login throttling", () => {
   it("lets at most 5 of 30 racing wrong passwords from one IP be checked", async () => {
     const client = new TestClient({ settings });
     const responses = await Promise.all(
-      Array.from({ length: 30 }, () =>
-        client.post("/api/v1/auth/login", { json: { email: uniqueEmail(), password: "racing guess" } }),
-      ),
+      Array.from({ length: 30 }, () => client.post("/api/v1/auth/login", { json: { email: uniqueEmail(), password: "racing guess" } })),
     );
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status === 401)).toHaveLength(5);

@@ -12,7 +12,10 @@ function uniqueAddress(): string {
 
 async function s256(verifier: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...digest))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 async function me(client: TestClient): Promise<Record<string, unknown>> {
@@ -112,7 +115,13 @@ describe("OAuth login with a generic OpenID Connect provider (oidc-provider on l
   });
 
   it("refuses a foreign redirect_to at the start with 400 invalid_request", async () => {
-    for (const target of ["https://evil.example/steal", "//evil.example/x", "javascript:alert(1)", "/\\evil.example", "https://app.example.test.evil.example/"]) {
+    for (const target of [
+      "https://evil.example/steal",
+      "//evil.example/x",
+      "javascript:alert(1)",
+      "/\\evil.example",
+      "https://app.example.test.evil.example/",
+    ]) {
       const response = await new TestClient().get(`/api/v1/auth/oauth/testidp?redirect_to=${encodeURIComponent(target)}`);
       expect(response.status, target).toBe(400);
       expect(await response.json()).toMatchObject({ code: "invalid_request" });
@@ -326,7 +335,9 @@ describe("GitHub (user from /user, email from /user/emails) against a loopback s
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ is_new_user: true, user: { email, email_verified: true, name: "The Octocat" } });
     expect(await me(browser)).toMatchObject({ oauth_providers: ["github"] });
-    const row = await env.DB.prepare("SELECT provider_user_id FROM oauth_accounts WHERE provider = 'github' AND email = ?").bind(email).first<{ provider_user_id: string }>();
+    const row = await env.DB.prepare("SELECT provider_user_id FROM oauth_accounts WHERE provider = 'github' AND email = ?")
+      .bind(email)
+      .first<{ provider_user_id: string }>();
     expect(row?.provider_user_id).toBe(String(id));
   });
 

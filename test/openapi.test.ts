@@ -31,7 +31,20 @@ describe("GET /openapi.json and /docs", () => {
 
   it("documents request bodies with the handlers' own validation rules, and examples", () => {
     const document = buildOpenApiDocument() as {
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, { minLength?: number }>; required: string[] }; example?: unknown }> } }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<
+                string,
+                { schema: { properties: Record<string, { minLength?: number }>; required: string[] }; example?: unknown }
+              >;
+            };
+          }
+        >
+      >;
     };
     const register = document.paths["/api/v1/users"]?.post?.requestBody?.content["application/json"];
     expect(register?.schema.required.sort()).toEqual(["email", "password"]);

@@ -1,11 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  DEFAULT_HASH_PARAMS,
-  MAX_ITERATIONS_PER_CALL,
-  hashPassword,
-  needsRehash,
-  verifyPassword,
-} from "../src/passwords/hash";
+import { DEFAULT_HASH_PARAMS, MAX_ITERATIONS_PER_CALL, hashPassword, needsRehash, verifyPassword } from "../src/passwords/hash";
 import { TestClient } from "./helpers/client";
 import { strongPassword, uniqueEmail } from "./helpers/users";
 
@@ -49,9 +43,7 @@ describe("password hashing", () => {
   });
 
   it("refuses parameters above the production per-call limit instead of failing at the edge", async () => {
-    await expect(hashPassword("whatever password", { params: { rounds: 1, iterations: 600_000 } })).rejects.toThrow(
-      /100000/,
-    );
+    await expect(hashPassword("whatever password", { params: { rounds: 1, iterations: 600_000 } })).rejects.toThrow(/100000/);
   });
 
   it("uses a fresh 16-byte salt every time and a self-describing format", async () => {

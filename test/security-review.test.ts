@@ -90,7 +90,9 @@ describe("2. Linking a provider is a POST, checked with the user's authority at 
       } else {
         await new TestClient().post("/api/v1/auth/password-reset/request", { json: { email: user.email } });
         const token = await linkToken(user.email, "/reset-password");
-        const reset = await new TestClient().post("/api/v1/auth/password-reset/confirm", { json: { token, new_password: strongPassword() } });
+        const reset = await new TestClient().post("/api/v1/auth/password-reset/confirm", {
+          json: { token, new_password: strongPassword() },
+        });
         expect(reset.status).toBe(200);
       }
       const callback = await browser.signInAtProvider(url, uniqueAddress());
@@ -137,7 +139,9 @@ describe("3. A deletion racing logins and key creation leaves nothing working", 
       const owner = await signedIn(user);
       // Each racing login stops right after its password check passed, until the deletion is done.
       const checked = hold();
-      const racers = Array.from({ length: 4 }, () => clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }));
+      const racers = Array.from({ length: 4 }, () =>
+        clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }),
+      );
       const logins = racers.map((racer) => racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
       await checked.reached(4);
       expect((await owner.delete("/api/v1/users/me", { json: { password: user.password } })).status).toBe(204);
@@ -147,7 +151,9 @@ describe("3. A deletion racing logins and key creation leaves nothing working", 
         expect(answers[index]?.status).toBe(401);
         expect(racer.sessionToken).toBeUndefined();
       }
-      expect((await new TestClient().post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(401);
+      expect((await new TestClient().post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(
+        401,
+      );
     }
   });
 
@@ -155,7 +161,10 @@ describe("3. A deletion racing logins and key creation leaves nothing working", 
     const user = await registerUser(new TestClient());
     const owner = await signedIn(user);
     const authorized = hold();
-    const keyMaker = clientWith({ USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "authorize", authorized, "after") }, await signedIn(user));
+    const keyMaker = clientWith(
+      { USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "authorize", authorized, "after") },
+      await signedIn(user),
+    );
     const creating = keyMaker.post("/api/v1/api-keys", { json: { name: "late", permissions: { user_profile: ["read"] } } });
     await authorized.reached(1);
     expect((await owner.delete("/api/v1/users/me", { json: { password: user.password } })).status).toBe(204);
@@ -190,7 +199,9 @@ describe("4. A password reset racing logins with the old password", () => {
       await new TestClient().post("/api/v1/auth/password-reset/request", { json: { email: user.email } });
       const token = await linkToken(user.email, "/reset-password");
       const checked = hold();
-      const racers = Array.from({ length: 4 }, () => clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }));
+      const racers = Array.from({ length: 4 }, () =>
+        clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }),
+      );
       const logins = racers.map((racer) => racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
       await checked.reached(4);
       const reset = await new TestClient().post("/api/v1/auth/password-reset/confirm", { json: { token, new_password: strongPassword() } });
@@ -211,7 +222,9 @@ describe("4. A password reset racing logins with the old password", () => {
     const before = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(user.id).first<{ password_hash: string }>();
     const session = await signedIn(user);
     const newPassword = strongPassword();
-    const changed = await session.post("/api/v1/users/me/password", { json: { current_password: user.password, new_password: newPassword } });
+    const changed = await session.post("/api/v1/users/me/password", {
+      json: { current_password: user.password, new_password: newPassword },
+    });
     expect(changed.status).toBe(200);
     // A rehash computed from the old password lands late: it must not apply.
     await upgradePasswordHash(database(env.DB), user.id, before?.password_hash ?? "", "pbkdf2-stale-hash-of-the-old-password");
@@ -272,7 +285,9 @@ describe("6. The API-key cap and key updates are decided by one owner", () => {
     const user = await registerUser(new TestClient());
     const client = await signedIn(user);
     for (let round = 0; round < 10; round++) {
-      const created = await client.post("/api/v1/api-keys", { json: { name: "wide", permissions: { reports: ["read"], billing: ["read"] } } });
+      const created = await client.post("/api/v1/api-keys", {
+        json: { name: "wide", permissions: { reports: ["read"], billing: ["read"] } },
+      });
       const key = (await created.json()) as { id: string; api_key: string };
       // The rename reads the key, then waits while the narrowing runs from start to end.
       const read = hold();
@@ -282,8 +297,13 @@ describe("6. The API-key cap and key updates are decided by one owner", () => {
       expect((await client.patch(`/api/v1/api-keys/${key.id}`, { json: { permissions: { reports: ["read"] } } })).status).toBe(200);
       read.release();
       expect((await rename).status).toBe(200);
-      const record = (await (await client.get(`/api/v1/api-keys/${key.id}`)).json()) as { name: string; permissions: Record<string, string[]> };
-      const verdict = await new TestClient().post("/api/v1/api-keys/verify", { json: { api_key: key.api_key, resource: "billing", action: "read" } });
+      const record = (await (await client.get(`/api/v1/api-keys/${key.id}`)).json()) as {
+        name: string;
+        permissions: Record<string, string[]>;
+      };
+      const verdict = await new TestClient().post("/api/v1/api-keys/verify", {
+        json: { api_key: key.api_key, resource: "billing", action: "read" },
+      });
       const { allowed } = (await verdict.json()) as { allowed: boolean };
       expect(record.name).toBe(`renamed-${round}`);
       expect(record.permissions).toEqual({ reports: ["read"] });
@@ -318,7 +338,9 @@ describe("8. Staging fails closed", () => {
   it("refuses a missing or published SECRET_KEY outside development and test", () => {
     for (const environment of ["staging", "production"]) {
       expect(() => parseConfig({ ENVIRONMENT: environment })).toThrow(SettingError);
-      expect(() => parseConfig({ ENVIRONMENT: environment, SECRET_KEY: "insecure-development-secret-key-do-not-use" })).toThrow(SettingError);
+      expect(() => parseConfig({ ENVIRONMENT: environment, SECRET_KEY: "insecure-development-secret-key-do-not-use" })).toThrow(
+        SettingError,
+      );
     }
     expect(() => parseConfig({ ENVIRONMENT: "staging", SECRET_KEY: "x".repeat(40), MAIL_PROVIDER: "dev" })).toThrow(/MAIL_PROVIDER/);
   });
@@ -359,7 +381,9 @@ describe("9. Client-chosen names never reach prototype members", () => {
 
   it("treats a malformed percent-encoded session cookie as no session, over HTTP, introspection and RPC", async () => {
     const cookie = "session_id=%E0%A4%A";
-    expect(await (await new TestClient().get("/api/v1/auth/check-auth", { headers: { Cookie: cookie } })).json()).toEqual({ authenticated: false });
+    expect(await (await new TestClient().get("/api/v1/auth/check-auth", { headers: { Cookie: cookie } })).json()).toEqual({
+      authenticated: false,
+    });
     const introspection = await new TestClient().post("/api/v1/auth/introspect", { json: {}, headers: { Cookie: cookie } });
     expect(introspection.status).toBe(200);
     expect(await introspection.json()).toEqual({ active: false });
@@ -413,7 +437,9 @@ describe("11. Throttling per account, and a registration limit per IP", () => {
     }
     for (let attempt = 0; attempt < 2; attempt++) {
       const other = new TestClient();
-      expect((await other.post("/api/v1/auth/login", { json: { username: user.username, password: "wrong-password-2" } })).status).toBe(401);
+      expect((await other.post("/api/v1/auth/login", { json: { username: user.username, password: "wrong-password-2" } })).status).toBe(
+        401,
+      );
     }
     const locked = await new TestClient().post("/api/v1/auth/login", { json: { username: user.username, password: user.password } });
     expect(locked.status).toBe(429);
@@ -470,7 +496,9 @@ describe("12. Revocation bounds hold exactly", () => {
   it("retries a failed principal-record write and gives the record a TTL", async () => {
     const user = await registerUser(new TestClient());
     const pair = await tokensFor(user);
-    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(200);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(
+      200,
+    );
     const listed = await env.SESSIONS.list({ prefix: `user:${user.id}` });
     expect(listed.keys[0]?.expiration).toBeGreaterThan(Date.now() / 1000);
 
@@ -483,7 +511,10 @@ describe("12. Revocation bounds hold exactly", () => {
       const working = internals.cache;
       internals.cache = new CacheWriter(state.storage.sql, state.storage, failingKv, (working as unknown as { source: never }).source);
       await instance.revokeAll(null);
-      const dirty = state.storage.sql.exec<{ key: string }>("SELECT key FROM cache_dirty").toArray().map((row) => row.key);
+      const dirty = state.storage.sql
+        .exec<{ key: string }>("SELECT key FROM cache_dirty")
+        .toArray()
+        .map((row) => row.key);
       expect(dirty).toContain(`user:${user.id}`);
       expect(await state.storage.getAlarm()).not.toBeNull();
       internals.cache = working;
@@ -493,7 +524,9 @@ describe("12. Revocation bounds hold exactly", () => {
     const record = (await env.SESSIONS.get(`user:${user.id}`, "json")) as { families: string[] };
     expect(record.families).toEqual([]);
     forgetUser(user.id); // as if read by another isolate
-    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(401);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } })).status).toBe(
+      401,
+    );
   });
 
   it("writes the principal key once when an account is deleted", async () => {
@@ -512,7 +545,12 @@ describe("12. Revocation bounds hold exactly", () => {
     } as unknown as KVNamespace;
     await runInDurableObject(authorityOf(user.id), async (instance, state) => {
       const internals = instance as unknown as { cache: CacheWriter };
-      internals.cache = new CacheWriter(state.storage.sql, state.storage, countingKv, (internals.cache as unknown as { source: never }).source);
+      internals.cache = new CacheWriter(
+        state.storage.sql,
+        state.storage,
+        countingKv,
+        (internals.cache as unknown as { source: never }).source,
+      );
       await instance.deleteAccount();
     });
     expect(writes.filter((key) => key === `user:${user.id}`)).toHaveLength(1);
@@ -531,14 +569,18 @@ describe("12. Revocation bounds hold exactly", () => {
   it("accepts the access token of a family created after the cached record was written", async () => {
     const user = await registerUser(new TestClient());
     const first = await tokensFor(user);
-    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${first.access_token}` } })).status).toBe(200);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${first.access_token}` } })).status).toBe(
+      200,
+    );
     // Another location still has the record from before the second sign-in.
     const old = await env.SESSIONS.get(`user:${user.id}`);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const second = await tokensFor(user);
     await env.SESSIONS.put(`user:${user.id}`, old ?? "");
     forgetUser(user.id); // as if read by another isolate
-    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${second.access_token}` } })).status).toBe(200);
+    expect((await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${second.access_token}` } })).status).toBe(
+      200,
+    );
   });
 });
 

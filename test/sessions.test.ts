@@ -292,12 +292,7 @@ describe("MAX_SESSIONS_PER_USER", () => {
   it("ends the least recently active session when a login exceeds the limit", async () => {
     const settings = { MAX_SESSIONS_PER_USER: "3" };
     const user = await registerUser(new TestClient());
-    const [a, b, c, d] = [0, 1, 2, 3].map(() => new TestClient({ settings })) as [
-      TestClient,
-      TestClient,
-      TestClient,
-      TestClient,
-    ];
+    const [a, b, c, d] = [0, 1, 2, 3].map(() => new TestClient({ settings })) as [TestClient, TestClient, TestClient, TestClient];
     await login(a, user);
     await login(b, user);
     await login(c, user);

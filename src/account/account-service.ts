@@ -16,20 +16,14 @@ import { type AuthorityNamespace, authorityFor } from "../sessions/authority-cli
 import type { LoginThrottle } from "../throttle/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
-import {
-  findUserById,
-  findUserByIdentifier,
-  markEmailVerified,
-  publicUser,
-  replacePassword,
-  resetPassword,
-} from "../users/user-store";
+import { findUserById, findUserByIdentifier, markEmailVerified, publicUser, replacePassword, resetPassword } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
 
 export type AccountDeps = Pick<Services, "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase">;
 
-export type VerificationRequest = { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
+export type VerificationRequest =
+  { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
 
 export async function requestEmailVerification(deps: AccountDeps, user: PublicUser): Promise<VerificationRequest> {
   if (user.email_verified) return { status: "already_verified" };
@@ -80,11 +74,7 @@ export function requestPasswordReset(deps: AccountDeps, email: string): void {
 }
 
 /** Sets the new password and ends every session and token family of the user. */
-export async function confirmPasswordReset(
-  deps: AccountDeps,
-  token: string,
-  newPassword: string,
-): Promise<{ userId: string } | null> {
+export async function confirmPasswordReset(deps: AccountDeps, token: string, newPassword: string): Promise<{ userId: string } | null> {
   const owner = await consumeMailToken(deps.d1, token, "password_reset");
   if (owner === null) return null;
   const hash = await hashPassword(newPassword, { pepper: deps.config.passwordPepper });
@@ -104,12 +94,7 @@ export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" }
  * Checks the current password of a signed-in user, throttled like a login for that
  * account: a stolen session must not become a way to guess the password.
  */
-export async function checkCurrentPassword(
-  deps: AccountDeps,
-  user: PublicUser,
-  password: string,
-  ip: string,
-): Promise<PasswordCheck> {
+export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string, ip: string): Promise<PasswordCheck> {
   const attempt = await beginLoginAttempt(
     { namespace: deps.throttle, policy: deps.config.login },
     { ip, account: accountThrottleKey(user.id, user.email) },

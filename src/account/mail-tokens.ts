@@ -14,10 +14,7 @@ export const TOKEN_LIFETIME_MS: Record<MailPurpose, number> = {
 /** At most this many tokens per address and purpose per hour. */
 export const MAX_TOKENS_PER_HOUR = 3;
 
-export type IssueResult =
-  | { status: "issued"; token: string }
-  | { status: "rate_limited"; retryAfterSeconds: number }
-  | { status: "gone" };
+export type IssueResult = { status: "issued"; token: string } | { status: "rate_limited"; retryAfterSeconds: number } | { status: "gone" };
 
 /**
  * A new mailed token, counted first by the user's authority (the exact cap of

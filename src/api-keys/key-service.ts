@@ -81,10 +81,7 @@ export async function createKey(deps: KeyDeps, userId: string, input: KeyInput):
 }
 
 export type UpdateResult =
-  | { status: "updated"; row: ApiKeyRow }
-  | { status: "not_found" }
-  | { status: "revoked" }
-  | { status: "expiry_later" };
+  { status: "updated"; row: ApiKeyRow } | { status: "not_found" } | { status: "revoked" } | { status: "expiry_later" };
 
 /**
  * Changes a key at its authority first (which orders racing changes and answers the

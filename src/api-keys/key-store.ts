@@ -19,7 +19,13 @@ export async function insertKey(db: Database, row: ApiKeyRow): Promise<"ok" | "i
 
 /** A key of this user, or null (unknown or someone else's: the caller cannot tell which). */
 export async function findUserKey(db: Database, userId: string, id: string): Promise<ApiKeyRow | null> {
-  return (await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))).get()) ?? null;
+  return (
+    (await db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
+      .get()) ?? null
+  );
 }
 
 export async function listUserKeys(
@@ -137,4 +143,3 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
     by_status: (byStatus?.results ?? []) as UsageReport["by_status"],
   };
 }
-

@@ -23,10 +23,5 @@ export function hasPermission(permissions: Permissions, resource: string, action
     const actions: unknown = Object.hasOwn(permissions, name) ? permissions[name] : undefined;
     return Array.isArray(actions) ? actions : [];
   };
-  return (
-    grants(resource).includes(action) ||
-    grants("*").includes(action) ||
-    grants(resource).includes("*") ||
-    grants("*").includes("*")
-  );
+  return grants(resource).includes(action) || grants("*").includes(action) || grants(resource).includes("*") || grants("*").includes("*");
 }

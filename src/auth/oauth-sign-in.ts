@@ -47,12 +47,7 @@ export interface StartedLogin {
  * Starts a provider login (or link): validates where it ends, saves the pending state
  * bound to this browser, and returns the provider's authorization URL.
  */
-export async function startOAuth(
-  services: Services,
-  name: string,
-  query: StartQuery,
-  link: PendingLogin["link"],
-): Promise<StartedLogin> {
+export async function startOAuth(services: Services, name: string, query: StartQuery, link: PendingLogin["link"]): Promise<StartedLogin> {
   const { provider, client } = configured(services, name);
   const { config } = services;
   const redirectTo = resolveRedirectTo(config, services.appBase, query.redirect_to);
@@ -149,7 +144,11 @@ export async function finishOAuth(
   }
 
   if (pending.app !== null) {
-    const code = await issueAppCode(services.d1, { userId: user.id, redirectUri: pending.app.redirectUri, codeChallenge: pending.app.codeChallenge });
+    const code = await issueAppCode(services.d1, {
+      userId: user.id,
+      redirectUri: pending.app.redirectUri,
+      codeChallenge: pending.app.codeChallenge,
+    });
     const params: Record<string, string> = { code };
     if (pending.app.state !== null) params.state = pending.app.state;
     return { kind: "app_code", location: withParams(pending.app.redirectUri, params) };

@@ -39,7 +39,10 @@ export type Resolution =
   | { status: "ok"; principal: Principal; ratelimit?: RateLimitState; use?: UsedAt }
   | {
       status: "refused";
-      code: Extract<ErrorCode, "not_authenticated" | "session_expired" | "invalid_token" | "invalid_api_key" | "rate_limited" | "csrf_failed">;
+      code: Extract<
+        ErrorCode,
+        "not_authenticated" | "session_expired" | "invalid_token" | "invalid_api_key" | "rate_limited" | "csrf_failed"
+      >;
       detail: string;
       /** The presented session cookie is dead: the browser should drop it. */
       clearCookies?: boolean;
@@ -62,7 +65,8 @@ export async function resolveCredential(deps: ResolveDeps, credential: Credentia
 
 async function session(deps: ResolveDeps, token: string, request: RequestFacts): Promise<Resolution> {
   const result = await resolveSession(deps, token, { authoritative: request.unsafe });
-  if (result.status === "expired") return { status: "refused", code: "session_expired", detail: "Session expired; sign in again", clearCookies: true };
+  if (result.status === "expired")
+    return { status: "refused", code: "session_expired", detail: "Session expired; sign in again", clearCookies: true };
   if (result.status !== "valid") return { status: "refused", code: "not_authenticated", detail: "Not authenticated", clearCookies: true };
   if (request.unsafe) {
     if (request.origin !== null && !isTrustedOrigin(deps.config, request.url, request.origin)) {
@@ -126,7 +130,8 @@ async function apiKey(deps: ResolveDeps, presented: string, request: RequestFact
     };
   }
   const record = await principalRecord(deps, result.key.userId);
-  if (record === null) return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key", ratelimit: result.rateLimit };
+  if (record === null)
+    return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key", ratelimit: result.rateLimit };
   const principal: ApiKeyPrincipal = { kind: "api_key", userId: result.key.userId, user: record.user, key: result.key };
   return { status: "ok", principal, ratelimit: result.rateLimit, use: result.use };
 }

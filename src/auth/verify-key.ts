@@ -24,17 +24,26 @@ export async function verifyKeyAnswer(
   use: { endpoint: string; method: string; ip: string },
   check?: { resource: string; action: string },
 ): Promise<KeyVerdict> {
-  const result = await resolveCredential(deps, { kind: "api_key", key }, {
-    unsafe: false,
-    url: "",
-    origin: null,
-    csrfHeader: null,
-    csrf: "skip",
-    use,
-  });
+  const result = await resolveCredential(
+    deps,
+    { kind: "api_key", key },
+    {
+      unsafe: false,
+      url: "",
+      origin: null,
+      csrfHeader: null,
+      csrf: "skip",
+      use,
+    },
+  );
   if (result.status === "refused") {
     if (result.code === "rate_limited" && result.ratelimit !== undefined) {
-      return { valid: false, code: "rate_limited", ratelimit: result.ratelimit, retry_after: Math.max(1, Math.ceil(result.retryAfterSeconds ?? 1)) };
+      return {
+        valid: false,
+        code: "rate_limited",
+        ratelimit: result.ratelimit,
+        retry_after: Math.max(1, Math.ceil(result.retryAfterSeconds ?? 1)),
+      };
     }
     return { valid: false, code: "invalid_api_key" };
   }

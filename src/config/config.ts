@@ -2,17 +2,7 @@
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
 import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
-import {
-  type RawSettings,
-  SettingError,
-  readBool,
-  readEnum,
-  readInt,
-  readOrigins,
-  readRaw,
-  readString,
-  readUrl,
-} from "./parse";
+import { type RawSettings, SettingError, readBool, readEnum, readInt, readOrigins, readRaw, readString, readUrl } from "./parse";
 
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
@@ -79,12 +69,7 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
 export function parseConfig(raw: RawSettings): Config {
-  const environment = readEnum<Environment>(raw, "ENVIRONMENT", "production", [
-    "development",
-    "test",
-    "staging",
-    "production",
-  ]);
+  const environment = readEnum<Environment>(raw, "ENVIRONMENT", "production", ["development", "test", "staging", "production"]);
   const secretKey = readSecretKey(raw, environment);
   const secure = readBool(raw, "SESSION_SECURE_COOKIES", true);
   const sameSite = readEnum<SameSite>(raw, "SESSION_COOKIE_SAMESITE", "lax", ["lax", "strict", "none"]);

@@ -52,7 +52,10 @@ export function readOAuthSettings(raw: RawSettings): OAuthSettings {
   }
   for (const name of list(readRaw(raw, "OAUTH_OIDC_PROVIDERS"))) {
     if (!NAME.test(name) || name === "google" || name === "github" || name === "callback") {
-      throw new SettingError("OAUTH_OIDC_PROVIDERS", `"${name}" must be 1 to 32 lower-case letters or digits, not google, github or callback`);
+      throw new SettingError(
+        "OAUTH_OIDC_PROVIDERS",
+        `"${name}" must be 1 to 32 lower-case letters or digits, not google, github or callback`,
+      );
     }
     const upper = name.toUpperCase();
     const issuer = readUrl(raw, `OAUTH_${upper}_ISSUER`);
@@ -73,7 +76,8 @@ export function readOAuthSettings(raw: RawSettings): OAuthSettings {
     } catch {
       throw new SettingError("OAUTH_ALLOWED_REDIRECTS", `"${item}" is not an origin or a URI`);
     }
-    const isOrigin = (url.protocol === "https:" || url.protocol === "http:") && url.pathname === "/" && !item.endsWith("/") && url.search === "";
+    const isOrigin =
+      (url.protocol === "https:" || url.protocol === "http:") && url.pathname === "/" && !item.endsWith("/") && url.search === "";
     if (isOrigin) allowedOrigins.push(url.origin);
     else allowedRedirectUris.push(item);
   }
@@ -87,5 +91,8 @@ function credentials(raw: RawSettings, upper: string): { clientId: string; clien
 }
 
 function list(text: string | undefined): string[] {
-  return (text ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
+  return (text ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
 }

@@ -60,7 +60,10 @@ export function readOrigins(raw: RawSettings, name: string): string[] {
   const text = readRaw(raw, name);
   if (text === undefined) return [];
   const origins: string[] = [];
-  for (const item of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+  for (const item of text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")) {
     if (item === "*") {
       throw new SettingError(name, `"*" is not allowed: credentialed requests need each origin listed`);
     }

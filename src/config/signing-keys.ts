@@ -24,7 +24,7 @@ export function readSigningKeys(raw: RawSettings, algorithm: "HS256" | "ES256" |
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new SettingError(name, "must be a JSON Web Key Set: {\"keys\": [...]}");
+    throw new SettingError(name, 'must be a JSON Web Key Set: {"keys": [...]}');
   }
   const keys = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new SettingError(name, "must list at least one key");

@@ -32,11 +32,7 @@ export interface EventView {
   detail: unknown;
 }
 
-export async function listEvents(
-  db: Database,
-  userId: string,
-  page: { limit: number; before?: string | undefined },
-): Promise<EventView[]> {
+export async function listEvents(db: Database, userId: string, page: { limit: number; before?: string | undefined }): Promise<EventView[]> {
   const condition =
     page.before === undefined
       ? eq(securityEvents.userId, userId)

@@ -146,8 +146,7 @@ export function tooManyRequests(
   extra?: Record<string, unknown>,
 ): ApiError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  const detail =
-    code === "too_many_attempts" ? "Too many failed attempts; try again later" : "Rate limit exceeded; try again later";
+  const detail = code === "too_many_attempts" ? "Too many failed attempts; try again later" : "Rate limit exceeded; try again later";
   return new ApiError(code, detail, { headers: { "Retry-After": String(seconds) }, extra });
 }
 

@@ -6,17 +6,19 @@ import { toBase64Url, utf8 } from "../lib/encoding";
 
 const CODE_LIFETIME_MS = 2 * 60 * 1000;
 
-export async function issueAppCode(
-  d1: D1Database,
-  input: { userId: string; redirectUri: string; codeChallenge: string },
-): Promise<string> {
+export async function issueAppCode(d1: D1Database, input: { userId: string; redirectUri: string; codeChallenge: string }): Promise<string> {
   const code = randomToken(32);
   const now = Date.now();
   await d1
-    .prepare(
-      "INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+    .prepare("INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(
+      await sha256(code),
+      input.userId,
+      input.redirectUri,
+      input.codeChallenge,
+      new Date(now).toISOString(),
+      new Date(now + CODE_LIFETIME_MS).toISOString(),
     )
-    .bind(await sha256(code), input.userId, input.redirectUri, input.codeChallenge, new Date(now).toISOString(), new Date(now + CODE_LIFETIME_MS).toISOString())
     .run();
   return code;
 }

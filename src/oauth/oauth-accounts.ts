@@ -41,7 +41,11 @@ export async function resolveOAuthUser(
   }
 
   if (identity.email === null) return { status: "failed", reason: "no_email" };
-  const byEmail = await db.select().from(users).where(eq(users.emailNormalized, normalizeEmail(identity.email))).get();
+  const byEmail = await db
+    .select()
+    .from(users)
+    .where(eq(users.emailNormalized, normalizeEmail(identity.email)))
+    .get();
   if (byEmail !== undefined) {
     // Never hand an account to someone who only claims its address.
     if (!identity.emailVerified || !byEmail.emailVerified) return { status: "account_exists" };
@@ -63,7 +67,6 @@ export async function resolveOAuthUser(
   await link(db, provider, identity, created.id);
   return { status: "created", user: created };
 }
-
 
 async function link(db: Database, provider: string, identity: ProviderIdentity, userId: string): Promise<void> {
   await db

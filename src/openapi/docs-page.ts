@@ -3,8 +3,7 @@
 
 type Json = Record<string, any>;
 
-const escape = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function renderDocsPage(document: Json): string {
   const sections: string[] = [];
@@ -16,7 +15,10 @@ export function renderDocsPage(document: Json): string {
         .join("");
       const body = op.requestBody?.content?.["application/json"];
       const responses = Object.entries(op.responses as Json)
-        .map(([status, response]) => `<li><b>${status}</b> ${escape((response as Json).description ?? String((response as Json).$ref ?? "").replace("#/components/responses/", ""))}</li>`)
+        .map(
+          ([status, response]) =>
+            `<li><b>${status}</b> ${escape((response as Json).description ?? String((response as Json).$ref ?? "").replace("#/components/responses/", ""))}</li>`,
+        )
         .join("");
       sections.push(`<section id="${escape(op.operationId)}">
 <h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h3>

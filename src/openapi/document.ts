@@ -100,7 +100,9 @@ export function buildOpenApiDocument(): Json {
       `Error${status}`,
       {
         description,
-        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { detail: description, code: "invalid_request" } } },
+        content: {
+          "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { detail: description, code: "invalid_request" } },
+        },
       },
     ]),
   );
@@ -119,8 +121,18 @@ export function buildOpenApiDocument(): Json {
       schemas: { Error: errorSchema },
       responses: errorResponses,
       securitySchemes: {
-        sessionCookie: { type: "apiKey", in: "cookie", name: "session_id", description: "Session cookie (`__Host-session_id` with SESSION_SECURE_COOKIES=true)" },
-        csrfHeader: { type: "apiKey", in: "header", name: "X-CSRF-Token", description: "The session's CSRF token; needed with the cookie on POST, PUT, PATCH, DELETE" },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "session_id",
+          description: "Session cookie (`__Host-session_id` with SESSION_SECURE_COOKIES=true)",
+        },
+        csrfHeader: {
+          type: "apiKey",
+          in: "header",
+          name: "X-CSRF-Token",
+          description: "The session's CSRF token; needed with the cookie on POST, PUT, PATCH, DELETE",
+        },
         bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Access token, or an API key" },
         apiKeyHeader: { type: "apiKey", in: "header", name: "X-API-Key" },
       },

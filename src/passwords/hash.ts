@@ -50,11 +50,7 @@ export async function hashPassword(password: string, options: HashOptions = {}):
  * account without a password) it still does the full work against a random hash,
  * so the answer takes as long as for a real account.
  */
-export async function verifyPassword(
-  password: string,
-  stored: string | null,
-  options: HashOptions = {},
-): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string | null, options: HashOptions = {}): Promise<boolean> {
   const parsed = stored === null ? null : parseHash(stored);
   const target = parsed ?? decoyHash(options);
   const pepper = target.peppered ? (options.pepper ?? "") : "";
@@ -103,11 +99,7 @@ async function derive(password: string, salt: Uint8Array, params: HashParams, pe
   let material: Uint8Array = pepper === "" ? utf8(password) : await hmacSha256(pepper, password);
   for (let round = 0; round < params.rounds; round++) {
     const key = await crypto.subtle.importKey("raw", material, "PBKDF2", false, ["deriveBits"]);
-    const bits = await crypto.subtle.deriveBits(
-      { name: "PBKDF2", hash: "SHA-256", salt, iterations: params.iterations },
-      key,
-      HASH_BITS,
-    );
+    const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: params.iterations }, key, HASH_BITS);
     material = new Uint8Array(bits);
   }
   return material;

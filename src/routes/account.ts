@@ -91,4 +91,3 @@ accountAuthRoutes.get("/events", authenticate(), async (c) => {
   const items = await listEvents(c.var.services.db, userPrincipal(c).userId, page);
   return c.json({ items });
 });
-

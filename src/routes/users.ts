@@ -11,9 +11,7 @@ export const userRoutes = new Hono<AppEnv>();
 
 userRoutes.post("/", async (c) => c.json(await register(c.var.services, parseBody(c, registerBody)), 201));
 
-userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) =>
-  c.json(c.get("principal").user),
-);
+userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) => c.json(c.get("principal").user));
 
 userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", action: "update" } }), async (c) => {
   const changes = parseBody(c, updateProfileBody);

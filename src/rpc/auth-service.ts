@@ -85,7 +85,14 @@ export class AuthService extends WorkerEntrypoint<Env> {
 }
 
 function authoritative(endpoint: string): RequestFacts {
-  return { unsafe: true, url: "https://rpc.invalid/", origin: null, csrfHeader: null, csrf: "skip", use: { endpoint, method: "RPC", ip: "rpc" } };
+  return {
+    unsafe: true,
+    url: "https://rpc.invalid/",
+    origin: null,
+    csrfHeader: null,
+    csrf: "skip",
+    use: { endpoint, method: "RPC", ip: "rpc" },
+  };
 }
 
 function refusal(code: ErrorCode): AuthenticateAnswer {

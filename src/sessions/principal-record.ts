@@ -33,4 +33,3 @@ export function tokenStanding(record: PrincipalRecord, familyId: string, issuedA
 export function principalFingerprint(record: Omit<PrincipalRecord, "writtenAt">): string {
   return JSON.stringify([record.user, record.notBefore, [...record.families].sort()]);
 }
-

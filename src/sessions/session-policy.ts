@@ -58,4 +58,3 @@ export function needsTouch(session: SessionTimes, now: number): boolean {
 export function cacheTtlSeconds(session: SessionTimes, now: number): number {
   return Math.max(MIN_KV_TTL_SECONDS, Math.ceil((expiresAt(session) - now) / 1000));
 }
-

@@ -58,20 +58,14 @@ export async function startSession(
 }
 
 export type SessionResolution =
-  | { status: "valid"; session: CachedSession; csrfHash: string | null; secretHash: string }
-  | { status: "expired" }
-  | { status: "none" };
+  { status: "valid"; session: CachedSession; csrfHash: string | null; secretHash: string } | { status: "expired" } | { status: "none" };
 
 /**
  * Resolves a session token. `authoritative` asks the user's Durable Object (every
  * state-changing request does, so revocation takes effect at once); otherwise the KV
  * cache answers, falling back to the authority on a miss or an apparent expiry.
  */
-export async function resolveSession(
-  deps: SessionDeps,
-  token: string,
-  options: { authoritative: boolean },
-): Promise<SessionResolution> {
+export async function resolveSession(deps: SessionDeps, token: string, options: { authoritative: boolean }): Promise<SessionResolution> {
   const parsed = parseSessionToken(token);
   if (parsed === null) return { status: "none" };
   const secretHash = await sha256(parsed.secret);

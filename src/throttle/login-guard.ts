@@ -36,10 +36,7 @@ export function accountThrottleKey(userId: string | null, identifier: string): s
 }
 
 /** Reserves a slot on both keys before the password is checked. */
-export async function beginLoginAttempt(
-  deps: ThrottleDeps,
-  keys: { ip: string; account: string },
-): Promise<LoginAttempt | Throttled> {
+export async function beginLoginAttempt(deps: ThrottleDeps, keys: { ip: string; account: string }): Promise<LoginAttempt | Throttled> {
   const ipStub = deps.namespace.getByName(`ip:${throttleKeyForIp(keys.ip)}`);
   const idStub = deps.namespace.getByName(keys.account);
   const [byIp, byIdentifier] = await Promise.all([ipStub.reserve(deps.policy), idStub.reserve(deps.policy)]);

@@ -40,9 +40,7 @@ export class LoginThrottle extends DurableObject<Env> {
         return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds, firstRefusal };
       }
       if (decision.kind === "allow") {
-        const attemptId = this.sql
-          .exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now)
-          .one().id;
+        const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now).one().id;
         // Clean up this object's storage once the window has passed with no new attempt.
         await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
         return { allowed: true, attemptId };

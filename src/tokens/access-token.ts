@@ -22,10 +22,7 @@ export interface SignedAccessToken {
   expiresIn: number;
 }
 
-export async function signAccessToken(
-  config: Config,
-  subject: { userId: string; familyId: string },
-): Promise<SignedAccessToken> {
+export async function signAccessToken(config: Config, subject: { userId: string; familyId: string }): Promise<SignedAccessToken> {
   const keys = await keySet(config);
   const now = Math.floor(Date.now() / 1000);
   const ttl = config.tokens.accessTtlSeconds;

@@ -57,4 +57,3 @@ async function buildKeySet(config: Config): Promise<KeySet> {
   if (signingKey === undefined || signingKeys[0] === undefined) throw new Error("no signing key");
   return { algorithm, signingKid: signingKeys[0].kid, signingKey, verificationKeys, publicJwks };
 }
-

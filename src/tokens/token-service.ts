@@ -60,9 +60,7 @@ export async function issueTokens(
 }
 
 export type RefreshResult =
-  | { status: "rotated"; response: TokenResponse; userId: string }
-  | { status: "reused"; userId: string }
-  | { status: "invalid" };
+  { status: "rotated"; response: TokenResponse; userId: string } | { status: "reused"; userId: string } | { status: "invalid" };
 
 /**
  * Rotates a refresh token. The new pair is made before asking the authority, which
@@ -82,11 +80,11 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
     refresh_token: `${parsed.id}.${nextSecret}`,
   };
   const rotation = await authorityFor(deps.authority, userId).rotateRefreshToken(
-      parsed.id,
-      await sha256(parsed.secret),
-      { secretHash: await sha256(nextSecret), pair },
-      deps.config.tokens.reuseGraceMs,
-    );
+    parsed.id,
+    await sha256(parsed.secret),
+    { secretHash: await sha256(nextSecret), pair },
+    deps.config.tokens.reuseGraceMs,
+  );
   if (rotation.status === "rotated") return { status: "rotated", response: rotation.response, userId };
   if (rotation.status === "reused") return { status: "reused", userId };
   return { status: "invalid" };

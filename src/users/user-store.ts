@@ -74,11 +74,7 @@ export interface ProfileChanges {
   username?: string;
 }
 
-export async function updateUserProfile(
-  db: Database,
-  id: string,
-  changes: ProfileChanges,
-): Promise<UserRow | Conflict | null> {
+export async function updateUserProfile(db: Database, id: string, changes: ProfileChanges): Promise<UserRow | Conflict | null> {
   const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
   if (changes.name !== undefined) values.name = changes.name;
   if (changes.username !== undefined) {
@@ -99,12 +95,7 @@ export async function updateUserProfile(
  * and advances the credential epoch in the same statement. Returns the new epoch, or
  * null when the hash changed meanwhile (a racing change or reset won).
  */
-export async function replacePassword(
-  db: Database,
-  id: string,
-  expectedHash: string,
-  passwordHash: string,
-): Promise<number | null> {
+export async function replacePassword(db: Database, id: string, expectedHash: string, passwordHash: string): Promise<number | null> {
   const row = await db
     .update(users)
     .set({ passwordHash, credentialEpoch: sql`${users.credentialEpoch} + 1`, updatedAt: new Date().toISOString() })
@@ -119,12 +110,7 @@ export async function replacePassword(
  * mailed link proved it) and advances the credential epoch, in one statement, only
  * while the account still has the address the link was sent to.
  */
-export async function resetPassword(
-  db: Database,
-  id: string,
-  emailNormalized: string,
-  passwordHash: string,
-): Promise<UserRow | null> {
+export async function resetPassword(db: Database, id: string, emailNormalized: string, passwordHash: string): Promise<UserRow | null> {
   return (
     (await db
       .update(users)
@@ -155,12 +141,8 @@ export async function upgradePasswordHash(db: Database, id: string, oldHash: str
 
 export async function markEmailVerified(db: Database, id: string): Promise<UserRow | null> {
   return (
-    (await db
-      .update(users)
-      .set({ emailVerified: true, updatedAt: new Date().toISOString() })
-      .where(eq(users.id, id))
-      .returning()
-      .get()) ?? null
+    (await db.update(users).set({ emailVerified: true, updatedAt: new Date().toISOString() }).where(eq(users.id, id)).returning().get()) ??
+    null
   );
 }
 

@@ -53,7 +53,8 @@ async function runSessionFlow(t, mode) {
   const { urls, browser } = env;
   const app = mode === "lax" ? urls.appLax : urls.appNone;
   const api = mode === "lax" ? urls.apiLax : urls.apiNone;
-  const names = mode === "lax" ? { session: "session_id", csrf: "csrf_token" } : { session: "__Host-session_id", csrf: "__Host-csrf_token" };
+  const names =
+    mode === "lax" ? { session: "session_id", csrf: "csrf_token" } : { session: "__Host-session_id", csrf: "__Host-csrf_token" };
   const context = await browser.newContext();
   const page = await openApp(context, app, api);
   assert.equal(await page.textContent("#status"), "Signed out");

@@ -40,12 +40,27 @@ async function freePort() {
 }
 
 function certificate(dir) {
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    "-subj", "/CN=edge-auth e2e",
-    "-addext", "subjectAltName=DNS:auth.example.test,DNS:app.other-site.test",
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+      "-subj",
+      "/CN=edge-auth e2e",
+      "-addext",
+      "subjectAltName=DNS:auth.example.test,DNS:app.other-site.test",
+    ],
+    { stdio: "ignore" },
+  );
   return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
 }
 
@@ -199,19 +214,27 @@ export async function startEnvironment() {
   await mf.ready;
   const db = await mf.getD1Database("DB", "lax");
   // Every migration, in order, as `wrangler d1 migrations apply` would.
-  for (const file of readdirSync("migrations").filter((name) => name.endsWith(".sql")).sort()) {
+  for (const file of readdirSync("migrations")
+    .filter((name) => name.endsWith(".sql"))
+    .sort()) {
     const sql = readFileSync(join("migrations", file), "utf8")
       .split("\n")
       .filter((line) => !line.trim().startsWith("--"))
       .join("\n");
-    for (const statement of sql.split(";").map((part) => part.trim()).filter(Boolean)) await db.prepare(statement).run();
+    for (const statement of sql
+      .split(";")
+      .map((part) => part.trim())
+      .filter(Boolean))
+      await db.prepare(statement).run();
   }
 
   const app = staticHandler("examples/web-app");
   const servers = [
     createHttpServer(app),
     createHttpsServer(tls, app),
-    createHttpServer(staticHandler("examples/web-app", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) })),
+    createHttpServer(
+      staticHandler("examples/web-app", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) }),
+    ),
     httpsProxy(tls, ports.apiNoneInner),
   ];
   await listen(servers[0], ports.appHttp);

@@ -40,8 +40,7 @@ export class TestClient {
   readonly cookies = new Map<string, string>();
   readonly ip: string;
   readonly settings: Settings;
-  userAgent =
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+  userAgent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
   /** The Set-Cookie lines of the last response. */
   lastSetCookies: string[] = [];
 

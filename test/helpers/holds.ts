@@ -58,9 +58,11 @@ export function namespaceHolding<T extends DurableObjectNamespace<any>>(
         return new Proxy(stub, {
           get(inner, key) {
             // An RPC stub answers every property name with a remote method: call through, never bind.
-            if (key !== method) return (...args: unknown[]) => (inner as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[key]!(...args);
+            if (key !== method)
+              return (...args: unknown[]) => (inner as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[key]!(...args);
             return async (...args: unknown[]) => {
-              const call = (): Promise<unknown> => (inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+              const call = (): Promise<unknown> =>
+                (inner as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
               if (when === "after") {
                 const result = await call();
                 gate.arrive();
@@ -86,7 +88,8 @@ export function d1Holding(pattern: RegExp, gate: Hold, when: "before" | "after" 
         if (property === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values), sql);
         if (!["first", "all", "run", "raw"].includes(String(property)) || !pattern.test(sql)) return bound(target, property);
         return async (...args: unknown[]) => {
-          const run = (): Promise<unknown> => (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[String(property)]!(...args);
+          const run = (): Promise<unknown> =>
+            (target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[String(property)]!(...args);
           const result = when === "after" ? await run() : undefined;
           gate.arrive();
           await gate.released;

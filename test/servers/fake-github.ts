@@ -65,7 +65,10 @@ export async function startFakeGitHub(): Promise<{ url: string; server: Server }
         : [form.get("client_id"), form.get("client_secret")];
       const grant = byCode.get(form.get("code") ?? "");
       if (basic[0] !== GITHUB_CLIENT_ID || basic[1] !== GITHUB_CLIENT_SECRET) {
-        return json(200, { error: "incorrect_client_credentials", error_description: "The client_id and/or client_secret passed are incorrect." });
+        return json(200, {
+          error: "incorrect_client_credentials",
+          error_description: "The client_id and/or client_secret passed are incorrect.",
+        });
       }
       if (grant === undefined) {
         return json(200, { error: "bad_verification_code", error_description: "The code passed is incorrect or expired." });
@@ -99,4 +102,3 @@ export async function startFakeGitHub(): Promise<{ url: string; server: Server }
   if (address === null || typeof address === "string") throw new Error("no port");
   return { url: `http://127.0.0.1:${address.port}`, server };
 }
-

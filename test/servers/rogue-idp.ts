@@ -73,4 +73,3 @@ export async function startRogueIdp(): Promise<{ issuer: string; server: Server 
   });
   return { issuer, server };
 }
-

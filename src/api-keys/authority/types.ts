@@ -56,7 +56,4 @@ export interface KeyChanges {
 }
 
 export type KeyUpdate =
-  | { status: "updated"; record: KeyRecord }
-  | { status: "not_found" }
-  | { status: "revoked" }
-  | { status: "expiry_later" };
+  { status: "updated"; record: KeyRecord } | { status: "not_found" } | { status: "revoked" } | { status: "expiry_later" };

@@ -48,12 +48,20 @@ export class CacheWriter {
     await this.enqueue(() => this.write([], "if_stale"));
   }
 
+  /** Whether a failed write waits for the alarm. */
+  hasPending(): boolean {
+    return this.sql.exec("SELECT 1 FROM cache_dirty LIMIT 1").toArray().length > 0;
+  }
+
   /**
    * The alarm: writes again every key whose last write failed. A key leaves the list
    * only once written, so an eviction mid-retry loses nothing.
    */
   retryFailed(): Promise<void> {
-    const keys = this.sql.exec<{ key: string }>("SELECT key FROM cache_dirty").toArray().map((row) => row.key);
+    const keys = this.sql
+      .exec<{ key: string }>("SELECT key FROM cache_dirty")
+      .toArray()
+      .map((row) => row.key);
     if (keys.length === 0) return Promise.resolve();
     const sessionIds = keys.map(sessionIdOfKey).filter((id) => id !== null);
     const principal = keys.some(isPrincipalKey) ? "always" : "if_changed";
@@ -97,10 +105,12 @@ export class CacheWriter {
         failed.push(key);
       }
     });
-    writes.push(this.writePrincipal(user, principal, now).catch(() => {
-      const userId = this.source.userId();
-      if (userId !== null) failed.push(principalCacheKey(userId));
-    }));
+    writes.push(
+      this.writePrincipal(user, principal, now).catch(() => {
+        const userId = this.source.userId();
+        if (userId !== null) failed.push(principalCacheKey(userId));
+      }),
+    );
     await Promise.all(writes);
     if (failed.length > 0) await this.remember(failed, now);
     return failed;
@@ -142,7 +152,9 @@ export class CacheWriter {
     if (value === undefined) return null;
     try {
       const parsed = JSON.parse(value) as Partial<PrincipalMarker>;
-      return typeof parsed.fingerprint === "string" && typeof parsed.at === "number" ? { fingerprint: parsed.fingerprint, at: parsed.at } : null;
+      return typeof parsed.fingerprint === "string" && typeof parsed.at === "number"
+        ? { fingerprint: parsed.fingerprint, at: parsed.at }
+        : null;
     } catch {
       return null;
     }

@@ -11,7 +11,13 @@ const HOUR_MS = 3_600_000;
  * D1, needed once to seed the count for keys made before the authority kept it;
  * "needs_seed" asks the caller for them.
  */
-export function reserveApiKey(state: AuthorityState, storage: DurableObjectStorage, id: string, max: number, known: string[] | null): Reservation {
+export function reserveApiKey(
+  state: AuthorityState,
+  storage: DurableObjectStorage,
+  id: string,
+  max: number,
+  known: string[] | null,
+): Reservation {
   if (state.isDeleted()) return "gone";
   const { sql } = state;
   return storage.transactionSync(() => {
@@ -28,7 +34,13 @@ export function reserveApiKey(state: AuthorityState, storage: DurableObjectStora
 }
 
 /** One mailed token for `address`, at most `maxPerHour` per purpose and address, exactly. */
-export function takeMailSlot(state: AuthorityState, storage: DurableObjectStorage, purpose: string, address: string, maxPerHour: number): MailSlot {
+export function takeMailSlot(
+  state: AuthorityState,
+  storage: DurableObjectStorage,
+  purpose: string,
+  address: string,
+  maxPerHour: number,
+): MailSlot {
   if (state.isDeleted()) return { status: "gone" };
   const { sql } = state;
   const now = Date.now();

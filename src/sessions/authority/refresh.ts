@@ -42,7 +42,12 @@ export class RefreshTokens {
    * reuse: inside the grace period the same pair as the first time is returned (two
    * tabs, an app retry); after it, the whole family is revoked.
    */
-  async rotate(familyId: string, presentedHash: string, candidate: { secretHash: string; pair: TokenPair }, graceMs: number): Promise<Rotation> {
+  async rotate(
+    familyId: string,
+    presentedHash: string,
+    candidate: { secretHash: string; pair: TokenPair },
+    graceMs: number,
+  ): Promise<Rotation> {
     const { state } = this;
     const now = Date.now();
     const row = state.row(familyId);
@@ -88,7 +93,11 @@ export class RefreshTokens {
   private rotatedOutAt(familyId: string, presentedHash: string): number | null {
     return (
       this.state.sql
-        .exec<{ rotated_at: number }>("SELECT rotated_at FROM refresh_history WHERE secret_hash = ? AND family_id = ?", presentedHash, familyId)
+        .exec<{ rotated_at: number }>(
+          "SELECT rotated_at FROM refresh_history WHERE secret_hash = ? AND family_id = ?",
+          presentedHash,
+          familyId,
+        )
         .toArray()[0]?.rotated_at ?? null
     );
   }

@@ -20,10 +20,31 @@ export class AuthorityState {
   }
 
   sessionIds(): string[] {
-    return this.sql.exec<{ id: string }>("SELECT id FROM sessions").toArray().map((row) => row.id);
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM sessions")
+      .toArray()
+      .map((row) => row.id);
   }
 
-  insertSession(input: NewSession, now: number): void {
+  /**
+   * Adds a session (moving to its newer credential epoch first, if it brings one), then
+   * ends the least recently active ones beyond `maxSessions`. Returns the ended ids.
+   */
+  openSession(input: NewSession, maxSessions: number, now: number): { ended: string[]; newDevice: boolean } {
+    const ended = input.credentialEpoch > this.epoch() ? this.advanceEpoch(input.credentialEpoch, null, now) : [];
+    this.saveUser(input.user);
+    const newDevice = this.rememberDevice(input.client, now);
+    this.purgeExpired(now);
+    this.insertSession(input, now);
+    const evicted = this.sql
+      .exec<{ id: string }>("SELECT id FROM sessions ORDER BY last_activity DESC, created_at DESC LIMIT -1 OFFSET ?", maxSessions)
+      .toArray()
+      .map((row) => row.id);
+    this.endSessions(evicted);
+    return { ended: [...ended, ...evicted], newDevice };
+  }
+
+  private insertSession(input: NewSession, now: number): void {
     this.sql.exec(
       `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity,
          idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch)
@@ -69,7 +90,8 @@ export class AuthorityState {
 
   /** When the next session expires if nothing happens (null: no sessions). */
   nextExpiry(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT MIN(MIN(last_activity + idle_ms, absolute_expires_at)) AS at FROM sessions").one().at;
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(MIN(last_activity + idle_ms, absolute_expires_at)) AS at FROM sessions").one()
+      .at;
   }
 
   /** Moves to a newer credential epoch: sessions from older epochs end (but `keepId`). */

@@ -19,9 +19,7 @@ export interface NewSession {
 export type SessionCreation = { status: "created"; evicted: string[]; newDevice: boolean } | { status: "refused" };
 
 export type Authorization =
-  | { status: "valid"; session: CachedSession; csrfHash: string | null }
-  | { status: "expired" }
-  | { status: "unknown" };
+  { status: "valid"; session: CachedSession; csrfHash: string | null } | { status: "expired" } | { status: "unknown" };
 
 export type FamilyAuthorization = { status: "valid"; user: PublicUser; createdAt: number } | { status: "unknown" };
 

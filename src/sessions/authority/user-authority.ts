@@ -47,20 +47,7 @@ export class UserAuthority extends DurableObject<Env> {
   async createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
     const { state } = this;
     if (state.isDeleted() || input.credentialEpoch < state.epoch()) return { status: "refused" };
-    const now = Date.now();
-    const { ended, newDevice } = this.ctx.storage.transactionSync(() => {
-      const ended = input.credentialEpoch > state.epoch() ? state.advanceEpoch(input.credentialEpoch, null, now) : [];
-      state.saveUser(input.user);
-      const newDevice = state.rememberDevice(input.client, now);
-      state.purgeExpired(now);
-      state.insertSession(input, now);
-      const evicted = state.sql
-        .exec<{ id: string }>("SELECT id FROM sessions ORDER BY last_activity DESC, created_at DESC LIMIT -1 OFFSET ?", maxSessions)
-        .toArray()
-        .map((row) => row.id);
-      state.endSessions(evicted);
-      return { ended: [...ended, ...evicted], newDevice };
-    });
+    const { ended, newDevice } = this.ctx.storage.transactionSync(() => state.openSession(input, maxSessions, Date.now()));
     await this.cache.sync([input.id, ...ended]);
     await this.schedulePurge();
     return { status: "created", evicted: ended, newDevice };
@@ -116,7 +103,12 @@ export class UserAuthority extends DurableObject<Env> {
   }
 
   /** See refresh.ts: rotated, the grace-period replay, reuse (the family ends), or invalid. */
-  rotateRefreshToken(familyId: string, presentedHash: string, candidate: { secretHash: string; pair: TokenPair }, graceMs: number): Promise<Rotation> {
+  rotateRefreshToken(
+    familyId: string,
+    presentedHash: string,
+    candidate: { secretHash: string; pair: TokenPair },
+    graceMs: number,
+  ): Promise<Rotation> {
     return this.refresh.rotate(familyId, presentedHash, candidate, graceMs);
   }
 
@@ -165,7 +157,8 @@ export class UserAuthority extends DurableObject<Env> {
     const { state } = this;
     const now = Date.now();
     const ended = this.ctx.storage.transactionSync(() => {
-      if (keepSessionId !== null) state.sql.exec("UPDATE sessions SET epoch = ? WHERE id = ?", Math.max(epoch, state.epoch()), keepSessionId);
+      if (keepSessionId !== null)
+        state.sql.exec("UPDATE sessions SET epoch = ? WHERE id = ?", Math.max(epoch, state.epoch()), keepSessionId);
       return epoch > state.epoch() ? state.advanceEpoch(epoch, keepSessionId, now) : [];
     });
     await this.cache.sync(ended);
@@ -189,7 +182,10 @@ export class UserAuthority extends DurableObject<Env> {
     const userId = state.loadUser()?.id ?? null;
     const { ids, keyIds } = this.ctx.storage.transactionSync(() => {
       const ids = state.sessionIds();
-      const keyIds = state.sql.exec<{ id: string }>("SELECT id FROM api_keys").toArray().map((row) => row.id);
+      const keyIds = state.sql
+        .exec<{ id: string }>("SELECT id FROM api_keys")
+        .toArray()
+        .map((row) => row.id);
       for (const table of ["sessions", "refresh_history", "devices", "api_keys", "mail_sends"]) state.sql.exec(`DELETE FROM ${table}`);
       state.sql.exec("DELETE FROM meta WHERE key NOT IN ('principal_cached')");
       state.setMeta("deleted", userId ?? "unknown");
@@ -249,9 +245,9 @@ export class UserAuthority extends DurableObject<Env> {
   /** The alarm runs when the next session would expire (or sooner, for a cache retry). */
   private async schedulePurge(): Promise<void> {
     const next = this.state.nextExpiry();
-    const dirty = this.state.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM cache_dirty").one().n > 0;
-    const at = Math.min(next ?? Number.POSITIVE_INFINITY, dirty ? Date.now() + CACHE_RETRY_DELAY_MS : Number.POSITIVE_INFINITY);
-    if (!Number.isFinite(at)) return;
+    const retry = this.cache.hasPending() ? Date.now() + CACHE_RETRY_DELAY_MS : null;
+    const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
+    if (at === null) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
