@@ -152,6 +152,34 @@ describe("UserAuthority", () => {
     expect(await env.SESSIONS.get(`session:${session.id}`)).toBeNull();
   });
 
+  it("books an alarm for the next expiry, and the alarm purges the expired session and its family from the principal record", async () => {
+    const userId = crypto.randomUUID();
+    const stub = env.USER_AUTHORITY.getByName(userId);
+    const family = { ...newSession(userId, 1), kind: "token" as const, idleMs: 200, absoluteMs: 200 };
+    const lasting = newSession(userId, 2);
+    await stub.createSession(family, 5);
+    await stub.createSession(lasting, 5);
+    const booked = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(booked).not.toBeNull();
+    expect(booked!).toBeLessThanOrEqual(Date.now() + 200);
+    expect((await stub.readPrincipal())?.families).toEqual([family.id]);
+
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql
+        .exec<{ id: string }>("SELECT id FROM sessions")
+        .toArray()
+        .map((row) => row.id),
+    );
+    expect(left).toEqual([lasting.id]);
+    const record = (await env.SESSIONS.get(`user:${userId}`, "json")) as { families: string[] } | null;
+    expect(record?.families).toEqual([]);
+    // The next alarm is the lasting session's expiry, a minute out.
+    const next = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(next).toBeGreaterThan(Date.now() + 30_000);
+  });
+
   it("counts what revokeAll ended, keeping the session it is told to keep", async () => {
     const userId = crypto.randomUUID();
     const stub = env.USER_AUTHORITY.getByName(userId);
