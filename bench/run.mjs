@@ -17,6 +17,11 @@ import autocannon from "autocannon";
 import { build as esbuild } from "esbuild";
 
 const QUICK = process.argv.includes("--quick");
+/** `--only "me (bearer),refresh"`: just these scenarios (and their ceilings), for working on one path. */
+const ONLY = (() => {
+  const index = process.argv.indexOf("--only");
+  return index === -1 ? null : new Set(process.argv[index + 1].split(",").map((name) => name.trim()));
+})();
 const CONNECTIONS = 50;
 const ROUNDS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 2 : 3;
@@ -148,7 +153,7 @@ async function main() {
   const fixtures = {};
   for (const target of ["service", "instrumented"]) fixtures[target] = await setUp(url[target]);
 
-  const scenarios = scenarioList(fixtures.service, url.service);
+  const scenarios = scenarioList(fixtures.service, url.service).filter((scenario) => ONLY === null || ONLY.has(scenario.name));
   const ceilings = {
     bare: { method: "GET", url: `${url.bare}/` },
     kv: { method: "GET", url: `${url.kv}/` },
@@ -174,10 +179,10 @@ async function main() {
   samples["ceiling:d1"] = [await load(ceilings.d1, SECONDS)];
 
   log("counting storage operations per request (instrumented build)...");
-  const ops = await countOperations(scenarioList(fixtures.instrumented, url.instrumented), url.instrumented);
+  const counted = scenarioList(fixtures.instrumented, url.instrumented).filter((scenario) => ONLY === null || ONLY.has(scenario.name));
+  const ops = await countOperations(counted, url.instrumented);
 
-  log("measuring scale...");
-  const scale = await measureScale(url.seeder, url.service, fixtures.service);
+  const scale = ONLY === null ? (log("measuring scale..."), await measureScale(url.seeder, url.service, fixtures.service)) : {};
 
   await mf.dispose();
   report(samples, scenarios, ops, scale);

@@ -24,6 +24,8 @@ export interface AuthenticateOptions {
   apiKey?: { resource: string; action: string };
 }
 
+const NO_USE = { endpoint: "", method: "", ip: "" };
+
 export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
   const allow = options.allow ?? ["session", "token"];
   const csrf = options.skipCsrfToken ? "skip" : "check";
@@ -33,14 +35,15 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (options.optional) return next();
       throw new ApiError("not_authenticated", "Not authenticated");
     }
-    const services = c.var.services;
+    const services = c.get("services");
     const result = await resolveCredential(services, credential, {
       unsafe: isUnsafeMethod(c.req.method),
       url: c.req.url,
       origin: c.req.header("Origin") ?? null,
       csrfHeader: c.req.header(CSRF_HEADER) ?? null,
       csrf,
-      use: { endpoint: c.req.routePath, method: c.req.method, ip: services.ip },
+      // Only an API key's use is recorded (reading the route pattern is not free).
+      use: credential.kind === "api_key" ? { endpoint: c.req.routePath, method: c.req.method, ip: services.ip } : NO_USE,
     });
     if (result.ratelimit !== undefined) setRateLimitHeaders(c, result.ratelimit);
     if (result.status === "refused") {

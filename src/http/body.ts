@@ -1,10 +1,9 @@
 // Reading and validating request bodies. Unsafe requests are read once, up front, by
-// bodyReader(): the size limit and the content-type rule hold for every route alike.
-import type { Context, MiddlewareHandler } from "hono";
+// the request frame (frame.ts, readBody): the size limit and the content-type rule hold for every route alike.
+import type { Context } from "hono";
 import type { z } from "zod";
 import type { HttpEnv } from "./http-env";
 import { ApiError, validationError } from "./errors";
-import { isUnsafeMethod } from "./methods";
 
 /** Bodies above this are refused with 413 (documented in the README). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -12,29 +11,21 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Only these routes also take application/x-www-form-urlencoded (OAuth2 password-form clients). */
 const FORM_ROUTES = new Set(["/api/v1/auth/login", "/api/v1/auth/token"]);
 
-export function bodyReader(): MiddlewareHandler<HttpEnv> {
-  return async function bodyReaderMiddleware(c, next) {
-    if (!isUnsafeMethod(c.req.method)) return next();
-    const declaredLength = Number(c.req.header("Content-Length") ?? "0");
-    if (declaredLength > MAX_BODY_BYTES) throw payloadTooLarge();
-
-    const text = await readLimited(c.req.raw);
-    const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
-    if (text === "") {
-      c.set("body", undefined);
-      return next();
-    }
-    if (/^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)) {
-      c.set("body", parseJson(text));
-    } else if (mediaType === "application/x-www-form-urlencoded" && FORM_ROUTES.has(c.req.path)) {
-      c.set("body", Object.fromEntries(new URLSearchParams(text)));
-    } else {
-      // A cross-site <form> can only send form, multipart or text bodies; refusing them
-      // here means such a form can never reach an API route.
-      throw new ApiError("unsupported_media_type", "Send the body as application/json");
-    }
-    return next();
-  };
+/**
+ * Reads the body of an unsafe request up front, so the size limit and the content-type
+ * rule hold for every route alike. Undefined when there is none.
+ */
+export async function readBody(request: Request, path: string): Promise<unknown> {
+  const declaredLength = Number(request.headers.get("Content-Length") ?? "0");
+  if (declaredLength > MAX_BODY_BYTES) throw payloadTooLarge();
+  const text = await readLimited(request);
+  if (text === "") return undefined;
+  const mediaType = (request.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (/^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)) return parseJson(text);
+  if (mediaType === "application/x-www-form-urlencoded" && FORM_ROUTES.has(path)) return Object.fromEntries(new URLSearchParams(text));
+  // A cross-site <form> can only send form, multipart or text bodies; refusing them
+  // here means such a form can never reach an API route.
+  throw new ApiError("unsupported_media_type", "Send the body as application/json");
 }
 
 /** Validates the request body against a schema; field errors become a 422. */
@@ -63,7 +54,22 @@ function parseJson(text: string): unknown {
 
 async function readLimited(request: Request): Promise<string> {
   if (request.body === null) return "";
-  const reader = request.body.getReader();
+  const declared = request.headers.get("Content-Length");
+  // A declared length (already checked against the limit) is enforced by the runtime:
+  // read it in one native call. Otherwise (chunked), count while reading.
+  const bytes = declared !== null ? new Uint8Array(await request.arrayBuffer()) : await readChunked(request.body);
+  if (bytes.byteLength > MAX_BODY_BYTES) throw payloadTooLarge();
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new ApiError("invalid_request", "The request body is not valid UTF-8");
+  }
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+async function readChunked(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -82,11 +88,7 @@ async function readLimited(request: Request): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new ApiError("invalid_request", "The request body is not valid UTF-8");
-  }
+  return bytes;
 }
 
 function payloadTooLarge(): ApiError {

@@ -1,5 +1,6 @@
-import type { MiddlewareHandler } from "hono";
-import type { HttpEnv } from "./http-env";
+// CORS with credentials for the origins in CORS_ORIGINS only. A foreign origin never
+// gets Access-Control-Allow-Origin, so its pages cannot read any response.
+import type { Config } from "../config/config";
 import { ApiError } from "./errors";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE";
@@ -7,37 +8,35 @@ const ALLOWED_HEADERS = "Content-Type, X-CSRF-Token, Authorization, X-API-Key, X
 const EXPOSED_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
-/**
- * CORS with credentials for the origins in CORS_ORIGINS only. A foreign origin never
- * gets Access-Control-Allow-Origin, so its pages cannot read any response.
- */
-export function cors(): MiddlewareHandler<HttpEnv> {
-  return async function corsMiddleware(c, next) {
-    const origin = c.req.header("Origin");
-    const allowed = origin !== undefined && c.get("config").corsOrigins.includes(origin);
-    const isPreflight = c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method") !== undefined;
+export function isCorsOrigin(config: Config, origin: string | null): origin is string {
+  return origin !== null && config.corsOrigins.includes(origin);
+}
 
-    if (isPreflight) {
-      if (!allowed) throw new ApiError("forbidden", "Origin not allowed");
-      return new Response(null, {
-        status: 204,
-        headers: {
-          "Access-Control-Allow-Origin": origin,
-          "Access-Control-Allow-Credentials": "true",
-          "Access-Control-Allow-Methods": ALLOWED_METHODS,
-          "Access-Control-Allow-Headers": ALLOWED_HEADERS,
-          "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_SECONDS,
-          Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-        },
-      });
-    }
+export function isPreflight(request: Request): boolean {
+  return request.method === "OPTIONS" && request.headers.has("Access-Control-Request-Method");
+}
 
-    await next();
-    c.res.headers.append("Vary", "Origin");
-    if (allowed) {
-      c.res.headers.set("Access-Control-Allow-Origin", origin);
-      c.res.headers.set("Access-Control-Allow-Credentials", "true");
-      c.res.headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
-    }
-  };
+/** The answer to a preflight: allowed origins only. */
+export function preflightResponse(config: Config, origin: string | null): Response {
+  if (!isCorsOrigin(config, origin)) throw new ApiError("forbidden", "Origin not allowed");
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Origin": origin,
+      "Access-Control-Allow-Credentials": "true",
+      "Access-Control-Allow-Methods": ALLOWED_METHODS,
+      "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+      "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_SECONDS,
+      Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    },
+  });
+}
+
+/** The CORS headers of an actual response (a preflight already carries its own). */
+export function applyCorsHeaders(headers: Headers, allowedOrigin: string | null): void {
+  headers.append("Vary", "Origin");
+  if (allowedOrigin === null) return;
+  headers.set("Access-Control-Allow-Origin", allowedOrigin);
+  headers.set("Access-Control-Allow-Credentials", "true");
+  headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
 }

@@ -1,4 +1,5 @@
 import type { Config } from "../config/config";
+import { isUnsafeMethod } from "./methods";
 
 /**
  * Origins trusted to make credentialed requests: the service's own origin, the app's
@@ -10,4 +11,14 @@ export function isTrustedOrigin(config: Config, requestUrl: string, origin: stri
   if (config.corsOrigins.includes(origin)) return true;
   if (new URL(requestUrl).origin === origin) return true;
   return config.appBaseUrl !== undefined && new URL(config.appBaseUrl).origin === origin;
+}
+
+/**
+ * Refuses a state-changing request whose Origin is foreign. Requests that authenticate
+ * with a header (Authorization, X-API-Key) carry no ambient credential and are exempt.
+ */
+export function isForeignWrite(config: Config, request: Request, origin: string | null): boolean {
+  if (origin === null || !isUnsafeMethod(request.method)) return false;
+  if (request.headers.has("Authorization") || request.headers.has("X-API-Key")) return false;
+  return !isTrustedOrigin(config, request.url, origin);
 }

@@ -1,23 +1,21 @@
-import type { MiddlewareHandler } from "hono";
-import type { HttpEnv } from "./http-env";
+import type { Config } from "../config/config";
 
-/**
- * Safe defaults on every response. No API response may be cached: most carry or
- * depend on a credential, and the rest are cheap to recompute.
- */
-export function securityHeaders(): MiddlewareHandler<HttpEnv> {
-  return async function securityHeadersMiddleware(c, next) {
-    await next();
-    const headers = c.res.headers;
-    headers.set("X-Content-Type-Options", "nosniff");
-    headers.set("X-Frame-Options", "DENY");
-    headers.set("Referrer-Policy", "no-referrer");
-    headers.set("Cross-Origin-Resource-Policy", "same-site");
-    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
-    if (!headers.has("Content-Security-Policy")) {
-      headers.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    }
-    const config = c.get("config");
-    if (config?.cookies.secure) headers.set("Strict-Transport-Security", "max-age=31536000");
-  };
+/** Set on every response. No API response may be cached: most carry or depend on a credential. */
+const ALWAYS: ReadonlyArray<readonly [string, string]> = [
+  ["X-Content-Type-Options", "nosniff"],
+  ["X-Frame-Options", "DENY"],
+  ["Referrer-Policy", "no-referrer"],
+  ["Cross-Origin-Resource-Policy", "same-site"],
+];
+/** Set unless the route chose its own (the docs page, the JWKS). */
+const DEFAULTS: ReadonlyArray<readonly [string, string]> = [
+  ["Cache-Control", "no-store"],
+  ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
+];
+
+/** Safe defaults on a response; HSTS when cookies are secure (the service is on HTTPS). */
+export function applySecurityHeaders(headers: Headers, config: Config | undefined): void {
+  for (const [name, value] of ALWAYS) headers.set(name, value);
+  for (const [name, value] of DEFAULTS) if (!headers.has(name)) headers.set(name, value);
+  if (config?.cookies.secure) headers.set("Strict-Transport-Security", "max-age=31536000");
 }

@@ -31,7 +31,7 @@ export const accountUserRoutes = new Hono<AppEnv>();
 accountUserRoutes.post("/me/password", authenticate(), async (c) => {
   const input = parseBody(c, changePasswordBody);
   const principal = userPrincipal(c);
-  const deps = c.var.services;
+  const deps = c.get("services");
   const check = await checkCurrentPassword(deps, principal.user, input.current_password, deps.ip);
   if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
   if (check.status === "wrong") throw new ApiError("invalid_credentials", "The current password is not correct");
@@ -42,13 +42,13 @@ accountUserRoutes.post("/me/password", authenticate(), async (c) => {
   });
   // Another change or a reset replaced the password after it was checked.
   if (revoked === null) throw new ApiError("invalid_credentials", "The current password is not correct");
-  recordEventLater(c.var.services, principal.userId, "password_changed", { other_sessions_revoked: revoked });
+  recordEventLater(c.get("services"), principal.userId, "password_changed", { other_sessions_revoked: revoked });
   return c.json({ detail: "Password changed", revoked });
 });
 
 accountUserRoutes.delete("/me", authenticate(), async (c) => {
   const { password } = parseBody(c, deleteAccountBody);
-  await deleteOwnAccount(c.var.services, userPrincipal(c), password);
+  await deleteOwnAccount(c.get("services"), userPrincipal(c), password);
   clearSessionCookies(c);
   return c.body(null, 204);
 });
@@ -56,8 +56,8 @@ accountUserRoutes.delete("/me", authenticate(), async (c) => {
 export const accountAuthRoutes = new Hono<AppEnv>();
 
 accountAuthRoutes.post("/verify-email/request", authenticate(), async (c) => {
-  await limitPerIp(c.var.services);
-  const result = await requestEmailVerification(c.var.services, userPrincipal(c).user);
+  await limitPerIp(c.get("services"));
+  const result = await requestEmailVerification(c.get("services"), userPrincipal(c).user);
   if (result.status === "rate_limited") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
   const detail = result.status === "already_verified" ? "Email already verified" : "Verification email sent";
   return c.json({ detail }, 202);
@@ -65,29 +65,29 @@ accountAuthRoutes.post("/verify-email/request", authenticate(), async (c) => {
 
 accountAuthRoutes.post("/verify-email/confirm", async (c) => {
   const { token } = parseBody(c, confirmVerificationBody);
-  const user = await confirmEmailVerification(c.var.services, token);
+  const user = await confirmEmailVerification(c.get("services"), token);
   if (user === null) throw new ApiError("invalid_token", "This link is invalid, expired or already used");
-  recordEventLater(c.var.services, user.id, "email_verified");
+  recordEventLater(c.get("services"), user.id, "email_verified");
   return c.json(user);
 });
 
 accountAuthRoutes.post("/password-reset/request", async (c) => {
   const { email } = parseBody(c, resetRequestBody);
-  await limitPerIp(c.var.services);
-  requestPasswordReset(c.var.services, email);
+  await limitPerIp(c.get("services"));
+  requestPasswordReset(c.get("services"), email);
   return c.json({ detail: "If an account has this address, a reset link is on its way" }, 202);
 });
 
 accountAuthRoutes.post("/password-reset/confirm", async (c) => {
   const input = parseBody(c, resetConfirmBody);
-  const result = await confirmPasswordReset(c.var.services, input.token, input.new_password);
+  const result = await confirmPasswordReset(c.get("services"), input.token, input.new_password);
   if (result === null) throw new ApiError("invalid_token", "This link is invalid, expired or already used");
-  recordEventLater(c.var.services, result.userId, "password_reset");
+  recordEventLater(c.get("services"), result.userId, "password_reset");
   return c.json({ detail: "Password reset; sign in with the new password" });
 });
 
 accountAuthRoutes.get("/events", authenticate(), async (c) => {
   const page = parseInput(eventsQuery, c.req.query());
-  const items = await listEvents(c.var.services.db, userPrincipal(c).userId, page);
+  const items = await listEvents(c.get("services").db, userPrincipal(c).userId, page);
   return c.json({ items });
 });

@@ -23,8 +23,8 @@ function notFound(): ApiError {
 apiKeyRoutes.post("/verify", async (c) => {
   const input = parseBody(c, verifyKeyBody);
   const check = input.resource === undefined || input.action === undefined ? undefined : { resource: input.resource, action: input.action };
-  const use = { endpoint: c.req.routePath, method: c.req.method, ip: c.var.services.ip };
-  const verdict = await verifyKeyAnswer(c.var.services, input.api_key, use, check);
+  const use = { endpoint: c.req.routePath, method: c.req.method, ip: c.get("services").ip };
+  const verdict = await verifyKeyAnswer(c.get("services"), input.api_key, use, check);
   if (verdict.valid) {
     setRateLimitHeaders(c, verdict.ratelimit);
     return c.json(verdict);
@@ -42,7 +42,7 @@ apiKeyRoutes.post("/", authenticate(), async (c) => {
     throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
   }
   const { userId } = userPrincipal(c);
-  const result = await createKey(c.var.services, userId, {
+  const result = await createKey(c.get("services"), userId, {
     name: input.name,
     permissions: input.permissions,
     rateLimits: {
@@ -55,10 +55,10 @@ apiKeyRoutes.post("/", authenticate(), async (c) => {
     throw new ApiError("invalid_input", "Too many active API keys; revoke one first");
   }
   if (result.status === "gone") throw new ApiError("not_authenticated", "Not authenticated");
-  await recordEvent(c.var.services.db, {
+  await recordEvent(c.get("services").db, {
     userId,
     type: "api_key_created",
-    client: c.var.services.client,
+    client: c.get("services").client,
     detail: { key_id: result.row.id, name: result.row.name },
   });
   return c.json({ ...toKeyView(result.row), api_key: result.key }, 201);
@@ -66,12 +66,12 @@ apiKeyRoutes.post("/", authenticate(), async (c) => {
 
 apiKeyRoutes.get("/", authenticate(), async (c) => {
   const page = parseInput(listQuery, c.req.query());
-  const { items, total } = await listUserKeys(c.var.services.db, userPrincipal(c).userId, page);
+  const { items, total } = await listUserKeys(c.get("services").db, userPrincipal(c).userId, page);
   return c.json({ items: items.map((row) => toKeyView(row)), total });
 });
 
 apiKeyRoutes.get("/:id", authenticate(), async (c) => {
-  const row = await findUserKey(c.var.services.db, userPrincipal(c).userId, c.req.param("id"));
+  const row = await findUserKey(c.get("services").db, userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();
   return c.json(toKeyView(row));
 });
@@ -84,7 +84,7 @@ apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
   if (input.rate_limits?.requests_per_minute !== undefined) changes.requestsPerMinute = input.rate_limits.requests_per_minute;
   if (input.rate_limits?.requests_per_day !== undefined) changes.requestsPerDay = input.rate_limits.requests_per_day;
   if (input.expires_at !== undefined) changes.expiresAt = input.expires_at === null ? null : Date.parse(input.expires_at);
-  const result = await updateKey(c.var.services, userPrincipal(c).userId, c.req.param("id"), changes);
+  const result = await updateKey(c.get("services"), userPrincipal(c).userId, c.req.param("id"), changes);
   if (result.status === "not_found") throw notFound();
   if (result.status === "revoked") {
     throw new ApiError("invalid_input", "This API key is revoked and cannot change");
@@ -99,14 +99,14 @@ apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
 
 apiKeyRoutes.delete("/:id", authenticate(), async (c) => {
   const { userId } = userPrincipal(c);
-  const before = await findUserKey(c.var.services.db, userId, c.req.param("id"));
-  const row = await revokeKey(c.var.services, userId, c.req.param("id"));
+  const before = await findUserKey(c.get("services").db, userId, c.req.param("id"));
+  const row = await revokeKey(c.get("services"), userId, c.req.param("id"));
   if (row === null) throw notFound();
   if (before?.revokedAt === null) {
-    await recordEvent(c.var.services.db, {
+    await recordEvent(c.get("services").db, {
       userId,
       type: "api_key_revoked",
-      client: c.var.services.client,
+      client: c.get("services").client,
       detail: { key_id: row.id, name: row.name },
     });
   }
@@ -115,9 +115,9 @@ apiKeyRoutes.delete("/:id", authenticate(), async (c) => {
 
 apiKeyRoutes.get("/:id/usage", authenticate(), async (c) => {
   const { days } = parseInput(usageQuery, c.req.query());
-  const row = await findUserKey(c.var.services.db, userPrincipal(c).userId, c.req.param("id"));
+  const row = await findUserKey(c.get("services").db, userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();
   // Usage waits in the key's Durable Object for a batch; send it now so the report is exact.
-  await c.var.services.keys.getByName(row.id).flushUsage();
-  return c.json(await usageReport(c.var.services.d1, row.id, days));
+  await c.get("services").keys.getByName(row.id).flushUsage();
+  return c.json(await usageReport(c.get("services").d1, row.id, days));
 });

@@ -15,14 +15,14 @@ introspectRoutes.post("/introspect", async (c) => {
   const config = c.get("config");
   const credential = token !== undefined ? credentialOfToken(config, token) : credentialOf(config, c.req.raw.headers);
   if (credential === null) return c.json({ active: false });
-  const result = await resolveCredential(c.var.services, credential, {
+  const result = await resolveCredential(c.get("services"), credential, {
     // Asked as a state-changing request would be, but the caller does its own CSRF check.
     unsafe: true,
     url: c.req.url,
     origin: null,
     csrfHeader: null,
     csrf: "skip",
-    use: { endpoint: c.req.routePath, method: c.req.method, ip: c.var.services.ip },
+    use: { endpoint: c.req.routePath, method: c.req.method, ip: c.get("services").ip },
   });
   if (result.status === "refused") return c.json({ active: false });
   const described = describePrincipal(result.principal);

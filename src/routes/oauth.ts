@@ -17,7 +17,7 @@ export const oauthRoutes = new Hono<AppEnv>();
 oauthRoutes.get("/callback/:provider", async (c) => {
   const query = parseInput(callbackQuery, c.req.query());
   const binding = readBindingCookie(c);
-  const outcome = await finishOAuth(c.var.services, clientInfo(c.req.raw), c.req.param("provider"), query, binding);
+  const outcome = await finishOAuth(c.get("services"), clientInfo(c.req.raw), c.req.param("provider"), query, binding);
   clearBindingCookie(c);
   switch (outcome.kind) {
     case "app_code":
@@ -46,7 +46,7 @@ oauthRoutes.get("/:provider", async (c) => {
   if (query.link !== undefined) {
     throw new ApiError("invalid_request", "Link a provider with POST /api/v1/auth/oauth/{provider}/link while signed in");
   }
-  const started = await startOAuth(c.var.services, c.req.param("provider"), query, null);
+  const started = await startOAuth(c.get("services"), c.req.param("provider"), query, null);
   setBindingCookie(c, started.binding);
   return started.answer === "json" ? c.json({ url: started.url }) : c.redirect(started.url, 302);
 });
@@ -56,13 +56,13 @@ oauthRoutes.post("/:provider/link", authenticate(), async (c) => {
   const principal = userPrincipal(c);
   const query = parseInput(startQuery, c.req.query());
   const link = { userId: principal.userId, sessionId: principal.session.id };
-  const started = await startOAuth(c.var.services, c.req.param("provider"), { ...query, client: "web" }, link);
+  const started = await startOAuth(c.get("services"), c.req.param("provider"), { ...query, client: "web" }, link);
   setBindingCookie(c, started.binding);
   return c.json({ url: started.url });
 });
 
 /** Unlinks a provider; refused when it is the account's only way to sign in. */
 oauthRoutes.delete("/:provider", authenticate(), async (c) => {
-  await unlinkOAuth(c.var.services, userPrincipal(c).userId, c.req.param("provider"));
+  await unlinkOAuth(c.get("services"), userPrincipal(c).userId, c.req.param("provider"));
   return c.body(null, 204);
 });

@@ -18,7 +18,7 @@ export const sessionRoutes = new Hono<AppEnv>();
 
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
-  const services = c.var.services;
+  const services = c.get("services");
   const { user, credentialEpoch } = await passwordSignIn(services, {
     identifier: input.email ?? input.username ?? "",
     password: input.password,
@@ -32,7 +32,7 @@ sessionRoutes.post("/login", async (c) => {
 
 sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
   const { session, userId } = userPrincipal(c);
-  await authorityFor(c.var.services.authority, userId).revokeSession(session.id);
+  await authorityFor(c.get("services").authority, userId).revokeSession(session.id);
   clearSessionCookies(c);
   return c.json({ detail: "Logged out" });
 });
@@ -41,8 +41,8 @@ sessionRoutes.post("/logout-all", authenticate(), async (c) => {
   const query = parseInput(logoutAllQuery, c.req.query());
   const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
-  const revoked = await authorityFor(c.var.services.authority, userId).revokeAll(keepCurrent ? session.id : null);
-  recordEventLater(c.var.services, userId, "logout_all", { revoked, keep_current: keepCurrent });
+  const revoked = await authorityFor(c.get("services").authority, userId).revokeAll(keepCurrent ? session.id : null);
+  recordEventLater(c.get("services"), userId, "logout_all", { revoked, keep_current: keepCurrent });
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
 });
@@ -57,7 +57,7 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
   const principal = c.get("principal");
   if (principal.kind !== "session") throw new ApiError("not_authenticated", "Needs a session cookie");
   const { session, userId } = principal;
-  const csrfToken = await rotateCsrfToken(c.var.services, {
+  const csrfToken = await rotateCsrfToken(c.get("services"), {
     userId,
     sessionId: session.id,
     secretHash: session.secretHash,
@@ -70,7 +70,7 @@ sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: [
 
 sessionRoutes.get("/sessions", authenticate(), async (c) => {
   const { session, userId } = userPrincipal(c);
-  const sessions = await authorityFor(c.var.services.authority, userId).listSessions();
+  const sessions = await authorityFor(c.get("services").authority, userId).listSessions();
   return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
 });
 
@@ -78,9 +78,9 @@ sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
   const id = c.req.param("id");
   const { session, userId } = userPrincipal(c);
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
-  const revoked = isSessionId(id) && (await authorityFor(c.var.services.authority, userId).revokeSession(id));
+  const revoked = isSessionId(id) && (await authorityFor(c.get("services").authority, userId).revokeSession(id));
   if (!revoked) throw new ApiError("not_found", "Session not found");
-  recordEventLater(c.var.services, userId, "session_revoked", { session_id: id });
+  recordEventLater(c.get("services"), userId, "session_revoked", { session_id: id });
   if (id === session.id) clearSessionCookies(c);
   return c.body(null, 204);
 });

@@ -21,7 +21,7 @@ const REFRESH_COOKIE = "refresh_token";
 
 tokenRoutes.post("/token", async (c) => {
   const { grant_type: grantType } = parseBody(c, grantTypeBody);
-  const services = c.var.services;
+  const services = c.get("services");
   let issued: IssuedTokens;
   if (grantType === "authorization_code") {
     // The mobile end of an OAuth login: the one-time code and the app's PKCE verifier.
@@ -50,9 +50,9 @@ tokenRoutes.post("/refresh", async (c) => {
   const body = parseBody(c, refreshBody);
   const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
   if (token === undefined) throw new ApiError("invalid_token", "Send refresh_token");
-  const result = await refreshTokens(c.var.services, token);
+  const result = await refreshTokens(c.get("services"), token);
   if (result.status === "reused") {
-    recordEventLater(c.var.services, result.userId, "refresh_token_reused", { family_revoked: true });
+    recordEventLater(c.get("services"), result.userId, "refresh_token_reused", { family_revoked: true });
     throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");
   }
   if (result.status === "invalid") throw new ApiError("invalid_token", "Invalid or expired refresh token");
@@ -63,9 +63,9 @@ tokenRoutes.post("/refresh", async (c) => {
 /** RFC 7009: always 200, so the answer never tells whether a token was valid. */
 tokenRoutes.post("/revoke", async (c) => {
   const { token } = parseBody(c, revokeBody);
-  const userId = await revokeToken(c.var.services, token);
+  const userId = await revokeToken(c.get("services"), token);
   if (userId !== null) {
-    recordEventLater(c.var.services, userId, "session_revoked", { via: "revoke" });
+    recordEventLater(c.get("services"), userId, "session_revoked", { via: "revoke" });
   }
   return c.json({});
 });

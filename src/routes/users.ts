@@ -9,11 +9,11 @@ import { registerBody, updateProfileBody } from "../users/schemas";
 
 export const userRoutes = new Hono<AppEnv>();
 
-userRoutes.post("/", async (c) => c.json(await register(c.var.services, parseBody(c, registerBody)), 201));
+userRoutes.post("/", async (c) => c.json(await register(c.get("services"), parseBody(c, registerBody)), 201));
 
 userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) => c.json(c.get("principal").user));
 
 userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", action: "update" } }), async (c) => {
   const changes = parseBody(c, updateProfileBody);
-  return c.json(await updateProfile(c.var.services, c.get("principal").user, changes));
+  return c.json(await updateProfile(c.get("services"), c.get("principal").user, changes));
 });

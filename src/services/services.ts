@@ -41,30 +41,65 @@ export interface ServiceContext {
   request: Request | null;
 }
 
-export function buildServices({ env, config, waitUntil, request }: ServiceContext): Services {
-  const origin = request === null ? "" : new URL(request.url).origin;
-  let mailer: Mailer | undefined;
-  let client: ClientInfo | null | undefined;
-  return {
-    config,
-    db: database(env.DB),
-    d1: env.DB,
-    kv: env.SESSIONS,
-    authority: env.USER_AUTHORITY,
-    keys: env.API_KEYS,
-    throttle: env.LOGIN_THROTTLE,
-    get mailer() {
-      mailer ??= createMailer(config, env.DB);
-      return mailer;
-    },
-    waitUntil,
-    appBase: config.appBaseUrl ?? origin,
-    origin: config.oauth.redirectBaseUrl ?? origin,
-    ip: request === null ? "unknown" : clientIp(request),
-    // Parsed on first use: most requests never record an event.
-    get client() {
-      if (client === undefined) client = request === null ? null : clientInfo(request);
-      return client;
-    },
-  };
+export function buildServices(context: ServiceContext): Services {
+  return new RequestServices(context);
+}
+
+/**
+ * A class, not an object literal with getters: one hidden class for every request, and
+ * the parts most requests never use (the mailer, the client details, the origin) are
+ * made on first use.
+ */
+class RequestServices implements Services {
+  readonly config: Config;
+  readonly db: Database;
+  readonly d1: D1Database;
+  readonly kv: KVNamespace;
+  readonly authority: Env["USER_AUTHORITY"];
+  readonly keys: Env["API_KEYS"];
+  readonly throttle: Env["LOGIN_THROTTLE"];
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+  readonly ip: string;
+  readonly #env: Env;
+  readonly #request: Request | null;
+  #mailer: Mailer | undefined;
+  #client: ClientInfo | null | undefined;
+  #requestOrigin: string | undefined;
+
+  constructor({ env, config, waitUntil, request }: ServiceContext) {
+    this.config = config;
+    this.db = database(env.DB);
+    this.d1 = env.DB;
+    this.kv = env.SESSIONS;
+    this.authority = env.USER_AUTHORITY;
+    this.keys = env.API_KEYS;
+    this.throttle = env.LOGIN_THROTTLE;
+    this.waitUntil = waitUntil;
+    this.ip = request === null ? "unknown" : clientIp(request);
+    this.#env = env;
+    this.#request = request;
+  }
+
+  get mailer(): Mailer {
+    this.#mailer ??= createMailer(this.config, this.#env.DB);
+    return this.#mailer;
+  }
+
+  get client(): ClientInfo | null {
+    if (this.#client === undefined) this.#client = this.#request === null ? null : clientInfo(this.#request);
+    return this.#client;
+  }
+
+  get appBase(): string {
+    return this.config.appBaseUrl ?? this.requestOrigin();
+  }
+
+  get origin(): string {
+    return this.config.oauth.redirectBaseUrl ?? this.requestOrigin();
+  }
+
+  private requestOrigin(): string {
+    this.#requestOrigin ??= this.#request === null ? "" : new URL(this.#request.url).origin;
+    return this.#requestOrigin;
+  }
 }

@@ -9,7 +9,7 @@
 // plus MEMORY_MS. Writes never use it: they ask the authority.
 import type { Services } from "../services/services";
 import type { UserAuthority } from "./authority/user-authority";
-import { principalCacheKey } from "./kv-keys";
+import { principalCacheKey, sessionCacheKey } from "./kv-keys";
 import type { PrincipalRecord } from "./principal-record";
 import type { CachedSession } from "./session-policy";
 
@@ -35,16 +35,48 @@ function userMemory(userId: string): UserMemory {
 
 export type PrincipalDeps = Pick<Services, "kv" | "authority">;
 
+/**
+ * Reads in flight, by KV key: concurrent requests for the same user or session share one
+ * read (a burst after the memory lapses costs one KV read, not fifty).
+ */
+const inflight = new Map<string, Promise<unknown>>();
+/** How many times each user was forgotten: a read that started before a forget must not be remembered. */
+const forgets = new Map<string, number>();
+
+function once<T>(key: string, read: () => Promise<T>): Promise<T> {
+  let pending = inflight.get(key) as Promise<T> | undefined;
+  if (pending === undefined) {
+    pending = read().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return pending;
+}
+
+function forgetCount(userId: string): number {
+  return forgets.get(userId) ?? 0;
+}
+
 export async function principalRecord(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
   const now = Date.now();
   const hit = memory.get(userId)?.principal;
   if (hit !== undefined && now - hit.readAt < MEMORY_MS) return hit.record;
 
-  const cached = asPrincipalRecord(await deps.kv.get(principalCacheKey(userId), "json"));
-  const record = cached ?? (await deps.authority.getByName(userId).readPrincipal());
+  const generation = forgetCount(userId);
+  const record = await once(principalCacheKey(userId), async () => {
+    const cached = asPrincipalRecord(await deps.kv.get(principalCacheKey(userId), "json"));
+    return cached ?? (await deps.authority.getByName(userId).readPrincipal());
+  });
   if (record === null) return null;
-  userMemory(userId).principal = { record, readAt: now };
+  if (forgetCount(userId) === generation) userMemory(userId).principal = { record, readAt: now };
   return record;
+}
+
+/** A session's KV record, read once for all concurrent requests of this isolate. */
+export async function readCachedSession(kv: KVNamespace, userId: string, sessionId: string): Promise<CachedSession | null> {
+  const generation = forgetCount(userId);
+  const session = await once(sessionCacheKey(sessionId), () => kv.get<CachedSession>(sessionCacheKey(sessionId), "json"));
+  if (session !== null && forgetCount(userId) === generation) rememberSession(session);
+  return session;
 }
 
 /** The authority's answer about a token family replaces what this isolate remembered. */
@@ -77,6 +109,8 @@ export function forgetSession(userId: string, sessionId: string): void {
 /** Drops this isolate's copies for a user after it changed them, so its own reads see the change. */
 export function forgetUser(userId: string): void {
   memory.delete(userId);
+  if (!forgets.has(userId) && forgets.size >= MAX_USERS) forgets.delete(forgets.keys().next().value as string);
+  forgets.set(userId, forgetCount(userId) + 1);
 }
 
 /** A KV value is trusted only in the current shape; anything else (an older format) is a miss. */

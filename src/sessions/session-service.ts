@@ -5,9 +5,8 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
-import { type AuthorityNamespace, authorityFor } from "./authority-client";
-import { forgetSession, noteSessionActivity, rememberSession, rememberedSession } from "./isolate-memory";
-import { sessionCacheKey } from "./kv-keys";
+import { type AuthorityClient, authorityFor } from "./authority-client";
+import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession } from "./isolate-memory";
 import { type CachedSession, isExpired, needsTouch } from "./session-policy";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
 
@@ -68,15 +67,14 @@ export type SessionResolution =
 export async function resolveSession(deps: SessionDeps, token: string, options: { authoritative: boolean }): Promise<SessionResolution> {
   const parsed = parseSessionToken(token);
   if (parsed === null) return { status: "none" };
-  const secretHash = await sha256(parsed.secret);
   const userId = userIdOfSession(parsed.id);
   const authority = authorityFor(deps.authority, userId);
 
   if (!options.authoritative) {
     const remembered = rememberedSession(userId, parsed.id);
-    const cached = remembered ?? (await deps.kv.get<CachedSession>(sessionCacheKey(parsed.id), "json"));
+    // The hash and the KV read run side by side: a miss costs one KV read, not a read after a hash.
+    const [secretHash, cached] = await Promise.all([sha256(parsed.secret), remembered ?? readCachedSession(deps.kv, userId, parsed.id)]);
     if (cached !== null) {
-      if (remembered === null) rememberSession(cached);
       if (!constantTimeEqual(cached.secretHash, secretHash)) return { status: "none" };
       const now = Date.now();
       if (!isExpired(cached, now)) {
@@ -93,11 +91,20 @@ export async function resolveSession(deps: SessionDeps, token: string, options: 
       }
       // The cached activity may be up to a minute old: let the authority decide.
     }
+    return authoritative(authority, userId, parsed.id, secretHash);
   }
+  return authoritative(authority, userId, parsed.id, await sha256(parsed.secret));
+}
 
-  const result = await authority.authorize(parsed.id, secretHash);
+async function authoritative(
+  authority: AuthorityClient,
+  userId: string,
+  sessionId: string,
+  secretHash: string,
+): Promise<SessionResolution> {
+  const result = await authority.authorize(sessionId, secretHash);
   if (result.status === "valid") return { ...result, secretHash };
-  forgetSession(userId, parsed.id);
+  forgetSession(userId, sessionId);
   return result.status === "expired" ? { status: "expired" } : { status: "none" };
 }
 

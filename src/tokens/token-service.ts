@@ -72,7 +72,12 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
   if (parsed === null) return { status: "invalid" };
   const userId = userIdOfSession(parsed.id);
   const nextSecret = randomToken(32);
-  const access = await signAccessToken(deps.config, { userId, familyId: parsed.id });
+  // Signing and both hashes run side by side, before the one call to the authority.
+  const [access, presentedHash, nextHash] = await Promise.all([
+    signAccessToken(deps.config, { userId, familyId: parsed.id }),
+    sha256(parsed.secret),
+    sha256(nextSecret),
+  ]);
   const pair: TokenPair = {
     access_token: access.token,
     token_type: "bearer",
@@ -81,8 +86,8 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
   };
   const rotation = await authorityFor(deps.authority, userId).rotateRefreshToken(
     parsed.id,
-    await sha256(parsed.secret),
-    { secretHash: await sha256(nextSecret), pair },
+    presentedHash,
+    { secretHash: nextHash, pair },
     deps.config.tokens.reuseGraceMs,
   );
   if (rotation.status === "rotated") return { status: "rotated", response: rotation.response, userId };

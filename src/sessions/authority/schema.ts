@@ -37,4 +37,6 @@ export const USER_AUTHORITY_SCHEMA: readonly string[] = [
   "CREATE TABLE mail_sends (id INTEGER PRIMARY KEY AUTOINCREMENT, purpose TEXT NOT NULL, address TEXT NOT NULL, at INTEGER NOT NULL)",
   // KV keys whose last write failed; the alarm writes them again.
   "CREATE TABLE cache_dirty (key TEXT PRIMARY KEY)",
+  // Ending a family deletes its history by family id: without an index, a scan of every family's.
+  "CREATE INDEX IF NOT EXISTS refresh_history_family ON refresh_history (family_id)",
 ];
