@@ -189,3 +189,49 @@ describe("UserAuthority", () => {
     expect(await stub.revokeAll(null)).toBe(1);
   });
 });
+
+describe("ApiKeyAuthority", () => {
+  const request = { endpoint: "/api/v1/users/me", method: "GET", ip: "198.51.100.1", defaultRequestsPerMinute: 600 };
+
+  it("keeps exact window counts across a restart, before and after its usage is flushed, with one write per use", async () => {
+    const id = crypto.randomUUID().replace(/-/g, "").slice(0, 8);
+    const stub = env.API_KEYS.getByName(id);
+    await stub.setRecord({
+      id,
+      userId: crypto.randomUUID(),
+      name: "restart",
+      version: 1,
+      secretHash: "hash",
+      permissions: {},
+      limits: { requestsPerMinute: 5, requestsPerDay: null },
+      expiresAt: null,
+      revoked: false,
+    });
+    for (let i = 0; i < 3; i++) expect((await stub.use("hash", request)).status).toBe("allowed");
+
+    const { ApiKeyAuthority } = await import("../src/api-keys/authority/api-key-authority");
+    // A fresh instance over the same storage is what a restarted object is.
+    const remainingAfterRestart = await runInDurableObject(stub, async (_instance, state) => {
+      const restarted = new ApiKeyAuthority(state, env);
+      const used = await restarted.use("hash", request);
+      const rows = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM usage_buffer").one().n;
+      const counters = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM counters").one().n;
+      return { used, rows, counters };
+    });
+    expect(remainingAfterRestart.used).toMatchObject({ status: "allowed", rateLimit: { limit: 5, remaining: 1 } });
+    // Four uses, four buffered rows, and nothing written to counters by a use.
+    expect(remainingAfterRestart.rows).toBe(4);
+    expect(remainingAfterRestart.counters).toBe(0);
+
+    // The flush moves the counts to `counters` with the rows it sends; a restart after it still knows them.
+    await stub.flushUsage();
+    const afterFlush = await runInDurableObject(stub, async (_instance, state) => {
+      const restarted = new ApiKeyAuthority(state, env);
+      const rows = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM usage_buffer").one().n;
+      return { rows, fifth: await restarted.use("hash", request), sixth: await restarted.use("hash", request) };
+    });
+    expect(afterFlush.rows).toBe(0);
+    expect(afterFlush.fifth).toMatchObject({ status: "allowed", rateLimit: { remaining: 0 } });
+    expect(afterFlush.sixth).toMatchObject({ status: "limited" });
+  });
+});

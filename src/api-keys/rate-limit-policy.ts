@@ -24,6 +24,13 @@ export interface RateLimitState {
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
+/** Whether the window a key names (see windowKey) has ended by `now`. */
+export function windowKeyEnded(key: string, now: number): boolean {
+  const [name, start] = key.split(":");
+  const length = name === "minute" ? MINUTE : DAY;
+  return Number(start) + length <= now;
+}
+
 export function windows(limits: KeyLimits, defaultPerMinute: number, now: number): Window[] {
   const perMinute = limits.requestsPerMinute ?? (limits.requestsPerDay === null ? defaultPerMinute : null);
   const result: Window[] = [];

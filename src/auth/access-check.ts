@@ -10,7 +10,7 @@ import { tokenStanding } from "../sessions/principal-record";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
 import type { PublicUser } from "../users/user-view";
 
-export type AccessDeps = Pick<Services, "config" | "kv" | "authority">;
+export type AccessDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;
 
 export type AccessCheck =
   | { status: "valid"; claims: AccessClaims; user: PublicUser; /** ms; known when the authority answered. */ signedInAt?: number }

@@ -6,7 +6,7 @@ import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type AuthorityClient, authorityFor } from "./authority-client";
-import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession } from "./isolate-memory";
+import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
 import { type CachedSession, isExpired, needsTouch } from "./session-policy";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
 
@@ -72,6 +72,9 @@ export async function resolveSession(deps: SessionDeps, token: string, options: 
 
   if (!options.authoritative) {
     const remembered = rememberedSession(userId, parsed.id);
+    if (remembered !== null && sessionDueForRefresh(userId, parsed.id)) {
+      deps.waitUntil(readCachedSession(deps.kv, userId, parsed.id).catch(() => undefined));
+    }
     // The hash and the KV read run side by side: a miss costs one KV read, not a read after a hash.
     const [secretHash, cached] = await Promise.all([sha256(parsed.secret), remembered ?? readCachedSession(deps.kv, userId, parsed.id)]);
     if (cached !== null) {

@@ -26,7 +26,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
    * change is written through to SQLite in the same synchronous step.
    */
   private cachedRecord: KeyRecord | null | undefined;
-  private readonly counts = new Map<string, number>();
+  private counts: Map<string, number>;
   private readonly usage: UsageBuffer;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -34,9 +34,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     applySchema(this.sql, API_KEY_AUTHORITY_SCHEMA);
     this.usage = new UsageBuffer(this.sql, ctx.storage, env.DB);
-    for (const row of this.sql.exec<{ window: string; count: number }>("SELECT window, count FROM counters")) {
-      this.counts.set(row.window, row.count);
-    }
+    this.counts = this.usage.counts();
   }
 
   /** Stores the new key's auth record (version 1). A revoked or erased key stays revoked. */
@@ -120,22 +118,17 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       };
     }
 
-    // A new minute or day: forget the windows that ended.
-    if ([...this.counts.keys()].some((key) => !keys.includes(key))) {
+    // A new minute or day: forget the windows that ended (flushes drop them from storage).
+    if (this.counts.size > keys.length || keys.some((key) => !this.counts.has(key))) {
       for (const key of [...this.counts.keys()]) if (!keys.includes(key)) this.counts.delete(key);
-      this.sql.exec(`DELETE FROM counters WHERE window NOT IN (${keys.map(() => "?").join(",")})`, ...keys);
     }
     const states = active.map((window, index) => {
       const used = (counts[index] ?? 0) + 1;
       this.counts.set(keys[index] ?? "", used);
-      this.sql.exec(
-        "INSERT INTO counters (window, count) VALUES (?, ?) ON CONFLICT (window) DO UPDATE SET count = excluded.count",
-        keys[index],
-        used,
-      );
       return { limit: window.limit, remaining: window.limit - used, reset: secondsUntilReset(window, now) };
     });
-    await this.usage.add(now, request, 200, 1);
+    // The one durable write of a use: its usage row, which also carries the windows it counted in.
+    await this.usage.add(now, request, 200, 1, keys.length === 0 ? null : keys.join(","));
     return {
       status: "allowed",
       key,

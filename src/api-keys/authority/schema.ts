@@ -21,4 +21,7 @@ export const API_KEY_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(usage_buffer)").toArray();
     if (!columns.some((column) => column.name === "ip")) sql.exec("ALTER TABLE usage_buffer ADD COLUMN ip TEXT");
   },
+  // A use is one row: the windows it counted in ride on it, so counting costs no second
+  // write. `counters` then holds only what earlier flushes took out of the buffer.
+  "ALTER TABLE usage_buffer ADD COLUMN windows TEXT",
 ];

@@ -4,12 +4,14 @@
 import { asStatement, database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import { and, eq, isNull, lte, or } from "drizzle-orm";
+import { windowKeyEnded } from "../rate-limit-policy";
 
 /** How long usage waits in the buffer before a batch goes to D1. */
 const FLUSH_DELAY_MS = 5_000;
 
 type BufferedUse = {
   id: number;
+  windows: string | null;
   at: number;
   endpoint: string;
   method: string;
@@ -29,16 +31,27 @@ export class UsageBuffer {
     private readonly d1: D1Database,
   ) {}
 
-  /** Records `delta` uses (a correction is -1) with `status`, and books a flush. */
-  async add(at: number, request: { endpoint: string; method: string; ip?: string }, status: number, delta: number): Promise<void> {
+  /**
+   * Records `delta` uses (a correction is -1) with `status`, and books a flush: one
+   * statement. `windows`: the rate-limit windows this use counted in (comma-separated
+   * keys), or null for a use that counts in none (refused, or a correction).
+   */
+  async add(
+    at: number,
+    request: { endpoint: string; method: string; ip?: string },
+    status: number,
+    delta: number,
+    windows: string | null = null,
+  ): Promise<void> {
     this.sql.exec(
-      "INSERT INTO usage_buffer (at, endpoint, method, status, delta, ip) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO usage_buffer (at, endpoint, method, status, delta, ip, windows) VALUES (?, ?, ?, ?, ?, ?, ?)",
       at,
       request.endpoint,
       request.method,
       status,
       delta,
       request.ip ?? null,
+      windows,
     );
     if (this.scheduled) return;
     this.scheduled = true;
@@ -51,6 +64,21 @@ export class UsageBuffer {
     const run = this.flushing.then(() => this.send(keyId));
     this.flushing = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The exact count of each window: what earlier flushes moved to `counters`, plus the
+   * uses still in the buffer (a restarted object picks up where it stopped).
+   */
+  counts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const row of this.sql.exec<{ window: string; count: number }>("SELECT window, count FROM counters")) {
+      counts.set(row.window, row.count);
+    }
+    for (const row of this.sql.exec<{ windows: string }>("SELECT windows FROM usage_buffer WHERE windows IS NOT NULL")) {
+      for (const key of row.windows.split(",")) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** The key was erased: nothing is booked any more. */
@@ -93,6 +121,22 @@ export class UsageBuffer {
     }
     // One D1 batch is one transaction: either all of it lands or none, and then the rows stay buffered.
     await this.d1.batch(statements);
-    this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
+    // The sent rows leave the buffer, and what they counted moves to `counters`, together.
+    this.storage.transactionSync(() => {
+      const moved = new Map<string, number>();
+      for (const row of rows) if (row.windows !== null) for (const key of row.windows.split(",")) moved.set(key, (moved.get(key) ?? 0) + 1);
+      for (const [key, count] of moved) {
+        this.sql.exec(
+          "INSERT INTO counters (window, count) VALUES (?, ?) ON CONFLICT (window) DO UPDATE SET count = count + excluded.count",
+          key,
+          count,
+        );
+      }
+      const now = Date.now();
+      for (const row of this.sql.exec<{ window: string }>("SELECT window FROM counters").toArray()) {
+        if (windowKeyEnded(row.window, now)) this.sql.exec("DELETE FROM counters WHERE window = ?", row.window);
+      }
+      this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
+    });
   }
 }

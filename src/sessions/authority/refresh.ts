@@ -57,16 +57,16 @@ export class RefreshTokens {
       return { status: "invalid" };
     }
     const live = row !== null && row.kind === "token" ? row : null;
-    const rotatedOutAt = live === null ? null : this.rotatedOutAt(familyId, presentedHash);
+    // The history is read only for a token that is not the current one (the rare case).
+    const current = live !== null && constantTimeEqual(live.secret_hash, presentedHash);
+    const rotatedOutAt = live === null || current ? null : this.rotatedOutAt(familyId, presentedHash);
     const memo = this.memo.get(familyId);
     const replayable = memo !== undefined && now < memo.until && constantTimeEqual(memo.presentedHash, presentedHash);
     const verdict = decideRotation({ currentHash: live?.secret_hash ?? null, presentedHash, rotatedOutAt, replayable, now, graceMs });
 
     if (verdict === "rotate" && live !== null) {
-      this.storage.transactionSync(() => {
-        state.sql.exec("INSERT INTO refresh_history (secret_hash, family_id, rotated_at) VALUES (?, ?, ?)", presentedHash, familyId, now);
-        state.sql.exec("UPDATE sessions SET secret_hash = ?, last_activity = ? WHERE id = ?", candidate.secretHash, now, familyId);
-      });
+      // One statement: the schema's refresh_rotated trigger records the old hash in refresh_history.
+      state.sql.exec("UPDATE sessions SET secret_hash = ?, last_activity = ? WHERE id = ?", candidate.secretHash, now, familyId);
       const response: TokenResponse = {
         ...candidate.pair,
         refresh_expires_in: Math.max(0, Math.floor((live.absolute_expires_at - now) / 1000)),

@@ -39,4 +39,10 @@ export const USER_AUTHORITY_SCHEMA: readonly string[] = [
   "CREATE TABLE cache_dirty (key TEXT PRIMARY KEY)",
   // Ending a family deletes its history by family id: without an index, a scan of every family's.
   "CREATE INDEX IF NOT EXISTS refresh_history_family ON refresh_history (family_id)",
+  // A rotation is one statement: the UPDATE of a family's hash records the old hash here.
+  `CREATE TRIGGER IF NOT EXISTS refresh_rotated AFTER UPDATE OF secret_hash ON sessions
+   WHEN OLD.kind = 'token' AND OLD.secret_hash <> NEW.secret_hash
+   BEGIN
+     INSERT OR IGNORE INTO refresh_history (secret_hash, family_id, rotated_at) VALUES (OLD.secret_hash, OLD.id, NEW.last_activity);
+   END`,
 ];
