@@ -235,3 +235,32 @@ describe("ApiKeyAuthority", () => {
     expect(afterFlush.sixth).toMatchObject({ status: "limited" });
   });
 });
+
+describe("UserAuthority schema steps", () => {
+  it("carry an older object's refresh history into the family-keyed table, and the rotation trigger records new hashes", async () => {
+    const { USER_AUTHORITY_SCHEMA } = await import("../src/sessions/authority/schema");
+    const { applySchema } = await import("../src/lib/sqlite-schema");
+    // A scratch SQLite database: a fresh throttle object's storage, emptied.
+    const scratch = env.LOGIN_THROTTLE.getByName(`schema:${crypto.randomUUID()}`);
+    const result = await runInDurableObject(scratch, async (_instance, state) => {
+      await state.storage.deleteAll();
+      const sql = state.storage.sql;
+      const before = USER_AUTHORITY_SCHEMA.length - 1;
+      applySchema(sql, USER_AUTHORITY_SCHEMA.slice(0, before));
+      sql.exec(
+        `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity, idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type)
+         VALUES ('fam', 'token', 'h2', NULL, 0, 0, 0, 1000, 1000, '', '', '', '', '')`,
+      );
+      sql.exec("INSERT INTO refresh_history (secret_hash, family_id, rotated_at) VALUES ('h1', 'fam', 5)");
+      applySchema(sql, USER_AUTHORITY_SCHEMA);
+      sql.exec("UPDATE sessions SET secret_hash = 'h3', last_activity = 9 WHERE id = 'fam'");
+      return sql
+        .exec<{ family_id: string; secret_hash: string; rotated_at: number }>("SELECT * FROM refresh_history ORDER BY rotated_at")
+        .toArray();
+    });
+    expect(result).toEqual([
+      { family_id: "fam", secret_hash: "h1", rotated_at: 5 },
+      { family_id: "fam", secret_hash: "h2", rotated_at: 9 },
+    ]);
+  });
+});

@@ -1,7 +1,9 @@
 // The UserAuthority's SQLite schema, as ordered steps (see lib/sqlite-schema.ts).
 // Objects created before the step list existed already have the first four tables
 // (CREATE ... IF NOT EXISTS makes those steps harmless for them).
-export const USER_AUTHORITY_SCHEMA: readonly string[] = [
+import type { SchemaStep } from "../../lib/sqlite-schema";
+
+export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   `CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -45,4 +47,23 @@ export const USER_AUTHORITY_SCHEMA: readonly string[] = [
    BEGIN
      INSERT OR IGNORE INTO refresh_history (secret_hash, family_id, rotated_at) VALUES (OLD.secret_hash, OLD.id, NEW.last_activity);
    END`,
+  // The history keyed by family first, in one B-tree (no rowid, no second index): a
+  // rotation writes next to the family's earlier hashes, and ending a family is one range.
+  (sql) => {
+    sql.exec("DROP TRIGGER IF EXISTS refresh_rotated");
+    sql.exec(`CREATE TABLE refresh_history_by_family (
+      family_id TEXT NOT NULL,
+      secret_hash TEXT NOT NULL,
+      rotated_at INTEGER NOT NULL,
+      PRIMARY KEY (family_id, secret_hash)
+    ) WITHOUT ROWID`);
+    sql.exec("INSERT INTO refresh_history_by_family SELECT family_id, secret_hash, rotated_at FROM refresh_history");
+    sql.exec("DROP TABLE refresh_history");
+    sql.exec("ALTER TABLE refresh_history_by_family RENAME TO refresh_history");
+    sql.exec(`CREATE TRIGGER refresh_rotated AFTER UPDATE OF secret_hash ON sessions
+      WHEN OLD.kind = 'token' AND OLD.secret_hash <> NEW.secret_hash
+      BEGIN
+        INSERT OR IGNORE INTO refresh_history (family_id, secret_hash, rotated_at) VALUES (OLD.id, OLD.secret_hash, NEW.last_activity);
+      END`);
+  },
 ];
