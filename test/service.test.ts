@@ -26,6 +26,59 @@ describe("service basics", () => {
     expect(response.headers.get("Strict-Transport-Security")).toBeNull();
   });
 
+  it("answers the refusals the request frame makes itself in the error shape, with the request id, security and CORS headers", async () => {
+    const client = new TestClient();
+    const refusals: Array<[string, Promise<Response>, number, string]> = [
+      [
+        "a foreign Origin on a cookie write",
+        client.post("/api/v1/auth/logout", { headers: { Origin: "https://evil.example" }, json: {} }),
+        403,
+        "csrf_failed",
+      ],
+      ["a body over 64 KiB", client.post("/api/v1/users", { json: { pad: "x".repeat(70_000) } }), 413, "payload_too_large"],
+      [
+        "a text/plain body",
+        client.post("/api/v1/users", { body: "{}", headers: { "Content-Type": "text/plain" } }),
+        415,
+        "unsupported_media_type",
+      ],
+      [
+        "malformed JSON",
+        client.post("/api/v1/users", { body: "{", headers: { "Content-Type": "application/json" } }),
+        400,
+        "invalid_request",
+      ],
+      [
+        "a preflight from a foreign origin",
+        client.request("OPTIONS", "/api/v1/users/me", {
+          headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "GET" },
+        }),
+        403,
+        "forbidden",
+      ],
+    ];
+    for (const [name, pending, status, code] of refusals) {
+      const response = await pending;
+      expect({ name, status: response.status }).toEqual({ name, status });
+      expect(await response.json()).toMatchObject({ code, detail: expect.any(String) });
+      expect(response.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+      expect(response.headers.get("Cache-Control")).toBe("no-store");
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    }
+  });
+
+  it("gives an allowed origin's preflight its CORS answer with the request id and security headers", async () => {
+    const response = await new TestClient().request("OPTIONS", "/api/v1/users/me", {
+      headers: { Origin: "http://app.example.test", "Access-Control-Request-Method": "PATCH" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe("http://app.example.test");
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
+    expect(response.headers.get("X-Request-Id")).not.toBeNull();
+    expect(response.headers.get("X-Frame-Options")).toBe("DENY");
+  });
+
   it("sends HSTS when cookies are secure", async () => {
     const response = await new TestClient({ settings: { SESSION_SECURE_COOKIES: "true" } }).get("/healthz");
     expect(response.headers.get("Strict-Transport-Security")).toMatch(/max-age=\d+/);
