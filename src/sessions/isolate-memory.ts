@@ -50,32 +50,50 @@ function userMemory(userId: string): UserMemory {
 export type PrincipalDeps = Pick<Services, "kv" | "authority" | "waitUntil">;
 
 /**
- * Reads in flight, by KV key: concurrent requests for the same user or session share one
- * read (a burst after the memory lapses costs one KV read, not fifty).
+ * Reads in flight: concurrent requests for the same user or session share one read (a
+ * burst after the memory lapses costs one KV read, not fifty). Keyed by the user's
+ * forget count too, so a request that comes after this isolate changed the user never
+ * joins a read that started before the change.
  */
-const inflight = new Map<string, Promise<unknown>>();
+const inflight = new Map<string, { read: Promise<unknown>; startedAt: number }>();
 /** How many times each user was forgotten: a read that started before a forget must not be remembered. */
 const forgets = new Map<string, number>();
 
-function once<T>(key: string, read: () => Promise<T>): Promise<T> {
-  if (MEMORY_OFF) return read();
-  let pending = inflight.get(key) as Promise<T> | undefined;
-  if (pending === undefined) {
-    pending = read().finally(() => inflight.delete(key));
-    inflight.set(key, pending);
-  }
-  return pending;
-}
-
 function forgetCount(userId: string): number {
   return forgets.get(userId) ?? 0;
+}
+
+function flightKey(userId: string, key: string): string {
+  return `${forgetCount(userId)}|${key}`;
+}
+
+/**
+ * Reads `key` once for every concurrent request of this isolate. `startedAt` is when the
+ * shared read began (what an entry's age counts from); `current` is false when the user
+ * was forgotten meanwhile, and then the answer must not be remembered.
+ */
+async function sharedRead<T>(
+  userId: string,
+  key: string,
+  read: () => Promise<T>,
+): Promise<{ value: T; startedAt: number; current: boolean }> {
+  const generation = forgetCount(userId);
+  if (MEMORY_OFF) return { value: await read(), startedAt: Date.now(), current: false };
+  const id = flightKey(userId, key);
+  let flight = inflight.get(id);
+  if (flight === undefined) {
+    flight = { read: read().finally(() => inflight.delete(id)), startedAt: Date.now() };
+    inflight.set(id, flight);
+  }
+  const value = (await flight.read) as T;
+  return { value, startedAt: flight.startedAt, current: forgetCount(userId) === generation };
 }
 
 export async function principalRecord(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
   const now = Date.now();
   const hit = MEMORY_OFF ? undefined : memory.get(userId)?.principal;
   if (hit !== undefined && now - hit.readAt < MEMORY_MS) {
-    if (now - hit.readAt >= REFRESH_AHEAD_MS && !inflight.has(principalCacheKey(userId))) {
+    if (now - hit.readAt >= REFRESH_AHEAD_MS && !inflight.has(flightKey(userId, principalCacheKey(userId)))) {
       deps.waitUntil(readPrincipal(deps, userId).catch(() => undefined));
     }
     return hit.record;
@@ -85,29 +103,29 @@ export async function principalRecord(deps: PrincipalDeps, userId: string): Prom
 
 /** Reads the principal record (KV, else the authority) and remembers it, unless the user was forgotten meanwhile. */
 async function readPrincipal(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
-  const startedAt = Date.now();
-  const generation = forgetCount(userId);
-  const record = await once(principalCacheKey(userId), async () => {
+  const {
+    value: record,
+    startedAt,
+    current,
+  } = await sharedRead(userId, principalCacheKey(userId), async () => {
     const cached = asPrincipalRecord(await deps.kv.get(principalCacheKey(userId), "json"));
     return cached ?? (await deps.authority.getByName(userId).readPrincipal());
   });
-  if (record === null) return null;
-  if (forgetCount(userId) === generation) userMemory(userId).principal = { record, readAt: startedAt };
+  if (record !== null && current) userMemory(userId).principal = { record, readAt: startedAt };
   return record;
 }
 
 /** Whether a remembered session is due for a background read (see REFRESH_AHEAD_MS). */
 export function sessionDueForRefresh(userId: string, sessionId: string): boolean {
   const hit = memory.get(userId)?.sessions.get(sessionId);
-  return hit !== undefined && Date.now() - hit.readAt >= REFRESH_AHEAD_MS && !inflight.has(sessionCacheKey(sessionId));
+  return hit !== undefined && Date.now() - hit.readAt >= REFRESH_AHEAD_MS && !inflight.has(flightKey(userId, sessionCacheKey(sessionId)));
 }
 
 /** A session's KV record, read once for all concurrent requests of this isolate. */
 export async function readCachedSession(kv: KVNamespace, userId: string, sessionId: string): Promise<CachedSession | null> {
-  const startedAt = Date.now();
-  const generation = forgetCount(userId);
-  const session = await once(sessionCacheKey(sessionId), () => kv.get<CachedSession>(sessionCacheKey(sessionId), "json"));
-  if (session !== null && forgetCount(userId) === generation) rememberSession(session, startedAt);
+  const key = sessionCacheKey(sessionId);
+  const { value: session, startedAt, current } = await sharedRead(userId, key, () => kv.get<CachedSession>(key, "json"));
+  if (session !== null && current) rememberSession(session, startedAt);
   return session;
 }
 
