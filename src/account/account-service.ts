@@ -20,7 +20,10 @@ import { findUserById, findUserByIdentifier, markEmailVerified, publicUser, repl
 import type { PublicUser } from "../users/user-view";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
 
-export type AccountDeps = Pick<Services, "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase">;
+export type AccountDeps = Pick<
+  Services,
+  "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase" | "ip"
+>;
 
 export type VerificationRequest =
   { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
@@ -94,10 +97,10 @@ export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" }
  * Checks the current password of a signed-in user, throttled like a login for that
  * account: a stolen session must not become a way to guess the password.
  */
-export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string, ip: string): Promise<PasswordCheck> {
+export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string): Promise<PasswordCheck> {
   const attempt = await beginLoginAttempt(
     { namespace: deps.throttle, policy: deps.config.login },
-    { ip, account: accountThrottleKey(user.id, user.email) },
+    { ip: deps.ip, account: accountThrottleKey(user.id, user.email) },
   );
   if (!attempt.allowed) return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds };
   const row = await findUserById(deps.db, user.id);

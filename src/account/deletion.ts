@@ -29,7 +29,7 @@ export async function deleteOwnAccount(
   if (row === null) throw new ApiError("not_authenticated", "Not authenticated");
   if (row.passwordHash !== null) {
     if (password === undefined) throw validationError([{ path: "password", message: "Required" }]);
-    const check = await checkCurrentPassword(services, who.user, password, services.ip);
+    const check = await checkCurrentPassword(services, who.user, password);
     if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
     if (check.status === "wrong") throw new ApiError("invalid_credentials", "The password is not correct");
   } else if (Date.now() - who.session.createdAt > RECENT_LOGIN_MS) {

@@ -29,15 +29,13 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
     const requestId = requestIdOf(request.headers);
     c.set("requestId", requestId);
     const origin = request.headers.get("Origin");
+    const preflight = isPreflight(request);
     let config: Config | undefined;
-    let corsOrigin: string | null = null;
     try {
       config = configOf(c.env);
       c.set("config", config);
-      if (isCorsOrigin(config, origin)) corsOrigin = origin;
-      if (isPreflight(request)) {
+      if (preflight) {
         c.res = preflightResponse(config, origin);
-        corsOrigin = null;
       } else {
         if (isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", "Cross-origin request refused");
         if (isUnsafeMethod(request.method)) c.set("body", await readBody(request, c.req.path));
@@ -49,7 +47,8 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
     const headers = c.res.headers;
     headers.set("X-Request-Id", requestId);
     applySecurityHeaders(headers, config);
-    if (!isPreflight(request)) applyCorsHeaders(headers, corsOrigin);
+    // A preflight's answer carries its own CORS headers.
+    if (!preflight) applyCorsHeaders(headers, config !== undefined && isCorsOrigin(config, origin) ? origin : null);
     if (config?.requestLogs !== false) {
       logRequest({
         requestId,

@@ -32,7 +32,7 @@ accountUserRoutes.post("/me/password", authenticate(), async (c) => {
   const input = parseBody(c, changePasswordBody);
   const principal = userPrincipal(c);
   const deps = c.get("services");
-  const check = await checkCurrentPassword(deps, principal.user, input.current_password, deps.ip);
+  const check = await checkCurrentPassword(deps, principal.user, input.current_password);
   if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
   if (check.status === "wrong") throw new ApiError("invalid_credentials", "The current password is not correct");
   const revoked = await changePassword(deps, principal.user, {

@@ -76,7 +76,7 @@ export class UsageBuffer {
       counts.set(row.window, row.count);
     }
     for (const row of this.sql.exec<{ windows: string }>("SELECT windows FROM usage_buffer WHERE windows IS NOT NULL")) {
-      for (const key of row.windows.split(",")) counts.set(key, (counts.get(key) ?? 0) + 1);
+      countWindows(counts, row.windows);
     }
     return counts;
   }
@@ -124,7 +124,7 @@ export class UsageBuffer {
     // The sent rows leave the buffer, and what they counted moves to `counters`, together.
     this.storage.transactionSync(() => {
       const moved = new Map<string, number>();
-      for (const row of rows) if (row.windows !== null) for (const key of row.windows.split(",")) moved.set(key, (moved.get(key) ?? 0) + 1);
+      for (const row of rows) countWindows(moved, row.windows);
       for (const [key, count] of moved) {
         this.sql.exec(
           "INSERT INTO counters (window, count) VALUES (?, ?) ON CONFLICT (window) DO UPDATE SET count = count + excluded.count",
@@ -139,4 +139,10 @@ export class UsageBuffer {
       this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
     });
   }
+}
+
+/** Adds one use to each window a usage row counted in (its comma-separated keys; null: none). */
+function countWindows(counts: Map<string, number>, windows: string | null): void {
+  if (windows === null) return;
+  for (const key of windows.split(",")) counts.set(key, (counts.get(key) ?? 0) + 1);
 }
