@@ -10,6 +10,7 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { devRoutes } from "./routes/dev";
 import { docsRoutes } from "./routes/docs";
 import { introspectRoutes } from "./routes/introspect";
+import { mfaRoutes } from "./routes/mfa";
 import { oauthRoutes } from "./routes/oauth";
 import { sessionRoutes } from "./routes/sessions";
 import { jwksRoutes, tokenRoutes } from "./routes/tokens";
@@ -52,6 +53,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/auth", accountAuthRoutes);
   app.route("/api/v1/auth/oauth", oauthRoutes);
   app.route("/api/v1/auth", introspectRoutes);
+  app.route("/api/v1/auth", mfaRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/.well-known", jwksRoutes);

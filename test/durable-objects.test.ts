@@ -118,6 +118,8 @@ describe("UserAuthority", () => {
       client,
       user: user(userId),
       credentialEpoch: 0,
+      assurance: { aal: 1, amr: ["pwd"] },
+      mfa: { id: `${id}m`, tokenHash: `mfa-${n}`, answer: { kind: "login", rememberMe: false, isNewUser: false, method: "password" } },
     };
   }
 

@@ -256,7 +256,23 @@ describe("GET and DELETE /api/v1/auth/sessions", () => {
       location: { country: null, city: null },
     });
     expect(Object.keys(current ?? {}).sort()).toEqual(
-      ["created_at", "current", "device", "expires_at", "id", "ip", "kind", "last_activity", "location", "user_agent"].sort(),
+      // Contract v1.1 adds the assurance (aal, amr, auth_time) and the last re-authentication.
+      [
+        "aal",
+        "amr",
+        "auth_time",
+        "created_at",
+        "current",
+        "device",
+        "expires_at",
+        "id",
+        "ip",
+        "kind",
+        "last_activity",
+        "location",
+        "reauthenticated_at",
+        "user_agent",
+      ].sort(),
     );
     const other = sessions.find((session) => session.current === false);
     expect(other).toMatchObject({ device: { browser: "Safari", os: "iOS", type: "mobile" }, ip: phone.ip });

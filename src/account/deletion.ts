@@ -11,18 +11,17 @@ import { authorityFor } from "../sessions/authority-client";
 import { findUserById, userRowDeletion } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { checkCurrentPassword } from "./account-service";
+import { isFresh, reauthenticationRequired } from "../auth/fresh";
 import { mailTokenDeletion } from "./mail-tokens";
-
-/** An account without a password confirms deletion with a sign-in this recent. */
-export const RECENT_LOGIN_MS = 10 * 60 * 1000;
 
 /**
  * Deletes the signed-in user's account once confirmed: with the password when the
- * account has one, else by a sign-in (session or token family) under 10 minutes old.
+ * account has one (it counts as re-authentication), else by a fresh session (a sign-in
+ * or re-authentication within REAUTH_MAX_AGE_MINUTES).
  */
 export async function deleteOwnAccount(
   services: Services,
-  who: { user: PublicUser; session: Pick<PrincipalSession, "createdAt"> },
+  who: { user: PublicUser; session: Pick<PrincipalSession, "assurance"> },
   password: string | undefined,
 ): Promise<void> {
   const row = await findUserById(services.db, who.user.id);
@@ -32,10 +31,10 @@ export async function deleteOwnAccount(
     const check = await checkCurrentPassword(services, who.user, password);
     if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
     if (check.status === "wrong") throw new ApiError("invalid_credentials", "The password is not correct");
-  } else if (Date.now() - who.session.createdAt > RECENT_LOGIN_MS) {
-    // createdAt is the sign-in of this session or token family, as its authority knows
-    // it (this is a state-changing request): a refreshed access token does not renew it.
-    throw new ApiError("forbidden", "Sign in again to confirm deleting your account");
+  } else if (!isFresh(services, who.session.assurance)) {
+    // The assurance is the session's or token family's as its authority knows it (this is
+    // a state-changing request): a refreshed access token does not renew it.
+    throw await reauthenticationRequired(services, who.user.id);
   }
   await deleteAccount(services, who.user.id);
 }

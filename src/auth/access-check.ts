@@ -9,11 +9,20 @@ import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
 import { tokenStanding } from "../sessions/principal-record";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
 import type { PublicUser } from "../users/user-view";
+import type { Assurance } from "../sessions/session-policy";
 
 export type AccessDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;
 
 export type AccessCheck =
-  | { status: "valid"; claims: AccessClaims; user: PublicUser; /** ms; known when the authority answered. */ signedInAt?: number }
+  | {
+      status: "valid";
+      claims: AccessClaims;
+      user: PublicUser;
+      /** ms; known when the authority answered. */
+      signedInAt?: number;
+      /** The family's assurance now (with its re-authentication), when the authority answered. */
+      assurance?: Assurance;
+    }
   | { status: "invalid" }
   | { status: "revoked" };
 
@@ -23,7 +32,8 @@ export async function checkAccessToken(deps: AccessDeps, token: string, options:
   const authority = authorityFor(deps.authority, claims.userId);
   if (options.authoritative) {
     const result = await authority.authorizeFamily(claims.familyId, claims.issuedAt);
-    return result.status === "valid" ? { status: "valid", claims, user: result.user, signedInAt: result.createdAt } : { status: "revoked" };
+    if (result.status !== "valid") return { status: "revoked" };
+    return { status: "valid", claims, user: result.user, signedInAt: result.createdAt, assurance: result.assurance };
   }
   let record = await principalRecord(deps, claims.userId);
   let standing = record === null ? "revoked" : tokenStanding(record, claims.familyId, claims.issuedAt);

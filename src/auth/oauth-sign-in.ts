@@ -16,11 +16,12 @@ import type { CallbackQuery, StartQuery } from "../oauth/schemas";
 import { type PendingLogin, savePendingLogin, takePendingLogin } from "../oauth/state-store";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import { type StartedSession, startSession } from "../sessions/session-service";
+import { type MfaRequired, type StartedSession, startSession } from "../sessions/session-service";
 import { type IssuedTokens, issueTokens } from "../tokens/token-service";
 import { findUserById, publicUser } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { recordLoginSuccess } from "./login-outcome";
+import { mfaRequired } from "./second-factor";
 
 function configured(services: Services, name: string): { provider: OAuthProvider; client: ClientCredentials } {
   const settings = services.config.oauth.providers.get(name);
@@ -92,6 +93,8 @@ export type CallbackOutcome =
   /** A mobile login: back to the app with a one-time code. */
   | { kind: "app_code"; location: string }
   | { kind: "signed_in"; pending: PendingLogin; user: PublicUser; session: StartedSession; isNewUser: boolean }
+  /** The user has a second factor: no session until POST /auth/mfa/verify. */
+  | { kind: "mfa_required"; pending: PendingLogin; stopped: MfaRequired }
   | { kind: "failed"; pending: PendingLogin; code: "oauth_failed" | "account_exists"; reason: string };
 
 /**
@@ -154,10 +157,17 @@ export async function finishOAuth(
     return { kind: "app_code", location: withParams(pending.app.redirectUri, params) };
   }
 
-  const session = await startSession(services, user, client, { rememberMe: false, credentialEpoch: resolution.user.credentialEpoch });
+  const isNewUser = resolution.status === "created";
+  const session = await startSession(services, user, client, {
+    rememberMe: false,
+    credentialEpoch: resolution.user.credentialEpoch,
+    assurance: { aal: 1, amr: ["oauth"] },
+    answer: { kind: "oauth", isNewUser, method: `oauth:${name}` },
+  });
   if (session === null) return fail("account_missing");
+  if (session.status === "mfa_required") return { kind: "mfa_required", pending, stopped: session };
   recordLoginSuccess(services, user, { kind: "cookie", method: `oauth:${name}`, newDevice: session.newDevice });
-  return { kind: "signed_in", pending, user, session, isNewUser: resolution.status === "created" };
+  return { kind: "signed_in", pending, user, session, isNewUser };
 }
 
 /** Where a failed callback goes: back to the app or the page it meant to end on (null: answer JSON). */
@@ -181,8 +191,13 @@ export async function appCodeSignIn(
   const row = userId === null ? null : await findUserById(services.db, userId);
   if (row === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   const user = await publicUser(services.db, row);
-  const issued = await issueTokens(services, user, client, row.credentialEpoch);
+  const issued = await issueTokens(services, user, client, {
+    credentialEpoch: row.credentialEpoch,
+    amr: ["oauth"],
+    answer: { isNewUser: false, method: "oauth_code" },
+  });
   if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
+  if (issued.status === "mfa_required") throw mfaRequired(issued);
   recordLoginSuccess(services, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
   return issued;
 }

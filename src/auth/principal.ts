@@ -1,4 +1,5 @@
 // Who a request acts for, whatever credential it came with.
+import type { Assurance } from "../sessions/session-policy";
 import type { PublicUser } from "../users/user-view";
 
 export interface PrincipalSession {
@@ -9,6 +10,8 @@ export interface PrincipalSession {
   /** When the session ends if left idle (the earlier of idle and absolute expiry). */
   expiresAt: number;
   absoluteExpiresAt: number;
+  /** How it signed in (aal, amr, auth_time) and when it last re-authenticated. */
+  assurance: Assurance;
 }
 
 export interface SessionPrincipal {

@@ -14,7 +14,7 @@ import type { ErrorCode } from "../http/errors";
 import { isTrustedOrigin } from "../http/origins";
 import type { AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord } from "../sessions/isolate-memory";
-import { expiresAt } from "../sessions/session-policy";
+import { assuranceOf, expiresAt } from "../sessions/session-policy";
 import { resolveSession } from "../sessions/session-service";
 import { checkAccessToken } from "./access-check";
 import type { Credential } from "./credentials";
@@ -88,6 +88,7 @@ async function session(deps: ResolveDeps, token: string, request: RequestFacts):
       lastActivity: cached.lastActivity,
       expiresAt: expiresAt(cached),
       absoluteExpiresAt: cached.absoluteExpiresAt,
+      assurance: assuranceOf(cached),
       secretHash: result.secretHash,
     },
   };
@@ -110,6 +111,7 @@ async function bearer(deps: ResolveDeps, token: string, request: RequestFacts): 
       lastActivity: claims.issuedAt * 1000,
       expiresAt: claims.expiresAt * 1000,
       absoluteExpiresAt: claims.expiresAt * 1000,
+      assurance: check.assurance ?? { aal: claims.aal, amr: claims.amr, authTime: claims.authTime * 1000, reauthAt: null },
     },
     exp: claims.expiresAt,
   };
@@ -137,18 +139,31 @@ async function apiKey(deps: ResolveDeps, presented: string, request: RequestFact
 }
 
 /** What introspection and RPC report about a principal. */
-export function describePrincipal(principal: Principal): {
+export interface PrincipalDescription {
   principal: Principal["kind"];
   user_id: string;
   permissions?: Record<string, string[]>;
   exp?: number;
-} {
+  /** Sessions and tokens: how they signed in (auth_time in seconds). API keys have none. */
+  aal?: 1 | 2;
+  amr?: string[];
+  auth_time?: number;
+}
+
+export function describePrincipal(principal: Principal): PrincipalDescription {
   switch (principal.kind) {
     case "session":
-      return { principal: "session", user_id: principal.userId, exp: Math.floor(principal.session.expiresAt / 1000) };
-    case "token":
-      return { principal: "token", user_id: principal.userId, exp: principal.exp };
+    case "token": {
+      const { aal, amr, authTime } = principal.session.assurance;
+      const exp = principal.kind === "token" ? principal.exp : Math.floor(principal.session.expiresAt / 1000);
+      return { principal: principal.kind, user_id: principal.userId, exp, aal, amr, auth_time: Math.floor(authTime / 1000) };
+    }
     case "api_key":
       return { principal: "api_key", user_id: principal.userId, permissions: principal.key.permissions };
   }
+}
+
+/** Whether a principal meets a required assurance level (API keys never reach aal 2). */
+export function meetsAal(described: PrincipalDescription, required: 1 | 2 | undefined): boolean {
+  return required === undefined || required === 1 || described.aal === 2;
 }

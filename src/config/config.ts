@@ -1,5 +1,6 @@
 // Every setting of the service, parsed and checked once per isolate into a typed Config.
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
+import { type MfaSettings, readMfaSettings } from "./mfa-settings";
 import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import { type RawSettings, SettingError, readBool, readEnum, readInt, readOrigins, readRaw, readString, readUrl } from "./parse";
@@ -54,6 +55,7 @@ export interface Config {
   /** One JSON log line per request (REQUEST_LOGS, default true). */
   requestLogs: boolean;
   oauth: OAuthSettings;
+  mfa: MfaSettings;
   apiKeys: {
     prefix: string;
     /** The per-minute limit of a key created without rate_limits. */
@@ -104,6 +106,7 @@ export function parseConfig(raw: RawSettings): Config {
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
     requestLogs: readBool(raw, "REQUEST_LOGS", true),
     oauth: readOAuthSettings(raw),
+    mfa: readMfaSettings(raw, secretKey),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),

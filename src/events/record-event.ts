@@ -17,7 +17,11 @@ export type SecurityEventType =
   | "oauth_linked"
   | "oauth_unlinked"
   | "api_key_created"
-  | "api_key_revoked";
+  | "api_key_revoked"
+  | "mfa_enabled"
+  | "mfa_disabled"
+  | "recovery_codes_regenerated"
+  | "recovery_code_used";
 
 export interface SecurityEvent {
   userId: string;

@@ -48,3 +48,20 @@ export function clearSessionCookies<E extends HttpEnv>(c: Context<E>): void {
   deleteCookie(c, names.session, { ...baseOptions(config), httpOnly: true });
   deleteCookie(c, names.csrf, { ...baseOptions(config), httpOnly: false });
 }
+
+/** The OAuth redirect's MFA challenge: the mfa_token, HttpOnly, for POST /auth/mfa/* only, 5 minutes. */
+export function mfaCookieName(config: Config): string {
+  return config.cookies.secure ? "__Secure-mfa_token" : "mfa_token";
+}
+
+const MFA_COOKIE_PATH = "/api/v1/auth/mfa";
+
+export function setMfaCookie<E extends HttpEnv>(c: Context<E>, mfaToken: string): void {
+  const config = c.get("config");
+  setCookie(c, mfaCookieName(config), mfaToken, { ...baseOptions(config), path: MFA_COOKIE_PATH, httpOnly: true, maxAge: 300 });
+}
+
+export function clearMfaCookie<E extends HttpEnv>(c: Context<E>): void {
+  const config = c.get("config");
+  deleteCookie(c, mfaCookieName(config), { ...baseOptions(config), path: MFA_COOKIE_PATH, httpOnly: true });
+}

@@ -37,3 +37,27 @@ export function newDeviceMessage(
     text: `Your account was signed in from a new device: ${device.browser} on ${device.os}, from ${where} (IP ${ip}).\n\nIf this was you, there is nothing to do. If not, change your password and sign out everywhere.`,
   };
 }
+
+const FACTOR_CHANGES = {
+  mfa_enabled: ["A second factor was added to your account", "A second factor was added to your account"],
+  mfa_disabled: ["A second factor was removed from your account", "A second factor was removed from your account"],
+  recovery_codes_regenerated: [
+    "New recovery codes were made",
+    "New recovery codes were made for your account; the old ones no longer work",
+  ],
+  recovery_code_used: ["A recovery code was used", "A recovery code was used to sign in to your account"],
+} as const;
+
+export function factorChangeMessage(
+  to: string,
+  change: keyof typeof FACTOR_CHANGES,
+  factorName: string | null,
+): { to: string; subject: string; text: string } {
+  const [subject, what] = FACTOR_CHANGES[change];
+  const named = factorName === null ? "" : ` (${factorName})`;
+  return {
+    to,
+    subject,
+    text: `${what}${named}.\n\nIf this was not you, sign in, end your other sessions, change your password and review your second factors.`,
+  };
+}

@@ -27,11 +27,20 @@ export const detailResponse = z.object({ detail: z.string() });
 
 export const loginResponse = z.object({ user: userResponse, csrf_token: z.string() });
 
+/** How a session signed in: aal 1 (one factor) or 2, the methods (amr), and when. */
+const assurance = {
+  aal: z.union([z.literal(1), z.literal(2)]),
+  amr: z.array(z.enum(["pwd", "otp", "webauthn", "recovery", "oauth", "mfa"])),
+  auth_time: timestamp,
+  reauthenticated_at: timestamp.nullable(),
+};
+
 export const currentSession = z.object({
   id: z.string(),
   created_at: timestamp,
   last_activity: timestamp,
   expires_at: timestamp,
+  ...assurance,
 });
 
 export const checkAuthResponse = z.union([
@@ -52,6 +61,7 @@ export const sessionListResponse = z.object({
       user_agent: z.string(),
       device: z.object({ browser: z.string(), os: z.string(), type: z.string() }),
       location: z.object({ country: z.string().nullable(), city: z.string().nullable() }),
+      ...assurance,
     }),
   ),
 });
@@ -137,15 +147,36 @@ export const oauthJsonLoginResponse = z.object({ user: userResponse, csrf_token:
 export const healthResponse = z.object({ status: z.literal("ok") });
 
 export const introspectResponse = z.union([
-  z.object({ active: z.literal(false) }),
+  z.object({ active: z.literal(false), reason: z.literal("aal_required").optional() }),
   z.object({
     active: z.literal(true),
     principal: z.enum(["session", "token", "api_key"]),
     user_id: z.string(),
     permissions: z.record(z.string(), z.array(z.string())).optional(),
     exp: z.number().int().optional(),
+    aal: assurance.aal.optional(),
+    amr: assurance.amr.optional(),
+    auth_time: z.number().int().optional().describe("Seconds since the epoch"),
   }),
 ]);
+
+const factor = z.object({
+  id: z.string(),
+  type: z.enum(["totp", "webauthn"]),
+  name: z.string(),
+  created_at: timestamp,
+  last_used_at: timestamp.nullable(),
+});
+
+export const factorListResponse = z.object({ factors: z.array(factor), recovery_codes_remaining: z.number().int() });
+export const totpEnrollResponse = z.object({ factor_id: z.string(), secret: z.string().describe("Base32"), otpauth_uri: z.string() });
+export const factorAddedResponse = z.object({ factor, recovery_codes: z.array(z.string()).length(10).optional() });
+export const recoveryCodesResponse = z.object({ recovery_codes: z.array(z.string()).length(10) });
+export const webauthnOptionsResponse = z
+  .looseObject({ challenge: z.string() })
+  .describe("PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON (WebAuthn L3)");
+export const reauthenticatedResponse = z.object({ reauthenticated_at: timestamp, aal: assurance.aal });
+export const signInResponse = z.union([loginResponse, tokenResponse, oauthJsonLoginResponse]);
 
 export const outboxResponse = z.object({
   items: z.array(z.object({ to: z.string(), subject: z.string(), body: z.string(), created_at: timestamp })),

@@ -9,6 +9,15 @@ import {
 } from "../account/schemas";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
 import { introspectBody } from "../auth/schemas";
+import {
+  challengeBody,
+  confirmTotpBody,
+  enrollTotpBody,
+  passkeyLoginBody,
+  reauthenticateBody,
+  registrationVerifyBody,
+  verifyBody,
+} from "../mfa/schemas";
 import { callbackQuery, codeGrantBody, startQuery } from "../oauth/schemas";
 import { loginBody, logoutAllQuery } from "../sessions/schemas";
 import { passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
@@ -56,6 +65,20 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/auth/oauth/:provider/link", summary: "Start linking a provider to the signed-in account", tag: "oauth", auth: USER, query: startQuery, ok: { status: 200, description: "The provider URL to send the browser to", schema: out.oauthUrlResponse }, errors: [400, 404] },
   { method: "delete", path: "/api/v1/auth/oauth/:provider", summary: "Unlink a provider (not the account's only way to sign in)", tag: "oauth", auth: USER, ok: { status: 204, description: "Unlinked" }, errors: [404, 422] },
   { method: "get", path: "/api/v1/auth/oauth/callback/:provider", summary: "The provider's callback", tag: "oauth", auth: [], query: callbackQuery, ok: { status: 302, description: "Signed in; to redirect_to (or the app)" }, alternatives: [{ status: 200, description: "mode=json", schema: out.oauthJsonLoginResponse }], errors: [400, 404, 409] },
+
+  { method: "get", path: "/api/v1/auth/mfa", summary: "The user's second factors", tag: "mfa", auth: USER, ok: { status: 200, description: "Factors", schema: out.factorListResponse } },
+  { method: "post", path: "/api/v1/auth/mfa/totp", summary: "Start a TOTP enrollment (fresh)", tag: "mfa", auth: USER, body: enrollTotpBody, ok: { status: 201, description: "A pending factor and its secret", schema: out.totpEnrollResponse }, errors: [403, 422] },
+  { method: "post", path: "/api/v1/auth/mfa/totp/:factor_id/confirm", summary: "Confirm a TOTP factor with its first code (fresh)", tag: "mfa", auth: USER, body: confirmTotpBody, ok: { status: 200, description: "Active; the first factor also returns 10 recovery codes", schema: out.factorAddedResponse }, errors: [401, 403, 404, 422, 429] },
+  { method: "post", path: "/api/v1/auth/mfa/webauthn/registration", summary: "Options to register a passkey (fresh)", tag: "mfa", auth: USER, ok: { status: 200, description: "PublicKeyCredentialCreationOptionsJSON", schema: out.webauthnOptionsResponse }, errors: [403] },
+  { method: "post", path: "/api/v1/auth/mfa/webauthn/registration/verify", summary: "Register a passkey (fresh)", tag: "mfa", auth: USER, body: registrationVerifyBody, ok: { status: 201, description: "The passkey; the first factor also returns 10 recovery codes", schema: out.factorAddedResponse }, errors: [401, 403, 422] },
+  { method: "delete", path: "/api/v1/auth/mfa/:factor_id", summary: "Remove a factor (fresh, aal 2); the last one ends every other session", tag: "mfa", auth: USER, ok: { status: 204, description: "Removed" }, errors: [403, 404] },
+  { method: "post", path: "/api/v1/auth/mfa/recovery-codes", summary: "10 new recovery codes; the old ones stop working (fresh, aal 2)", tag: "mfa", auth: USER, ok: { status: 200, description: "Shown once", schema: out.recoveryCodesResponse }, errors: [403, 422] },
+  { method: "post", path: "/api/v1/auth/mfa/challenge", summary: "Passkey options for a sign-in waiting for its second factor", tag: "mfa", auth: [], body: challengeBody, ok: { status: 200, description: "PublicKeyCredentialRequestOptionsJSON", schema: out.webauthnOptionsResponse }, errors: [401, 422] },
+  { method: "post", path: "/api/v1/auth/mfa/verify", summary: "Finish a sign-in with its second factor", tag: "mfa", auth: [], body: verifyBody, ok: { status: 200, description: "What the first factor would have answered (cookies, or a token pair)", schema: out.signInResponse }, errors: [401, 422, 429] },
+  { method: "post", path: "/api/v1/auth/passkeys/options", summary: "Options for a passwordless passkey sign-in", tag: "mfa", auth: [], ok: { status: 200, description: "PublicKeyCredentialRequestOptionsJSON", schema: out.webauthnOptionsResponse } },
+  { method: "post", path: "/api/v1/auth/passkeys/login", summary: "Sign in with a passkey (aal 2 when the user was verified)", tag: "mfa", auth: [], body: passkeyLoginBody, ok: { status: 200, description: "The login answer (cookie) or the token answer", schema: out.signInResponse }, errors: [401, 422] },
+  { method: "post", path: "/api/v1/auth/reauthenticate/options", summary: "Passkey options to re-authenticate", tag: "mfa", auth: USER, ok: { status: 200, description: "PublicKeyCredentialRequestOptionsJSON", schema: out.webauthnOptionsResponse }, errors: [422] },
+  { method: "post", path: "/api/v1/auth/reauthenticate", summary: "Re-authenticate the current session (password or a second factor)", tag: "mfa", auth: USER, body: reauthenticateBody, ok: { status: 200, description: "When, and the session's aal", schema: out.reauthenticatedResponse }, errors: [401, 422, 429] },
 
   { method: "post", path: "/api/v1/api-keys", summary: "Create an API key (shown once)", tag: "api-keys", auth: USER, body: createKeyBody, ok: { status: 201, description: "The key", schema: out.createdApiKeyResponse }, errors: [422], example: { name: "CI", permissions: { user_profile: ["read"] }, rate_limits: { requests_per_minute: 60 } } },
   { method: "get", path: "/api/v1/api-keys", summary: "List API keys", tag: "api-keys", auth: USER, query: listQuery, ok: { status: 200, description: "Keys", schema: out.apiKeyListResponse } },

@@ -1,5 +1,6 @@
 // /api/v1/api-keys: key management for the signed-in user (never for a key), and
 // verification for other services that accept this service's keys.
+import { fresh } from "../auth/fresh";
 import { Hono } from "hono";
 import { authenticate, setRateLimitHeaders, userPrincipal } from "../auth/authenticate";
 import type { AppEnv } from "../auth/app-env";
@@ -36,7 +37,7 @@ apiKeyRoutes.post("/verify", async (c) => {
 
 // Each management route authenticates itself (not a `use("*")`), so a method a path
 // does not have is 405 before any credential is asked for.
-apiKeyRoutes.post("/", authenticate(), async (c) => {
+apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   const input = parseBody(c, createKeyBody);
   if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
     throw validationError([{ path: "expires_at", message: "Must be in the future" }]);

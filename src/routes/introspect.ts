@@ -6,12 +6,12 @@ import type { AppEnv } from "../auth/app-env";
 import { parseBody } from "../http/body";
 import { credentialOf, credentialOfToken } from "../auth/credentials";
 import { introspectBody } from "../auth/schemas";
-import { describePrincipal, resolveCredential } from "../auth/resolve";
+import { describePrincipal, meetsAal, resolveCredential } from "../auth/resolve";
 
 export const introspectRoutes = new Hono<AppEnv>();
 
 introspectRoutes.post("/introspect", async (c) => {
-  const { token } = parseBody(c, introspectBody);
+  const { token, require_aal: requireAal } = parseBody(c, introspectBody);
   const config = c.get("config");
   const credential = token !== undefined ? credentialOfToken(config, token) : credentialOf(config, c.req.raw.headers);
   if (credential === null) return c.json({ active: false });
@@ -26,8 +26,7 @@ introspectRoutes.post("/introspect", async (c) => {
   });
   if (result.status === "refused") return c.json({ active: false });
   const described = describePrincipal(result.principal);
-  const answer: Record<string, unknown> = { active: true, principal: described.principal, user_id: described.user_id };
-  if (described.permissions !== undefined) answer.permissions = described.permissions;
-  if (described.exp !== undefined) answer.exp = described.exp;
-  return c.json(answer);
+  // A caller that needs two factors learns only that this credential does not have them.
+  if (!meetsAal(described, requireAal)) return c.json({ active: false, reason: "aal_required" });
+  return c.json({ active: true, ...described });
 });

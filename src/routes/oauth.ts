@@ -4,10 +4,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
 import { authenticate, userPrincipal } from "../auth/authenticate";
+import { fresh } from "../auth/fresh";
 import { failureLocation, finishOAuth, startOAuth, unlinkOAuth } from "../auth/oauth-sign-in";
 import { parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
-import { setSessionCookies } from "../http/cookies";
+import { setMfaCookie, setSessionCookies } from "../http/cookies";
+import { mfaRequired } from "../auth/second-factor";
+import { withParams } from "../oauth/redirects";
 import { ApiError } from "../http/errors";
 import { callbackQuery, startQuery } from "../oauth/schemas";
 import { clearBindingCookie, readBindingCookie, setBindingCookie } from "./oauth-binding-cookie";
@@ -32,6 +35,12 @@ oauthRoutes.get("/callback/:provider", async (c) => {
           : `OAuth login failed: ${outcome.reason}`;
       throw new ApiError(outcome.code, detail, { extra: { reason: outcome.reason } });
     }
+    case "mfa_required": {
+      // No session: the second factor comes first. A page gets the challenge in an HttpOnly cookie.
+      if (outcome.pending.mode === "json") throw mfaRequired(outcome.stopped);
+      setMfaCookie(c, outcome.stopped.mfaToken);
+      return c.redirect(withParams(outcome.pending.redirectTo, { mfa_required: "true" }), 302);
+    }
     case "signed_in": {
       const { session, user } = outcome;
       setSessionCookies(c, session.token, session.csrfToken, session.maxAgeSeconds);
@@ -52,7 +61,7 @@ oauthRoutes.get("/:provider", async (c) => {
 });
 
 /** A signed-in user adds a provider identity: the callback links it if this session still stands. */
-oauthRoutes.post("/:provider/link", authenticate(), async (c) => {
+oauthRoutes.post("/:provider/link", authenticate(), fresh(), async (c) => {
   const principal = userPrincipal(c);
   const query = parseInput(startQuery, c.req.query());
   const link = { userId: principal.userId, sessionId: principal.session.id };
@@ -62,7 +71,7 @@ oauthRoutes.post("/:provider/link", authenticate(), async (c) => {
 });
 
 /** Unlinks a provider; refused when it is the account's only way to sign in. */
-oauthRoutes.delete("/:provider", authenticate(), async (c) => {
+oauthRoutes.delete("/:provider", authenticate(), fresh(), async (c) => {
   await unlinkOAuth(c.get("services"), userPrincipal(c).userId, c.req.param("provider"));
   return c.body(null, 204);
 });

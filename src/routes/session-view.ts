@@ -1,8 +1,18 @@
 // Sessions as the API shows them (ISO 8601 UTC timestamps).
 import type { PrincipalSession } from "../auth/principal";
-import { type SessionInfo, expiresAt } from "../sessions/session-policy";
+import { type Assurance, type SessionInfo, expiresAt } from "../sessions/session-policy";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** aal, amr, auth_time (ISO, like every timestamp of the API) and reauthenticated_at. */
+function assuranceView(assurance: Assurance): object {
+  return {
+    aal: assurance.aal,
+    amr: assurance.amr,
+    auth_time: iso(assurance.authTime),
+    reauthenticated_at: assurance.reauthAt === null ? null : iso(assurance.reauthAt),
+  };
+}
 
 export function currentSessionView(session: PrincipalSession): object {
   return {
@@ -10,6 +20,7 @@ export function currentSessionView(session: PrincipalSession): object {
     created_at: iso(session.createdAt),
     last_activity: iso(session.lastActivity),
     expires_at: iso(session.expiresAt),
+    ...assuranceView(session.assurance),
   };
 }
 
@@ -25,5 +36,6 @@ export function sessionListItem(session: SessionInfo, currentId: string | null):
     user_agent: session.userAgent,
     device: session.device,
     location: session.location,
+    ...assuranceView(session),
   };
 }

@@ -7,6 +7,7 @@ import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
+import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { authorityFor } from "../sessions/authority-client";
 import { logoutAllQuery, loginBody } from "../sessions/schemas";
@@ -23,8 +24,14 @@ sessionRoutes.post("/login", async (c) => {
     identifier: input.email ?? input.username ?? "",
     password: input.password,
   });
-  const started = await startSession(services, user, clientInfo(c.req.raw), { rememberMe: input.remember_me, credentialEpoch });
+  const started = await startSession(services, user, clientInfo(c.req.raw), {
+    rememberMe: input.remember_me,
+    credentialEpoch,
+    assurance: { aal: 1, amr: ["pwd"] },
+    answer: { kind: "login", isNewUser: false, method: "password" },
+  });
   if (started === null) throw signInRefused();
+  if (started.status === "mfa_required") throw mfaRequired(started);
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
   recordLoginSuccess(services, user, { kind: "cookie", method: "password", newDevice: started.newDevice });
   return c.json({ user, csrf_token: started.csrfToken });

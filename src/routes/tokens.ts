@@ -5,6 +5,7 @@ import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../auth/app-env";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { appCodeSignIn } from "../auth/oauth-sign-in";
+import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
@@ -37,8 +38,13 @@ tokenRoutes.post("/token", async (c) => {
       identifier: input.email ?? input.username ?? "",
       password: input.password,
     });
-    const result = await issueTokens(services, user, clientInfo(c.req.raw), credentialEpoch);
+    const result = await issueTokens(services, user, clientInfo(c.req.raw), {
+      credentialEpoch,
+      amr: ["pwd"],
+      answer: { isNewUser: false, method: "password" },
+    });
     if (result === null) throw signInRefused();
+    if (result.status === "mfa_required") throw mfaRequired(result);
     recordLoginSuccess(services, user, { kind: "token", method: "password", newDevice: result.newDevice });
     issued = result;
   }

@@ -5,7 +5,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { type Credential, credentialOf } from "../auth/credentials";
 import { CSRF_HEADER } from "../auth/csrf";
-import { type RequestFacts, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
+import { type RequestFacts, type Resolution, describePrincipal, meetsAal, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
 import { type Services, buildServices } from "../services/services";
 import { type Config, loadConfig } from "../config/config";
@@ -22,10 +22,20 @@ export type AuthenticateAnswer =
       user: PublicUser;
       permissions?: Record<string, string[]>;
       exp?: number;
+      aal?: 1 | 2;
+      amr?: string[];
+      auth_time?: number;
     }
   | { authenticated: false; code: ErrorCode; status: number };
 
-export type TokenAnswer = { valid: true; user_id: string; user: PublicUser; exp: number } | { valid: false; code: "invalid_token" };
+export type TokenAnswer =
+  | { valid: true; user_id: string; user: PublicUser; exp: number; aal: 1 | 2; amr: string[]; auth_time: number }
+  | { valid: false; code: "invalid_token" | "forbidden" };
+
+/** `requireAal: 2`: a credential signed in with one factor is refused (403 forbidden). */
+export interface AssuranceOptions {
+  requireAal?: 1 | 2;
+}
 
 export type ApiKeyAnswer = KeyVerdict;
 
@@ -35,7 +45,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
    * token or session cookie; state-changing methods are checked with the authorities and,
    * for cookies, need an allowed Origin and the X-CSRF-Token header.
    */
-  async authenticate(request: Request): Promise<AuthenticateAnswer> {
+  async authenticate(request: Request, options: AssuranceOptions = {}): Promise<AuthenticateAnswer> {
     const credential = credentialOf(this.config(), request.headers);
     if (credential === null) return refusal("not_authenticated");
     const result = await this.resolve(credential, {
@@ -47,18 +57,27 @@ export class AuthService extends WorkerEntrypoint<Env> {
       use: { endpoint: "rpc:authenticate", method: request.method, ip: clientIp(request) },
     });
     if (result.status === "refused") return refusal(result.code);
-    const described = describePrincipal(result.principal);
-    const answer: AuthenticateAnswer = { authenticated: true, principal: described.principal, user: result.principal.user };
-    if (described.permissions !== undefined) answer.permissions = described.permissions;
-    if (described.exp !== undefined) answer.exp = described.exp;
-    return answer;
+    const { user_id: _userId, ...described } = describePrincipal(result.principal);
+    if (!meetsAal(described as ReturnType<typeof describePrincipal>, options.requireAal)) return refusal("forbidden");
+    return { authenticated: true, ...described, user: result.principal.user };
   }
 
   /** Verifies an access token, including revocation (as a state-changing route would). */
-  async verifyAccessToken(token: string): Promise<TokenAnswer> {
+  async verifyAccessToken(token: string, options: AssuranceOptions = {}): Promise<TokenAnswer> {
     const result = await this.resolve({ kind: "bearer", token }, authoritative("rpc:verifyAccessToken"));
     if (result.status === "refused" || result.principal.kind !== "token") return { valid: false, code: "invalid_token" };
-    return { valid: true, user_id: result.principal.userId, user: result.principal.user, exp: result.principal.exp };
+    const { principal } = result;
+    const { aal, amr, authTime } = principal.session.assurance;
+    if (options.requireAal === 2 && aal !== 2) return { valid: false, code: "forbidden" };
+    return {
+      valid: true,
+      user_id: principal.userId,
+      user: principal.user,
+      exp: principal.exp,
+      aal,
+      amr,
+      auth_time: Math.floor(authTime / 1000),
+    };
   }
 
   /** As POST /api/v1/api-keys/verify (the same verdict): counts against the key's rate limit. */

@@ -2,7 +2,7 @@
 // see (sessions, token families, the user object) also drops this isolate's copies of
 // that user, so no caller has to remember to (the isolate's own next read sees it).
 // The stub is made on the first call: a read answered from a cache never needs one.
-import type { NewSession, TokenPair, UserAuthority } from "./authority/user-authority";
+import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "./authority/user-authority";
 import { forgetUser } from "./isolate-memory";
 
 export type AuthorityNamespace = DurableObjectNamespace<UserAuthority>;
@@ -53,7 +53,7 @@ export class AuthorityClient {
     return this.stub.rotateCsrf(id, secretHash, csrfHash);
   }
 
-  rotateRefreshToken(familyId: string, presentedHash: string, candidate: { secretHash: string; pair: TokenPair }, graceMs: number) {
+  rotateRefreshToken(familyId: string, presentedHash: string, candidate: { secretHash: string; refreshToken: string }, graceMs: number) {
     return this.changing(() => this.stub.rotateRefreshToken(familyId, presentedHash, candidate, graceMs));
   }
 
@@ -107,5 +107,56 @@ export class AuthorityClient {
 
   takeMailSlot(purpose: string, address: string, maxPerHour: number) {
     return this.stub.takeMailSlot(purpose, address, maxPerHour);
+  }
+
+  listFactors() {
+    return this.stub.listFactors();
+  }
+
+  passkeys() {
+    return this.stub.passkeys();
+  }
+
+  pendingPasskeys(pendingId: string, tokenHash: string) {
+    return this.stub.pendingPasskeys(pendingId, tokenHash);
+  }
+
+  addPendingTotp(id: string, name: string, box: string) {
+    return this.stub.addPendingTotp(id, name, box);
+  }
+
+  confirmTotp(factorId: string, proof: FactorProof, sessionId: string, recoveryHashes: string[], policy: ThrottlePolicy) {
+    return this.changing(() => this.stub.confirmTotp(factorId, proof, sessionId, recoveryHashes, policy));
+  }
+
+  addPasskey(passkey: NewPasskey, challenge: Challenge, sessionId: string, recoveryHashes: string[]) {
+    return this.changing(() => this.stub.addPasskey(passkey, challenge, sessionId, recoveryHashes));
+  }
+
+  removeFactor(factorId: string, sessionId: string) {
+    return this.changing(() => this.stub.removeFactor(factorId, sessionId));
+  }
+
+  replaceRecoveryCodes(hashes: string[]) {
+    return this.stub.replaceRecoveryCodes(hashes);
+  }
+
+  completeSignIn(
+    pendingId: string,
+    tokenHash: string,
+    proof: FactorProof,
+    fresh: { id: string; secretHash: string; csrfHash: string | null },
+    maxSessions: number,
+    policy: ThrottlePolicy,
+  ) {
+    return this.changing(() => this.stub.completeSignIn(pendingId, tokenHash, proof, fresh, maxSessions, policy));
+  }
+
+  reauthenticate(sessionId: string, proof: FactorProof | { method: "password" }, policy: ThrottlePolicy) {
+    return this.changing(() => this.stub.reauthenticate(sessionId, proof, policy));
+  }
+
+  passkeySignIn(proof: FactorProof, input: NewSession, maxSessions: number) {
+    return this.changing(() => this.stub.passkeySignIn(proof, input, maxSessions));
   }
 }

@@ -5,6 +5,31 @@ import type { PublicUser } from "../users/user-view";
 
 export type SessionKind = "cookie" | "token";
 
+/** Authentication methods (RFC 8176 names where one exists). */
+export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "oauth" | "mfa";
+
+/**
+ * How strongly a session was signed in: `aal` 1 (one factor) or 2 (two factors, or a
+ * user-verified passkey), the methods used, when it signed in, and when it last
+ * re-authenticated (fresh routes look at the later of the two).
+ */
+export interface Assurance {
+  aal: 1 | 2;
+  amr: AuthMethod[];
+  authTime: number;
+  reauthAt: number | null;
+}
+
+/** Sessions cached before assurance levels existed were one-factor sign-ins. */
+export function assuranceOf(value: Partial<Assurance> & { createdAt: number }): Assurance {
+  return { aal: value.aal ?? 1, amr: value.amr ?? ["pwd"], authTime: value.authTime ?? value.createdAt, reauthAt: value.reauthAt ?? null };
+}
+
+/** When the session last proved who it is: its sign-in, or its latest re-authentication. */
+export function lastAuthenticatedAt(assurance: Assurance): number {
+  return Math.max(assurance.authTime, assurance.reauthAt ?? 0);
+}
+
 export interface SessionTimes {
   createdAt: number;
   lastActivity: number;
@@ -13,7 +38,7 @@ export interface SessionTimes {
 }
 
 /** What KV holds under `session:<id>`: enough to answer a read-only request alone. */
-export interface CachedSession extends SessionTimes {
+export interface CachedSession extends SessionTimes, Partial<Assurance> {
   id: string;
   userId: string;
   kind: SessionKind;
@@ -22,7 +47,7 @@ export interface CachedSession extends SessionTimes {
 }
 
 /** A session as the owner sees it in the session list. */
-export interface SessionInfo extends SessionTimes {
+export interface SessionInfo extends SessionTimes, Assurance {
   id: string;
   kind: SessionKind;
   ip: string;

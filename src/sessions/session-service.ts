@@ -7,16 +7,44 @@ import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type AuthorityClient, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
-import { type CachedSession, isExpired, needsTouch } from "./session-policy";
-import { createSessionToken, parseSessionToken, userIdOfSession } from "./session-token";
+import type { NewSession, SecondFactorMethod, SignInAnswer } from "./authority/types";
+import { type Assurance, type CachedSession, isExpired, needsTouch } from "./session-policy";
+import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "./session-token";
 
 export type SessionDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;
 
 export interface StartedSession {
+  status: "started";
   token: string;
   csrfToken: string;
   maxAgeSeconds: number;
   newDevice: boolean;
+  assurance: Assurance;
+}
+
+/** The user has a second factor: no session yet, an mfa_token instead. */
+export interface MfaRequired {
+  status: "mfa_required";
+  mfaToken: string;
+  methods: SecondFactorMethod[];
+}
+
+/** A cookie session's lifetimes: remember_me lengthens the lifetime; the idle limit stays unless REMEMBER_ME_IDLE_MINUTES says otherwise. */
+export function cookieLifetime(config: Config, rememberMe: boolean): { idleMs: number; absoluteMs: number } {
+  const { sessions } = config;
+  return {
+    idleMs: rememberMe ? (sessions.rememberMeIdleMs ?? sessions.idleTimeoutMs) : sessions.idleTimeoutMs,
+    absoluteMs: rememberMe ? sessions.rememberMeLifetimeMs : sessions.absoluteLifetimeMs,
+  };
+}
+
+/** A new session's token and CSRF token with their hashes (nothing stored yet). */
+export async function newSessionSecrets(
+  userId: string,
+): Promise<{ token: string; id: string; secretHash: string; csrfToken: string; csrfHash: string }> {
+  const token = await createSessionToken(userId);
+  const csrfToken = randomToken(CSRF_TOKEN_BYTES);
+  return { token: token.token, id: token.id, secretHash: token.secretHash, csrfToken, csrfHash: await sha256(csrfToken) };
 }
 
 const CSRF_TOKEN_BYTES = 32;
@@ -25,35 +53,49 @@ const CSRF_TOKEN_BYTES = 32;
  * Always a brand-new session (no fixation), counted against MAX_SESSIONS_PER_USER.
  * Null when the authority refuses it: the account was deleted, or its password changed
  * after `credentialEpoch` (the epoch the first factor was checked against) was read.
+ * A one-factor sign-in of a user with a second factor ends at the authority's MFA gate.
  */
 export async function startSession(
   deps: Pick<SessionDeps, "config" | "authority">,
   user: PublicUser,
   client: ClientInfo,
-  options: { rememberMe: boolean; credentialEpoch: number },
-): Promise<StartedSession | null> {
-  const { sessions } = deps.config;
-  const lifetimeMs = options.rememberMe ? sessions.rememberMeLifetimeMs : sessions.absoluteLifetimeMs;
-  // remember_me lengthens the lifetime; the idle limit stays unless REMEMBER_ME_IDLE_MINUTES says otherwise.
-  const idleMs = options.rememberMe ? (sessions.rememberMeIdleMs ?? sessions.idleTimeoutMs) : sessions.idleTimeoutMs;
-  const token = await createSessionToken(user.id);
-  const csrfToken = randomToken(CSRF_TOKEN_BYTES);
+  options: {
+    rememberMe: boolean;
+    credentialEpoch: number;
+    assurance: NewSession["assurance"];
+    answer: Omit<SignInAnswer, "rememberMe">;
+  },
+): Promise<StartedSession | MfaRequired | null> {
+  const lifetime = cookieLifetime(deps.config, options.rememberMe);
+  const [secrets, mfa] = await Promise.all([
+    newSessionSecrets(user.id),
+    newMfaTicket(user.id, { ...options.answer, rememberMe: options.rememberMe }),
+  ]);
   const created = await authorityFor(deps.authority, user.id).createSession(
     {
-      id: token.id,
+      id: secrets.id,
       kind: "cookie",
-      secretHash: token.secretHash,
-      csrfHash: await sha256(csrfToken),
-      idleMs,
-      absoluteMs: lifetimeMs,
+      secretHash: secrets.secretHash,
+      csrfHash: secrets.csrfHash,
+      ...lifetime,
       client,
       user,
       credentialEpoch: options.credentialEpoch,
+      assurance: options.assurance,
+      mfa: mfa.ticket,
     },
-    sessions.maxPerUser,
+    deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
-  return { token: token.token, csrfToken, maxAgeSeconds: Math.floor(lifetimeMs / 1000), newDevice: created.newDevice };
+  if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
+  return {
+    status: "started",
+    token: secrets.token,
+    csrfToken: secrets.csrfToken,
+    maxAgeSeconds: Math.floor(lifetime.absoluteMs / 1000),
+    newDevice: created.newDevice,
+    assurance: created.assurance,
+  };
 }
 
 export type SessionResolution =

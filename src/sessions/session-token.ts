@@ -5,6 +5,7 @@
 // digits. Carrying the user id lets any request find the user's Durable Object, the
 // session authority, even when the KV cache has not seen the session yet.
 import { randomToken, sha256 } from "../lib/crypto";
+import type { MfaTicket, SignInAnswer } from "./authority/types";
 
 const SECRET_BYTES = 32; // 256 bits; the contract asks for at least 128.
 const ID_PATTERN = /^[0-9a-f]{48}$/;
@@ -45,4 +46,13 @@ export function isSessionId(id: string): boolean {
 export function userIdOfSession(sessionId: string): string {
   const hex = sessionId.slice(0, 32);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * An mfa_token and its place in the user's authority: the same shape as a session token
+ * (it names the user's authority), but its id is never a session's.
+ */
+export async function newMfaTicket(userId: string, answer: SignInAnswer): Promise<{ token: string; ticket: MfaTicket }> {
+  const token = await createSessionToken(userId);
+  return { token: token.token, ticket: { id: token.id, tokenHash: token.secretHash, answer } };
 }

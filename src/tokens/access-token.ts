@@ -4,6 +4,7 @@
 import { SignJWT, jwtVerify } from "jose";
 import type { Config } from "../config/config";
 import { randomToken } from "../lib/crypto";
+import type { Assurance, AuthMethod } from "../sessions/session-policy";
 import { keySet } from "./keys";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -15,6 +16,19 @@ export interface AccessClaims {
   /** Seconds since the epoch. */
   issuedAt: number;
   expiresAt: number;
+  aal: 1 | 2;
+  amr: AuthMethod[];
+  /** Seconds: when the family signed in. */
+  authTime: number;
+}
+
+/** Who the token is for, and when and how its family signed in. `issuedAt` and `jti` fixed make the token reproducible (a refresh replay). */
+export interface AccessSubject {
+  userId: string;
+  familyId: string;
+  assurance: Pick<Assurance, "aal" | "amr" | "authTime">;
+  issuedAt?: number;
+  jti?: string;
 }
 
 export interface SignedAccessToken {
@@ -22,18 +36,19 @@ export interface SignedAccessToken {
   expiresIn: number;
 }
 
-export async function signAccessToken(config: Config, subject: { userId: string; familyId: string }): Promise<SignedAccessToken> {
+export async function signAccessToken(config: Config, subject: AccessSubject): Promise<SignedAccessToken> {
   const keys = await keySet(config);
-  const now = Math.floor(Date.now() / 1000);
+  const now = subject.issuedAt ?? Math.floor(Date.now() / 1000);
   const ttl = config.tokens.accessTtlSeconds;
-  const token = await new SignJWT({ sid: subject.familyId, token_type: "access" })
+  const { aal, amr, authTime } = subject.assurance;
+  const token = await new SignJWT({ sid: subject.familyId, token_type: "access", aal, amr, auth_time: Math.floor(authTime / 1000) })
     .setProtectedHeader({ alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE, kid: keys.signingKid })
     .setIssuer(config.tokens.issuer)
     .setAudience(config.tokens.audience)
     .setSubject(subject.userId)
     .setIssuedAt(now)
     .setExpirationTime(now + ttl)
-    .setJti(randomToken(16))
+    .setJti(subject.jti ?? randomToken(16))
     .sign(keys.signingKey);
   return { token, expiresIn: ttl };
 }
@@ -93,11 +108,16 @@ async function verifySignedToken(config: Config, token: string): Promise<AccessC
     if (payload.token_type !== "access" || typeof payload.sid !== "string" || typeof payload.sub !== "string") {
       return null;
     }
+    const issuedAt = payload.iat ?? 0;
     return {
       userId: payload.sub,
       familyId: payload.sid,
-      issuedAt: payload.iat ?? 0,
+      issuedAt,
       expiresAt: payload.exp ?? 0,
+      // Tokens signed before assurance levels existed were one-factor sign-ins.
+      aal: payload.aal === 2 ? 2 : 1,
+      amr: Array.isArray(payload.amr) ? (payload.amr.filter((m) => typeof m === "string") as AuthMethod[]) : ["pwd"],
+      authTime: typeof payload.auth_time === "number" ? payload.auth_time : issuedAt,
     };
   } catch {
     // jose's messages can quote the token; never pass them on or log them.

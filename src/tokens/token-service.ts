@@ -5,58 +5,81 @@ import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
-import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessions/session-token";
+import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "../sessions/session-token";
+import type { Assurance, AuthMethod } from "../sessions/session-policy";
+import type { SecondFactorMethod, SignInAnswer } from "../sessions/authority/types";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
-import type { TokenPair, TokenResponse } from "../sessions/authority/user-authority";
+import type { NewSession, TokenResponse } from "../sessions/authority/user-authority";
 import type { PublicUser } from "../users/user-view";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 
 export type TokenDeps = Pick<Services, "config" | "authority">;
 
 export interface IssuedTokens {
+  status: "issued";
   response: TokenResponse;
   newDevice: boolean;
 }
 
+/** A token family's lifetimes: a refresh token has one absolute lifetime; idle time does not end it. */
+export function familyLifetime(config: Config): Pick<NewSession, "idleMs" | "absoluteMs"> {
+  return { idleMs: config.tokens.refreshTtlMs, absoluteMs: config.tokens.refreshTtlMs };
+}
+
+/** The token answer for a family the authority has just created (at sign-in, or after its second factor). */
+export async function tokenAnswer(
+  config: Config,
+  family: { userId: string; familyId: string; token: string; assurance: Assurance },
+): Promise<TokenResponse> {
+  const access = await signAccessToken(config, family);
+  return {
+    access_token: access.token,
+    token_type: "bearer",
+    expires_in: access.expiresIn,
+    refresh_token: family.token,
+    refresh_expires_in: Math.floor(config.tokens.refreshTtlMs / 1000),
+  };
+}
+
+export type TokenIssue = IssuedTokens | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] };
+
 /**
  * A new token family for a first factor checked under `credentialEpoch`; null when the
  * user's authority refuses it (account deleted, or password changed since the check).
+ * A user with a second factor gets an mfa_token instead (the authority's MFA gate).
  */
 export async function issueTokens(
   deps: TokenDeps,
   user: PublicUser,
   client: ClientInfo,
-  credentialEpoch: number,
-): Promise<IssuedTokens | null> {
-  const { tokens, sessions } = deps.config;
+  first: { credentialEpoch: number; amr: AuthMethod[]; answer: Omit<SignInAnswer, "kind" | "rememberMe"> },
+): Promise<TokenIssue | null> {
   const family = await createSessionToken(user.id);
+  const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false });
   const created = await authorityFor(deps.authority, user.id).createSession(
     {
       id: family.id,
       kind: "token",
       secretHash: family.secretHash,
       csrfHash: null,
-      // A refresh token has one absolute lifetime; idle time does not end it.
-      idleMs: tokens.refreshTtlMs,
-      absoluteMs: tokens.refreshTtlMs,
+      ...familyLifetime(deps.config),
       client,
       user,
-      credentialEpoch,
+      credentialEpoch: first.credentialEpoch,
+      assurance: { aal: 1, amr: first.amr },
+      mfa: mfa.ticket,
     },
-    sessions.maxPerUser,
+    deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
-  const access = await signAccessToken(deps.config, { userId: user.id, familyId: family.id });
-  return {
-    response: {
-      access_token: access.token,
-      token_type: "bearer",
-      expires_in: access.expiresIn,
-      refresh_token: family.token,
-      refresh_expires_in: Math.floor(tokens.refreshTtlMs / 1000),
-    },
-    newDevice: created.newDevice,
-  };
+  if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
+  const response = await tokenAnswer(deps.config, {
+    userId: user.id,
+    familyId: family.id,
+    token: family.token,
+    assurance: created.assurance,
+  });
+  return { status: "issued", response, newDevice: created.newDevice };
 }
 
 export type RefreshResult =
@@ -72,25 +95,34 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
   if (parsed === null) return { status: "invalid" };
   const userId = userIdOfSession(parsed.id);
   const nextSecret = randomToken(32);
-  // Signing and both hashes run side by side, before the one call to the authority.
-  const [access, presentedHash, nextHash] = await Promise.all([
-    signAccessToken(deps.config, { userId, familyId: parsed.id }),
-    sha256(parsed.secret),
-    sha256(nextSecret),
-  ]);
-  const pair: TokenPair = {
-    access_token: access.token,
-    token_type: "bearer",
-    expires_in: access.expiresIn,
-    refresh_token: `${parsed.id}.${nextSecret}`,
-  };
+  // Both hashes run side by side, before the one call to the authority. The access
+  // token is signed after it: its claims (the family's assurance, and the rotation's
+  // iat and jti, so that a replay gets the same token) are the authority's to give.
+  const [presentedHash, nextHash] = await Promise.all([sha256(parsed.secret), sha256(nextSecret)]);
   const rotation = await authorityFor(deps.authority, userId).rotateRefreshToken(
     parsed.id,
     presentedHash,
-    { secretHash: nextHash, pair },
+    { secretHash: nextHash, refreshToken: `${parsed.id}.${nextSecret}` },
     deps.config.tokens.reuseGraceMs,
   );
-  if (rotation.status === "rotated") return { status: "rotated", response: rotation.response, userId };
+  if (rotation.status === "rotated") {
+    const { family } = rotation;
+    const access = await signAccessToken(deps.config, {
+      userId,
+      familyId: parsed.id,
+      assurance: family.assurance,
+      issuedAt: family.issuedAt,
+      jti: family.jti,
+    });
+    const response: TokenResponse = {
+      access_token: access.token,
+      token_type: "bearer",
+      expires_in: access.expiresIn,
+      refresh_token: family.refreshToken,
+      refresh_expires_in: family.refreshExpiresIn,
+    };
+    return { status: "rotated", response, userId };
+  }
   if (rotation.status === "reused") return { status: "reused", userId };
   return { status: "invalid" };
 }

@@ -1,17 +1,17 @@
 // Refresh-token rotation inside the user's authority. The decision itself is the pure
 // `decideRotation` (rotation.ts); this file reads what it needs, applies the verdict in
 // one transaction, and keeps the in-memory replay memo (no token is stored at rest).
-import { constantTimeEqual } from "../../lib/crypto";
+import { constantTimeEqual, randomToken } from "../../lib/crypto";
 import { isExpired } from "../session-policy";
 import type { CacheWriter } from "./cache-writer";
 import { decideRotation } from "./rotation";
-import { times } from "./rows";
+import { assurance, times } from "./rows";
 import type { AuthorityState } from "./state";
-import type { Rotation, TokenPair, TokenResponse } from "./types";
+import type { RotatedFamily, Rotation } from "./types";
 
 interface RotationMemo {
   presentedHash: string;
-  response: TokenResponse;
+  family: RotatedFamily;
   until: number;
 }
 
@@ -45,7 +45,7 @@ export class RefreshTokens {
   async rotate(
     familyId: string,
     presentedHash: string,
-    candidate: { secretHash: string; pair: TokenPair },
+    candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
   ): Promise<Rotation> {
     const { state } = this;
@@ -67,14 +67,17 @@ export class RefreshTokens {
     if (verdict === "rotate" && live !== null) {
       // One statement: the schema's refresh_rotated trigger records the old hash in refresh_history.
       state.sql.exec("UPDATE sessions SET secret_hash = ?, last_activity = ? WHERE id = ?", candidate.secretHash, now, familyId);
-      const response: TokenResponse = {
-        ...candidate.pair,
-        refresh_expires_in: Math.max(0, Math.floor((live.absolute_expires_at - now) / 1000)),
+      const family: RotatedFamily = {
+        refreshToken: candidate.refreshToken,
+        refreshExpiresIn: Math.max(0, Math.floor((live.absolute_expires_at - now) / 1000)),
+        issuedAt: Math.floor(now / 1000),
+        jti: randomToken(16),
+        assurance: assurance(live),
       };
-      this.memo.set(familyId, { presentedHash, response, until: now + graceMs });
-      return { status: "rotated", response };
+      this.memo.set(familyId, { presentedHash, family, until: now + graceMs });
+      return { status: "rotated", family };
     }
-    if (verdict === "replay" && memo !== undefined) return { status: "rotated", response: memo.response };
+    if (verdict === "replay" && memo !== undefined) return { status: "rotated", family: memo.family };
     if (verdict === "reuse") {
       this.storage.transactionSync(() => state.endSessions([familyId]));
       await this.cache.sync([familyId]);

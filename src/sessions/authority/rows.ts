@@ -1,6 +1,6 @@
 // Session rows as the UserAuthority stores them, and the shapes they are handed out in.
 import type { PublicUser } from "../../users/user-view";
-import type { CachedSession, SessionInfo, SessionKind, SessionTimes } from "../session-policy";
+import type { Assurance, AuthMethod, CachedSession, SessionInfo, SessionKind, SessionTimes } from "../session-policy";
 
 export type SessionRow = {
   id: string;
@@ -20,6 +20,10 @@ export type SessionRow = {
   country: string | null;
   city: string | null;
   epoch: number;
+  aal: number;
+  /** JSON array of AuthMethod. */
+  amr: string;
+  reauth_at: number | null;
 };
 
 export function times(row: SessionRow): SessionTimes {
@@ -31,8 +35,18 @@ export function times(row: SessionRow): SessionTimes {
   };
 }
 
+export function assurance(row: SessionRow): Assurance {
+  return {
+    aal: row.aal === 2 ? 2 : 1,
+    amr: JSON.parse(row.amr) as AuthMethod[],
+    // Sessions are created only by a completed sign-in: their creation is their auth_time.
+    authTime: row.created_at,
+    reauthAt: row.reauth_at,
+  };
+}
+
 export function toCached(row: SessionRow, user: PublicUser): CachedSession {
-  return { id: row.id, userId: user.id, kind: row.kind, secretHash: row.secret_hash, user, ...times(row) };
+  return { id: row.id, userId: user.id, kind: row.kind, secretHash: row.secret_hash, user, ...times(row), ...assurance(row) };
 }
 
 export function toInfo(row: SessionRow): SessionInfo {
@@ -44,5 +58,6 @@ export function toInfo(row: SessionRow): SessionInfo {
     device: { browser: row.browser, os: row.os, type: row.device_type as SessionInfo["device"]["type"] },
     location: { country: row.country, city: row.city },
     ...times(row),
+    ...assurance(row),
   };
 }

@@ -66,4 +66,44 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
         INSERT OR IGNORE INTO refresh_history (family_id, secret_hash, rotated_at) VALUES (OLD.id, OLD.secret_hash, NEW.last_activity);
       END`);
   },
+  // Assurance (aal, amr) of each session, and its last re-authentication; sessions from
+  // before were one-factor sign-ins. A session's auth_time is its created_at: a session
+  // is only ever created by a completed sign-in.
+  (sql) => {
+    sql.exec("ALTER TABLE sessions ADD COLUMN aal INTEGER NOT NULL DEFAULT 1");
+    sql.exec(`ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]'`);
+    sql.exec("ALTER TABLE sessions ADD COLUMN reauth_at INTEGER");
+  },
+  // Second factors: TOTP (secret sealed, see lib/secret-box.ts) and passkeys. A TOTP
+  // factor is pending until its first code confirms it.
+  `CREATE TABLE factors (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    secret_box TEXT,
+    credential_id TEXT UNIQUE,
+    public_key TEXT,
+    counter INTEGER NOT NULL DEFAULT 0,
+    transports TEXT,
+    device_type TEXT,
+    backed_up INTEGER,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  )`,
+  // SHA-256 of each unused recovery code (120-bit codes: see mfa/recovery-codes.ts).
+  "CREATE TABLE recovery_codes (code_hash TEXT PRIMARY KEY)",
+  // Sign-ins waiting for their second factor (the mfa_token's hash), 5 minutes each.
+  `CREATE TABLE mfa_pending (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    session TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  )`,
+  // Wrong second factors in the current window (the per-user throttle), and WebAuthn
+  // challenges already answered (single use), kept until they would have expired.
+  "CREATE TABLE mfa_failures (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)",
+  "CREATE TABLE used_challenges (challenge_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
 ];

@@ -47,8 +47,8 @@ export class AuthorityState {
   private insertSession(input: NewSession, now: number): void {
     this.sql.exec(
       `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity,
-         idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch, aal, amr)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.id,
       input.kind,
       input.secretHash,
@@ -66,6 +66,8 @@ export class AuthorityState {
       input.client.location.country,
       input.client.location.city,
       input.credentialEpoch,
+      input.assurance.aal,
+      JSON.stringify(input.assurance.amr),
     );
   }
 

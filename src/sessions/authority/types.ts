@@ -1,7 +1,8 @@
 // What the UserAuthority's methods take and answer (its RPC surface).
 import type { ClientInfo } from "../../http/client-info";
 import type { PublicUser } from "../../users/user-view";
-import type { CachedSession, SessionKind } from "../session-policy";
+import type { BoxKey } from "../../lib/secret-box";
+import type { Assurance, AuthMethod, CachedSession, SessionKind } from "../session-policy";
 
 export interface NewSession {
   id: string;
@@ -14,14 +15,103 @@ export interface NewSession {
   user: PublicUser;
   /** The users.credential_epoch the first factor was checked against. */
   credentialEpoch: number;
+  /** The factors this sign-in proved. One factor, for a user with a second one, ends at the MFA gate. */
+  assurance: { aal: 1 | 2; amr: AuthMethod[] };
+  /** Where the sign-in waits for its second factor, if the gate stops it. */
+  mfa: MfaTicket;
 }
 
-export type SessionCreation = { status: "created"; evicted: string[]; newDevice: boolean } | { status: "refused" };
+/** The mfa_token's place in the authority (`id`) and its hash, and what to answer once verified. */
+export interface MfaTicket {
+  id: string;
+  tokenHash: string;
+  answer: SignInAnswer;
+}
+
+/** What the first factor would have answered: the Worker answers the same after the second. */
+export interface SignInAnswer {
+  /** login: `{user, csrf_token}` and cookies; oauth: the same plus `is_new_user`; token: a token pair. */
+  kind: "login" | "oauth" | "token";
+  rememberMe: boolean;
+  isNewUser: boolean;
+  /** For the login_succeeded event. */
+  method: string;
+}
+
+export type SecondFactorMethod = "totp" | "recovery_code" | "webauthn";
+
+export type SessionCreation =
+  | { status: "created"; evicted: string[]; newDevice: boolean; assurance: Assurance }
+  | { status: "mfa_required"; methods: SecondFactorMethod[] }
+  | { status: "refused" };
+
+/** A second factor as the Worker hands it to the authority. A passkey assertion was verified by the Worker against the stored key. */
+export type FactorProof =
+  | { method: "totp"; code: string; keys: BoxKey[] }
+  | { method: "recovery_code"; codeHash: string }
+  | { method: "webauthn"; verified: false }
+  | { method: "webauthn"; verified: true; credentialId: string; counter: number; userVerified: boolean; challenge: Challenge };
+
+/** A WebAuthn challenge the Worker has checked it issued: its hash and when it expires. */
+export interface Challenge {
+  hash: string;
+  expiresAt: number;
+}
+
+export interface ThrottlePolicy {
+  maxAttempts: number;
+  windowMs: number;
+}
+
+export type ProofRefusal =
+  { status: "invalid_code" } | { status: "throttled"; retryAfterSeconds: number } | { status: "invalid_token" } | { status: "refused" };
+
+export type SignInCompletion =
+  | {
+      status: "created";
+      kind: SessionKind;
+      answer: SignInAnswer;
+      user: PublicUser;
+      newDevice: boolean;
+      assurance: Assurance;
+      absoluteMs: number;
+      recoveryCodeUsed: boolean;
+    }
+  | ProofRefusal;
+
+export interface FactorView {
+  id: string;
+  type: "totp" | "webauthn";
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface StoredPasskey {
+  id: string;
+  credentialId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+}
+
+export interface NewPasskey {
+  id: string;
+  name: string;
+  credentialId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  deviceType: string;
+  backedUp: boolean;
+}
+
+export type FactorAdded = { status: "added"; factor: FactorView; recoveryIssued: boolean } | ProofRefusal | { status: "not_found" };
 
 export type Authorization =
   { status: "valid"; session: CachedSession; csrfHash: string | null } | { status: "expired" } | { status: "unknown" };
 
-export type FamilyAuthorization = { status: "valid"; user: PublicUser; createdAt: number } | { status: "unknown" };
+export type FamilyAuthorization = { status: "valid"; user: PublicUser; createdAt: number; assurance: Assurance } | { status: "unknown" };
 
 /** The token response of the contract, minus refresh_expires_in, which the authority knows. */
 export interface TokenPair {
@@ -35,7 +125,21 @@ export interface TokenResponse extends TokenPair {
   refresh_expires_in: number;
 }
 
-export type Rotation = { status: "rotated"; response: TokenResponse } | { status: "reused" } | { status: "invalid" };
+/**
+ * A rotation's result: the new refresh token and the claims its access token carries.
+ * The Worker signs with exactly these claims, so a replay inside the grace period gets
+ * the same access token (byte for byte with HS256 and EdDSA, which sign deterministically).
+ */
+export interface RotatedFamily {
+  refreshToken: string;
+  refreshExpiresIn: number;
+  /** Seconds. */
+  issuedAt: number;
+  jti: string;
+  assurance: Assurance;
+}
+
+export type Rotation = { status: "rotated"; family: RotatedFamily } | { status: "reused" } | { status: "invalid" };
 
 export type Reservation = "reserved" | "too_many" | "gone" | "needs_seed";
 

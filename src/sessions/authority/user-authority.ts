@@ -1,170 +1,28 @@
-// The per-user authority: one SQLite-backed Durable Object per user, named by the user
-// id. Every decision about the user's sign-ins is made here, in order (sessions, token
-// families, the caps, rotation, revocation); D1 keeps the records and never decides a
-// race. This file is the RPC shell: each method's writes run in one transactionSync,
-// then the cache writer (sole writer of `session:` and `user:` KV keys) catches up.
-import { DurableObject } from "cloudflare:workers";
-import { constantTimeEqual } from "../../lib/crypto";
-import { applySchema } from "../../lib/sqlite-schema";
+// The per-user authority as the Worker binds it (class UserAuthority): the sessions
+// half (session-authority.ts), the second factors (factor-authority.ts), and here the
+// account itself: its user object, its deletion, and the exact counters it owns.
 import type { PublicUser } from "../../users/user-view";
-import type { PrincipalRecord } from "../principal-record";
-import { type SessionInfo, CACHE_TOUCH_INTERVAL_MS, isExpired } from "../session-policy";
-import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
 import { reserveApiKey, takeMailSlot } from "./counters";
-import { RefreshTokens } from "./refresh";
-import { type SessionRow, times, toCached, toInfo } from "./rows";
-import { USER_AUTHORITY_SCHEMA } from "./schema";
-import { AuthorityState } from "./state";
-import type { Authorization, FamilyAuthorization, MailSlot, NewSession, Reservation, Rotation, SessionCreation, TokenPair } from "./types";
+import { FactorAuthority } from "./factor-authority";
+import type { MailSlot, Reservation } from "./types";
 
 export type * from "./types";
 
-export class UserAuthority extends DurableObject<Env> {
-  private readonly state: AuthorityState;
-  private readonly cache: CacheWriter;
-  private readonly refresh: RefreshTokens;
+/** What a deletion empties: everything but the meta values it keeps for the tombstone. */
+const ACCOUNT_TABLES = [
+  "sessions",
+  "refresh_history",
+  "devices",
+  "api_keys",
+  "mail_sends",
+  "factors",
+  "recovery_codes",
+  "mfa_pending",
+  "mfa_failures",
+  "used_challenges",
+];
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    applySchema(ctx.storage.sql, USER_AUTHORITY_SCHEMA);
-    this.state = new AuthorityState(ctx.storage.sql, (id) => this.refresh.forget(id));
-    this.cache = new CacheWriter(ctx.storage.sql, ctx.storage, env.SESSIONS, {
-      row: (id) => this.state.row(id),
-      user: () => this.state.loadUser(),
-      userId: () => this.state.loadUser()?.id ?? this.state.getMeta("deleted"),
-      principal: (user) => this.state.principalRecord(user),
-    });
-    this.refresh = new RefreshTokens(this.state, ctx.storage, this.cache);
-  }
-
-  /**
-   * Adds a session, then ends the least recently active ones beyond `maxSessions`.
-   * Refused when the account is deleted or its credentials changed after the first
-   * factor was checked (`credentialEpoch` older than the authority's). A newer epoch
-   * than the authority knows means a change it has not heard of yet: sessions from
-   * before it end now. `newDevice`: signed in before, but never from this kind of device.
-   */
-  async createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
-    const { state } = this;
-    if (state.isDeleted() || input.credentialEpoch < state.epoch()) return { status: "refused" };
-    const { ended, newDevice } = this.ctx.storage.transactionSync(() => state.openSession(input, maxSessions, Date.now()));
-    await this.cache.sync([input.id, ...ended]);
-    await this.schedulePurge();
-    return { status: "created", evicted: ended, newDevice };
-  }
-
-  /**
-   * The authoritative check of a cookie session, used by every state-changing request:
-   * the session exists, the secret matches and it has not expired. Records the activity.
-   */
-  async authorize(id: string, secretHash: string): Promise<Authorization> {
-    const row = this.state.row(id);
-    const user = this.state.loadUser();
-    // A token family's refresh token has the same shape as a session token: never a cookie session.
-    if (row === null || user === null || row.kind !== "cookie" || !constantTimeEqual(row.secret_hash, secretHash)) {
-      return { status: "unknown" };
-    }
-    const now = Date.now();
-    if (isExpired(times(row), now)) {
-      await this.end([id]);
-      return { status: "expired" };
-    }
-    this.state.sql.exec("UPDATE sessions SET last_activity = ? WHERE id = ?", now, id);
-    if (now - row.cached_activity >= CACHE_TOUCH_INTERVAL_MS) await this.cache.sync([id]);
-    return { status: "valid", session: toCached({ ...row, last_activity: now }, user), csrfHash: row.csrf_hash };
-  }
-
-  /**
-   * A read found a cached session whose activity is over a minute old: record the
-   * activity, or, when the session is no longer valid, take its KV entry down (the
-   * read that asked had a cached copy, so there is an entry to remove).
-   */
-  async touch(id: string, secretHash: string): Promise<Authorization> {
-    const result = await this.authorize(id, secretHash);
-    if (result.status === "unknown") await this.cache.sync([id]);
-    return result;
-  }
-
-  /** The authoritative check of an access token's family. */
-  authorizeFamily(familyId: string, issuedAtSeconds: number): FamilyAuthorization {
-    const row = this.state.row(familyId);
-    const user = this.state.loadUser();
-    if (row === null || user === null || row.kind !== "token" || isExpired(times(row), Date.now())) return { status: "unknown" };
-    if (issuedAtSeconds * 1000 < this.state.notBefore()) return { status: "unknown" };
-    return { status: "valid", user, createdAt: row.created_at };
-  }
-
-  /** Replaces the session's CSRF token; false when the session is not valid. */
-  async rotateCsrf(id: string, secretHash: string, csrfHash: string): Promise<boolean> {
-    const result = await this.authorize(id, secretHash);
-    if (result.status !== "valid") return false;
-    this.state.sql.exec("UPDATE sessions SET csrf_hash = ? WHERE id = ?", csrfHash, id);
-    return true;
-  }
-
-  /** See refresh.ts: rotated, the grace-period replay, reuse (the family ends), or invalid. */
-  rotateRefreshToken(
-    familyId: string,
-    presentedHash: string,
-    candidate: { secretHash: string; pair: TokenPair },
-    graceMs: number,
-  ): Promise<Rotation> {
-    return this.refresh.rotate(familyId, presentedHash, candidate, graceMs);
-  }
-
-  /** Revokes the family a refresh token (current or rotated out) belongs to (RFC 7009). */
-  async revokeRefreshToken(familyId: string, presentedHash: string): Promise<boolean> {
-    if (!this.refresh.belongsTo(familyId, presentedHash)) return false;
-    return this.revokeSession(familyId);
-  }
-
-  listSessions(): SessionInfo[] {
-    this.ctx.storage.transactionSync(() => this.state.purgeExpired(Date.now()));
-    return this.state.sql.exec<SessionRow>("SELECT * FROM sessions ORDER BY last_activity DESC").toArray().map(toInfo);
-  }
-
-  /** Ends one session; false when the user has no such session. */
-  async revokeSession(id: string): Promise<boolean> {
-    if (this.state.row(id) === null) return false;
-    await this.end([id]);
-    return true;
-  }
-
-  /**
-   * Ends every session but `exceptId` (null: all of them, and access tokens issued
-   * until now are refused from now on). Returns how many ended.
-   */
-  async revokeAll(exceptId: string | null): Promise<number> {
-    const { state } = this;
-    const now = Date.now();
-    const ids = this.ctx.storage.transactionSync(() => {
-      const ids = state.sessionIds().filter((id) => id !== exceptId);
-      state.endSessions(ids);
-      if (exceptId === null) state.setNotBefore(now);
-      return ids;
-    });
-    await this.cache.sync(ids);
-    return ids.length;
-  }
-
-  /**
-   * The password changed (or was reset) and users.credential_epoch is now `epoch`: every
-   * session made under an older epoch ends, except `keepSessionId` (the session that
-   * changed it). Sign-ins whose password check saw the old epoch are refused from now on.
-   * Returns how many sessions ended.
-   */
-  async credentialsChanged(epoch: number, keepSessionId: string | null): Promise<number> {
-    const { state } = this;
-    const now = Date.now();
-    const ended = this.ctx.storage.transactionSync(() => {
-      if (keepSessionId !== null)
-        state.sql.exec("UPDATE sessions SET epoch = ? WHERE id = ?", Math.max(epoch, state.epoch()), keepSessionId);
-      return epoch > state.epoch() ? state.advanceEpoch(epoch, keepSessionId, now) : [];
-    });
-    await this.cache.sync(ended);
-    return ended.length;
-  }
-
+export class UserAuthority extends FactorAuthority {
   /** Refreshes the user object that caches carry (after a profile change). */
   async updateUser(user: PublicUser): Promise<void> {
     if (this.state.isDeleted()) return;
@@ -186,7 +44,7 @@ export class UserAuthority extends DurableObject<Env> {
         .exec<{ id: string }>("SELECT id FROM api_keys")
         .toArray()
         .map((row) => row.id);
-      for (const table of ["sessions", "refresh_history", "devices", "api_keys", "mail_sends"]) state.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ACCOUNT_TABLES) state.sql.exec(`DELETE FROM ${table}`);
       state.sql.exec("DELETE FROM meta WHERE key NOT IN ('principal_cached')");
       state.setMeta("deleted", userId ?? "unknown");
       return { ids, keyIds };
@@ -194,25 +52,6 @@ export class UserAuthority extends DurableObject<Env> {
     this.refresh.clear();
     await this.cache.sync(ids);
     return { keyIds };
-  }
-
-  /** Whether the user still holds this session or token family (not ended, not expired). */
-  hasSession(id: string): boolean {
-    const row = this.state.row(id);
-    return row !== null && !this.state.isDeleted() && !isExpired(times(row), Date.now());
-  }
-
-  /** Whether the account still exists here (not deleted). */
-  isActive(): boolean {
-    return !this.state.isDeleted();
-  }
-
-  /** The record read-only bearer and API-key requests check, after a KV miss. */
-  async readPrincipal(): Promise<PrincipalRecord | null> {
-    const user = this.state.loadUser();
-    if (user === null) return null;
-    await this.cache.refreshPrincipal();
-    return { ...this.state.principalRecord(user), writtenAt: Date.now() };
   }
 
   reserveApiKey(id: string, max: number, known: string[] | null): Reservation {
@@ -226,29 +65,5 @@ export class UserAuthority extends DurableObject<Env> {
 
   takeMailSlot(purpose: string, address: string, maxPerHour: number): MailSlot {
     return takeMailSlot(this.state, this.ctx.storage, purpose, address, maxPerHour);
-  }
-
-  /** Purges what has expired (and updates the caches), writes again the cache entries whose last write failed, and books the next purge. */
-  override async alarm(): Promise<void> {
-    const purged = this.ctx.storage.transactionSync(() => this.state.purgeExpired(Date.now()));
-    if (purged.length > 0) await this.cache.sync(purged);
-    await this.cache.retryFailed();
-    await this.schedulePurge();
-  }
-
-  /** Ends sessions in one transaction, then takes their cache entries down. */
-  private async end(ids: string[]): Promise<void> {
-    this.ctx.storage.transactionSync(() => this.state.endSessions(ids));
-    await this.cache.sync(ids);
-  }
-
-  /** The alarm runs when the next session would expire (or sooner, for a cache retry). */
-  private async schedulePurge(): Promise<void> {
-    const next = this.state.nextExpiry();
-    const retry = this.cache.hasPending() ? Date.now() + CACHE_RETRY_DELAY_MS : null;
-    const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
-    if (at === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 }
