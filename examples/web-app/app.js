@@ -51,6 +51,9 @@ async function refresh() {
     if (rotated.status === 200) csrfToken = rotated.data.csrf_token;
   }
   $("user-email").textContent = check.data.user.email;
+  const { aal, amr } = check.data.session;
+  $("assurance").textContent = `aal ${aal} (${amr.join(", ")})`;
+  await showFactors();
   $("user-name").textContent = check.data.user.name ?? "(none)";
   const list = await api("GET", "/api/v1/auth/sessions");
   const items = $("sessions");
@@ -91,6 +94,10 @@ $("login").addEventListener("submit", async (event) => {
   if (result.status === 200) {
     csrfToken = result.data.csrf_token;
     show("");
+  } else if (result.data?.code === "mfa_required") {
+    // The password was right; the account has a second factor (see mfa.js).
+    askSecondFactor(result.data.mfa_token, result.data.methods);
+    return;
   } else {
     show(`Login failed: ${result.data?.detail ?? result.status}`);
   }
@@ -121,5 +128,11 @@ $("oauth").addEventListener("click", () => {
   const back = `${location.origin}${location.pathname}${location.search}`;
   location.href = `${API}/api/v1/auth/oauth/testidp?redirect_to=${encodeURIComponent(back)}`;
 });
+
+// An OAuth sign-in of an account with a second factor comes back with ?mfa_required=true
+// (its challenge is in an HttpOnly cookie the API reads at /auth/mfa/verify).
+if (new URLSearchParams(location.search).get("mfa_required") === "true") {
+  addEventListener("load", () => askSecondFactor(null, ["totp", "recovery_code", "webauthn"]));
+}
 
 refresh().catch((error) => show(`Cannot reach the API: ${error.message}`));

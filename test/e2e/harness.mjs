@@ -202,6 +202,9 @@ export async function startEnvironment() {
           OAUTH_TESTIDP_ISSUER: idp.issuer,
           OAUTH_TESTIDP_CLIENT_ID: "edge-auth-e2e",
           OAUTH_TESTIDP_CLIENT_SECRET: "e2e-secret",
+          // The app (app.example.test) and the API (auth.example.test) share the parent
+          // domain, as a production deployment's front end and API would.
+          WEBAUTHN_RP_ID: "example.test",
         }),
         api("none", ports.apiNoneInner, {
           SESSION_SECURE_COOKIES: "true",
@@ -242,7 +245,10 @@ export async function startEnvironment() {
   await listen(servers[2], ports.evil);
   await listen(servers[3], ports.apiNone);
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  // WebAuthn needs a secure context: the plain-HTTP app origin is treated as one (as
+  // https:// would be in production).
+  const args = [...CHROMIUM_FLAGS, `--unsafely-treat-insecure-origin-as-secure=${urls.appLax}`];
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args });
   return {
     urls,
     browser,
