@@ -89,7 +89,7 @@ describe("MFA settings", () => {
       ["WEBAUTHN_RP_ID", "https://example.com"],
       ["WEBAUTHN_ORIGINS", "not an origin"],
       ["REAUTH_MAX_AGE_MINUTES", "0"],
-    ]) {
+    ] as const) {
       expect(() => parseConfig({ ENVIRONMENT: "test", [name]: value }), name).toThrow(SettingError);
     }
   });
