@@ -14,8 +14,8 @@ export const LAYERS = [
   ["lib"],
   ["config", "db", "http"],
   ["passwords", "users", "mail", "services", "events"],
-  ["sessions", "tokens", "api-keys", "throttle", "oauth", "mfa", "admin"],
-  ["auth", "account"],
+  ["sessions", "tokens", "api-keys", "throttle", "oauth", "mfa"],
+  ["auth", "account", "admin"],
   ["openapi", "routes", "rpc"],
   ["(root)"],
 ];

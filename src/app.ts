@@ -6,6 +6,7 @@ import { frame } from "./http/frame";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { logError } from "./lib/log";
 import { accountAuthRoutes, accountUserRoutes } from "./routes/account";
+import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { devRoutes } from "./routes/dev";
 import { docsRoutes } from "./routes/docs";
@@ -56,6 +57,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/auth", mfaRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
+  app.route("/api/v1/admin", adminRoutes);
   app.route("/.well-known", jwksRoutes);
   app.route("/api/v1/dev", devRoutes);
 

@@ -310,6 +310,7 @@ describe("Fresh routes and re-authentication", () => {
       ["/api/v1/auth/mfa/totp", {}],
       ["/api/v1/api-keys", { name: "ci", permissions: { user_profile: ["read"] } }],
       ["/api/v1/auth/mfa/webauthn/registration", undefined],
+      ["/api/v1/auth/oauth/testidp/link", undefined],
     ] as const) {
       const refused = await client.post(path, json === undefined ? {} : { json });
       expect(refused.status, path).toBe(403);

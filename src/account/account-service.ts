@@ -48,7 +48,7 @@ export async function confirmEmailVerification(deps: AccountDeps, token: string)
   if (owner === null) return null;
   const row = await findUserById(deps.db, owner.userId);
   if (row === null || row.emailNormalized !== owner.email) return null;
-  const updated = await markEmailVerified(deps.db, row.id);
+  const updated = await markEmailVerified(deps.db, row.id, deps.config.admin.emails);
   if (updated === null) return null;
   const user = await publicUser(deps.db, updated);
   await authorityFor(deps.authority, user.id).updateUser(user);
@@ -81,7 +81,7 @@ export async function confirmPasswordReset(deps: AccountDeps, token: string, new
   const owner = await consumeMailToken(deps.d1, token, "password_reset");
   if (owner === null) return null;
   const hash = await hashPassword(newPassword, { pepper: deps.config.passwordPepper });
-  const row = await resetPassword(deps.db, owner.userId, owner.email, hash);
+  const row = await resetPassword(deps.db, owner.userId, owner.email, hash, deps.config.admin.emails);
   if (row === null) return null;
   const authority = authorityFor(deps.authority, row.id);
   await authority.credentialsChanged(row.credentialEpoch, null);

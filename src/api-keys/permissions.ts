@@ -25,3 +25,16 @@ export function hasPermission(permissions: Permissions, resource: string, action
   };
   return grants(resource).includes(action) || grants("*").includes(action) || grants(resource).includes("*") || grants("*").includes("*");
 }
+
+/** Resources that grant administration. A wildcard resource never reaches them: they must be named. */
+export const ADMIN_RESOURCES = ["admin_users", "admin_audit"] as const;
+
+export function isAdminResource(resource: string): boolean {
+  return (ADMIN_RESOURCES as readonly string[]).includes(resource);
+}
+
+/** An admin permission: the resource named exactly, the action exact or "*". */
+export function hasAdminPermission(permissions: Permissions, resource: string, action: string): boolean {
+  const actions: unknown = Object.hasOwn(permissions, resource) ? permissions[resource] : undefined;
+  return Array.isArray(actions) && (actions.includes(action) || actions.includes("*"));
+}

@@ -2,7 +2,7 @@
 // (resolve.ts), and maps its answer to HTTP. API-key uses are also recorded with the
 // final status of the response, refusals included.
 import type { Context, MiddlewareHandler } from "hono";
-import { hasPermission } from "../api-keys/permissions";
+import { hasAdminPermission, hasPermission } from "../api-keys/permissions";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
@@ -22,6 +22,8 @@ export interface AuthenticateOptions {
   allow?: Array<Exclude<PrincipalKind, "api_key">>;
   /** The permission an API key needs here. Without it, API keys are refused (403). */
   apiKey?: { resource: string; action: string };
+  /** An admin route: a superuser's key with this admin permission named exactly; anyone else's key is 403 forbidden. */
+  adminKey?: { resource: string; action: string };
 }
 
 const NO_USE = { endpoint: "", method: "", ip: "" };
@@ -69,10 +71,17 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (status !== 200 && use !== undefined) services.waitUntil(services.keys.getByName(principal.key.id).amendUse(use, status));
     };
     try {
-      if (options.apiKey === undefined) throw new ApiError("forbidden", "API keys cannot use this route");
-      const { resource, action } = options.apiKey;
-      if (!hasPermission(principal.key.permissions, resource, action)) {
-        throw new ApiError("insufficient_scope", `This API key lacks the ${resource}:${action} permission`);
+      if (options.adminKey !== undefined) {
+        const { resource, action } = options.adminKey;
+        if (!principal.user.is_superuser || !hasAdminPermission(principal.key.permissions, resource, action)) {
+          throw new ApiError("forbidden", "Administrators only");
+        }
+      } else {
+        if (options.apiKey === undefined) throw new ApiError("forbidden", "API keys cannot use this route");
+        const { resource, action } = options.apiKey;
+        if (!hasPermission(principal.key.permissions, resource, action)) {
+          throw new ApiError("insufficient_scope", `This API key lacks the ${resource}:${action} permission`);
+        }
       }
     } catch (error) {
       amend(error instanceof ApiError ? error.status : 500);

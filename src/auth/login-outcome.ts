@@ -5,7 +5,8 @@ import { ApiError, tooManyRequests } from "../http/errors";
 import { deliver } from "../mail/mailer";
 import { newDeviceMessage } from "../mail/templates";
 import type { Services } from "../services/services";
-import { publicUser } from "../users/user-store";
+import { publicUser, recordLastLogin } from "../users/user-store";
+import { logError } from "../lib/log";
 import type { PublicUser } from "../users/user-view";
 import { type LoginResult, checkPasswordLogin } from "./password-login";
 
@@ -50,6 +51,7 @@ export function recordLoginSuccess(
   details: { kind: "cookie" | "token"; method: string; newDevice: boolean },
 ): void {
   recordEventLater(services, user.id, "login_succeeded", { kind: details.kind, method: details.method });
+  services.waitUntil(recordLastLogin(services.db, user.id).catch((error: unknown) => logError("last_login_record_failed", error)));
   const client = services.client;
   if (!details.newDevice || client === null) return;
   recordEventLater(services, user.id, "new_device", { browser: client.device.browser, os: client.device.os });

@@ -95,7 +95,7 @@ export type CallbackOutcome =
   | { kind: "signed_in"; pending: PendingLogin; user: PublicUser; session: StartedSession; isNewUser: boolean }
   /** The user has a second factor: no session until POST /auth/mfa/verify. */
   | { kind: "mfa_required"; pending: PendingLogin; stopped: MfaRequired }
-  | { kind: "failed"; pending: PendingLogin; code: "oauth_failed" | "account_exists"; reason: string };
+  | { kind: "failed"; pending: PendingLogin; code: "oauth_failed" | "account_exists" | "account_disabled"; reason: string };
 
 /**
  * Finishes a provider login at the callback. `binding` is the binding cookie's value.
@@ -113,7 +113,7 @@ export async function finishOAuth(
   if (pending === null || pending.provider !== name) {
     throw new ApiError("oauth_failed", "Invalid or already used OAuth state; start the login again");
   }
-  const fail = (reason: string, code: "oauth_failed" | "account_exists" = "oauth_failed"): CallbackOutcome => ({
+  const fail = (reason: string, code: "oauth_failed" | "account_exists" | "account_disabled" = "oauth_failed"): CallbackOutcome => ({
     kind: "failed",
     pending,
     code,
@@ -136,7 +136,7 @@ export async function finishOAuth(
   if (pending.link !== null && !(await authorityFor(services.authority, pending.link.userId).hasSession(pending.link.sessionId))) {
     return fail("session_ended");
   }
-  const resolution = await resolveOAuthUser(services.db, name, identity, pending.link?.userId ?? null);
+  const resolution = await resolveOAuthUser(services.db, name, identity, pending.link?.userId ?? null, services.config.admin.emails);
   if (resolution.status === "account_exists") return fail("email_in_use", "account_exists");
   if (resolution.status === "failed") return fail(resolution.reason);
 
@@ -163,7 +163,12 @@ export async function finishOAuth(
     credentialEpoch: resolution.user.credentialEpoch,
     assurance: { aal: 1, amr: ["oauth"] },
     answer: { kind: "oauth", isNewUser, method: `oauth:${name}` },
+  }).catch((error: unknown) => {
+    // A disabled account: back to where the login was meant to end, like any failure.
+    if (error instanceof ApiError && error.kind === "account_disabled") return "disabled" as const;
+    throw error;
   });
+  if (session === "disabled") return fail("account_disabled", "account_disabled");
   if (session === null) return fail("account_missing");
   if (session.status === "mfa_required") return { kind: "mfa_required", pending, stopped: session };
   recordLoginSuccess(services, user, { kind: "cookie", method: `oauth:${name}`, newDevice: session.newDevice });

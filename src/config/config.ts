@@ -56,6 +56,12 @@ export interface Config {
   requestLogs: boolean;
   oauth: OAuthSettings;
   mfa: MfaSettings;
+  admin: {
+    /** ADMIN_EMAILS, normalized: these addresses become superusers once verified. */
+    emails: string[];
+    /** ADMIN_REQUIRE_MFA (default true): admin routes need aal 2. */
+    requireMfa: boolean;
+  };
   apiKeys: {
     prefix: string;
     /** The per-minute limit of a key created without rate_limits. */
@@ -107,6 +113,13 @@ export function parseConfig(raw: RawSettings): Config {
     requestLogs: readBool(raw, "REQUEST_LOGS", true),
     oauth: readOAuthSettings(raw),
     mfa: readMfaSettings(raw, secretKey),
+    admin: {
+      emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")
+        .split(",")
+        .map((email) => email.trim().toLowerCase())
+        .filter((email) => email !== ""),
+      requireMfa: readBool(raw, "ADMIN_REQUIRE_MFA", true),
+    },
     apiKeys: {
       prefix: readApiKeyPrefix(raw),
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),
@@ -189,6 +202,10 @@ export function loadConfig(env: object): Config | SettingError {
   let result: Config | SettingError;
   try {
     result = parseConfig(env as RawSettings);
+    if (!result.admin.requireMfa) {
+      // Once per isolate, at startup: a weakened default must be visible in the logs.
+      console.warn(JSON.stringify({ level: "warn", event: "admin_mfa_not_required", setting: "ADMIN_REQUIRE_MFA" }));
+    }
   } catch (error) {
     if (!(error instanceof SettingError)) throw error;
     result = error;

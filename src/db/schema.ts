@@ -19,6 +19,12 @@ export const users = sqliteTable("users", {
   updatedAt: text("updated_at").notNull(),
   /** Advanced with every password change or reset (see migrations/0006). */
   credentialEpoch: integer("credential_epoch").notNull().default(0),
+  /** The record of the authority's decision (migrations/0007); the authority refuses the sign-ins. */
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  /** Lower-cased name, for the admin search. */
+  nameNormalized: text("name_normalized"),
+  /** A record of the last sign-in, written after it (the authority holds the exact one). */
+  lastLoginAt: text("last_login_at"),
 });
 
 export type UserRow = typeof users.$inferSelect;
@@ -36,6 +42,8 @@ export const securityEvents = sqliteTable("security_events", {
   location: text("location"),
   /** JSON object with event-specific fields, never a secret. */
   detail: text("detail"),
+  /** The admin who caused it (admin_* events); null when the user did. */
+  actorId: text("actor_id"),
 });
 
 export const apiKeys = sqliteTable("api_keys", {

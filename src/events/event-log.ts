@@ -1,7 +1,7 @@
 // Writing and reading security events. Events are written after the response
 // (waitUntil): the decision an event describes (a revocation, a new password) is already
 // durable where it was made, and the sign-in path does not wait on the D1 primary.
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { securityEvents } from "../db/schema";
 import { logError } from "../lib/log";
@@ -14,8 +14,9 @@ export function recordEventLater(
   userId: string,
   type: SecurityEventType,
   detail?: SecurityEvent["detail"],
+  actorId?: string,
 ): void {
-  const event: SecurityEvent = { userId, type, client: services.client, detail };
+  const event: SecurityEvent = { userId, type, client: services.client, detail, actorId };
   services.waitUntil(
     recordEvent(services.db, event).catch((error: unknown) => {
       logError("security_event_failed", error, { type });
@@ -61,7 +62,11 @@ export async function purgeOldEvents(db: Database, retentionDays: number): Promi
   return result.meta.changes ?? 0;
 }
 
-/** The statement that deletes the user's events (account deletion). */
+/**
+ * The statement that deletes the user's events (account deletion). The audit trail of
+ * what admins did to the account stays (those rows describe the admin's request, not the
+ * user's), until the retention period ends it like every event.
+ */
 export function eventDeletion(db: Database, d1: D1Database, userId: string): D1PreparedStatement {
-  return asStatement(d1, db.delete(securityEvents).where(eq(securityEvents.userId, userId)));
+  return asStatement(d1, db.delete(securityEvents).where(and(eq(securityEvents.userId, userId), isNull(securityEvents.actorId))));
 }

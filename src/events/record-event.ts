@@ -21,13 +21,25 @@ export type SecurityEventType =
   | "mfa_enabled"
   | "mfa_disabled"
   | "recovery_codes_regenerated"
-  | "recovery_code_used";
+  | "recovery_code_used"
+  | "admin_user_created"
+  | "admin_user_updated"
+  | "admin_user_disabled"
+  | "admin_user_enabled"
+  | "admin_user_deleted"
+  | "admin_sessions_revoked"
+  | "admin_session_revoked"
+  | "admin_password_reset_sent"
+  | "admin_mfa_reset"
+  | "admin_throttle_cleared";
 
 export interface SecurityEvent {
   userId: string;
   type: SecurityEventType;
   client: ClientInfo | null;
   detail?: Record<string, string | number | boolean | null>;
+  /** The admin who caused it (admin_* events). */
+  actorId?: string;
 }
 
 export async function recordEvent(db: Database, event: SecurityEvent): Promise<void> {
@@ -43,6 +55,7 @@ export async function recordEvent(db: Database, event: SecurityEvent): Promise<v
       device: event.client === null ? null : JSON.stringify(event.client.device),
       location: event.client === null ? null : JSON.stringify(event.client.location),
       detail: event.detail === undefined ? null : JSON.stringify(event.detail),
+      actorId: event.actorId ?? null,
     })
     .run();
 }

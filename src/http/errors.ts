@@ -155,6 +155,11 @@ export function serviceUnavailable(): ApiError {
   return new ApiError("service_unavailable", "A service this request depends on is unavailable; try again shortly");
 }
 
+/** An admin disabled the account: said only after a correct first factor. */
+export function accountDisabled(): ApiError {
+  return new ApiError("account_disabled", "This account is disabled; contact the service's administrators");
+}
+
 /** A bug in this code: the details stay in the log (class name only). */
 export function internalError(): ApiError {
   return new ApiError("internal_error", "Internal server error");

@@ -4,7 +4,7 @@
 // authority decides; this module prepares secrets, verifies signatures and records
 // the events and mail of every factor change.
 import { recordEventLater } from "../events/event-log";
-import { ApiError, tooManyRequests } from "../http/errors";
+import { ApiError, accountDisabled, tooManyRequests } from "../http/errors";
 import { toBase32 } from "../lib/base32";
 import { randomBytes, randomToken } from "../lib/crypto";
 import { seal } from "../lib/secret-box";
@@ -49,6 +49,8 @@ export function proofRefusal(refusal: ProofRefusal): ApiError {
       return new ApiError("invalid_token", "The MFA token is invalid, expired or already used; sign in again");
     case "refused":
       return new ApiError("invalid_credentials", "Sign in again");
+    case "disabled":
+      return accountDisabled();
   }
 }
 

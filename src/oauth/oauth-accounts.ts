@@ -6,7 +6,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { normalizeEmail } from "../users/schemas";
-import { findUserById, insertUser } from "../users/user-store";
+import { findUserById, insertUser, isListedAdmin } from "../users/user-store";
 import type { ProviderIdentity } from "./providers/provider";
 
 export type Resolution =
@@ -21,6 +21,7 @@ export async function resolveOAuthUser(
   provider: string,
   identity: ProviderIdentity,
   linkUserId: string | null,
+  adminEmails: readonly string[] = [],
 ): Promise<Resolution> {
   const linked = await db
     .select({ userId: oauthAccounts.userId })
@@ -62,6 +63,8 @@ export async function resolveOAuthUser(
     name: identity.name?.slice(0, 100) ?? null,
     passwordHash: null,
     emailVerified: true,
+    // The provider vouched for the address: an ADMIN_EMAILS address is an admin at once.
+    isSuperuser: isListedAdmin(adminEmails, identity.email),
   });
   if (created === "email_taken" || created === "username_taken") return { status: "account_exists" };
   await link(db, provider, identity, created.id);

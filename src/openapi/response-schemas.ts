@@ -176,6 +176,29 @@ export const webauthnOptionsResponse = z
   .looseObject({ challenge: z.string() })
   .describe("PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON (WebAuthn L3)");
 export const reauthenticatedResponse = z.object({ reauthenticated_at: timestamp, aal: assurance.aal });
+export const adminUserResponse = userResponse.extend({
+  disabled: z.boolean(),
+  mfa_enabled: z.boolean(),
+  last_login_at: timestamp.nullable(),
+  session_count: z.number().int(),
+});
+export const adminUserListResponse = z.object({ items: z.array(adminUserResponse), next_cursor: z.string().nullable() });
+export const adminSessionListResponse = sessionListResponse;
+export const auditEventsResponse = z.object({
+  items: z.array(
+    z.object({
+      user_id: z.string(),
+      actor_id: z.string().nullable(),
+      type: z.string(),
+      at: timestamp,
+      ip: z.string().nullable(),
+      device: z.unknown(),
+      location: z.unknown(),
+      detail: z.unknown(),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
 export const signInResponse = z.union([loginResponse, tokenResponse, oauthJsonLoginResponse]);
 
 export const outboxResponse = z.object({

@@ -7,6 +7,7 @@ import {
   resetConfirmBody,
   resetRequestBody,
 } from "../account/schemas";
+import { auditQuery, createUserBody, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
 import { introspectBody } from "../auth/schemas";
 import {
@@ -27,6 +28,7 @@ import * as out from "./response-schemas";
 import type { RouteSpec } from "./route-spec";
 
 const USER = ["session", "bearer"] as const;
+const ADMIN = ["session", "bearer", "api_key"] as const;
 
 // One row per route reads as a table; the formatter would spread each over a dozen lines.
 // prettier-ignore
@@ -62,8 +64,8 @@ export const ROUTES = [
   { method: "get", path: "/api/v1/auth/events", summary: "The user's own security events", tag: "account", auth: USER, query: eventsQuery, ok: { status: 200, description: "Events, newest first", schema: out.eventsResponse } },
 
   { method: "get", path: "/api/v1/auth/oauth/:provider", summary: "Start an OAuth login", tag: "oauth", auth: [], query: startQuery, ok: { status: 302, description: "To the provider" }, alternatives: [{ status: 200, description: "mode=json: the provider URL", schema: out.oauthUrlResponse }], errors: [400, 404] },
-  { method: "post", path: "/api/v1/auth/oauth/:provider/link", summary: "Start linking a provider to the signed-in account", tag: "oauth", auth: USER, query: startQuery, ok: { status: 200, description: "The provider URL to send the browser to", schema: out.oauthUrlResponse }, errors: [400, 404] },
-  { method: "delete", path: "/api/v1/auth/oauth/:provider", summary: "Unlink a provider (not the account's only way to sign in)", tag: "oauth", auth: USER, ok: { status: 204, description: "Unlinked" }, errors: [404, 422] },
+  { method: "post", path: "/api/v1/auth/oauth/:provider/link", summary: "Start linking a provider to the signed-in account (fresh)", tag: "oauth", auth: USER, query: startQuery, ok: { status: 200, description: "The provider URL to send the browser to", schema: out.oauthUrlResponse }, errors: [400, 403, 404] },
+  { method: "delete", path: "/api/v1/auth/oauth/:provider", summary: "Unlink a provider (not the account's only way to sign in; fresh)", tag: "oauth", auth: USER, ok: { status: 204, description: "Unlinked" }, errors: [403, 404, 422] },
   { method: "get", path: "/api/v1/auth/oauth/callback/:provider", summary: "The provider's callback", tag: "oauth", auth: [], query: callbackQuery, ok: { status: 302, description: "Signed in; to redirect_to (or the app)" }, alternatives: [{ status: 200, description: "mode=json", schema: out.oauthJsonLoginResponse }], errors: [400, 404, 409] },
 
   { method: "get", path: "/api/v1/auth/mfa", summary: "The user's second factors", tag: "mfa", auth: USER, ok: { status: 200, description: "Factors", schema: out.factorListResponse } },
@@ -80,13 +82,26 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/auth/reauthenticate/options", summary: "Passkey options to re-authenticate", tag: "mfa", auth: USER, ok: { status: 200, description: "PublicKeyCredentialRequestOptionsJSON", schema: out.webauthnOptionsResponse }, errors: [422] },
   { method: "post", path: "/api/v1/auth/reauthenticate", summary: "Re-authenticate the current session (password or a second factor)", tag: "mfa", auth: USER, body: reauthenticateBody, ok: { status: 200, description: "When, and the session's aal", schema: out.reauthenticatedResponse }, errors: [401, 422, 429] },
 
-  { method: "post", path: "/api/v1/api-keys", summary: "Create an API key (shown once)", tag: "api-keys", auth: USER, body: createKeyBody, ok: { status: 201, description: "The key", schema: out.createdApiKeyResponse }, errors: [422], example: { name: "CI", permissions: { user_profile: ["read"] }, rate_limits: { requests_per_minute: 60 } } },
+  { method: "post", path: "/api/v1/api-keys", summary: "Create an API key (shown once; fresh)", tag: "api-keys", auth: USER, body: createKeyBody, ok: { status: 201, description: "The key", schema: out.createdApiKeyResponse }, errors: [403, 422], example: { name: "CI", permissions: { user_profile: ["read"] }, rate_limits: { requests_per_minute: 60 } } },
   { method: "get", path: "/api/v1/api-keys", summary: "List API keys", tag: "api-keys", auth: USER, query: listQuery, ok: { status: 200, description: "Keys", schema: out.apiKeyListResponse } },
   { method: "get", path: "/api/v1/api-keys/:id", summary: "One API key", tag: "api-keys", auth: USER, ok: { status: 200, description: "The key", schema: out.apiKeyResponse }, errors: [404] },
   { method: "patch", path: "/api/v1/api-keys/:id", summary: "Change name, permissions, limits; expires_at only earlier", tag: "api-keys", auth: USER, body: updateKeyBody, ok: { status: 200, description: "The key", schema: out.apiKeyResponse }, errors: [404, 422] },
   { method: "delete", path: "/api/v1/api-keys/:id", summary: "Revoke an API key for good", tag: "api-keys", auth: USER, ok: { status: 204, description: "Revoked" }, errors: [404] },
   { method: "get", path: "/api/v1/api-keys/:id/usage", summary: "Usage totals, by day, endpoint and status", tag: "api-keys", auth: USER, query: usageQuery, ok: { status: 200, description: "Usage", schema: out.usageResponse }, errors: [404] },
   { method: "post", path: "/api/v1/api-keys/verify", summary: "Verify a key for another service (counts as a use)", tag: "api-keys", auth: [], body: verifyKeyBody, ok: { status: 200, description: "The verdict", schema: out.verifyKeyResponse }, errors: [429], example: { api_key: "fai_k3x9a0qz_...", resource: "reports", action: "read" } },
+
+  { method: "get", path: "/api/v1/admin/users", summary: "Search users (prefix of email, username or name), newest first", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", query: userListQuery, ok: { status: 200, description: "A page of users", schema: out.adminUserListResponse }, errors: [403, 422] },
+  { method: "post", path: "/api/v1/admin/users", summary: "Create a user (without a password: they set one by reset)", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: createUserBody, ok: { status: 201, description: "The user", schema: out.adminUserResponse }, errors: [403, 409, 422] },
+  { method: "get", path: "/api/v1/admin/users/:id", summary: "One user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", ok: { status: 200, description: "The user", schema: out.adminUserResponse }, errors: [403, 404] },
+  { method: "patch", path: "/api/v1/admin/users/:id", summary: "Change a user; disabled: true ends everything at once", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: updateUserBody, ok: { status: 200, description: "The user", schema: out.adminUserResponse }, errors: [403, 404, 409, 422] },
+  { method: "delete", path: "/api/v1/admin/users/:id", summary: "Delete a user, as their own deletion", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Deleted" }, errors: [403, 404, 422] },
+  { method: "get", path: "/api/v1/admin/users/:id/sessions", summary: "A user's sessions, as they see them", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", ok: { status: 200, description: "Sessions", schema: out.adminSessionListResponse }, errors: [403, 404] },
+  { method: "delete", path: "/api/v1/admin/users/:id/sessions", summary: "End every session and token family of a user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 200, description: "How many ended", schema: out.revokedResponse }, errors: [403, 404] },
+  { method: "delete", path: "/api/v1/admin/users/:id/sessions/:session_id", summary: "End one session of a user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Ended" }, errors: [403, 404] },
+  { method: "post", path: "/api/v1/admin/users/:id/password-reset", summary: "Mail the user a reset link", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 202, description: "Sent", schema: out.detailResponse }, errors: [403, 404] },
+  { method: "delete", path: "/api/v1/admin/users/:id/mfa", summary: "Remove every factor and recovery code of a user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Removed" }, errors: [403, 404] },
+  { method: "post", path: "/api/v1/admin/throttle/clear", summary: "Clear login throttling for an identifier or IP", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: throttleClearBody, ok: { status: 200, description: "Cleared", schema: out.detailResponse }, errors: [403, 422] },
+  { method: "get", path: "/api/v1/admin/events", summary: "The audit log: security events across users", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: auditQuery, ok: { status: 200, description: "Events, newest first", schema: out.auditEventsResponse }, errors: [403, 422] },
 
   { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse } },
 ] as const satisfies readonly RouteSpec[];

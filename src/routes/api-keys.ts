@@ -1,5 +1,6 @@
 // /api/v1/api-keys: key management for the signed-in user (never for a key), and
 // verification for other services that accept this service's keys.
+import { isAdminResource } from "../api-keys/permissions";
 import { fresh } from "../auth/fresh";
 import { Hono } from "hono";
 import { authenticate, setRateLimitHeaders, userPrincipal } from "../auth/authenticate";
@@ -42,7 +43,8 @@ apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
     throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
   }
-  const { userId } = userPrincipal(c);
+  const { userId, user } = userPrincipal(c);
+  onlyAdminsHoldAdminPermissions(user.is_superuser, input.permissions);
   const result = await createKey(c.get("services"), userId, {
     name: input.name,
     permissions: input.permissions,
@@ -81,7 +83,10 @@ apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
   const input = parseBody(c, updateKeyBody);
   const changes: KeyChanges = {};
   if (input.name !== undefined) changes.name = input.name;
-  if (input.permissions !== undefined) changes.permissions = input.permissions;
+  if (input.permissions !== undefined) {
+    onlyAdminsHoldAdminPermissions(userPrincipal(c).user.is_superuser, input.permissions);
+    changes.permissions = input.permissions;
+  }
   if (input.rate_limits?.requests_per_minute !== undefined) changes.requestsPerMinute = input.rate_limits.requests_per_minute;
   if (input.rate_limits?.requests_per_day !== undefined) changes.requestsPerDay = input.rate_limits.requests_per_day;
   if (input.expires_at !== undefined) changes.expiresAt = input.expires_at === null ? null : Date.parse(input.expires_at);
@@ -122,3 +127,10 @@ apiKeyRoutes.get("/:id/usage", authenticate(), async (c) => {
   await c.get("services").keys.getByName(row.id).flushUsage();
   return c.json(await usageReport(c.get("services").d1, row.id, days));
 });
+
+/** admin_users / admin_audit can only be granted to a superuser's keys. */
+function onlyAdminsHoldAdminPermissions(isSuperuser: boolean, permissions: Record<string, string[]>): void {
+  if (!isSuperuser && Object.keys(permissions).some(isAdminResource)) {
+    throw new ApiError("forbidden", "Only an administrator's keys can hold admin permissions");
+  }
+}

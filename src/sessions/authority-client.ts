@@ -159,4 +159,16 @@ export class AuthorityClient {
   passkeySignIn(proof: FactorProof, input: NewSession, maxSessions: number) {
     return this.changing(() => this.stub.passkeySignIn(proof, input, maxSessions));
   }
+
+  summary() {
+    return this.stub.summary();
+  }
+
+  setDisabled(disabled: boolean) {
+    return this.changing(() => this.stub.setDisabled(disabled));
+  }
+
+  removeAllFactors() {
+    return this.stub.removeAllFactors();
+  }
 }

@@ -5,6 +5,7 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
+import { accountDisabled } from "../http/errors";
 import { type AuthorityClient, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
 import type { NewSession, SecondFactorMethod, SignInAnswer } from "./authority/types";
@@ -54,6 +55,7 @@ const CSRF_TOKEN_BYTES = 32;
  * Null when the authority refuses it: the account was deleted, or its password changed
  * after `credentialEpoch` (the epoch the first factor was checked against) was read.
  * A one-factor sign-in of a user with a second factor ends at the authority's MFA gate.
+ * A disabled account throws 403 account_disabled (the first factor was right).
  */
 export async function startSession(
   deps: Pick<SessionDeps, "config" | "authority">,
@@ -87,6 +89,7 @@ export async function startSession(
     deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
+  if (created.status === "disabled") throw accountDisabled();
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
   return {
     status: "started",

@@ -79,3 +79,18 @@ export async function takeHourlySlot(
 ): Promise<HourlyLimit> {
   return namespace.getByName(`hourly:${throttleKeyForIp(ip)}`).hit({ maxAttempts: maxPerHour, windowMs: 3_600_000 });
 }
+
+/**
+ * An admin clears login throttling: the counters of an identifier (the account it names
+ * and the bare name) and of a client IP (by its /64 for IPv6).
+ */
+export async function clearLoginThrottle(
+  namespace: DurableObjectNamespace<LoginThrottle>,
+  target: { identifier?: string | undefined; userId?: string | null; ip?: string | undefined },
+): Promise<void> {
+  const names: string[] = [];
+  if (target.identifier !== undefined) names.push(`id:${normalizeIdentifier(target.identifier)}`);
+  if (target.userId != null) names.push(`account:${target.userId}`);
+  if (target.ip !== undefined) names.push(`ip:${throttleKeyForIp(target.ip)}`);
+  await Promise.all(names.map((name) => namespace.getByName(name).clear()));
+}

@@ -11,6 +11,7 @@ import type { SecondFactorMethod, SignInAnswer } from "../sessions/authority/typ
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { NewSession, TokenResponse } from "../sessions/authority/user-authority";
 import type { PublicUser } from "../users/user-view";
+import { accountDisabled } from "../http/errors";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 
 export type TokenDeps = Pick<Services, "config" | "authority">;
@@ -72,6 +73,7 @@ export async function issueTokens(
     deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
+  if (created.status === "disabled") throw accountDisabled();
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
   const response = await tokenAnswer(deps.config, {
     userId: user.id,

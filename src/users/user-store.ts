@@ -1,6 +1,6 @@
 // Reads and writes of the users table. Callers get rows or null; uniqueness conflicts
 // come back as values, not exceptions.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
@@ -13,6 +13,8 @@ export interface NewUser {
   name: string | null;
   passwordHash: string | null;
   emailVerified: boolean;
+  /** Only an admin creates superusers. */
+  isSuperuser?: boolean;
 }
 
 export type Conflict = "email_taken" | "username_taken";
@@ -29,6 +31,29 @@ export async function publicUser(db: Database, row: UserRow): Promise<PublicUser
     .orderBy(oauthAccounts.createdAt)
     .all();
   return toPublicUser(row, [...new Set(rows.map((entry) => entry.provider))]);
+}
+
+/** publicUser for many rows, with one query for all their providers (the admin list). */
+export async function publicUsers(db: Database, rows: UserRow[]): Promise<PublicUser[]> {
+  if (rows.length === 0) return [];
+  const links = await db
+    .select({ userId: oauthAccounts.userId, provider: oauthAccounts.provider })
+    .from(oauthAccounts)
+    .where(
+      inArray(
+        oauthAccounts.userId,
+        rows.map((row) => row.id),
+      ),
+    )
+    .orderBy(oauthAccounts.createdAt)
+    .all();
+  const byUser = new Map<string, Set<string>>();
+  for (const link of links) {
+    const providers = byUser.get(link.userId) ?? new Set<string>();
+    providers.add(link.provider);
+    byUser.set(link.userId, providers);
+  }
+  return rows.map((row) => toPublicUser(row, [...(byUser.get(row.id) ?? [])]));
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | null> {
@@ -54,10 +79,13 @@ export async function insertUser(db: Database, input: NewUser): Promise<UserRow 
     name: input.name,
     passwordHash: input.passwordHash,
     emailVerified: input.emailVerified,
-    isSuperuser: false,
+    isSuperuser: input.isSuperuser ?? false,
     createdAt: now,
     updatedAt: now,
     credentialEpoch: 0,
+    disabled: false,
+    nameNormalized: normalizeName(input.name),
+    lastLoginAt: null,
   };
   try {
     await db.insert(users).values(row).run();
@@ -76,7 +104,10 @@ export interface ProfileChanges {
 
 export async function updateUserProfile(db: Database, id: string, changes: ProfileChanges): Promise<UserRow | Conflict | null> {
   const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
-  if (changes.name !== undefined) values.name = changes.name;
+  if (changes.name !== undefined) {
+    values.name = changes.name;
+    values.nameNormalized = normalizeName(changes.name);
+  }
   if (changes.username !== undefined) {
     values.username = changes.username;
     values.usernameNormalized = normalizeUsername(changes.username);
@@ -110,13 +141,20 @@ export async function replacePassword(db: Database, id: string, expectedHash: st
  * mailed link proved it) and advances the credential epoch, in one statement, only
  * while the account still has the address the link was sent to.
  */
-export async function resetPassword(db: Database, id: string, emailNormalized: string, passwordHash: string): Promise<UserRow | null> {
+export async function resetPassword(
+  db: Database,
+  id: string,
+  emailNormalized: string,
+  passwordHash: string,
+  adminEmails: readonly string[],
+): Promise<UserRow | null> {
   return (
     (await db
       .update(users)
       .set({
         passwordHash,
         emailVerified: true,
+        isSuperuser: promoteListed(adminEmails),
         credentialEpoch: sql`${users.credentialEpoch} + 1`,
         updatedAt: new Date().toISOString(),
       })
@@ -139,16 +177,45 @@ export async function upgradePasswordHash(db: Database, id: string, oldHash: str
     .run();
 }
 
-export async function markEmailVerified(db: Database, id: string): Promise<UserRow | null> {
+/**
+ * Marks the address verified; an address listed in ADMIN_EMAILS (`adminEmails`) becomes
+ * a superuser in the same statement, so only a proven owner of the address ever is one.
+ */
+export async function markEmailVerified(db: Database, id: string, adminEmails: readonly string[]): Promise<UserRow | null> {
   return (
-    (await db.update(users).set({ emailVerified: true, updatedAt: new Date().toISOString() }).where(eq(users.id, id)).returning().get()) ??
-    null
+    (await db
+      .update(users)
+      .set({ emailVerified: true, isSuperuser: promoteListed(adminEmails), updatedAt: new Date().toISOString() })
+      .where(eq(users.id, id))
+      .returning()
+      .get()) ?? null
   );
+}
+
+/** is_superuser after the address is verified: set for an ADMIN_EMAILS address, else unchanged. */
+function promoteListed(adminEmails: readonly string[]) {
+  if (adminEmails.length === 0) return sql`${users.isSuperuser}`;
+  return sql`CASE WHEN ${inArray(users.emailNormalized, [...adminEmails])} THEN 1 ELSE ${users.isSuperuser} END`;
+}
+
+/** Whether a verified address makes its account a superuser (ADMIN_EMAILS). */
+export function isListedAdmin(adminEmails: readonly string[], email: string): boolean {
+  return adminEmails.includes(normalizeEmail(email));
 }
 
 /** The statement that deletes the user's row (account deletion batches it last). */
 export function userRowDeletion(db: Database, d1: D1Database, userId: string): D1PreparedStatement {
   return asStatement(d1, db.delete(users).where(eq(users.id, userId)));
+}
+
+/** Records a sign-in (after the response). */
+export async function recordLastLogin(db: Database, id: string): Promise<void> {
+  await db.update(users).set({ lastLoginAt: new Date().toISOString() }).where(eq(users.id, id)).run();
+}
+
+/** The admin search matches names by lower-cased prefix. */
+export function normalizeName(name: string | null): string | null {
+  return name === null ? null : name.toLowerCase();
 }
 
 /** Which of the users table's unique columns a failed insert or update hit. */

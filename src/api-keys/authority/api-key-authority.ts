@@ -26,6 +26,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
    * change is written through to SQLite in the same synchronous step.
    */
   private cachedRecord: KeyRecord | null | undefined;
+  private ownerDisabled: boolean | undefined;
   private counts: Map<string, number>;
   private readonly usage: UsageBuffer;
 
@@ -88,13 +89,25 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     this.usage.reset();
   }
 
+  /**
+   * The key's owner was disabled (or enabled again) by an admin: every use is refused
+   * while disabled. Kept apart from `revoked`, so enabling the owner gives the key back.
+   */
+  setOwnerDisabled(disabled: boolean): void {
+    if (disabled) this.setMeta("owner_disabled", "1");
+    else this.sql.exec("DELETE FROM meta WHERE key = 'owner_disabled'");
+    this.ownerDisabled = disabled;
+  }
+
   /** Authenticates one use of the key and counts it against every rate-limit window. */
   async use(secretHash: string, request: UseRequest): Promise<UseResult> {
     const record = this.record();
     const now = Date.now();
+    this.ownerDisabled ??= this.getMeta("owner_disabled") === "1";
     if (
       record === null ||
       record.revoked ||
+      this.ownerDisabled ||
       !constantTimeEqual(record.secretHash, secretHash) ||
       (record.expiresAt !== null && now >= record.expiresAt)
     ) {

@@ -124,6 +124,7 @@ export class FactorAuthority extends SessionAuthority {
       dropPending(sql, pendingId);
       factors.clearAttempts();
       if (state.isDeleted() || pending.session.credentialEpoch < state.epoch()) return { status: "refused" } as const;
+      if (state.isDisabled()) return { status: "disabled" } as const;
       const input: NewSession = {
         ...pending.session,
         ...fresh,

@@ -50,6 +50,7 @@ export class SessionAuthority extends DurableObject<Env> {
   async createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
     const { state, factors } = this;
     if (state.isDeleted() || input.credentialEpoch < state.epoch()) return { status: "refused" };
+    if (state.isDisabled()) return { status: "disabled" };
     const now = Date.now();
     if (input.assurance.aal < 2 && factors.hasActive()) {
       // A passkey that did not verify the user is one factor; the same passkey cannot be the second.

@@ -33,6 +33,7 @@ export class AuthorityState {
   openSession(input: NewSession, maxSessions: number, now: number): { ended: string[]; newDevice: boolean } {
     const ended = input.credentialEpoch > this.epoch() ? this.advanceEpoch(input.credentialEpoch, null, now) : [];
     this.saveUser(input.user);
+    this.setMeta("last_login_at", String(now));
     const newDevice = this.rememberDevice(input.client, now);
     this.purgeExpired(now);
     this.insertSession(input, now);
@@ -142,6 +143,11 @@ export class AuthorityState {
 
   isDeleted(): boolean {
     return this.getMeta("deleted") !== null;
+  }
+
+  /** An admin disabled the account: no sign-in, token family or API key until enabled. */
+  isDisabled(): boolean {
+    return this.getMeta("disabled") !== null;
   }
 
   saveUser(user: PublicUser): void {

@@ -43,6 +43,8 @@ export type SecondFactorMethod = "totp" | "recovery_code" | "webauthn";
 export type SessionCreation =
   | { status: "created"; evicted: string[]; newDevice: boolean; assurance: Assurance }
   | { status: "mfa_required"; methods: SecondFactorMethod[] }
+  /** An admin disabled the account: answered only after a correct first factor. */
+  | { status: "disabled" }
   | { status: "refused" };
 
 /** A second factor as the Worker hands it to the authority. A passkey assertion was verified by the Worker against the stored key. */
@@ -64,7 +66,19 @@ export interface ThrottlePolicy {
 }
 
 export type ProofRefusal =
-  { status: "invalid_code" } | { status: "throttled"; retryAfterSeconds: number } | { status: "invalid_token" } | { status: "refused" };
+  | { status: "invalid_code" }
+  | { status: "throttled"; retryAfterSeconds: number }
+  | { status: "invalid_token" }
+  | { status: "refused" }
+  | { status: "disabled" };
+
+/** What the admin list shows of a user, as the user's authority knows it. */
+export interface AuthoritySummary {
+  disabled: boolean;
+  mfaEnabled: boolean;
+  sessionCount: number;
+  lastLoginAt: number | null;
+}
 
 export type SignInCompletion =
   | {

@@ -4,7 +4,7 @@
 import type { PublicUser } from "../../users/user-view";
 import { reserveApiKey, takeMailSlot } from "./counters";
 import { FactorAuthority } from "./factor-authority";
-import type { MailSlot, Reservation } from "./types";
+import type { AuthoritySummary, MailSlot, Reservation } from "./types";
 
 export type * from "./types";
 
@@ -40,10 +40,7 @@ export class UserAuthority extends FactorAuthority {
     const userId = state.loadUser()?.id ?? null;
     const { ids, keyIds } = this.ctx.storage.transactionSync(() => {
       const ids = state.sessionIds();
-      const keyIds = state.sql
-        .exec<{ id: string }>("SELECT id FROM api_keys")
-        .toArray()
-        .map((row) => row.id);
+      const keyIds = this.keyIds();
       for (const table of ACCOUNT_TABLES) state.sql.exec(`DELETE FROM ${table}`);
       state.sql.exec("DELETE FROM meta WHERE key NOT IN ('principal_cached')");
       state.setMeta("deleted", userId ?? "unknown");
@@ -54,7 +51,51 @@ export class UserAuthority extends FactorAuthority {
     return { keyIds };
   }
 
+  /**
+   * An admin disables (or enables) the account. Disabling ends every session and token
+   * family, refuses access tokens issued until now and sign-ins waiting for a second
+   * factor, and refuses every later sign-in and key reservation until enabled; it
+   * returns the key ids the caller must also stop at their own objects. Enabling brings
+   * no session back.
+   */
+  async setDisabled(disabled: boolean): Promise<{ keyIds: string[] }> {
+    const { state } = this;
+    const ended = this.ctx.storage.transactionSync(() => {
+      if (!disabled) {
+        state.sql.exec("DELETE FROM meta WHERE key = 'disabled'");
+        return [];
+      }
+      state.setMeta("disabled", String(Date.now()));
+      state.sql.exec("DELETE FROM mfa_pending");
+      const ids = state.sessionIds();
+      state.endSessions(ids);
+      state.setNotBefore(Date.now());
+      return ids;
+    });
+    await this.cache.sync(ended);
+    return { keyIds: this.keyIds() };
+  }
+
+  /** What the admin list shows: disabled, MFA, live sessions, last sign-in. */
+  summary(): AuthoritySummary {
+    const { state } = this;
+    this.ctx.storage.transactionSync(() => state.purgeExpired(Date.now()));
+    const lastLogin = state.getMeta("last_login_at");
+    return {
+      disabled: state.isDisabled(),
+      mfaEnabled: this.factors.hasActive(),
+      sessionCount: state.sessionIds().length,
+      lastLoginAt: lastLogin === null ? null : Number(lastLogin),
+    };
+  }
+
+  /** An admin removes every factor and recovery code (the user's sessions stay). Returns how many factors went. */
+  removeAllFactors(): number {
+    return this.ctx.storage.transactionSync(() => this.factors.removeAll());
+  }
+
   reserveApiKey(id: string, max: number, known: string[] | null): Reservation {
+    if (this.state.isDisabled()) return "gone";
     return reserveApiKey(this.state, this.ctx.storage, id, max, known);
   }
 
@@ -65,5 +106,12 @@ export class UserAuthority extends FactorAuthority {
 
   takeMailSlot(purpose: string, address: string, maxPerHour: number): MailSlot {
     return takeMailSlot(this.state, this.ctx.storage, purpose, address, maxPerHour);
+  }
+
+  private keyIds(): string[] {
+    return this.state.sql
+      .exec<{ id: string }>("SELECT id FROM api_keys")
+      .toArray()
+      .map((row) => row.id);
   }
 }

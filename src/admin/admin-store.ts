@@ -1,0 +1,164 @@
+// The D1 side of administration: the user search (keyset pages, newest first), an
+// admin's changes to a user row, and the audit log across users. Records only: every
+// decision about a user's sign-ins is the user's authority's.
+import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type UserRow, securityEvents, users } from "../db/schema";
+import { uniqueViolation } from "../db/unique-conflict";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
+import { normalizeEmail, normalizeUsername } from "../users/schemas";
+import { normalizeName } from "../users/user-store";
+
+/** A position in a newest-first listing: the last row's time and id. */
+export interface Cursor {
+  at: string;
+  id: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return toBase64Url(utf8(JSON.stringify([cursor.at, cursor.id])));
+}
+
+/** The cursor a client sent back, or null when it is not one of ours. */
+export function decodeCursor(text: string): Cursor | null {
+  const bytes = fromBase64Url(text);
+  if (bytes === null || bytes.length > 512) return null;
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string") return null;
+    return { at: value[0], id: value[1] };
+  } catch {
+    return null;
+  }
+}
+
+/** The first string after every string with this prefix (a prefix as an index range). */
+function prefixEnd(prefix: string): string {
+  return prefix + "\uffff";
+}
+
+/**
+ * Users newest first, `limit` per page after `cursor`, optionally those whose email,
+ * username or name starts with `query` (case-insensitive). Each prefix is a range on
+ * its column's index (users_email_normalized, users_username_normalized,
+ * users_name_normalized); the order and the cursor ride on users_newest.
+ */
+export async function searchUsers(
+  db: Database,
+  page: { query: string | undefined; limit: number; cursor: Cursor | null },
+): Promise<{ rows: UserRow[]; next: Cursor | null }> {
+  const conditions = [];
+  if (page.query !== undefined && page.query !== "") {
+    const email = normalizeEmail(page.query);
+    const username = normalizeUsername(page.query);
+    const name = normalizeName(page.query) ?? "";
+    conditions.push(
+      or(
+        and(gte(users.emailNormalized, email), lt(users.emailNormalized, prefixEnd(email))),
+        and(gte(users.usernameNormalized, username), lt(users.usernameNormalized, prefixEnd(username))),
+        and(gte(users.nameNormalized, name), lt(users.nameNormalized, prefixEnd(name))),
+      ),
+    );
+  }
+  if (page.cursor !== null) {
+    const { at, id } = page.cursor;
+    conditions.push(sql`(${users.createdAt}, ${users.id}) < (${at}, ${id})`);
+  }
+  const rows = await db
+    .select()
+    .from(users)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
+    .orderBy(desc(users.createdAt), desc(users.id))
+    .limit(page.limit + 1)
+    .all();
+  const more = rows.length > page.limit;
+  const shown = more ? rows.slice(0, page.limit) : rows;
+  const last = shown[shown.length - 1];
+  return { rows: shown, next: more && last !== undefined ? { at: last.createdAt, id: last.id } : null };
+}
+
+export interface AdminChanges {
+  email?: string;
+  username?: string | null;
+  name?: string | null;
+  emailVerified?: boolean;
+  isSuperuser?: boolean;
+  disabled?: boolean;
+}
+
+/** Applies an admin's changes to the user row; a conflict names the taken column. */
+export async function updateUserAsAdmin(
+  db: Database,
+  id: string,
+  changes: AdminChanges,
+): Promise<UserRow | "email_taken" | "username_taken" | null> {
+  const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
+  if (changes.email !== undefined) {
+    values.email = changes.email.trim();
+    values.emailNormalized = normalizeEmail(changes.email);
+  }
+  if (changes.username !== undefined) {
+    values.username = changes.username;
+    values.usernameNormalized = changes.username === null ? null : normalizeUsername(changes.username);
+  }
+  if (changes.name !== undefined) {
+    values.name = changes.name;
+    values.nameNormalized = normalizeName(changes.name);
+  }
+  if (changes.emailVerified !== undefined) values.emailVerified = changes.emailVerified;
+  if (changes.isSuperuser !== undefined) values.isSuperuser = changes.isSuperuser;
+  if (changes.disabled !== undefined) values.disabled = changes.disabled;
+  try {
+    return (await db.update(users).set(values).where(eq(users.id, id)).returning().get()) ?? null;
+  } catch (error) {
+    const column = uniqueViolation(error);
+    if (column === "users.email_normalized") return "email_taken";
+    if (column === "users.username_normalized") return "username_taken";
+    throw error;
+  }
+}
+
+export interface AuditEvent {
+  user_id: string;
+  actor_id: string | null;
+  type: string;
+  at: string;
+  ip: string | null;
+  device: unknown;
+  location: unknown;
+  detail: unknown;
+}
+
+/** Security events across users, newest first, filtered by user and type, keyset pages. */
+export async function listAuditEvents(
+  db: Database,
+  page: { userId: string | undefined; type: string | undefined; limit: number; cursor: Cursor | null },
+): Promise<{ items: AuditEvent[]; next: Cursor | null }> {
+  const conditions = [];
+  if (page.userId !== undefined) conditions.push(eq(securityEvents.userId, page.userId));
+  if (page.type !== undefined) conditions.push(eq(securityEvents.type, page.type));
+  if (page.cursor !== null) conditions.push(sql`(${securityEvents.at}, ${securityEvents.id}) < (${page.cursor.at}, ${page.cursor.id})`);
+  const rows = await db
+    .select()
+    .from(securityEvents)
+    .where(conditions.length === 0 ? undefined : and(...conditions))
+    .orderBy(desc(securityEvents.at), desc(securityEvents.id))
+    .limit(page.limit + 1)
+    .all();
+  const more = rows.length > page.limit;
+  const shown = more ? rows.slice(0, page.limit) : rows;
+  const last = shown[shown.length - 1];
+  return {
+    items: shown.map((row) => ({
+      user_id: row.userId,
+      actor_id: row.actorId,
+      type: row.type,
+      at: row.at,
+      ip: row.ip,
+      device: row.device === null ? null : JSON.parse(row.device),
+      location: row.location === null ? null : JSON.parse(row.location),
+      detail: row.detail === null ? null : JSON.parse(row.detail),
+    })),
+    next: more && last !== undefined ? { at: last.at, id: last.id } : null,
+  };
+}
