@@ -427,6 +427,7 @@ async function measureScale(seederUrl, base, fixture) {
     ["session check", "me (bearer)", "api key verify"].includes(scenario.name),
   );
   const results = {};
+  const adminScenarios = await adminList(seederUrl, base, fixture);
   let seeded = 1;
   for (const size of SCALE_SIZES) {
     const started = Date.now();
@@ -442,8 +443,48 @@ async function measureScale(seederUrl, base, fixture) {
       for (let round = 0; round < (QUICK ? 1 : 2); round++) runs.push(await load(scenario, 2));
       (results[scenario.name] ??= {})[size] = median(runs.map((run) => run.rps));
     }
+    for (const scenario of adminScenarios) {
+      const run = await load(scenario, 2);
+      (results.admin ??= {})[scenario.name] ??= {};
+      results.admin[scenario.name][size] = { rps: Math.round(run.rps), p50: run.p50, p99: run.p99, errors: run.errors };
+    }
   }
   return results;
+}
+
+/**
+ * The admin user list (newest first, 20 a page) and a prefix search, called with a
+ * superuser's API key holding admin_users:read (the bench user, promoted as
+ * `wrangler d1 execute` would, then signed in again to mint the key).
+ */
+async function adminList(seederUrl, base, fixture) {
+  await fetch(`${seederUrl}/promote?email=${encodeURIComponent(fixture.email)}`, { method: "POST" });
+  const headers = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.7" };
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ email: fixture.email, password: fixture.password }),
+  });
+  const cookie = login.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
+  const { csrf_token: csrf } = await login.json();
+  const created = await fetch(`${base}/api/v1/api-keys`, {
+    method: "POST",
+    headers: { ...headers, Cookie: cookie, "X-CSRF-Token": csrf },
+    body: JSON.stringify({
+      name: "bench-admin",
+      permissions: { admin_users: ["read"] },
+      rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`admin key: ${created.status} ${await created.text()}`);
+  const { api_key: key } = await created.json();
+  return [
+    { name: "admin user list", method: "GET", url: `${base}/api/v1/admin/users?limit=20`, headers: { "X-API-Key": key } },
+    { name: "admin user search", method: "GET", url: `${base}/api/v1/admin/users?limit=20&query=u99`, headers: { "X-API-Key": key } },
+  ];
 }
 
 /**
@@ -567,10 +608,23 @@ function report(samples, scenarios, ops, scale, footprint) {
   lines.push(`|---|${SCALE_SIZES.map(() => "---").join("|")}|---|`);
   const spreads = {};
   for (const [name, bySize] of Object.entries(scale)) {
+    if (name === "admin") continue;
     const values = SCALE_SIZES.map((size) => bySize[size]);
     const spread = (Math.max(...values) - Math.min(...values)) / Math.max(...values);
     spreads[name] = Number(spread.toFixed(3));
     lines.push(`| ${name} | ${values.map((value) => Math.round(value)).join(" | ")} | ${(spread * 100).toFixed(1)}% |`);
+  }
+  if (scale.admin !== undefined) {
+    lines.push("");
+    lines.push(
+      `| admin (API key, 20 a page) | ${SCALE_SIZES.map((size) => `${size.toLocaleString("en")} users: req/s, p50, p99 ms`).join(" | ")} |`,
+    );
+    lines.push(`|---|${SCALE_SIZES.map(() => "---").join("|")}|`);
+    for (const [name, bySize] of Object.entries(scale.admin)) {
+      lines.push(
+        `| ${name} | ${SCALE_SIZES.map((size) => `${bySize[size].rps}, ${bySize[size].p50}, ${bySize[size].p99}${bySize[size].errors > 0 ? ` (${bySize[size].errors} errors)` : ""}`).join(" | ")} |`,
+      );
+    }
   }
   lines.push("");
   lines.push("| footprint | service | bare Worker |");

@@ -5,6 +5,7 @@ import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type UserRow, securityEvents, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
+import { type EventView, eventView } from "../events/event-log";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
 import { normalizeEmail, normalizeUsername } from "../users/schemas";
 import { normalizeName } from "../users/user-store";
@@ -40,7 +41,7 @@ function prefixEnd(prefix: string): string {
 /**
  * Users newest first, `limit` per page after `cursor`, optionally those whose email,
  * username or name starts with `query` (case-insensitive). Each prefix is a range on
- * its column's index (users_email_normalized, users_username_normalized,
+ * its column's index (users_email_normalized_unique, users_username_normalized_unique,
  * users_name_normalized); the order and the cursor ride on users_newest.
  */
 export async function searchUsers(
@@ -118,15 +119,9 @@ export async function updateUserAsAdmin(
   }
 }
 
-export interface AuditEvent {
+export interface AuditEvent extends EventView {
   user_id: string;
   actor_id: string | null;
-  type: string;
-  at: string;
-  ip: string | null;
-  device: unknown;
-  location: unknown;
-  detail: unknown;
 }
 
 /** Security events across users, newest first, filtered by user and type, keyset pages. */
@@ -149,16 +144,7 @@ export async function listAuditEvents(
   const shown = more ? rows.slice(0, page.limit) : rows;
   const last = shown[shown.length - 1];
   return {
-    items: shown.map((row) => ({
-      user_id: row.userId,
-      actor_id: row.actorId,
-      type: row.type,
-      at: row.at,
-      ip: row.ip,
-      device: row.device === null ? null : JSON.parse(row.device),
-      location: row.location === null ? null : JSON.parse(row.location),
-      detail: row.detail === null ? null : JSON.parse(row.detail),
-    })),
+    items: shown.map((row) => ({ user_id: row.userId, actor_id: row.actorId, ...eventView(row) })),
     next: more && last !== undefined ? { at: last.at, id: last.id } : null,
   };
 }

@@ -12,10 +12,10 @@ import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
 import { type MfaRequired, cookieLifetime, newSessionSecrets } from "../sessions/session-service";
 import { newMfaTicket } from "../sessions/session-token";
-import { familyLifetime, tokenAnswer } from "../tokens/token-service";
+import { familyLifetime } from "../tokens/token-service";
 import { findUserById, publicUser } from "../users/user-store";
 import { recordLoginSuccess } from "./login-outcome";
-import type { CompletedSignIn } from "./second-factor";
+import { type CompletedSignIn, signedInAnswer } from "./second-factor";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -72,22 +72,5 @@ export async function passkeySignIn(
   if (result.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: result.methods };
   if (result.status !== "created") throw proofRefusal(result);
   recordLoginSuccess(services, user, { kind, method: "passkey", newDevice: result.newDevice });
-  if (kind === "token") {
-    return {
-      kind: "token",
-      body: await tokenAnswer(services.config, {
-        userId: user.id,
-        familyId: secrets.id,
-        token: secrets.token,
-        assurance: result.assurance,
-      }),
-    };
-  }
-  return {
-    kind: "cookie",
-    token: secrets.token,
-    csrfToken: secrets.csrfToken,
-    maxAgeSeconds: Math.floor(lifetime.absoluteMs / 1000),
-    body: { user, csrf_token: secrets.csrfToken },
-  };
+  return signedInAnswer(services, { kind, user, secrets, assurance: result.assurance, absoluteMs: lifetime.absoluteMs, extra: {} });
 }

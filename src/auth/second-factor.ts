@@ -11,6 +11,8 @@ import { authorityFor } from "../sessions/authority-client";
 import type { FactorProof, SecondFactorMethod, TokenResponse } from "../sessions/authority/types";
 import { type MfaRequired, newSessionSecrets } from "../sessions/session-service";
 import { parseSessionToken, userIdOfSession } from "../sessions/session-token";
+import type { Assurance } from "../sessions/session-policy";
+import type { PublicUser } from "../users/user-view";
 import { tokenAnswer } from "../tokens/token-service";
 import { recordLoginSuccess } from "./login-outcome";
 
@@ -71,20 +73,40 @@ export async function completeSecondFactor(services: Services, mfaToken: string,
   const { answer, user } = result;
   recordLoginSuccess(services, user, { kind: result.kind, method: `${answer.method}+${input.method}`, newDevice: result.newDevice });
   if (result.recoveryCodeUsed) noticeFactorChange(services, user, "recovery_code_used");
-  if (result.kind === "token") {
-    return {
-      kind: "token",
-      body: await tokenAnswer(services.config, {
-        userId: user.id,
-        familyId: secrets.id,
-        token: secrets.token,
-        assurance: result.assurance,
-      }),
-    };
+  return signedInAnswer(services, {
+    kind: result.kind,
+    user,
+    secrets,
+    assurance: result.assurance,
+    absoluteMs: result.absoluteMs,
+    extra: answer.kind === "oauth" ? { is_new_user: answer.isNewUser } : {},
+  });
+}
+
+/** The answer for a session or token family the authority has just opened: the token pair, or the login body and its cookies. */
+export async function signedInAnswer(
+  services: Services,
+  opened: {
+    kind: "cookie" | "token";
+    user: PublicUser;
+    secrets: { id: string; token: string; csrfToken: string };
+    assurance: Assurance;
+    absoluteMs: number;
+    extra: Record<string, unknown>;
+  },
+): Promise<CompletedSignIn> {
+  const { user, secrets } = opened;
+  if (opened.kind === "token") {
+    const body = await tokenAnswer(services.config, {
+      userId: user.id,
+      familyId: secrets.id,
+      token: secrets.token,
+      assurance: opened.assurance,
+    });
+    return { kind: "token", body };
   }
-  const body: Record<string, unknown> = { user, csrf_token: secrets.csrfToken };
-  if (answer.kind === "oauth") body.is_new_user = answer.isNewUser;
-  return { kind: "cookie", token: secrets.token, csrfToken: secrets.csrfToken, maxAgeSeconds: Math.floor(result.absoluteMs / 1000), body };
+  const body = { user, csrf_token: secrets.csrfToken, ...opened.extra };
+  return { kind: "cookie", token: secrets.token, csrfToken: secrets.csrfToken, maxAgeSeconds: Math.floor(opened.absoluteMs / 1000), body };
 }
 
 export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = ["totp", "recovery_code", "webauthn"];

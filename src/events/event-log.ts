@@ -45,14 +45,19 @@ export async function listEvents(db: Database, userId: string, page: { limit: nu
     .orderBy(desc(securityEvents.at), desc(securityEvents.id))
     .limit(page.limit)
     .all();
-  return rows.map((row) => ({
+  return rows.map(eventView);
+}
+
+/** An event row as the API shows it (its JSON columns parsed). */
+export function eventView(row: typeof securityEvents.$inferSelect): EventView {
+  return {
     type: row.type,
     at: row.at,
     ip: row.ip,
     device: row.device === null ? null : JSON.parse(row.device),
     location: row.location === null ? null : JSON.parse(row.location),
     detail: row.detail === null ? null : JSON.parse(row.detail),
-  }));
+  };
 }
 
 /** Deletes events older than the retention period (the scheduled handler calls this). */

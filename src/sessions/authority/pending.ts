@@ -40,10 +40,12 @@ export function savePending(state: AuthorityState, input: NewSession, now: numbe
 export function loadPending(sql: SqlStorage, id: string, tokenHash: string, now: number, counted = false): Pending | null {
   const row = sql.exec<PendingRow>("SELECT * FROM mfa_pending WHERE id = ?", id).toArray()[0];
   if (row === undefined || !constantTimeEqual(row.token_hash, tokenHash)) return null;
-  if (row.expires_at <= now || (!counted && row.attempts >= MFA_TOKEN_MAX_ATTEMPTS)) {
+  if (row.expires_at <= now) {
     sql.exec("DELETE FROM mfa_pending WHERE id = ?", id);
     return null;
   }
+  // Spent, but kept until it expires: attempts already counted (in flight) must still find it.
+  if (!counted && row.attempts >= MFA_TOKEN_MAX_ATTEMPTS) return null;
   return { session: JSON.parse(row.session) as PendingSession, answer: JSON.parse(row.answer) as SignInAnswer, attempts: row.attempts };
 }
 
