@@ -265,6 +265,35 @@ describe("admin writes", () => {
     expect(await moved.json()).toMatchObject({ email: `moved-${email}`, email_verified: false });
     const duplicate = await admin.client.post("/api/v1/admin/users", { json: { email: other.email } });
     expect(duplicate.status).toBe(409);
+
+    await admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { disabled: true } });
+    await admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { disabled: false } });
+    const audit = (await (await admin.client.get(`/api/v1/admin/events?user_id=${user.id}`)).json()) as {
+      items: Array<{ type: string; actor_id: string | null }>;
+    };
+    const types = audit.items.map((item) => item.type);
+    for (const type of [
+      "admin_user_created",
+      "admin_password_reset_sent",
+      "admin_user_updated",
+      "admin_user_disabled",
+      "admin_user_enabled",
+    ]) {
+      expect(types, type).toContain(type);
+    }
+    for (const item of audit.items) expect(item.actor_id).toBe(item.type.startsWith("admin_") ? admin.user.id : null);
+    // Paged: one at a time, newest first, the cursor walks the same list.
+    const first = (await (await admin.client.get(`/api/v1/admin/events?user_id=${user.id}&limit=1`)).json()) as {
+      items: Array<{ type: string }>;
+      next_cursor: string;
+    };
+    expect(first.items.map((item) => item.type)).toEqual([types[0]]);
+    const second = (await (
+      await admin.client.get(`/api/v1/admin/events?user_id=${user.id}&limit=1&before=${first.next_cursor}`)
+    ).json()) as {
+      items: Array<{ type: string }>;
+    };
+    expect(second.items.map((item) => item.type)).toEqual([types[1]]);
   });
 
   it("will not let an admin demote, disable or delete themselves", async () => {
