@@ -296,6 +296,16 @@ describe("admin writes", () => {
     expect(second.items.map((item) => item.type)).toEqual([types[1]]);
   });
 
+  it("a refused change (409) changes nothing: the user is not disabled either", async () => {
+    const admin = await makeAdmin();
+    const user = await registerUser(new TestClient());
+    const other = await registerUser(new TestClient());
+    const refused = await admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { email: other.email, disabled: true } });
+    expect(refused.status).toBe(409);
+    await login(new TestClient(), user);
+    expect(await (await admin.client.get(`/api/v1/admin/users/${user.id}`)).json()).toMatchObject({ disabled: false, email: user.email });
+  });
+
   it("will not let an admin demote, disable or delete themselves", async () => {
     const admin = await makeAdmin();
     const me = `/api/v1/admin/users/${admin.user.id}`;

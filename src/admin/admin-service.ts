@@ -76,8 +76,11 @@ async function target(services: Services, id: string): Promise<UserRow> {
   return row;
 }
 
+/** One user: always as their authority knows them (also for sign-ins from before last_login_at was recorded). */
 export async function getUser(services: Services, id: string): Promise<AdminUser> {
-  return adminUserView(services, await target(services, id));
+  const row = await target(services, id);
+  const [user, summary] = await Promise.all([publicUser(services.db, row), authorityFor(services.authority, id).summary()]);
+  return view(user, summary);
 }
 
 function audit(
@@ -153,18 +156,23 @@ export async function updateUser(
   if (input.username !== undefined) changes.username = input.username;
   if (input.name !== undefined) changes.name = input.name;
   if (input.is_superuser !== undefined) changes.isSuperuser = input.is_superuser;
-  if (input.disabled !== undefined && input.disabled !== before.disabled) {
-    await setDisabled(services, id, input.disabled);
-    changes.disabled = input.disabled;
-  }
-  const row = await updateUserAsAdmin(services.db, id, changes);
+  // The profile first: a conflict (409) then changes nothing at all.
+  const fields = Object.keys(changes);
+  let row = fields.length === 0 ? before : await updateUserAsAdmin(services.db, id, changes);
   if (row === null) throw notFound();
   if (typeof row === "string") throw conflict(row);
+  const disable = input.disabled !== undefined && input.disabled !== before.disabled ? input.disabled : undefined;
+  if (disable !== undefined) {
+    // The authority decides first (fail closed: a disable that answered 2xx is in force), then the record.
+    await setDisabled(services, id, disable);
+    row = (await updateUserAsAdmin(services.db, id, { disabled: disable })) ?? row;
+    if (typeof row === "string") throw conflict(row);
+    audit(services, actor, id, disable ? "admin_user_disabled" : "admin_user_enabled");
+  }
   await authorityFor(services.authority, id).updateUser(await publicUser(services.db, row));
-  if (changes.disabled !== undefined) audit(services, actor, id, changes.disabled ? "admin_user_disabled" : "admin_user_enabled");
-  const fields = Object.keys(changes).filter((field) => field !== "disabled");
-  if (fields.length > 0) audit(services, actor, id, "admin_user_updated", { fields: fields.join(",") });
-  return adminUserView(services, row);
+  const named = fields.map((field) => (field === "emailVerified" ? "email_verified" : field === "isSuperuser" ? "is_superuser" : field));
+  if (fields.length > 0) audit(services, actor, id, "admin_user_updated", { fields: named.join(",") });
+  return getUser(services, id);
 }
 
 /** The authority decides; then every key of the user is stopped (or started) at its own object. */

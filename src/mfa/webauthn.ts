@@ -3,19 +3,19 @@
 // APP_BASE_URL, else the host the service is reached at; never a guessed registrable
 // domain) and WEBAUTHN_ORIGINS (default: the service's origin, APP_BASE_URL and every
 // CORS_ORIGINS entry). User verification is preferred; whether it happened is reported.
-import {
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Config } from "../config/config";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
 import type { StoredPasskey } from "../sessions/authority/types";
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
+/**
+ * The library (with the X.509 and ASN.1 code its attestation formats need) is loaded on
+ * the first WebAuthn ceremony, not when the isolate starts: most requests never need it,
+ * and evaluating it made a fresh Worker's first response about 100 ms slower.
+ */
+const library = () => import("@simplewebauthn/server");
 
 export interface RelyingParty {
   id: string;
@@ -36,12 +36,13 @@ const TIMEOUT_MS = 5 * 60_000;
 /** The library wants bytes over a plain ArrayBuffer. */
 const own = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(bytes);
 
-export function registrationOptions(
+export async function registrationOptions(
   rp: RelyingParty,
   user: { id: string; email: string; name: string | null },
   challenge: Uint8Array,
   existing: StoredPasskey[],
 ) {
+  const { generateRegistrationOptions } = await library();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -58,7 +59,8 @@ export function registrationOptions(
   });
 }
 
-export function authenticationOptions(rp: RelyingParty, challenge: Uint8Array, allow: StoredPasskey[] | null) {
+export async function authenticationOptions(rp: RelyingParty, challenge: Uint8Array, allow: StoredPasskey[] | null) {
+  const { generateAuthenticationOptions } = await library();
   return generateAuthenticationOptions({
     rpID: rp.id,
     challenge: own(challenge),
@@ -83,6 +85,7 @@ export async function verifyRegistration(
   response: RegistrationResponseJSON,
   challenge: string,
 ): Promise<VerifiedRegistration | null> {
+  const { verifyRegistrationResponse } = await library();
   try {
     const result = await verifyRegistrationResponse({
       response,
@@ -116,6 +119,7 @@ export async function verifyAssertion(
 ): Promise<{ counter: number; userVerified: boolean } | null> {
   const publicKey = fromBase64Url(passkey.publicKey);
   if (publicKey === null) return null;
+  const { verifyAuthenticationResponse } = await library();
   try {
     const result = await verifyAuthenticationResponse({
       response,
