@@ -82,6 +82,25 @@ describe("who may use the admin routes", () => {
     expect((await env.DB.prepare("SELECT name FROM users WHERE id = ?").bind(target.id).first<{ name: string | null }>())?.name).toBeNull();
   });
 
+  it("promotes an address verified before it was listed in ADMIN_EMAILS at its next password sign-in, and never an unverified one", async () => {
+    const { linkToken } = await import("./helpers/mail");
+    const client = new TestClient();
+    const user = await registerUser(client);
+    await login(client, user);
+    await client.post("/api/v1/auth/verify-email/request");
+    await new TestClient().post("/api/v1/auth/verify-email/confirm", { json: { token: await linkToken(user.email, "/verify-email") } });
+    const unverified = await registerUser(new TestClient());
+    const listed = { ADMIN_EMAILS: `${user.email},${unverified.email}` };
+    const signedIn = await new TestClient({ settings: listed }).post("/api/v1/auth/login", {
+      json: { email: user.email, password: user.password },
+    });
+    expect(await signedIn.json()).toMatchObject({ user: { is_superuser: true } });
+    const notYet = await new TestClient({ settings: listed }).post("/api/v1/auth/login", {
+      json: { email: unverified.email, password: unverified.password },
+    });
+    expect(await notYet.json()).toMatchObject({ user: { is_superuser: false } });
+  });
+
   it("refuses an admin signed in with one factor, unless ADMIN_REQUIRE_MFA=false", async () => {
     const client = new TestClient();
     const user = await registerUser(client);

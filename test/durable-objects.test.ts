@@ -182,6 +182,34 @@ describe("UserAuthority", () => {
     expect(next).toBeGreaterThan(Date.now() + 30_000);
   });
 
+  it("purges expired pending sign-ins and answered challenges by alarm, and keeps live ones", async () => {
+    const userId = crypto.randomUUID();
+    const stub = env.USER_AUTHORITY.getByName(userId);
+    await stub.createSession(newSession(userId, 1), 5);
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now();
+      sql.exec(
+        "INSERT INTO mfa_pending (id, token_hash, session, answer, expires_at) VALUES ('old', 'h', '{}', '{}', ?), ('live', 'h', '{}', '{}', ?)",
+        now - 1,
+        now + 60_000,
+      );
+      sql.exec("INSERT INTO used_challenges (challenge_hash, expires_at) VALUES ('old', ?), ('live', ?)", now - 1, now + 60_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const left = await runInDurableObject(stub, (_instance, state) => ({
+      pending: state.storage.sql
+        .exec<{ id: string }>("SELECT id FROM mfa_pending")
+        .toArray()
+        .map((row) => row.id),
+      challenges: state.storage.sql
+        .exec<{ challenge_hash: string }>("SELECT challenge_hash FROM used_challenges")
+        .toArray()
+        .map((row) => row.challenge_hash),
+    }));
+    expect(left).toEqual({ pending: ["live"], challenges: ["live"] });
+  });
+
   it("counts what revokeAll ended, keeping the session it is told to keep", async () => {
     const userId = crypto.randomUUID();
     const stub = env.USER_AUTHORITY.getByName(userId);

@@ -5,7 +5,7 @@ import { ApiError, tooManyRequests } from "../http/errors";
 import { deliver } from "../mail/mailer";
 import { newDeviceMessage } from "../mail/templates";
 import type { Services } from "../services/services";
-import { publicUser, recordLastLogin } from "../users/user-store";
+import { promoteVerifiedListedAdmin, publicUser, recordLastLogin } from "../users/user-store";
 import { logError } from "../lib/log";
 import type { PublicUser } from "../users/user-view";
 import { type LoginResult, checkPasswordLogin } from "./password-login";
@@ -23,7 +23,8 @@ export interface SignedIn {
 export async function passwordSignIn(services: Services, input: { identifier: string; password: string }): Promise<SignedIn> {
   const result = await checkPasswordLogin(services, { ...input, ip: services.ip });
   if (result.status !== "ok") throw loginRefusal(services, result);
-  return { user: await publicUser(services.db, result.user), credentialEpoch: result.user.credentialEpoch };
+  const row = (await promoteVerifiedListedAdmin(services.db, result.user, services.config.admin.emails)) ?? result.user;
+  return { user: await publicUser(services.db, row), credentialEpoch: row.credentialEpoch };
 }
 
 /**

@@ -198,6 +198,22 @@ function promoteListed(adminEmails: readonly string[]) {
   return sql`CASE WHEN ${inArray(users.emailNormalized, [...adminEmails])} THEN 1 ELSE ${users.isSuperuser} END`;
 }
 
+/**
+ * An account whose address was verified before it was listed in ADMIN_EMAILS becomes a
+ * superuser at its next password sign-in. Null when nothing changed.
+ */
+export async function promoteVerifiedListedAdmin(db: Database, row: UserRow, adminEmails: readonly string[]): Promise<UserRow | null> {
+  if (row.isSuperuser || !row.emailVerified || !adminEmails.includes(row.emailNormalized)) return null;
+  return (
+    (await db
+      .update(users)
+      .set({ isSuperuser: true, updatedAt: new Date().toISOString() })
+      .where(and(eq(users.id, row.id), eq(users.emailVerified, true), eq(users.emailNormalized, row.emailNormalized)))
+      .returning()
+      .get()) ?? null
+  );
+}
+
 /** Whether a verified address makes its account a superuser (ADMIN_EMAILS). */
 export function isListedAdmin(adminEmails: readonly string[], email: string): boolean {
   return adminEmails.includes(normalizeEmail(email));

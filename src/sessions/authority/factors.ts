@@ -214,6 +214,16 @@ export class Factors {
     return { id: this.sql.exec<{ id: number }>("SELECT last_insert_rowid() AS id").one().id };
   }
 
+  /**
+   * Drops what has expired: pending sign-ins, answered challenges, and wrong second
+   * factors older than a week (the longest throttle window LOGIN_WINDOW_MINUTES allows).
+   */
+  purgeExpired(now: number): void {
+    this.sql.exec("DELETE FROM mfa_pending WHERE expires_at <= ?", now);
+    this.sql.exec("DELETE FROM used_challenges WHERE expires_at <= ?", now);
+    this.sql.exec("DELETE FROM mfa_failures WHERE at <= ?", now - 7 * 24 * 3_600_000);
+  }
+
   /** A correct second factor clears the user's failures, like a successful login. */
   clearAttempts(): void {
     this.sql.exec("DELETE FROM mfa_failures");

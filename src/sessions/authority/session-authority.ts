@@ -212,7 +212,10 @@ export class SessionAuthority extends DurableObject<Env> {
 
   /** Purges what has expired (and updates the caches), writes again the cache entries whose last write failed, and books the next purge. */
   override async alarm(): Promise<void> {
-    const purged = this.ctx.storage.transactionSync(() => this.state.purgeExpired(Date.now()));
+    const purged = this.ctx.storage.transactionSync(() => {
+      this.factors.purgeExpired(Date.now());
+      return this.state.purgeExpired(Date.now());
+    });
     if (purged.length > 0) await this.cache.sync(purged);
     await this.cache.retryFailed();
     await this.schedulePurge();
