@@ -114,4 +114,56 @@ describe("second factors racing the user's other writes", () => {
       expect(await factorRows(user.id)).toBe(0);
     }
   });
+
+  it("a TOTP confirmation racing the account's deletion leaves no factor and no recovery code behind", async () => {
+    const { codeAt, stableStep } = await import("./helpers/mfa");
+    for (let round = 0; round < ROUNDS; round++) {
+      const owner = new TestClient();
+      const user = await registerUser(owner);
+      await login(owner, user);
+      const started = (await (await owner.post("/api/v1/auth/mfa/totp", { json: {} })).json()) as { factor_id: string; secret: string };
+      await stableStep();
+      const code = await codeAt(started.secret);
+      const [deleted, confirmed] = await Promise.all([
+        owner.delete("/api/v1/users/me", { json: { password: user.password } }),
+        owner.clone().post(`/api/v1/auth/mfa/totp/${started.factor_id}/confirm`, { json: { code } }),
+      ]);
+      expect(deleted.status).toBe(204);
+      expect([200, 401, 404]).toContain(confirmed.status);
+      expect(await factorRows(user.id)).toBe(0);
+    }
+  });
+
+  it("a deletion landing while a confirmation's code is being checked adds nothing (the interleaving forced)", async () => {
+    const { codeAt, stableStep } = await import("./helpers/mfa");
+    const { loadConfig } = await import("../src/config/config");
+    const config = loadConfig(env);
+    if (config instanceof Error) throw config;
+    const owner = new TestClient();
+    const user = await registerUser(owner);
+    await login(owner, user);
+    const started = (await (await owner.post("/api/v1/auth/mfa/totp", { json: {} })).json()) as { factor_id: string; secret: string };
+    await stableStep();
+    const code = await codeAt(started.secret);
+    const sessionId = owner.sessionToken!.split(".")[0]!;
+    const result = await runInDurableObject(env.USER_AUTHORITY.getByName(user.id), async (instance) => {
+      // The deletion runs inside the await of the proof check: between the check and the commit.
+      const factors = (instance as unknown as { factors: { check: (...args: unknown[]) => Promise<unknown> } }).factors;
+      const check = factors.check.bind(factors);
+      factors.check = async (...args: unknown[]) => {
+        const checked = await check(...args);
+        await instance.deleteAccount();
+        return checked;
+      };
+      return instance.confirmTotp(
+        started.factor_id,
+        { method: "totp", code, keys: config.mfa.encryptionKeys },
+        sessionId,
+        ["h1", "h2"],
+        config.login,
+      );
+    });
+    expect(result.status).not.toBe("added");
+    expect(await factorRows(user.id)).toBe(0);
+  });
 });

@@ -55,7 +55,8 @@ export class FactorAuthority extends SessionAuthority {
     if ("status" in checked) return checked;
     const matched = checked.ok ? checked : null;
     return this.addFactor(sessionId, recoveryHashes, "otp", () => {
-      if (matched === null || !this.factors.take(matched, Date.now())) return null;
+      // Still pending: a newer enrollment may have replaced it during the check.
+      if (matched === null || !this.factors.pendingTotp(factorId) || !this.factors.take(matched, Date.now())) return null;
       this.factors.activate(factorId, Date.now());
       return factorId;
     });
@@ -205,6 +206,8 @@ export class FactorAuthority extends SessionAuthority {
   ): Promise<FactorAdded> {
     const { state, factors } = this;
     const added = this.ctx.storage.transactionSync(() => {
+      // The account may have been deleted while a proof was checked: nothing is added to a tombstone.
+      if (state.isDeleted()) return null;
       const first = !factors.hasActive();
       const id = commit();
       if (id === null) return null;
