@@ -5,16 +5,9 @@ import { describe, expect, it } from "vitest";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { codeAt, enrollTotp, forgetUsedSteps, stableStep } from "./helpers/mfa";
 import { OAuthBrowser } from "./helpers/oauth-browser";
+import { s256 } from "../src/oauth/app-codes";
 
 const APP_REDIRECT = "edgeauth://oauth/callback";
-
-async function s256(verifier: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  return btoa(String.fromCharCode(...digest))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
 
 /** An OAuth-only account with TOTP: signs in once through the provider, enrolls, and is returned with its secret. */
 async function oauthUserWithTotp(): Promise<{ email: string; secret: string; userId: string }> {

@@ -2,7 +2,7 @@
 // passwordless sign-in, use as a second factor, and every refusal the contract names.
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { toBase64Url, utf8 } from "../src/lib/encoding";
+import { utf8 } from "../src/lib/encoding";
 import { SoftwareAuthenticator, type AuthenticatorOptions } from "./helpers/authenticator";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { type TestUser, login, registerUser } from "./helpers/users";
@@ -170,7 +170,6 @@ describe("passkey refusals (401 invalid_mfa_code)", () => {
     await expectRefused(await passwordless(new TestClient(), await stranger.assert(await passwordlessOptions(), ORIGIN)));
     stranger.userHandle = utf8("not-a-user-id");
     await expectRefused(await passwordless(new TestClient(), await stranger.assert(await passwordlessOptions(), ORIGIN)));
-    void toBase64Url;
   });
 });
 

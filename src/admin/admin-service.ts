@@ -7,7 +7,7 @@ import { requestPasswordReset } from "../account/account-service";
 import { deleteAccount } from "../account/deletion";
 import { allKeyIds } from "../api-keys/key-store";
 import type { UserRow } from "../db/schema";
-import { recordEventLater } from "../events/event-log";
+import { recordEvent } from "../events/record-event";
 import type { SecurityEventType } from "../events/record-event";
 import { ApiError } from "../http/errors";
 import { hashPassword } from "../passwords/hash";
@@ -83,14 +83,18 @@ export async function getUser(services: Services, id: string): Promise<AdminUser
   return view(user, summary);
 }
 
-function audit(
+/**
+ * Records an admin write on the target's events, with the acting admin. Awaited, not
+ * left to waitUntil: the answer to an admin write means its audit entry exists.
+ */
+async function audit(
   services: Services,
   actor: Actor,
   userId: string,
   type: SecurityEventType,
   detail: Record<string, string | number | boolean | null> = {},
-): void {
-  recordEventLater(services, userId, type, detail, actor.id);
+): Promise<void> {
+  await recordEvent(services.db, { userId, type, client: services.client, detail, actorId: actor.id });
 }
 
 function conflict(result: "email_taken" | "username_taken"): ApiError {
@@ -121,7 +125,7 @@ export async function createUser(
     isSuperuser: input.is_superuser || (input.email_verified && isListedAdmin(services.config.admin.emails, input.email)),
   });
   if (typeof result === "string") throw conflict(result);
-  audit(services, actor, result.id, "admin_user_created", { with_password: passwordHash !== null, is_superuser: result.isSuperuser });
+  await audit(services, actor, result.id, "admin_user_created", { with_password: passwordHash !== null, is_superuser: result.isSuperuser });
   return adminUserView(services, result);
 }
 
@@ -161,18 +165,22 @@ export async function updateUser(
   let row = fields.length === 0 ? before : await updateUserAsAdmin(services.db, id, changes);
   if (row === null) throw notFound();
   if (typeof row === "string") throw conflict(row);
-  const disable = input.disabled !== undefined && input.disabled !== before.disabled ? input.disabled : undefined;
-  if (disable !== undefined) {
-    // The authority decides first (fail closed: a disable that answered 2xx is in force), then the record.
-    await setDisabled(services, id, disable);
-    row = (await updateUserAsAdmin(services.db, id, { disabled: disable })) ?? row;
-    if (typeof row === "string") throw conflict(row);
-    audit(services, actor, id, disable ? "admin_user_disabled" : "admin_user_enabled");
+  if (input.disabled !== undefined) {
+    // The authority decides, every time it is asked (the D1 record may lag it), before the
+    // record: fail closed, a disable that answered 2xx is in force.
+    await setDisabled(services, id, input.disabled);
+    if (input.disabled !== row.disabled) {
+      row = (await updateUserAsAdmin(services.db, id, { disabled: input.disabled })) ?? row;
+      if (typeof row === "string") throw conflict(row);
+      await audit(services, actor, id, input.disabled ? "admin_user_disabled" : "admin_user_enabled");
+    }
   }
-  await authorityFor(services.authority, id).updateUser(await publicUser(services.db, row));
+  const authority = authorityFor(services.authority, id);
+  const user = await publicUser(services.db, row);
+  await authority.updateUser(user);
   const named = fields.map((field) => (field === "emailVerified" ? "email_verified" : field === "isSuperuser" ? "is_superuser" : field));
-  if (fields.length > 0) audit(services, actor, id, "admin_user_updated", { fields: named.join(",") });
-  return getUser(services, id);
+  if (fields.length > 0) await audit(services, actor, id, "admin_user_updated", { fields: named.join(",") });
+  return view(user, await authority.summary());
 }
 
 /** The authority decides; then every key of the user is stopped (or started) at its own object. */
@@ -187,7 +195,7 @@ export async function deleteUser(services: Services, actor: Actor, id: string): 
   await target(services, id);
   await deleteAccount(services, id);
   // After the deletion (which removes the user's own events): the audit entry stays.
-  audit(services, actor, id, "admin_user_deleted");
+  await audit(services, actor, id, "admin_user_deleted");
 }
 
 export async function userSessions(services: Services, id: string): Promise<SessionInfo[]> {
@@ -198,7 +206,7 @@ export async function userSessions(services: Services, id: string): Promise<Sess
 export async function revokeUserSessions(services: Services, actor: Actor, id: string): Promise<number> {
   await target(services, id);
   const revoked = await authorityFor(services.authority, id).revokeAll(null);
-  audit(services, actor, id, "admin_sessions_revoked", { revoked });
+  await audit(services, actor, id, "admin_sessions_revoked", { revoked });
   return revoked;
 }
 
@@ -206,19 +214,19 @@ export async function revokeUserSession(services: Services, actor: Actor, id: st
   await target(services, id);
   const revoked = isSessionId(sessionId) && (await authorityFor(services.authority, id).revokeSession(sessionId));
   if (!revoked) throw new ApiError("not_found", "Session not found");
-  audit(services, actor, id, "admin_session_revoked", { session_id: sessionId });
+  await audit(services, actor, id, "admin_session_revoked", { session_id: sessionId });
 }
 
 export async function sendPasswordReset(services: Services, actor: Actor, id: string): Promise<void> {
   const row = await target(services, id);
   requestPasswordReset(services, row.email);
-  audit(services, actor, id, "admin_password_reset_sent");
+  await audit(services, actor, id, "admin_password_reset_sent");
 }
 
 export async function resetFactors(services: Services, actor: Actor, id: string): Promise<void> {
   await target(services, id);
   const removed = await authorityFor(services.authority, id).removeAllFactors();
-  audit(services, actor, id, "admin_mfa_reset", { factors_removed: removed });
+  await audit(services, actor, id, "admin_mfa_reset", { factors_removed: removed });
 }
 
 export async function clearThrottle(
@@ -229,7 +237,7 @@ export async function clearThrottle(
   const row = input.identifier === undefined ? null : await findUserByIdentifier(services.db, input.identifier);
   await clearLoginThrottle(services.throttle, { identifier: input.identifier, userId: row?.id ?? null, ip: input.ip });
   // On the account the identifier names, else on the acting admin's own events.
-  audit(services, actor, row?.id ?? actor.id, "admin_throttle_cleared", {
+  await audit(services, actor, row?.id ?? actor.id, "admin_throttle_cleared", {
     identifier: row === null ? (input.identifier ?? null) : null,
     ip: input.ip ?? null,
   });

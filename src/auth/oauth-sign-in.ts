@@ -4,7 +4,7 @@
 // cookies and map these results to responses.
 import { recordEventLater } from "../events/event-log";
 import type { ClientInfo } from "../http/client-info";
-import { ApiError } from "../http/errors";
+import { ApiError, accountDisabled } from "../http/errors";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import { issueAppCode, redeemAppCode } from "../oauth/app-codes";
 import type { ClientCredentials } from "../oauth/arctic";
@@ -163,13 +163,10 @@ export async function finishOAuth(
     credentialEpoch: resolution.user.credentialEpoch,
     assurance: { aal: 1, amr: ["oauth"] },
     answer: { kind: "oauth", isNewUser, method: `oauth:${name}` },
-  }).catch((error: unknown) => {
-    // A disabled account: back to where the login was meant to end, like any failure.
-    if (error instanceof ApiError && error.kind === "account_disabled") return "disabled" as const;
-    throw error;
   });
-  if (session === "disabled") return fail("account_disabled", "account_disabled");
   if (session === null) return fail("account_missing");
+  // A disabled account: back to where the login was meant to end, like any failure.
+  if (session.status === "disabled") return fail("account_disabled", "account_disabled");
   if (session.status === "mfa_required") return { kind: "mfa_required", pending, stopped: session };
   recordLoginSuccess(services, user, { kind: "cookie", method: `oauth:${name}`, newDevice: session.newDevice });
   return { kind: "signed_in", pending, user, session, isNewUser };
@@ -202,6 +199,7 @@ export async function appCodeSignIn(
     answer: { isNewUser: false, method: "oauth_code" },
   });
   if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
+  if (issued.status === "disabled") throw accountDisabled();
   if (issued.status === "mfa_required") throw mfaRequired(issued);
   recordLoginSuccess(services, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
   return issued;

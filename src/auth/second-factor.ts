@@ -8,7 +8,7 @@ import { assertionOptions, assertionProof, noticeFactorChange, proofRefusal, rec
 import type { AuthenticationResponseJSON } from "../mfa/webauthn";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { FactorProof, SecondFactorMethod, TokenResponse } from "../sessions/authority/types";
+import type { FactorProof, TokenResponse } from "../sessions/authority/types";
 import { type MfaRequired, newSessionSecrets } from "../sessions/session-service";
 import { parseSessionToken, userIdOfSession } from "../sessions/session-token";
 import type { Assurance } from "../sessions/session-policy";
@@ -108,5 +108,3 @@ export async function signedInAnswer(
   const body = { user, csrf_token: secrets.csrfToken, ...opened.extra };
   return { kind: "cookie", token: secrets.token, csrfToken: secrets.csrfToken, maxAgeSeconds: Math.floor(opened.absoluteMs / 1000), body };
 }
-
-export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = ["totp", "recovery_code", "webauthn"];

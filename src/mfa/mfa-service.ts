@@ -131,11 +131,9 @@ async function factorAdded(
 }
 
 export async function removeFactor(deps: MfaDeps, owner: FactorOwner, factorId: string): Promise<void> {
-  const authority = authorityFor(deps.authority, owner.user.id);
-  const factor = (await authority.listFactors()).factors.find((item) => item.id === factorId) ?? null;
-  const result = await authority.removeFactor(factorId, owner.sessionId);
+  const result = await authorityFor(deps.authority, owner.user.id).removeFactor(factorId, owner.sessionId);
   if (result.status === "not_found") throw new ApiError("not_found", "Factor not found");
-  noticeFactorChange(deps, owner.user, "mfa_disabled", { factor });
+  noticeFactorChange(deps, owner.user, "mfa_disabled", { factor: result.factor });
 }
 
 export async function regenerateRecoveryCodes(deps: MfaDeps, user: PublicUser): Promise<string[]> {

@@ -6,7 +6,7 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Config } from "../config/config";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
-import type { StoredPasskey } from "../sessions/authority/types";
+import type { NewPasskey, StoredPasskey } from "../sessions/authority/types";
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 
@@ -70,14 +70,8 @@ export async function authenticationOptions(rp: RelyingParty, challenge: Uint8Ar
   });
 }
 
-export interface VerifiedRegistration {
-  credentialId: string;
-  publicKey: string;
-  counter: number;
-  transports: string[];
-  deviceType: string;
-  backedUp: boolean;
-}
+/** What a verified registration gives the authority to store (it adds the factor's id and name). */
+export type VerifiedRegistration = Omit<NewPasskey, "id" | "name">;
 
 /** The new credential, or null when the response does not verify (origin, RP ID, challenge, signature). */
 export async function verifyRegistration(

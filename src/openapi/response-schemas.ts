@@ -125,17 +125,17 @@ export const verifyKeyResponse = z.union([
   z.object({ valid: z.literal(false), code: z.string() }),
 ]);
 
+const securityEvent = z.object({
+  type: z.string(),
+  at: timestamp,
+  ip: z.string().nullable(),
+  device: z.unknown(),
+  location: z.unknown(),
+  detail: z.unknown(),
+});
+
 export const eventsResponse = z.object({
-  items: z.array(
-    z.object({
-      type: z.string(),
-      at: timestamp,
-      ip: z.string().nullable(),
-      device: z.unknown(),
-      location: z.unknown(),
-      detail: z.unknown(),
-    }),
-  ),
+  items: z.array(securityEvent),
 });
 
 export const passwordChangedResponse = z.object({ detail: z.string(), revoked: z.number().int() });
@@ -185,18 +185,7 @@ export const adminUserResponse = userResponse.extend({
 export const adminUserListResponse = z.object({ items: z.array(adminUserResponse), next_cursor: z.string().nullable() });
 export const adminSessionListResponse = sessionListResponse;
 export const auditEventsResponse = z.object({
-  items: z.array(
-    z.object({
-      user_id: z.string(),
-      actor_id: z.string().nullable(),
-      type: z.string(),
-      at: timestamp,
-      ip: z.string().nullable(),
-      device: z.unknown(),
-      location: z.unknown(),
-      detail: z.unknown(),
-    }),
-  ),
+  items: z.array(securityEvent.extend({ user_id: z.string(), actor_id: z.string().nullable() })),
   next_cursor: z.string().nullable(),
 });
 export const signInResponse = z.union([loginResponse, tokenResponse, oauthJsonLoginResponse]);

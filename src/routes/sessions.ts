@@ -5,7 +5,7 @@ import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseInput } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
-import { ApiError } from "../http/errors";
+import { ApiError, accountDisabled } from "../http/errors";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
@@ -31,6 +31,7 @@ sessionRoutes.post("/login", async (c) => {
     answer: { kind: "login", isNewUser: false, method: "password" },
   });
   if (started === null) throw signInRefused();
+  if (started.status === "disabled") throw accountDisabled();
   if (started.status === "mfa_required") throw mfaRequired(started);
   setSessionCookies(c, started.token, started.csrfToken, started.maxAgeSeconds);
   recordLoginSuccess(services, user, { kind: "cookie", method: "password", newDevice: started.newDevice });

@@ -9,7 +9,7 @@ import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
-import { ApiError } from "../http/errors";
+import { ApiError, accountDisabled } from "../http/errors";
 import { codeGrantBody } from "../oauth/schemas";
 import { keySet } from "../tokens/keys";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
@@ -44,6 +44,7 @@ tokenRoutes.post("/token", async (c) => {
       answer: { isNewUser: false, method: "password" },
     });
     if (result === null) throw signInRefused();
+    if (result.status === "disabled") throw accountDisabled();
     if (result.status === "mfa_required") throw mfaRequired(result);
     recordLoginSuccess(services, user, { kind: "token", method: "password", newDevice: result.newDevice });
     issued = result;

@@ -5,7 +5,6 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
-import { accountDisabled } from "../http/errors";
 import { type AuthorityClient, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
 import type { NewSession, SecondFactorMethod, SignInAnswer } from "./authority/types";
@@ -21,6 +20,11 @@ export interface StartedSession {
   maxAgeSeconds: number;
   newDevice: boolean;
   assurance: Assurance;
+}
+
+/** An admin disabled the account (said only after a correct first factor). */
+export interface Disabled {
+  status: "disabled";
 }
 
 /** The user has a second factor: no session yet, an mfa_token instead. */
@@ -55,7 +59,7 @@ const CSRF_TOKEN_BYTES = 32;
  * Null when the authority refuses it: the account was deleted, or its password changed
  * after `credentialEpoch` (the epoch the first factor was checked against) was read.
  * A one-factor sign-in of a user with a second factor ends at the authority's MFA gate.
- * A disabled account throws 403 account_disabled (the first factor was right).
+ * A disabled account answers `disabled` (the first factor was right: the caller says so).
  */
 export async function startSession(
   deps: Pick<SessionDeps, "config" | "authority">,
@@ -67,7 +71,7 @@ export async function startSession(
     assurance: NewSession["assurance"];
     answer: Omit<SignInAnswer, "rememberMe">;
   },
-): Promise<StartedSession | MfaRequired | null> {
+): Promise<StartedSession | MfaRequired | Disabled | null> {
   const lifetime = cookieLifetime(deps.config, options.rememberMe);
   const [secrets, mfa] = await Promise.all([
     newSessionSecrets(user.id),
@@ -89,7 +93,7 @@ export async function startSession(
     deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
-  if (created.status === "disabled") throw accountDisabled();
+  if (created.status === "disabled") return { status: "disabled" };
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
   return {
     status: "started",

@@ -11,7 +11,6 @@ import type { SecondFactorMethod, SignInAnswer } from "../sessions/authority/typ
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { NewSession, TokenResponse } from "../sessions/authority/user-authority";
 import type { PublicUser } from "../users/user-view";
-import { accountDisabled } from "../http/errors";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 
 export type TokenDeps = Pick<Services, "config" | "authority">;
@@ -27,10 +26,22 @@ export function familyLifetime(config: Config): Pick<NewSession, "idleMs" | "abs
   return { idleMs: config.tokens.refreshTtlMs, absoluteMs: config.tokens.refreshTtlMs };
 }
 
-/** The token answer for a family the authority has just created (at sign-in, or after its second factor). */
+/**
+ * The token answer: a new access token for the family and its refresh token. At sign-in
+ * (or after the second factor) the family is new; a rotation passes the claims and the
+ * remaining lifetime its authority gave.
+ */
 export async function tokenAnswer(
   config: Config,
-  family: { userId: string; familyId: string; token: string; assurance: Assurance },
+  family: {
+    userId: string;
+    familyId: string;
+    token: string;
+    assurance: Pick<Assurance, "aal" | "amr" | "authTime">;
+    issuedAt?: number;
+    jti?: string;
+    refreshExpiresIn?: number;
+  },
 ): Promise<TokenResponse> {
   const access = await signAccessToken(config, family);
   return {
@@ -38,11 +49,12 @@ export async function tokenAnswer(
     token_type: "bearer",
     expires_in: access.expiresIn,
     refresh_token: family.token,
-    refresh_expires_in: Math.floor(config.tokens.refreshTtlMs / 1000),
+    refresh_expires_in: family.refreshExpiresIn ?? Math.floor(config.tokens.refreshTtlMs / 1000),
   };
 }
 
-export type TokenIssue = IssuedTokens | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] };
+export type TokenIssue =
+  IssuedTokens | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] } | { status: "disabled" };
 
 /**
  * A new token family for a first factor checked under `credentialEpoch`; null when the
@@ -73,7 +85,7 @@ export async function issueTokens(
     deps.config.sessions.maxPerUser,
   );
   if (created.status === "refused") return null;
-  if (created.status === "disabled") throw accountDisabled();
+  if (created.status === "disabled") return { status: "disabled" };
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
   const response = await tokenAnswer(deps.config, {
     userId: user.id,
@@ -109,20 +121,15 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
   );
   if (rotation.status === "rotated") {
     const { family } = rotation;
-    const access = await signAccessToken(deps.config, {
+    const response = await tokenAnswer(deps.config, {
       userId,
       familyId: parsed.id,
+      token: family.refreshToken,
       assurance: family.assurance,
       issuedAt: family.issuedAt,
       jti: family.jti,
+      refreshExpiresIn: family.refreshExpiresIn,
     });
-    const response: TokenResponse = {
-      access_token: access.token,
-      token_type: "bearer",
-      expires_in: access.expiresIn,
-      refresh_token: family.refreshToken,
-      refresh_expires_in: family.refreshExpiresIn,
-    };
     return { status: "rotated", response, userId };
   }
   if (rotation.status === "reused") return { status: "reused", userId };

@@ -12,6 +12,7 @@ import type {
   Challenge,
   FactorAdded,
   FactorProof,
+  FactorView,
   NewPasskey,
   NewSession,
   ProofRefusal,
@@ -71,18 +72,22 @@ export class FactorAuthority extends SessionAuthority {
   }
 
   /** Removes a factor. Removing the last one ends every other session (and the recovery codes). */
-  async removeFactor(factorId: string, sessionId: string): Promise<{ status: "removed"; last: boolean } | { status: "not_found" }> {
+  async removeFactor(
+    factorId: string,
+    sessionId: string,
+  ): Promise<{ status: "removed"; factor: FactorView; last: boolean } | { status: "not_found" }> {
     const { state, factors } = this;
     const result = this.ctx.storage.transactionSync(() => {
-      if (!factors.remove(factorId)) return null;
+      const factor = factors.view(factorId);
+      if (factor === null || !factors.remove(factorId)) return null;
       const last = !factors.hasActive();
       const ended = last ? state.sessionIds().filter((id) => id !== sessionId) : [];
       state.endSessions(ended);
-      return { last, ended };
+      return { factor, last, ended };
     });
     if (result === null) return { status: "not_found" };
     await this.cache.sync(result.ended);
-    return { status: "removed", last: result.last };
+    return { status: "removed", factor: result.factor, last: result.last };
   }
 
   /** Replaces the recovery codes; false when the user has no active factor to recover. */
