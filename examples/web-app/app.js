@@ -1,4 +1,5 @@
-// A front end on another origin than the auth API, using session cookies:
+// A front end on another origin than the auth API, using session cookies (a result
+// message is shown once the page has re-read the account, so both agree):
 // - every call sends cookies (credentials: "include"), so CORS_ORIGINS must list this origin;
 // - every state-changing call sends the CSRF token in the X-CSRF-Token header;
 // - the token comes from login, and after a page reload from POST /auth/refresh-csrf
@@ -67,8 +68,8 @@ async function refresh() {
       revoke.textContent = "Revoke";
       revoke.addEventListener("click", async () => {
         const result = await api("DELETE", `/api/v1/auth/sessions/${session.id}`);
-        show(result.status === 204 ? "Session revoked" : `Could not revoke (${result.status})`);
         await refresh();
+        show(result.status === 204 ? "Session revoked" : `Could not revoke (${result.status})`);
       });
       item.append(revoke);
     }
@@ -107,20 +108,20 @@ $("login").addEventListener("submit", async (event) => {
 $("rename").addEventListener("submit", async (event) => {
   event.preventDefault();
   const result = await api("PATCH", "/api/v1/users/me", { name: new FormData(event.target).get("name") });
-  show(result.status === 200 ? "Name saved" : `Save failed: ${result.data?.code ?? result.status}`);
   await refresh();
+  show(result.status === 200 ? "Name saved" : `Save failed: ${result.data?.code ?? result.status}`);
 });
 
 $("logout").addEventListener("click", async () => {
   const result = await api("POST", "/api/v1/auth/logout");
-  show(result.status === 200 ? "Logged out" : `Logout failed: ${result.data?.code ?? result.status}`);
   await refresh();
+  show(result.status === 200 ? "Logged out" : `Logout failed: ${result.data?.code ?? result.status}`);
 });
 
 $("logout-all").addEventListener("click", async () => {
   const result = await api("POST", "/api/v1/auth/logout-all");
-  show(result.status === 200 ? `Signed out of ${result.data.revoked} sessions` : `Failed: ${result.status}`);
   await refresh();
+  show(result.status === 200 ? `Signed out of ${result.data.revoked} sessions` : `Failed: ${result.status}`);
 });
 
 $("oauth").addEventListener("click", () => {
