@@ -13,6 +13,7 @@ import { docsRoutes } from "./routes/docs";
 import { introspectRoutes } from "./routes/introspect";
 import { mfaRoutes } from "./routes/mfa";
 import { oauthRoutes } from "./routes/oauth";
+import { pageRoutes } from "./routes/pages";
 import { sessionRoutes } from "./routes/sessions";
 import { jwksRoutes, tokenRoutes } from "./routes/tokens";
 import { userRoutes } from "./routes/users";
@@ -60,6 +61,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/admin", adminRoutes);
   app.route("/.well-known", jwksRoutes);
   app.route("/api/v1/dev", devRoutes);
+  app.route("/", pageRoutes);
 
   app.notFound((c) => {
     const notAllowed = methodNotAllowed(app, c.req.method, c.req.path);

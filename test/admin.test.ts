@@ -26,6 +26,9 @@ function adminRoutes(targetId: string): Array<[string, string, unknown?]> {
     ["DELETE", `/api/v1/admin/users/${targetId}/mfa`],
     ["POST", "/api/v1/admin/throttle/clear", { ip: "10.9.9.9" }],
     ["GET", "/api/v1/admin/events"],
+    ["GET", `/api/v1/admin/users/${targetId}/api-keys`],
+    ["GET", `/api/v1/admin/users/${targetId}/api-keys/abcdefgh/usage`],
+    ["GET", "/api/v1/admin/stats/sign-ins"],
   ];
 }
 
@@ -73,7 +76,7 @@ describe("who may use the admin routes", () => {
         expect(refused.status, `stale admin ${method} ${path}`).toBe(403);
         expect(await refused.json()).toMatchObject({ code: "reauthentication_required" });
       }
-      if (method !== "GET" || path.endsWith("/events")) {
+      if (method !== "GET" || path.endsWith("/events") || path.endsWith("/sign-ins")) {
         const response = await call(new TestClient(), method, path, json, { "X-API-Key": readOnly });
         expect(response.status, `read-only key ${method} ${path}`).toBe(403);
       }

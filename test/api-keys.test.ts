@@ -336,8 +336,15 @@ describe("usage tracking", () => {
       by_day: Array<{ date: string; count: number }>;
       by_endpoint: Array<{ endpoint: string; method: string; count: number }>;
       by_status: Array<{ status: number; count: number }>;
+      by_day_status: Array<{ date: string; status: number; count: number }>;
     };
     expect(usage.total).toBe(10);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(usage.by_day_status).toEqual([
+      { date: today, status: 200, count: 7 },
+      { date: today, status: 403, count: 1 },
+      { date: today, status: 429, count: 2 },
+    ]);
     expect(usage.by_day).toEqual([{ date: new Date().toISOString().slice(0, 10), count: 10 }]);
     expect(usage.by_status).toEqual([
       { status: 200, count: 7 },

@@ -35,6 +35,8 @@ describe("settings", () => {
     [{ MAX_SESSIONS_PER_USER: "lots" }, "MAX_SESSIONS_PER_USER"],
     [{ SESSION_TIMEOUT_MINUTES: "0" }, "SESSION_TIMEOUT_MINUTES"],
     [{ CSRF_ENABLED: "maybe" }, "CSRF_ENABLED"],
+    [{ ADMIN_CONSOLE: "maybe" }, "ADMIN_CONSOLE"],
+    [{ OAUTH_OIDC_PROVIDERS: "providers", OAUTH_PROVIDERS_ISSUER: "https://idp.example.test" }, "OAUTH_OIDC_PROVIDERS"],
     [{ SESSION_COOKIE_SAMESITE: "loose" }, "SESSION_COOKIE_SAMESITE"],
     [{ CORS_ORIGINS: "*" }, "CORS_ORIGINS"],
     [{ CORS_ORIGINS: "https://ok.example, not a url" }, "CORS_ORIGINS"],

@@ -148,3 +148,37 @@ export async function listAuditEvents(
     next: more && last !== undefined ? { at: last.at, id: last.id } : null,
   };
 }
+
+export interface SignInDay {
+  date: string;
+  succeeded: number;
+  failed: number;
+  throttled: number;
+}
+
+const SIGN_IN_SERIES = new Map([
+  ["login_succeeded", "succeeded"],
+  ["login_failed", "failed"],
+  ["login_throttled", "throttled"],
+] as const);
+
+/** Sign-ins per UTC day over the last `days` days, every day present (oldest first). */
+export async function signInsPerDay(d1: D1Database, days: number, now: number = Date.now()): Promise<SignInDay[]> {
+  const dates = Array.from({ length: days }, (_, back) => new Date(now - (days - 1 - back) * 86_400_000).toISOString().slice(0, 10));
+  const types = [...SIGN_IN_SERIES.keys()];
+  // (type, at) index: one range scan per type.
+  const { results } = await d1
+    .prepare(
+      `SELECT substr(at, 1, 10) AS date, type, COUNT(*) AS count FROM security_events
+       WHERE type IN (?, ?, ?) AND at >= ? GROUP BY date, type`,
+    )
+    .bind(...types, dates[0])
+    .all<{ date: string; type: string; count: number }>();
+  const byDate = new Map(dates.map((date) => [date, { date, succeeded: 0, failed: 0, throttled: 0 }]));
+  for (const row of results) {
+    const day = byDate.get(row.date);
+    const series = SIGN_IN_SERIES.get(row.type as "login_succeeded");
+    if (day !== undefined && series !== undefined) day[series] = row.count;
+  }
+  return [...byDate.values()];
+}

@@ -42,3 +42,5 @@ export const auditQuery = z.object({
   limit,
   before: cursor,
 });
+
+export const statsQuery = z.object({ days: z.coerce.number().int().min(1).max(90).default(30) });

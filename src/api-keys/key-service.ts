@@ -11,7 +11,16 @@ import { sha256 } from "../lib/crypto";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { ApiKeyAuthority, KeyChanges, KeyRecord, UseResult } from "./authority/api-key-authority";
 import { createApiKey, parseApiKey } from "./key-format";
-import { activeKeyIds, deleteKeyRow, findUserKey, insertKey, updateKeyRow, writeKeyRecord } from "./key-store";
+import {
+  type UsageReport,
+  activeKeyIds,
+  deleteKeyRow,
+  findUserKey,
+  insertKey,
+  updateKeyRow,
+  usageReport,
+  writeKeyRecord,
+} from "./key-store";
 import type { Permissions } from "./permissions";
 
 export type KeyDeps = Pick<Services, "db" | "config" | "keys" | "authority">;
@@ -132,4 +141,10 @@ function toRecord(row: ApiKeyRow): KeyRecord {
     expiresAt: row.expiresAt === null ? null : Date.parse(row.expiresAt),
     revoked: row.revokedAt !== null,
   };
+}
+
+/** A key's usage report, exact: what waits in the key's Durable Object for a batch is sent first. */
+export async function keyUsage(deps: Pick<Services, "keys" | "d1">, keyId: string, days: number): Promise<UsageReport> {
+  await deps.keys.getByName(keyId).flushUsage();
+  return usageReport(deps.d1, keyId, days);
 }

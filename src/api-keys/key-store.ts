@@ -107,12 +107,14 @@ export interface UsageReport {
   by_day: Array<{ date: string; count: number }>;
   by_endpoint: Array<{ endpoint: string; method: string; count: number }>;
   by_status: Array<{ status: number; count: number }>;
+  /** Requests per day and status, for a stacked chart (an addition to the contract's fields). */
+  by_day_status: Array<{ date: string; status: number; count: number }>;
 }
 
 export async function usageReport(d1: D1Database, keyId: string, days: number): Promise<UsageReport> {
   const since = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
   const sinceHour = `${since}T00`;
-  const [byDay, byEndpoint, byStatus] = await d1.batch<Record<string, unknown>>([
+  const [byDay, byEndpoint, byStatus, byDayStatus] = await d1.batch<Record<string, unknown>>([
     d1
       .prepare(
         `SELECT substr(hour, 1, 10) AS date, SUM(count) AS count FROM api_key_usage
@@ -131,6 +133,12 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
          WHERE key_id = ? AND hour >= ? GROUP BY status ORDER BY status`,
       )
       .bind(keyId, sinceHour),
+    d1
+      .prepare(
+        `SELECT substr(hour, 1, 10) AS date, status, SUM(count) AS count FROM api_key_usage
+         WHERE key_id = ? AND hour >= ? GROUP BY date, status ORDER BY date, status`,
+      )
+      .bind(keyId, sinceHour),
   ]);
   const daily = (byDay?.results ?? []) as Array<{ date: string; count: number }>;
   return {
@@ -141,5 +149,6 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
     by_day: daily,
     by_endpoint: (byEndpoint?.results ?? []) as UsageReport["by_endpoint"],
     by_status: (byStatus?.results ?? []) as UsageReport["by_status"],
+    by_day_status: (byDayStatus?.results ?? []) as UsageReport["by_day_status"],
   };
 }

@@ -61,6 +61,8 @@ export interface Config {
     emails: string[];
     /** ADMIN_REQUIRE_MFA (default true): admin routes need aal 2. */
     requireMfa: boolean;
+    /** ADMIN_CONSOLE (default true): the Worker serves the console page at /admin. */
+    console: boolean;
   };
   apiKeys: {
     prefix: string;
@@ -119,6 +121,7 @@ export function parseConfig(raw: RawSettings): Config {
         .map((email) => email.trim().toLowerCase())
         .filter((email) => email !== ""),
       requireMfa: readBool(raw, "ADMIN_REQUIRE_MFA", true),
+      console: readBool(raw, "ADMIN_CONSOLE", true),
     },
     apiKeys: {
       prefix: readApiKeyPrefix(raw),

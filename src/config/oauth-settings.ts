@@ -29,6 +29,9 @@ export interface OAuthSettings {
 
 const NAME = /^[a-z0-9]{1,32}$/;
 
+/** Names an OIDC provider can't take: the built-in providers and the routes beside /oauth/{provider}. */
+const RESERVED = new Set(["google", "github", "callback", "providers"]);
+
 export function readOAuthSettings(raw: RawSettings): OAuthSettings {
   const providers = new Map<string, ProviderSettings>();
   const google = credentials(raw, "GOOGLE");
@@ -51,10 +54,10 @@ export function readOAuthSettings(raw: RawSettings): OAuthSettings {
     });
   }
   for (const name of list(readRaw(raw, "OAUTH_OIDC_PROVIDERS"))) {
-    if (!NAME.test(name) || name === "google" || name === "github" || name === "callback") {
+    if (!NAME.test(name) || RESERVED.has(name)) {
       throw new SettingError(
         "OAUTH_OIDC_PROVIDERS",
-        `"${name}" must be 1 to 32 lower-case letters or digits, not google, github or callback`,
+        `"${name}" must be 1 to 32 lower-case letters or digits, not google, github, callback or providers`,
       );
     }
     const upper = name.toUpperCase();

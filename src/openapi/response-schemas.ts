@@ -111,6 +111,7 @@ export const usageResponse = z.object({
   by_day: z.array(z.object({ date: z.string(), count: z.number().int() })),
   by_endpoint: z.array(z.object({ endpoint: z.string(), method: z.string(), count: z.number().int() })),
   by_status: z.array(z.object({ status: z.number().int(), count: z.number().int() })),
+  by_day_status: z.array(z.object({ date: z.string(), status: z.number().int(), count: z.number().int() })),
 });
 
 export const verifyKeyResponse = z.union([
@@ -193,3 +194,10 @@ export const signInResponse = z.union([loginResponse, tokenResponse, oauthJsonLo
 export const outboxResponse = z.object({
   items: z.array(z.object({ to: z.string(), subject: z.string(), body: z.string(), created_at: timestamp })),
 });
+
+export const signInStatsResponse = z.object({
+  days: z.number().int(),
+  items: z.array(z.object({ date: z.string(), succeeded: z.number().int(), failed: z.number().int(), throttled: z.number().int() })),
+});
+
+export const oauthProvidersResponse = z.object({ providers: z.array(z.object({ id: z.string() })) });

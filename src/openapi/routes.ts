@@ -7,7 +7,7 @@ import {
   resetConfirmBody,
   resetRequestBody,
 } from "../account/schemas";
-import { auditQuery, createUserBody, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
+import { auditQuery, createUserBody, statsQuery, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
 import { introspectBody } from "../auth/schemas";
 import {
@@ -63,6 +63,7 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/auth/password-reset/confirm", summary: "Set a new password with the mailed token", tag: "account", auth: [], body: resetConfirmBody, ok: { status: 200, description: "Reset", schema: out.detailResponse }, errors: [401, 422] },
   { method: "get", path: "/api/v1/auth/events", summary: "The user's own security events", tag: "account", auth: USER, query: eventsQuery, ok: { status: 200, description: "Events, newest first", schema: out.eventsResponse } },
 
+  { method: "get", path: "/api/v1/auth/oauth/providers", summary: "The providers turned on here (for sign-in buttons)", tag: "oauth", auth: [], ok: { status: 200, description: "Provider ids", schema: out.oauthProvidersResponse } },
   { method: "get", path: "/api/v1/auth/oauth/:provider", summary: "Start an OAuth login", tag: "oauth", auth: [], query: startQuery, ok: { status: 302, description: "To the provider" }, alternatives: [{ status: 200, description: "mode=json: the provider URL", schema: out.oauthUrlResponse }], errors: [400, 404] },
   { method: "post", path: "/api/v1/auth/oauth/:provider/link", summary: "Start linking a provider to the signed-in account (fresh)", tag: "oauth", auth: USER, query: startQuery, ok: { status: 200, description: "The provider URL to send the browser to", schema: out.oauthUrlResponse }, errors: [400, 403, 404] },
   { method: "delete", path: "/api/v1/auth/oauth/:provider", summary: "Unlink a provider (not the account's only way to sign in; fresh)", tag: "oauth", auth: USER, ok: { status: 204, description: "Unlinked" }, errors: [403, 404, 422] },
@@ -101,6 +102,9 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/admin/users/:id/password-reset", summary: "Mail the user a reset link", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 202, description: "Sent", schema: out.detailResponse }, errors: [403, 404] },
   { method: "delete", path: "/api/v1/admin/users/:id/mfa", summary: "Remove every factor and recovery code of a user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Removed" }, errors: [403, 404] },
   { method: "post", path: "/api/v1/admin/throttle/clear", summary: "Clear login throttling for an identifier or IP", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: throttleClearBody, ok: { status: 200, description: "Cleared", schema: out.detailResponse }, errors: [403, 422] },
+  { method: "get", path: "/api/v1/admin/users/:id/api-keys", summary: "A user's API keys (prefix only)", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", query: listQuery, ok: { status: 200, description: "Keys", schema: out.apiKeyListResponse }, errors: [403, 422] },
+  { method: "get", path: "/api/v1/admin/users/:id/api-keys/:key_id/usage", summary: "A user's key's usage, as the owner sees it", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", query: usageQuery, ok: { status: 200, description: "Usage", schema: out.usageResponse }, errors: [403, 404, 422] },
+  { method: "get", path: "/api/v1/admin/stats/sign-ins", summary: "Sign-ins per UTC day across users: succeeded, failed, throttled", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: statsQuery, ok: { status: 200, description: "Every day, oldest first", schema: out.signInStatsResponse }, errors: [403, 422] },
   { method: "get", path: "/api/v1/admin/events", summary: "The audit log: security events across users", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: auditQuery, ok: { status: 200, description: "Events, newest first", schema: out.auditEventsResponse }, errors: [403, 422] },
 
   { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse } },

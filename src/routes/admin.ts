@@ -2,7 +2,7 @@
 // (a superuser at aal 2, fresh for writes, or a superuser's key with the admin
 // permission); the work is in admin/admin-service.ts.
 import { type Context, Hono } from "hono";
-import { decodeCursor, encodeCursor, listAuditEvents } from "../admin/admin-store";
+import { decodeCursor, encodeCursor, listAuditEvents, signInsPerDay } from "../admin/admin-store";
 import {
   clearThrottle,
   createUser,
@@ -16,16 +16,21 @@ import {
   updateUser,
   userSessions,
 } from "../admin/admin-service";
-import { auditQuery, createUserBody, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
+import { auditQuery, createUserBody, statsQuery, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
+import { keyUsage } from "../api-keys/key-service";
+import { findUserKey, listUserKeys } from "../api-keys/key-store";
+import { toKeyView } from "../api-keys/key-view";
+import { listQuery, usageQuery } from "../api-keys/schemas";
 import { admin } from "../auth/admin-guard";
 import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseInput } from "../http/body";
-import { validationError } from "../http/errors";
+import { ApiError, validationError } from "../http/errors";
 import { sessionListItem } from "./session-view";
 
 export const adminRoutes = new Hono<AppEnv>();
 
 const READ = admin({ resource: "admin_users", action: "read" });
+const AUDIT = admin({ resource: "admin_audit", action: "read" });
 const WRITE = admin({ resource: "admin_users", action: "write" });
 
 const actor = (c: Context<AppEnv>) => ({ id: c.get("principal").userId });
@@ -89,7 +94,7 @@ adminRoutes.post("/throttle/clear", WRITE, async (c) => {
   return c.json({ detail: "Login throttling cleared" });
 });
 
-adminRoutes.get("/events", admin({ resource: "admin_audit", action: "read" }), async (c) => {
+adminRoutes.get("/events", AUDIT, async (c) => {
   const query = parseInput(auditQuery, c.req.query());
   const page = await listAuditEvents(c.get("services").db, {
     userId: query.user_id,
@@ -98,4 +103,24 @@ adminRoutes.get("/events", admin({ resource: "admin_audit", action: "read" }), a
     cursor: cursorOf(query.before, "before"),
   });
   return c.json({ items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) });
+});
+
+// Additions to the contract, for the console: a user's API keys and a key's usage (as
+// the owner sees them), and sign-ins per day across users.
+adminRoutes.get("/users/:id/api-keys", READ, async (c) => {
+  const page = parseInput(listQuery, c.req.query());
+  const result = await listUserKeys(c.get("services").db, c.req.param("id"), page);
+  return c.json({ items: result.items.map((row) => toKeyView(row)), total: result.total });
+});
+
+adminRoutes.get("/users/:id/api-keys/:key_id/usage", READ, async (c) => {
+  const { days } = parseInput(usageQuery, c.req.query());
+  const row = await findUserKey(c.get("services").db, c.req.param("id"), c.req.param("key_id"));
+  if (row === null) throw new ApiError("not_found", "Not found");
+  return c.json(await keyUsage(c.get("services"), row.id, days));
+});
+
+adminRoutes.get("/stats/sign-ins", AUDIT, async (c) => {
+  const { days } = parseInput(statsQuery, c.req.query());
+  return c.json({ days, items: await signInsPerDay(c.get("services").d1, days) });
 });

@@ -9,8 +9,8 @@ import { recordEvent } from "../events/record-event";
 import { parseBody, parseInput } from "../http/body";
 import { ApiError, tooManyRequests, validationError } from "../http/errors";
 import type { KeyChanges } from "../api-keys/authority/api-key-authority";
-import { createKey, revokeKey, updateKey } from "../api-keys/key-service";
-import { findUserKey, listUserKeys, usageReport } from "../api-keys/key-store";
+import { createKey, keyUsage, revokeKey, updateKey } from "../api-keys/key-service";
+import { findUserKey, listUserKeys } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";
 import { verifyKeyAnswer } from "../auth/verify-key";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
@@ -123,9 +123,7 @@ apiKeyRoutes.get("/:id/usage", authenticate(), async (c) => {
   const { days } = parseInput(usageQuery, c.req.query());
   const row = await findUserKey(c.get("services").db, userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();
-  // Usage waits in the key's Durable Object for a batch; send it now so the report is exact.
-  await c.get("services").keys.getByName(row.id).flushUsage();
-  return c.json(await usageReport(c.get("services").d1, row.id, days));
+  return c.json(await keyUsage(c.get("services"), row.id, days));
 });
 
 /** admin_users / admin_audit can only be granted to a superuser's keys. */

@@ -50,6 +50,12 @@ oauthRoutes.get("/callback/:provider", async (c) => {
   }
 });
 
+/** The providers this deployment has turned on, for a sign-in page's buttons (an addition to the contract). */
+oauthRoutes.get("/providers", (c) => {
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json({ providers: [...c.get("config").oauth.providers.keys()].map((id) => ({ id })) });
+});
+
 oauthRoutes.get("/:provider", async (c) => {
   const query = parseInput(startQuery, c.req.query());
   if (query.link !== undefined) {

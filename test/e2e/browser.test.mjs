@@ -1,5 +1,5 @@
-// Browser tests: the example app on one origin, the auth API on another, in Debian's
-// Chromium. Each test asserts what the page saw and which cookies the browser holds,
+// Browser tests: the account page (public/account) served from another origin than
+// the auth API, as a separate front end would use it, in Debian's Chromium. Each test asserts what the page saw and which cookies the browser holds,
 // and saves a screenshot of its end state in test-results/e2e/.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -22,7 +22,7 @@ const email = () => `e2e-${crypto.randomUUID()}@example.com`;
 
 async function openApp(context, app, api) {
   const page = await context.newPage();
-  await page.goto(`${app}/?api=${encodeURIComponent(api)}`);
+  await page.goto(`${app}/account/?api=${encodeURIComponent(api)}`);
   await page.waitForFunction(() => document.getElementById("status").textContent !== "Checking your session…");
   return page;
 }
@@ -86,7 +86,7 @@ async function runSessionFlow(t, mode) {
   await context.close();
 }
 
-describe("web app on another origin", () => {
+describe("the account page on another origin", () => {
   it("same-site cross-origin (SameSite=Lax): login, a write with the CSRF header, reload, logout", async (t) => {
     await runSessionFlow(t, "lax");
   });
@@ -147,7 +147,7 @@ describe("web app on another origin", () => {
     const context = await browser.newContext();
     const page = await openApp(context, urls.appLax, urls.apiLax);
     const address = email();
-    await page.click("#oauth");
+    await page.click("#oauth-testidp");
     await page.waitForSelector("input[name=login]");
     await page.fill("input[name=login]", address);
     await page.fill("input[name=password]", "anything");

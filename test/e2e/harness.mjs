@@ -3,8 +3,10 @@
 //   "lax" (same-site cross-origin: plain HTTP, SameSite=Lax) and "none" (cross-site:
 //   HTTPS, SameSite=None; Secure; Partitioned) behind an HTTPS front with a certificate
 //   generated for the run;
-// - the example app (examples/web-app) over HTTP and HTTPS, an attacker's page on a
-//   foreign site, and a real OpenID Connect provider;
+//   with the pages (public/: /admin, /account) as Workers static assets;
+// - the account page (public/) also served from app origins over HTTP and HTTPS, as a
+//   front end on another origin would use the API; an attacker's page on a foreign site;
+//   and a real OpenID Connect provider;
 // - Chromium (Debian's), with every test host name mapped to 127.0.0.1.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
@@ -64,7 +66,7 @@ function certificate(dir) {
   return { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) };
 }
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
 
 /** Serves a folder (and extra pages) as static files. */
 function staticHandler(folder, pages = {}) {
@@ -74,7 +76,7 @@ function staticHandler(folder, pages = {}) {
       res.writeHead(200, { "Content-Type": "text/html" });
       return res.end(pages[path]);
     }
-    const file = path === "/" ? "index.html" : path.slice(1);
+    const file = path.endsWith("/") ? `${path.slice(1)}index.html` : path.slice(1);
     if (file.includes("..")) {
       res.writeHead(400);
       return res.end();
@@ -187,6 +189,7 @@ export async function startEnvironment() {
     kvNamespaces: workerOptions.kvNamespaces,
     d1Databases: workerOptions.d1Databases,
     durableObjects: workerOptions.durableObjects,
+    assets: workerOptions.assets,
     bindings: { ...common, ...bindings },
     unsafeDirectSockets: [{ host: "127.0.0.1", port }],
   });
@@ -231,13 +234,11 @@ export async function startEnvironment() {
       await db.prepare(statement).run();
   }
 
-  const app = staticHandler("examples/web-app");
+  const app = staticHandler("public");
   const servers = [
     createHttpServer(app),
     createHttpsServer(tls, app),
-    createHttpServer(
-      staticHandler("examples/web-app", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) }),
-    ),
+    createHttpServer(staticHandler("public", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) })),
     httpsProxy(tls, ports.apiNoneInner),
   ];
   await listen(servers[0], ports.appHttp);

@@ -1,4 +1,4 @@
-// Browser tests of second factors in the example app, in Debian's Chromium: a passkey
+// Browser tests of second factors on the account page, in Debian's Chromium: a passkey
 // registered through Chromium's virtual authenticator (DevTools protocol) and used to
 // sign in without a password; and TOTP set up from the secret the page shows, then a
 // password sign-in finished with a code computed here. Screenshots in test-results/e2e/.
@@ -41,7 +41,7 @@ function totp(base32, offset = 0) {
 async function openSignedIn(context) {
   const { urls } = env;
   const page = await context.newPage();
-  await page.goto(`${urls.appLax}/?api=${encodeURIComponent(urls.apiLax)}`);
+  await page.goto(`${urls.appLax}/account/?api=${encodeURIComponent(urls.apiLax)}`);
   await status(page, "Signed out");
   const user = { email: email(), password: password() };
   await page.fill("#signup [name=email]", user.email);
@@ -62,7 +62,7 @@ async function shots(page, name) {
   }
 }
 
-describe("second factors in the example app", () => {
+describe("second factors on the account page", () => {
   it("registers a passkey with Chromium's virtual authenticator and signs in with it, no password", async () => {
     const context = await env.browser.newContext();
     const { page } = await openSignedIn(context);
@@ -124,7 +124,7 @@ describe("second factors in the example app", () => {
     const { page, user } = await openSignedIn(first);
     const second = await env.browser.newContext();
     const other = await second.newPage();
-    await other.goto(`${env.urls.appLax}/?api=${encodeURIComponent(env.urls.apiLax)}`);
+    await other.goto(`${env.urls.appLax}/account/?api=${encodeURIComponent(env.urls.apiLax)}`);
     await status(other, "Signed out");
     await other.fill("#login [name=email]", user.email);
     await other.fill("#login [name=password]", user.password);

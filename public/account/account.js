@@ -1,0 +1,200 @@
+// The account page: sign-in (password, passkey, OAuth, the second step), and for the
+// signed-in user their profile, password, email verification, second factors, sessions,
+// API keys with usage, and security events. Served by the service at /account; it can
+// also run on another origin (listed in CORS_ORIGINS) with ?api=<service origin>.
+// Mailed links land here: /verify-email?token= and /reset-password?token=.
+import { api, ensureCsrfToken, problem, setCsrfToken, useApiBase } from "/shared/api.js";
+import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
+import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
+import { setupFactors, showFactors } from "./factors.js";
+import { setupKeys, showKeys } from "./keys.js";
+
+$("api-base").textContent = useApiBase({ allowQuery: true });
+const query = new URLSearchParams(location.search);
+
+/** Re-reads everything the page shows; then the caller shows its result. */
+async function refresh() {
+  const check = await api("GET", "/api/v1/auth/check-auth");
+  if (check.status !== 200) {
+    $("status").textContent = "Service unavailable";
+    return show(`Cannot read your session: ${problem(check)}`, "error");
+  }
+  const signedIn = check.data.authenticated === true;
+  $("signed-in").hidden = !signedIn;
+  $("signed-out").hidden = signedIn;
+  $("status").textContent = signedIn ? "Signed in" : "Signed out";
+  if (!signedIn) {
+    setCsrfToken(null);
+    return;
+  }
+  await ensureCsrfToken();
+  const { user, session } = check.data;
+  $("user-email").textContent = user.email;
+  $("user-name").textContent = user.name ?? "(none)";
+  $("email-state").textContent = user.email_verified ? "verified" : "not verified";
+  $("email-state").dataset.tone = user.email_verified ? "ok" : "warn";
+  $("verify-request").hidden = user.email_verified;
+  $("assurance").textContent = `aal ${session.aal} (${session.amr.join(", ")})`;
+  await Promise.all([showFactors(), showSessions(), showKeys(), showEvents()]);
+}
+
+async function showSessions() {
+  const list = await api("GET", "/api/v1/auth/sessions");
+  const items = (list.data?.sessions ?? []).map((session) =>
+    el(
+      "li",
+      { dataset: { sessionId: session.id } },
+      el(
+        "span",
+        { class: "what" },
+        `${deviceText(session.device)} (${session.kind})`,
+        session.current ? el("strong", {}, " — this one") : null,
+      ),
+      el("span", { class: "hint" }, `${placeText(session.location)} · last active ${when(session.last_activity)} · aal ${session.aal}`),
+      session.current
+        ? null
+        : el(
+            "button",
+            { type: "button", "aria-label": `Revoke the session on ${deviceText(session.device)}`, onclick: () => revoke(session.id) },
+            "Revoke",
+          ),
+    ),
+  );
+  $("sessions").replaceChildren(...items);
+}
+
+async function revoke(id) {
+  const result = await api("DELETE", `/api/v1/auth/sessions/${encodeURIComponent(id)}`);
+  await refresh();
+  show(result.status === 204 ? "Session revoked" : `Could not revoke: ${problem(result)}`, result.status === 204 ? "ok" : "error");
+}
+
+async function showEvents() {
+  const result = await api("GET", "/api/v1/auth/events?limit=20");
+  const rows = (result.data?.items ?? []).map((event) =>
+    el(
+      "tr",
+      {},
+      el("td", {}, when(event.at)),
+      el("td", {}, event.type.replaceAll("_", " ")),
+      el("td", {}, deviceText(event.device)),
+      el("td", {}, placeText(event.location)),
+    ),
+  );
+  fillRows($("events").tBodies[0], rows, "No events yet");
+}
+
+async function showProviders() {
+  const result = await api("GET", "/api/v1/auth/oauth/providers");
+  const back = `${location.origin}${location.pathname}${location.search.replace(/[?&]mfa_required=true/, "")}`;
+  const buttons = (result.data?.providers ?? []).map(({ id }) =>
+    el(
+      "button",
+      {
+        type: "button",
+        id: `oauth-${id}`,
+        // A full-page navigation: the service sends the browser to the provider and back here.
+        onclick: () =>
+          location.assign(
+            `${useApiBase({ allowQuery: true })}/api/v1/auth/oauth/${encodeURIComponent(id)}?redirect_to=${encodeURIComponent(back)}`,
+          ),
+      },
+      `Sign in with ${id}`,
+    ),
+  );
+  $("oauth-providers").replaceChildren(...buttons);
+}
+
+function on(id, handler) {
+  $(id).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = event.target.querySelector("button[type=submit]");
+    await busy(button, () => handler(new FormData(event.target), event.target))();
+  });
+}
+
+on("signup", async (form) => {
+  const result = await api("POST", "/api/v1/users", { email: form.get("email"), password: form.get("password") });
+  show(result.status === 201 ? "Account created: sign in" : `Sign-up failed: ${problem(result)}`, result.status === 201 ? "ok" : "error");
+});
+
+on("login", async (form) => {
+  const body = { email: form.get("email"), password: form.get("password"), remember_me: form.get("remember_me") === "on" };
+  if (acceptSignIn(await api("POST", "/api/v1/auth/login", body), "Sign-in failed")) await refresh();
+});
+
+on("forgot", async (form, element) => {
+  const result = await api("POST", "/api/v1/auth/password-reset/request", { email: form.get("email") });
+  element.reset();
+  show(result.status === 202 ? "If the address has an account, a reset link is on its way" : `Could not send: ${problem(result)}`);
+});
+
+on("reset", async (form) => {
+  const result = await api("POST", "/api/v1/auth/password-reset/confirm", {
+    token: query.get("token"),
+    new_password: form.get("new_password"),
+  });
+  if (result.status !== 200) return show(`Password not changed: ${problem(result)}`, "error");
+  $("reset").hidden = true;
+  show("Password changed: sign in with it", "ok");
+});
+
+on("rename", async (form) => {
+  const result = await api("PATCH", "/api/v1/users/me", { name: form.get("name") });
+  await refresh();
+  show(result.status === 200 ? "Name saved" : `Save failed: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+});
+
+on("password-change", async (form, element) => {
+  const result = await api("POST", "/api/v1/users/me/password", {
+    current_password: form.get("current_password"),
+    new_password: form.get("new_password"),
+  });
+  if (result.status === 200) element.reset();
+  await refresh();
+  show(
+    result.status === 200 ? "Password changed; other devices are signed out" : `Password not changed: ${problem(result)}`,
+    result.status === 200 ? "ok" : "error",
+  );
+});
+
+$("verify-request").addEventListener("click", async () => {
+  const result = await api("POST", "/api/v1/auth/verify-email/request");
+  show(
+    result.status === 202 ? "A verification link is on its way to your inbox" : `Could not send: ${problem(result)}`,
+    result.status === 202 ? "ok" : "error",
+  );
+});
+
+async function signOut(path, done) {
+  const result = await api("POST", path);
+  await refresh();
+  show(result.status === 200 ? done(result.data) : `Failed: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+}
+$("logout").addEventListener("click", () => signOut("/api/v1/auth/logout", () => "Signed out"));
+$("logout-all").addEventListener("click", () => signOut("/api/v1/auth/logout-all", (data) => `Signed out of ${data.revoked} sessions`));
+$("logout-others").addEventListener("click", () =>
+  signOut("/api/v1/auth/logout-all?keep_current=true", (data) => `Signed out of ${data.revoked} other sessions`),
+);
+$("passkey-login").addEventListener("click", () => passkeySignIn());
+
+setupSignInSteps(refresh);
+setupFactors(refresh);
+setupKeys(refresh);
+
+async function start() {
+  await showProviders();
+  await refresh();
+  if (location.pathname === "/verify-email" && query.has("token")) {
+    const result = await api("POST", "/api/v1/auth/verify-email/confirm", { token: query.get("token") });
+    await refresh();
+    show(result.status === 200 ? "Email address verified" : `Not verified: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+  } else if (location.pathname === "/reset-password" && query.has("token")) {
+    $("reset").hidden = false;
+  }
+  // An OAuth sign-in of an account with a second factor comes back with ?mfa_required=true
+  // (its challenge is in an HttpOnly cookie the service reads at /auth/mfa/verify).
+  if (query.get("mfa_required") === "true" && $("signed-in").hidden) askSecondFactor(null, ["totp", "recovery_code", "webauthn"]);
+}
+
+start().catch((error) => show(`Cannot reach the service: ${error.message}`, "error"));

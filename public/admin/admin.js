@@ -1,0 +1,82 @@
+// The admin console: an administrator signs in (password, then the second factor, or a
+// passkey), and works on users, the audit log and sign-in numbers through the admin API
+// with their cookie session and CSRF token. Same origin only (the CSP's connect-src
+// 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview.
+import { api, ensureCsrfToken, problem, setCsrfToken } from "/shared/api.js";
+import { $, show } from "/shared/dom.js";
+import { acceptSignIn, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
+import { setupAudit, showAudit, showOverview } from "./audit.js";
+import { setupUser, showUser } from "./user.js";
+import { setupUsers, showUsers } from "./users.js";
+
+const VIEWS = ["users", "user", "audit", "overview"];
+
+function route() {
+  const [, section = "users", id] = location.hash.split("/");
+  if (section === "users" && id !== undefined) return { view: "user", id: decodeURIComponent(id) };
+  return { view: VIEWS.includes(section) && section !== "user" ? section : "users" };
+}
+
+async function render() {
+  const { view, id } = route();
+  for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  for (const tab of document.querySelectorAll("nav.tabs a")) {
+    if (tab.dataset.tab === (view === "user" ? "users" : view)) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
+  }
+  if (view === "users") await showUsers();
+  else if (view === "user") await showUser(id);
+  else if (view === "audit") await showAudit();
+  else await showOverview();
+}
+
+/** Who is signed in, and whether the admin API lets them in. */
+async function refresh() {
+  const check = await api("GET", "/api/v1/auth/check-auth");
+  if (check.status !== 200) {
+    $("status").textContent = "Service unavailable";
+    return show(`Cannot read your session: ${problem(check)}`, "error");
+  }
+  const signedIn = check.data.authenticated === true;
+  $("sign-in").hidden = signedIn;
+  $("sign-out").hidden = !signedIn;
+  $("who").textContent = signedIn ? `${check.data.user.email} · aal ${check.data.session.aal}` : "";
+  if (!signedIn) {
+    setCsrfToken(null);
+    $("console").hidden = true;
+    $("no-access").hidden = true;
+    $("status").textContent = "Signed out";
+    return;
+  }
+  await ensureCsrfToken();
+  const probe = await api("GET", "/api/v1/admin/users?limit=1");
+  const allowed = probe.status === 200;
+  $("console").hidden = !allowed;
+  $("no-access").hidden = allowed;
+  $("no-access-detail").textContent = allowed ? "" : problem(probe);
+  $("status").textContent = allowed ? "Signed in" : "Signed in without console access";
+  if (allowed) await render();
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const result = await api("POST", "/api/v1/auth/login", { email: form.get("email"), password: form.get("password") });
+  if (acceptSignIn(result, "Sign-in failed")) await refresh();
+});
+$("passkey-login").addEventListener("click", () => passkeySignIn());
+$("sign-out").addEventListener("click", async () => {
+  const result = await api("POST", "/api/v1/auth/logout");
+  await refresh();
+  show(result.status === 200 ? "Signed out" : `Sign-out failed: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+});
+
+setupSignInSteps(refresh);
+setupUsers();
+setupUser();
+setupAudit();
+addEventListener("hashchange", () => {
+  if (!$("console").hidden) render().catch((error) => show(`Could not show this view: ${error.message}`, "error"));
+});
+
+refresh().catch((error) => show(`Cannot reach the service: ${error.message}`, "error"));

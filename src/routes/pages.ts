@@ -1,0 +1,52 @@
+// The pages the Worker serves from public/ (Workers static assets, read through the
+// ASSETS binding): the admin console at /admin, the account page at /account (also the
+// target of the mailed /verify-email and /reset-password links), and the files both
+// share under /shared. Each answer carries the pages' CSP: scripts, styles and calls to
+// this origin only, nothing inline, never framed.
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../auth/app-env";
+import { ApiError } from "../http/errors";
+
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** A page's path → its HTML file. */
+const PAGES = new Map([
+  ["/admin", "/admin/index.html"],
+  ["/admin/", "/admin/index.html"],
+  ["/account", "/account/index.html"],
+  ["/account/", "/account/index.html"],
+  ["/verify-email", "/account/index.html"],
+  ["/reset-password", "/account/index.html"],
+]);
+const notFound = () => new ApiError("not_found", "Not found");
+
+async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
+  if (file.startsWith("/admin/") && !c.get("config").admin.console) throw notFound();
+  const assets = c.env.ASSETS;
+  if (assets === undefined) throw notFound();
+  const headers = new Headers();
+  const etag = c.req.header("If-None-Match");
+  if (etag !== undefined) headers.set("If-None-Match", etag);
+  const answer = await assets.fetch(new URL(file, c.req.url), { headers });
+  if (answer.status !== 200 && answer.status !== 304) throw notFound();
+  const response = new Response(answer.status === 304 ? null : answer.body, { status: answer.status, headers: answer.headers });
+  response.headers.set("Content-Security-Policy", PAGE_CSP);
+  // Revalidated on every load (by ETag), so a deploy's pages and scripts arrive together.
+  response.headers.set("Cache-Control", "no-cache");
+  return response;
+}
+
+export const pageRoutes = new Hono<AppEnv>();
+
+for (const [path, file] of PAGES) pageRoutes.get(path, (c) => serve(c, file));
+pageRoutes.get("/:area{admin|account|shared}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => serve(c, c.req.path));
+pageRoutes.get("/:area{admin|account|shared}/vendor/:name{[a-z0-9-]+\\.js}", (c) => serve(c, c.req.path));
