@@ -9,7 +9,10 @@ import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "
 import { setupFactors, showFactors } from "./factors.js";
 import { setupKeys, showKeys } from "./keys.js";
 
-$("api-base").textContent = useApiBase({ allowQuery: true });
+const base = useApiBase({ allowQuery: true });
+$("api-base").textContent = base;
+// Served by the service itself, the page needs no word on where the service is.
+$("api-base").parentElement.hidden = base === location.origin;
 const query = new URLSearchParams(location.search);
 
 /** Re-reads everything the page shows; then the caller shows its result. */

@@ -14,11 +14,11 @@ function svg(tag, attributes = {}, text) {
   return node;
 }
 
-/** A round step for the y axis: 1, 2 or 5 times a power of ten. */
+/** A round top for the y axis whose half is a whole number too: 2, 4, 6, 8 or 10 times a power of ten. */
 function niceMax(value) {
   if (value <= 4) return 4;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [2, 4, 6, 8, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 
@@ -60,8 +60,8 @@ export function stackedBars(container, { title, labels, series }) {
       }
       base += value;
     }
-    // A date label under every seventh bar and the last one.
-    if (index % 7 === 0 || index === labels.length - 1) {
+    // A date label under the last bar and every seventh one before it.
+    if ((labels.length - 1 - index) % 7 === 0) {
       chart.append(svg("text", { x: x + barWidth / 2, y: HEIGHT - 8, "text-anchor": "middle", class: "chart-axis" }, label.slice(5)));
     }
   });

@@ -2,12 +2,9 @@
 // the auth API, as a separate front end would use it, in Debian's Chromium. Each test asserts what the page saw and which cookies the browser holds,
 // and saves a screenshot of its end state in test-results/e2e/.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { startEnvironment } from "./harness.mjs";
-
-const SHOTS = "test-results/e2e";
-mkdirSync(SHOTS, { recursive: true });
+import { SHOTS, password } from "./pages.mjs";
 
 let env;
 before(async () => {
@@ -17,7 +14,6 @@ after(async () => {
   await env?.close();
 });
 
-const password = () => `Correct-Horse-${crypto.randomUUID()}`;
 const email = () => `e2e-${crypto.randomUUID()}@example.com`;
 
 async function openApp(context, app, api) {

@@ -141,6 +141,9 @@ function attackerPage(api) {
 </script>`;
 }
 
+/** Becomes a superuser once verified (ADMIN_EMAILS of the "lax" API). */
+export const ADMIN_EMAIL = "e2e-admin@example.test";
+
 export async function startEnvironment() {
   const dir = mkdtempSync(join(tmpdir(), "edge-auth-e2e-"));
   // Inside the project: workerd resolves module paths below its working directory.
@@ -208,6 +211,9 @@ export async function startEnvironment() {
           // The app (app.example.test) and the API (auth.example.test) share the parent
           // domain, as a production deployment's front end and API would.
           WEBAUTHN_RP_ID: "example.test",
+          // Mail lands in the outbox (GET /api/v1/dev/outbox), where the tests read links.
+          MAIL_PROVIDER: "dev",
+          ADMIN_EMAILS: ADMIN_EMAIL,
         }),
         api("none", ports.apiNoneInner, {
           SESSION_SECURE_COOKIES: "true",
@@ -246,9 +252,9 @@ export async function startEnvironment() {
   await listen(servers[2], ports.evil);
   await listen(servers[3], ports.apiNone);
 
-  // WebAuthn needs a secure context: the plain-HTTP app origin is treated as one (as
-  // https:// would be in production).
-  const args = [...CHROMIUM_FLAGS, `--unsafely-treat-insecure-origin-as-secure=${urls.appLax}`];
+  // WebAuthn needs a secure context: the plain-HTTP app origin and the API's own pages
+  // are treated as one (as https:// would be in production).
+  const args = [...CHROMIUM_FLAGS, `--unsafely-treat-insecure-origin-as-secure=${urls.appLax},${urls.apiLax}`];
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args });
   return {
     urls,

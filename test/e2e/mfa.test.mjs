@@ -3,13 +3,9 @@
 // sign in without a password; and TOTP set up from the secret the page shows, then a
 // password sign-in finished with a code computed here. Screenshots in test-results/e2e/.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { startEnvironment } from "./harness.mjs";
-
-const SHOTS = "test-results/e2e";
-mkdirSync(SHOTS, { recursive: true });
+import { message, password, shots, status, totp } from "./pages.mjs";
 
 let env;
 before(async () => {
@@ -19,24 +15,7 @@ after(async () => {
   await env?.close();
 });
 
-const password = () => `Correct-Horse-${crypto.randomUUID()}`;
 const email = () => `e2e-mfa-${crypto.randomUUID()}@example.com`;
-const status = (page, text) => page.waitForFunction((want) => document.getElementById("status").textContent === want, text);
-const message = (page, pattern) =>
-  page.waitForFunction((source) => new RegExp(source).test(document.getElementById("message").textContent), pattern.source);
-
-/** RFC 6238 code of the step `offset` steps from now (what an authenticator app shows). */
-function totp(base32, offset = 0) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const char of base32) bits += alphabet.indexOf(char).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offset));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const at = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 async function openSignedIn(context) {
   const { urls } = env;
@@ -53,13 +32,6 @@ async function openSignedIn(context) {
   await page.click("#login button");
   await status(page, "Signed in");
   return { page, user };
-}
-
-async function shots(page, name) {
-  for (const width of [360, 1280]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `${SHOTS}/${name}-${width}.png`, fullPage: true });
-  }
 }
 
 describe("second factors on the account page", () => {
