@@ -3,7 +3,7 @@
 // API keys with usage, and security events. Served by the service at /account; it can
 // also run on another origin (listed in CORS_ORIGINS) with ?api=<service origin>.
 // Mailed links land here: /verify-email?token= and /reset-password?token=.
-import { api, ensureCsrfToken, problem, setCsrfToken, useApiBase } from "/shared/api.js";
+import { api, ensureCsrfToken, problem, readSession, setCsrfToken, useApiBase } from "/shared/api.js";
 import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
 import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
 import { setupFactors, showFactors } from "./factors.js";
@@ -17,21 +17,15 @@ const query = new URLSearchParams(location.search);
 
 /** Re-reads everything the page shows; then the caller shows its result. */
 async function refresh() {
-  const check = await api("GET", "/api/v1/auth/check-auth");
-  if (check.status !== 200) {
-    $("status").textContent = "Service unavailable";
-    return show(`Cannot read your session: ${problem(check)}`, "error");
-  }
-  const signedIn = check.data.authenticated === true;
-  $("signed-in").hidden = !signedIn;
-  $("signed-out").hidden = signedIn;
-  $("status").textContent = signedIn ? "Signed in" : "Signed out";
+  const state = await readSession();
+  if (state === null) return;
+  const signedIn = state.authenticated === true;
   if (!signedIn) {
     setCsrfToken(null);
-    return;
+    return reveal(false);
   }
   await ensureCsrfToken();
-  const { user, session } = check.data;
+  const { user, session } = state;
   $("user-email").textContent = user.email;
   $("user-name").textContent = user.name ?? "(none)";
   $("email-state").textContent = user.email_verified ? "verified" : "not verified";
@@ -39,6 +33,14 @@ async function refresh() {
   $("verify-request").hidden = user.email_verified;
   $("assurance").textContent = `aal ${session.aal} (${session.amr.join(", ")})`;
   await Promise.all([showFactors(), showSessions(), showKeys(), showEvents()]);
+  reveal(true);
+}
+
+/** Shows one side once its data is in, so nothing moves after it appears. */
+function reveal(signedIn) {
+  $("signed-in").hidden = !signedIn;
+  $("signed-out").hidden = signedIn;
+  $("status").textContent = signedIn ? "Signed in" : "Signed out";
 }
 
 async function showSessions() {

@@ -2,7 +2,7 @@
 // passkey), and works on users, the audit log and sign-in numbers through the admin API
 // with their cookie session and CSRF token. Same origin only (the CSP's connect-src
 // 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview.
-import { api, ensureCsrfToken, problem, setCsrfToken } from "/shared/api.js";
+import { api, ensureCsrfToken, problem, readSession, setCsrfToken } from "/shared/api.js";
 import { $, show } from "/shared/dom.js";
 import { acceptSignIn, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
 import { setupAudit, showAudit, showOverview } from "./audit.js";
@@ -32,15 +32,12 @@ async function render() {
 
 /** Who is signed in, and whether the admin API lets them in. */
 async function refresh() {
-  const check = await api("GET", "/api/v1/auth/check-auth");
-  if (check.status !== 200) {
-    $("status").textContent = "Service unavailable";
-    return show(`Cannot read your session: ${problem(check)}`, "error");
-  }
-  const signedIn = check.data.authenticated === true;
+  const session = await readSession();
+  if (session === null) return;
+  const signedIn = session.authenticated === true;
   $("sign-in").hidden = signedIn;
   $("sign-out").hidden = !signedIn;
-  $("who").textContent = signedIn ? `${check.data.user.email} · aal ${check.data.session.aal}` : "";
+  $("who").textContent = signedIn ? `${session.user.email} · aal ${session.session.aal}` : "";
   if (!signedIn) {
     setCsrfToken(null);
     $("console").hidden = true;
@@ -51,11 +48,12 @@ async function refresh() {
   await ensureCsrfToken();
   const probe = await api("GET", "/api/v1/admin/users?limit=1");
   const allowed = probe.status === 200;
+  // The view's data first, then the console appears: nothing moves after it is shown.
+  if (allowed) await render();
   $("console").hidden = !allowed;
   $("no-access").hidden = allowed;
   $("no-access-detail").textContent = allowed ? "" : problem(probe);
   $("status").textContent = allowed ? "Signed in" : "Signed in without console access";
-  if (allowed) await render();
 }
 
 $("login").addEventListener("submit", async (event) => {

@@ -58,3 +58,14 @@ export function problem(result) {
   if (typeof detail === "string") return result.data.code ? `${detail} (${result.data.code})` : detail;
   return `HTTP ${result.status}`;
 }
+
+/** check-auth's answer, or null when the service could not say (the page then says why). */
+export async function readSession() {
+  const check = await api("GET", "/api/v1/auth/check-auth");
+  if (check.status === 200) return check.data;
+  document.getElementById("status").textContent = "Service unavailable";
+  const line = document.getElementById("message");
+  line.textContent = `Cannot read your session: ${problem(check)}`;
+  line.dataset.tone = "error";
+  return null;
+}

@@ -1,17 +1,56 @@
 // The steps both pages share: the second step of a sign-in (401 mfa_required: a code,
 // a recovery code or a passkey), a passwordless passkey sign-in, and re-authentication
-// when a route answers 403 reauthentication_required. Each page has the #mfa and
-// #reauth forms; a result is shown once the page has re-read what changed.
+// when a route answers 403 reauthentication_required. The #mfa form goes right after the
+// page's #login form, the #reauth prompt at the end of <main>.
 import { api, problem, setCsrfToken } from "./api.js";
-import { $, show } from "./dom.js";
+import { $, el, show } from "./dom.js";
 import { getAssertion } from "./webauthn.js";
 
 let pendingMfaToken = null;
 let afterSignIn = async () => {};
 
-/** `signedIn` runs after any sign-in these steps finish (the page re-reads itself). */
+function mfaForm() {
+  return el(
+    "form",
+    { id: "mfa", class: "card", "aria-labelledby": "mfa-title", hidden: true },
+    el("h2", { id: "mfa-title" }, "Second factor"),
+    el("p", {}, "Enter the 6-digit code from your authenticator app, or one of your recovery codes."),
+    el("label", {}, "Code ", el("input", { name: "code", autocomplete: "one-time-code", required: true })),
+    el("label", { class: "check" }, el("input", { name: "recovery", type: "checkbox" }), " This is a recovery code"),
+    el("button", { type: "submit", class: "primary" }, "Verify"),
+    el("button", { id: "mfa-passkey", type: "button" }, "Use a passkey instead"),
+  );
+}
+
+const METHODS = [
+  ["password", "Password"],
+  ["totp", "Authenticator code"],
+  ["recovery_code", "Recovery code"],
+  ["webauthn", "Passkey"],
+];
+
+function reauthForm() {
+  return el(
+    "form",
+    { id: "reauth", class: "card dialog", "aria-labelledby": "reauth-title", hidden: true },
+    el("h2", { id: "reauth-title" }, "Confirm it is you"),
+    el("p", {}, "This needs a recent sign-in. Use one of: ", el("span", { id: "reauth-methods" })),
+    el("label", {}, "Method ", el("select", { name: "method" }, ...METHODS.map(([value, label]) => el("option", { value }, label)))),
+    el("label", {}, "Password or code ", el("input", { name: "secret", type: "password", autocomplete: "off" })),
+    el(
+      "p",
+      { class: "actions" },
+      el("button", { type: "submit", class: "primary" }, "Continue"),
+      el("button", { type: "button", "data-cancel": true }, "Cancel"),
+    ),
+  );
+}
+
+/** Adds the forms; `signedIn` runs after any sign-in these steps finish (the page re-reads itself). */
 export function setupSignInSteps(signedIn) {
   afterSignIn = signedIn;
+  $("login").after(mfaForm());
+  document.querySelector("main").append(reauthForm());
   $("mfa").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = new FormData(event.target);

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ADMIN_EMAIL, startEnvironment } from "./harness.mjs";
-import { accessible, inPage, message, password, shots, status, totp } from "./pages.mjs";
+import { accessible, enrollTotp, inPage, layoutShift, reloadSlowly, message, password, shots, status, totp } from "./pages.mjs";
 
 let env;
 before(async () => {
@@ -35,17 +35,6 @@ async function signIn(page, user) {
   await page.fill("#login [name=email]", user.email);
   await page.fill("#login [name=password]", user.password);
   await page.click("#login button[type=submit]");
-}
-
-/** Sets up TOTP on the signed-in account page; returns the secret. */
-async function enrollTotp(page) {
-  await page.click("#totp-start");
-  await page.waitForSelector("#totp-setup:not([hidden])");
-  const secret = (await page.textContent("#totp-secret")).trim();
-  await page.fill("#totp-confirm [name=code]", totp(secret));
-  await page.click("#totp-confirm button");
-  await message(page, /^Authenticator app added/);
-  return secret;
 }
 
 /** A user signed in on the account page in a context of its own. */
@@ -130,6 +119,13 @@ describe("the admin console", () => {
     await page.click("#mfa button[type=submit]");
     await status(page, "Signed in");
     await page.waitForSelector("#view-users:not([hidden])");
+    // A reload signed in: the users table arrives without moving what is on screen.
+    const fast = await reloadSlowly(context, page);
+    await page.waitForSelector("#view-users:not([hidden]) #users tbody tr");
+    await page.waitForLoadState("networkidle");
+    const shift = await layoutShift(page);
+    await fast();
+    assert.ok(shift < 0.05, `console layout shift ${shift}`);
 
     // Search as you type: part of the email.
     const part = user.email.slice(0, 24);
@@ -214,6 +210,7 @@ describe("the admin console", () => {
     await status(page, "Signed in");
     assert.match(await page.textContent("#who"), /aal 2/);
     await page.waitForSelector("#view-users:not([hidden])");
+    await shots(page, "console-passkey-signed-in");
     await context.close();
   });
 
@@ -224,6 +221,8 @@ describe("the admin console", () => {
     await status(page, "Signed in without console access");
     assert.match(await page.textContent("#no-access-detail"), /forbidden/);
     assert.equal(await page.isHidden("#console"), true);
+    await accessible(page, "console without access");
+    await shots(page, "console-no-access");
     await context.close();
   });
 });
@@ -232,6 +231,12 @@ describe("the account page", () => {
   it("a user sets up TOTP and signs in with it, creates an API key and sees its usage chart after a few calls", async () => {
     const user = { email: `account-${crypto.randomUUID()}@example.com`, password: password() };
     const { context, page } = await userSession(user, true);
+    const fast = await reloadSlowly(context, page);
+    await status(page, "Signed in");
+    await page.waitForLoadState("networkidle");
+    const shift = await layoutShift(page);
+    await fast();
+    assert.ok(shift < 0.05, `account page layout shift ${shift}`);
     await accessible(page, "account signed in");
     const secret = await enrollTotp(page);
     assert.match(await page.textContent("#assurance"), /aal 2 \(pwd, otp\)/);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startEnvironment } from "./harness.mjs";
-import { message, password, shots, status, totp } from "./pages.mjs";
+import { enrollTotp, message, password, shots, status, totp } from "./pages.mjs";
 
 let env;
 before(async () => {
@@ -103,12 +103,7 @@ describe("second factors on the account page", () => {
     await other.click("#login button");
     await status(other, "Signed in");
 
-    await page.click("#totp-start");
-    await page.waitForSelector("#totp-setup:not([hidden])");
-    const secret = (await page.textContent("#totp-secret")).trim();
-    await page.fill("#totp-confirm [name=code]", totp(secret));
-    await page.click("#totp-confirm button");
-    await message(page, /^Authenticator app added/);
+    const secret = await enrollTotp(page);
 
     await other.reload();
     await status(other, "Signed in");

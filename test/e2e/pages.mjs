@@ -31,6 +31,17 @@ export function totp(base32, offset = 0) {
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
+/** Sets up TOTP on the signed-in account page; returns the secret. */
+export async function enrollTotp(page) {
+  await page.click("#totp-start");
+  await page.waitForSelector("#totp-setup:not([hidden])");
+  const secret = (await page.textContent("#totp-secret")).trim();
+  await page.fill("#totp-confirm [name=code]", totp(secret));
+  await page.click("#totp-confirm button");
+  await message(page, /^Authenticator app added/);
+  return secret;
+}
+
 /** Full-page screenshots at 360 px and 1280 px; the viewport is left at 1280. */
 export async function shots(page, name) {
   for (const width of [360, 1280]) {
@@ -90,4 +101,33 @@ export function inPage(page) {
       );
     },
   };
+}
+
+/** Reloads the page over a slow network (every request 150 ms), so its data arrives over many frames. */
+export async function reloadSlowly(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.reload();
+  return async () => {
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  };
+}
+
+/**
+ * The page's cumulative layout shift since it loaded (shifts within 500 ms of a user's
+ * input excluded, as the metric defines): how far content moved when data arrived.
+ */
+export async function layoutShift(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        let total = 0;
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+        }).observe({ type: "layout-shift", buffered: true });
+        setTimeout(() => resolve(total), 200);
+      }),
+  );
 }
