@@ -14,6 +14,12 @@ $("api-base").textContent = base;
 // Served by the service itself, the page needs no word on where the service is.
 $("api-base").parentElement.hidden = base === location.origin;
 const query = new URLSearchParams(location.search);
+// A mailed link's token is read once and taken out of the address bar and history.
+const mailedToken = query.get("token");
+if (mailedToken !== null) {
+  query.delete("token");
+  history.replaceState(null, "", `${location.pathname}${query.size > 0 ? `?${query}` : ""}`);
+}
 
 /** Re-reads everything the page shows; then the caller shows its result. */
 async function refresh() {
@@ -136,7 +142,7 @@ on("forgot", async (form, element) => {
 
 on("reset", async (form) => {
   const result = await api("POST", "/api/v1/auth/password-reset/confirm", {
-    token: query.get("token"),
+    token: mailedToken,
     new_password: form.get("new_password"),
   });
   if (result.status !== 200) return show(`Password not changed: ${problem(result)}`, "error");
@@ -190,11 +196,11 @@ setupKeys(refresh);
 async function start() {
   await showProviders();
   await refresh();
-  if (location.pathname === "/verify-email" && query.has("token")) {
-    const result = await api("POST", "/api/v1/auth/verify-email/confirm", { token: query.get("token") });
+  if (location.pathname === "/verify-email" && mailedToken !== null) {
+    const result = await api("POST", "/api/v1/auth/verify-email/confirm", { token: mailedToken });
     await refresh();
     show(result.status === 200 ? "Email address verified" : `Not verified: ${problem(result)}`, result.status === 200 ? "ok" : "error");
-  } else if (location.pathname === "/reset-password" && query.has("token")) {
+  } else if (location.pathname === "/reset-password" && mailedToken !== null) {
     $("reset").hidden = false;
   }
   // An OAuth sign-in of an account with a second factor comes back with ?mfa_required=true

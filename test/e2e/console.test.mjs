@@ -71,6 +71,7 @@ async function prepareAdmin() {
   assert.ok(link, "the mailed link points at the page");
   await setup.page.goto(link);
   await message(setup.page, /^Email address verified/);
+  assert.equal(new URL(setup.page.url()).search, "", "the token is out of the address bar");
   assert.equal(await setup.page.textContent("#email-state"), "verified");
   const secret = await enrollTotp(setup.page);
   const authenticator = await virtualAuthenticator(setup.context, setup.page);
@@ -268,6 +269,31 @@ describe("the account page", () => {
     assert.match(await page.textContent("#usage-title"), /4 requests/);
     await accessible(page, "account with usage");
     await shots(page, "account-key-usage");
+    await context.close();
+  });
+
+  it("a forgotten password: the mailed link opens the page's reset form, and the new password signs in", async () => {
+    const user = { email: `reset-${crypto.randomUUID()}@example.com`, password: password() };
+    const { context, page } = await userSession(user, true);
+    await page.click("#logout");
+    await status(page, "Signed out");
+    await page.fill("#forgot [name=email]", user.email);
+    await page.click("#forgot button");
+    await message(page, /reset link is on its way/);
+    const outbox = await inPage(page).get(`/api/v1/dev/outbox?to=${encodeURIComponent(user.email)}`);
+    const link = /https?:\/\/\S+\/reset-password\?token=\S+/.exec(outbox.body.items[0].body)?.[0];
+    assert.ok(link, "the mailed link points at the page");
+    await page.goto(link);
+    await page.waitForSelector("#reset:not([hidden])");
+    assert.equal(new URL(page.url()).search, "", "the token is out of the address bar");
+    await accessible(page, "account reset form");
+    await shots(page, "account-reset");
+    const fresh = password();
+    await page.fill("#reset [name=new_password]", fresh);
+    await page.click("#reset button");
+    await message(page, /^Password changed/);
+    await signIn(page, { ...user, password: fresh });
+    await status(page, "Signed in");
     await context.close();
   });
 });
