@@ -80,6 +80,22 @@ describe("the pages", () => {
     expect(await again.text()).toBe("");
   });
 
+  it("answers 503 service_unavailable when the assets service fails or errs, never a 500 or a 404", async () => {
+    const failing = [
+      { fetch: async () => new Response("upstream error", { status: 500 }) },
+      {
+        fetch: async () => {
+          throw new Error("assets unreachable");
+        },
+      },
+    ];
+    for (const ASSETS of failing) {
+      const response = await callWorker(new Request(`${BASE_URL}/account/`), { ASSETS } as unknown as Record<string, string>);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ code: "service_unavailable" });
+    }
+  });
+
   it("refuses other methods on a page with 405 and Allow: GET", async () => {
     const response = await callWorker(
       new Request(`${BASE_URL}/admin/`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }),

@@ -6,8 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config/config";
 import { TestClient } from "./helpers/client";
-import { enrollTotp, mfaTokenFor } from "./helpers/mfa";
+import { codeAt, enrollTotp, mfaTokenFor, stableStep } from "./helpers/mfa";
 import { type TestUser, login, registerUser, strongPassword } from "./helpers/users";
 
 const ROUNDS = 3;
@@ -116,7 +117,6 @@ describe("second factors racing the user's other writes", () => {
   });
 
   it("a TOTP confirmation racing the account's deletion leaves no factor and no recovery code behind", async () => {
-    const { codeAt, stableStep } = await import("./helpers/mfa");
     for (let round = 0; round < ROUNDS; round++) {
       const owner = new TestClient();
       const user = await registerUser(owner);
@@ -135,8 +135,6 @@ describe("second factors racing the user's other writes", () => {
   });
 
   it("a deletion landing while a confirmation's code is being checked adds nothing (the interleaving forced)", async () => {
-    const { codeAt, stableStep } = await import("./helpers/mfa");
-    const { loadConfig } = await import("../src/config/config");
     const config = loadConfig(env);
     if (config instanceof Error) throw config;
     const owner = new TestClient();

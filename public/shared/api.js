@@ -4,6 +4,8 @@
 //   the sign-in answer, and after a reload from POST /auth/refresh-csrf (a page on another
 //   origin cannot read the API origin's csrf_token cookie);
 // - a 403 csrf_failed (another tab rotated the token) gets the current token and one retry.
+import { $, show } from "./dom.js";
+
 let base = location.origin;
 let csrfToken = null;
 
@@ -63,9 +65,7 @@ export function problem(result) {
 export async function readSession() {
   const check = await api("GET", "/api/v1/auth/check-auth");
   if (check.status === 200) return check.data;
-  document.getElementById("status").textContent = "Service unavailable";
-  const line = document.getElementById("message");
-  line.textContent = `Cannot read your session: ${problem(check)}`;
-  line.dataset.tone = "error";
+  $("status").textContent = "Service unavailable";
+  show(`Cannot read your session: ${problem(check)}`, "error");
   return null;
 }

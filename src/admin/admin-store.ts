@@ -33,6 +33,13 @@ export function decodeCursor(text: string): Cursor | null {
   }
 }
 
+/** One page of rows fetched with `limit + 1`: the page, and the cursor after it when there is more. */
+function keysetPage<T>(rows: T[], limit: number, positionOf: (row: T) => Cursor): { shown: T[]; next: Cursor | null } {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return { shown, next: rows.length > limit && last !== undefined ? positionOf(last) : null };
+}
+
 /** The first string after every string with this prefix (a prefix as an index range). */
 function prefixEnd(prefix: string): string {
   return prefix + "\uffff";
@@ -72,10 +79,8 @@ export async function searchUsers(
     .orderBy(desc(users.createdAt), desc(users.id))
     .limit(page.limit + 1)
     .all();
-  const more = rows.length > page.limit;
-  const shown = more ? rows.slice(0, page.limit) : rows;
-  const last = shown[shown.length - 1];
-  return { rows: shown, next: more && last !== undefined ? { at: last.createdAt, id: last.id } : null };
+  const { shown, next } = keysetPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }));
+  return { rows: shown, next };
 }
 
 export interface AdminChanges {
@@ -140,13 +145,8 @@ export async function listAuditEvents(
     .orderBy(desc(securityEvents.at), desc(securityEvents.id))
     .limit(page.limit + 1)
     .all();
-  const more = rows.length > page.limit;
-  const shown = more ? rows.slice(0, page.limit) : rows;
-  const last = shown[shown.length - 1];
-  return {
-    items: shown.map((row) => ({ user_id: row.userId, actor_id: row.actorId, ...eventView(row) })),
-    next: more && last !== undefined ? { at: last.at, id: last.id } : null,
-  };
+  const { shown, next } = keysetPage(rows, page.limit, (row) => ({ at: row.at, id: row.id }));
+  return { items: shown.map((row) => ({ user_id: row.userId, actor_id: row.actorId, ...eventView(row) })), next };
 }
 
 export interface SignInDay {
@@ -156,11 +156,11 @@ export interface SignInDay {
   throttled: number;
 }
 
-const SIGN_IN_SERIES = new Map([
+const SIGN_IN_SERIES = new Map<string, "succeeded" | "failed" | "throttled">([
   ["login_succeeded", "succeeded"],
   ["login_failed", "failed"],
   ["login_throttled", "throttled"],
-] as const);
+]);
 
 /** Sign-ins per UTC day over the last `days` days, every day present (oldest first). */
 export async function signInsPerDay(d1: D1Database, days: number, now: number = Date.now()): Promise<SignInDay[]> {
@@ -177,7 +177,7 @@ export async function signInsPerDay(d1: D1Database, days: number, now: number = 
   const byDate = new Map(dates.map((date) => [date, { date, succeeded: 0, failed: 0, throttled: 0 }]));
   for (const row of results) {
     const day = byDate.get(row.date);
-    const series = SIGN_IN_SERIES.get(row.type as "login_succeeded");
+    const series = SIGN_IN_SERIES.get(row.type);
     if (day !== undefined && series !== undefined) day[series] = row.count;
   }
   return [...byDate.values()];

@@ -5,9 +5,9 @@
 // this origin only, nothing inline, never framed.
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
-import { ApiError } from "../http/errors";
+import { ApiError, serviceUnavailable } from "../http/errors";
 
-export const PAGE_CSP = [
+const PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -37,7 +37,9 @@ async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
   const etag = c.req.header("If-None-Match");
   if (etag !== undefined) headers.set("If-None-Match", etag);
   const answer = await assets.fetch(new URL(file, c.req.url), { headers });
-  if (answer.status !== 200 && answer.status !== 304) throw notFound();
+  if (answer.status === 404) throw notFound();
+  // Any other answer is the assets service failing: the same 503 as any dependency.
+  if (answer.status !== 200 && answer.status !== 304) throw serviceUnavailable();
   const response = new Response(answer.status === 304 ? null : answer.body, { status: answer.status, headers: answer.headers });
   response.headers.set("Content-Security-Policy", PAGE_CSP);
   // Revalidated on every load (by ETag), so a deploy's pages and scripts arrive together.
