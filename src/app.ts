@@ -20,6 +20,8 @@ import { userRoutes } from "./routes/users";
 import { buildServices } from "./services/services";
 
 function isProgrammingError(error: unknown): boolean {
+  // The platform's own errors (a Durable Object reset or overloaded) carry these flags, whatever their class.
+  if (typeof error === "object" && error !== null && ("retryable" in error || "overloaded" in error)) return false;
   return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError;
 }
 

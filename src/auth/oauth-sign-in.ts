@@ -128,6 +128,8 @@ export async function finishOAuth(
   try {
     identity = await provider.identify(credentials, query.code, { codeVerifier: pending.codeVerifier, nonce: pending.nonce });
   } catch (error) {
+    if (error instanceof OAuthFailure && error.unavailable)
+      throw new ApiError("service_unavailable", `The provider is unavailable (${error.reason})`);
     if (error instanceof OAuthFailure) return fail(error.reason);
     throw error;
   }

@@ -18,3 +18,8 @@ export function errorKind(error: unknown): string {
 export function logError(event: string, error: unknown, fields: Record<string, string | number | boolean | null> = {}): void {
   console.error(JSON.stringify({ level: "error", event, ...fields, error: errorKind(error) }));
 }
+
+/** A failure the service worked around (a cache read that fell back to the authority). */
+export function logWarning(event: string, error: unknown, fields: Record<string, string | number | boolean | null> = {}): void {
+  console.warn(JSON.stringify({ level: "warn", event, ...fields, error: errorKind(error) }));
+}

@@ -35,6 +35,8 @@ export class CodeExchangeError extends Error {
   }
 }
 
+const EXCHANGE_TIMEOUT_MS = 5_000;
+
 /** Exchanges the authorization code (with the PKCE verifier) for the provider's tokens. */
 export async function exchangeCode(
   tokenEndpoint: string,
@@ -44,10 +46,15 @@ export async function exchangeCode(
 ): Promise<ProviderTokens> {
   const oauth = new OAuth2Client(client.clientId, client.clientSecret, client.redirectUri);
   try {
-    const tokens = await oauth.validateAuthorizationCode(tokenEndpoint, code, codeVerifier);
+    // arctic's fetch takes no signal: a stalled token endpoint is cut off by the race.
+    const tokens = await Promise.race([
+      oauth.validateAuthorizationCode(tokenEndpoint, code, codeVerifier),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new CodeExchangeError("token_timeout")), EXCHANGE_TIMEOUT_MS)),
+    ]);
     const data = tokens.data as { id_token?: unknown };
     return { accessToken: tokens.accessToken(), idToken: typeof data.id_token === "string" ? data.id_token : null };
   } catch (error) {
+    if (error instanceof CodeExchangeError) throw error;
     if (error instanceof OAuth2RequestError) throw new CodeExchangeError(/^[a-z_]{1,64}$/.test(error.code) ? error.code : "token_error");
     throw new CodeExchangeError("token_request_failed");
   }

@@ -2,6 +2,10 @@
 // see (sessions, token families, the user object) also drops this isolate's copies of
 // that user, so no caller has to remember to (the isolate's own next read sees it).
 // The stub is made on the first call: a read answered from a cache never needs one.
+// Idempotent calls (reads, and revocations, whose second run finds the work done) are
+// retried once when the platform marks the error retryable, on a fresh stub; the others
+// are not (see README, "Failures": how each write stays exactly-once).
+import { retryOnce } from "../lib/platform-errors";
 import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "./authority/user-authority";
 import { forgetUser } from "./isolate-memory";
 
@@ -33,24 +37,32 @@ export class AuthorityClient {
     }
   }
 
+  /** An idempotent call: retried once on a fresh stub when the platform says it may be. */
+  private idempotent<R>(call: (stub: DurableObjectStub<UserAuthority>) => R): Promise<Awaited<R>> {
+    return retryOnce((attempt) => {
+      if (attempt > 0) this.#stub = undefined;
+      return call(this.stub);
+    });
+  }
+
   createSession(input: NewSession, maxSessions: number) {
     return this.changing(() => this.stub.createSession(input, maxSessions));
   }
 
   authorize(id: string, secretHash: string) {
-    return this.stub.authorize(id, secretHash);
+    return this.idempotent((stub) => stub.authorize(id, secretHash));
   }
 
   touch(id: string, secretHash: string) {
-    return this.stub.touch(id, secretHash);
+    return this.idempotent((stub) => stub.touch(id, secretHash));
   }
 
   authorizeFamily(familyId: string, issuedAtSeconds: number) {
-    return this.stub.authorizeFamily(familyId, issuedAtSeconds);
+    return this.idempotent((stub) => stub.authorizeFamily(familyId, issuedAtSeconds));
   }
 
   rotateCsrf(id: string, secretHash: string, csrfHash: string) {
-    return this.stub.rotateCsrf(id, secretHash, csrfHash);
+    return this.idempotent((stub) => stub.rotateCsrf(id, secretHash, csrfHash));
   }
 
   rotateRefreshToken(familyId: string, presentedHash: string, candidate: { secretHash: string; refreshToken: string }, graceMs: number) {
@@ -58,23 +70,23 @@ export class AuthorityClient {
   }
 
   revokeRefreshToken(familyId: string, presentedHash: string) {
-    return this.changing(() => this.stub.revokeRefreshToken(familyId, presentedHash));
+    return this.changing(() => this.idempotent((stub) => stub.revokeRefreshToken(familyId, presentedHash)));
   }
 
   listSessions() {
-    return this.stub.listSessions();
+    return this.idempotent((stub) => stub.listSessions());
   }
 
   revokeSession(id: string) {
-    return this.changing(() => this.stub.revokeSession(id));
+    return this.changing(() => this.idempotent((stub) => stub.revokeSession(id)));
   }
 
   revokeAll(exceptId: string | null) {
-    return this.changing(() => this.stub.revokeAll(exceptId));
+    return this.changing(() => this.idempotent((stub) => stub.revokeAll(exceptId)));
   }
 
   credentialsChanged(epoch: number, keepSessionId: string | null) {
-    return this.changing(() => this.stub.credentialsChanged(epoch, keepSessionId));
+    return this.changing(() => this.idempotent((stub) => stub.credentialsChanged(epoch, keepSessionId)));
   }
 
   updateUser(user: Parameters<UserAuthority["updateUser"]>[0]) {
@@ -86,15 +98,15 @@ export class AuthorityClient {
   }
 
   isActive() {
-    return this.stub.isActive();
+    return this.idempotent((stub) => stub.isActive());
   }
 
   hasSession(id: string) {
-    return this.stub.hasSession(id);
+    return this.idempotent((stub) => stub.hasSession(id));
   }
 
   readPrincipal() {
-    return this.stub.readPrincipal();
+    return this.idempotent((stub) => stub.readPrincipal());
   }
 
   reserveApiKey(id: string, max: number, known: string[] | null) {
@@ -110,15 +122,15 @@ export class AuthorityClient {
   }
 
   listFactors() {
-    return this.stub.listFactors();
+    return this.idempotent((stub) => stub.listFactors());
   }
 
   passkeys() {
-    return this.stub.passkeys();
+    return this.idempotent((stub) => stub.passkeys());
   }
 
   pendingPasskeys(pendingId: string, tokenHash: string) {
-    return this.stub.pendingPasskeys(pendingId, tokenHash);
+    return this.idempotent((stub) => stub.pendingPasskeys(pendingId, tokenHash));
   }
 
   addPendingTotp(id: string, name: string, box: string) {
@@ -161,11 +173,11 @@ export class AuthorityClient {
   }
 
   summary() {
-    return this.stub.summary();
+    return this.idempotent((stub) => stub.summary());
   }
 
   setDisabled(disabled: boolean) {
-    return this.changing(() => this.stub.setDisabled(disabled));
+    return this.changing(() => this.idempotent((stub) => stub.setDisabled(disabled)));
   }
 
   removeAllFactors() {

@@ -7,6 +7,8 @@
 // profile forgets that user at once (forgetUser). Part of the documented read-path
 // bound: a revocation made elsewhere reaches this isolate's reads within KV's bound
 // plus MEMORY_MS. Writes never use it: they ask the authority.
+import { logWarning } from "../lib/log";
+import { retryOnce } from "../lib/platform-errors";
 import type { Services } from "../services/services";
 import type { UserAuthority } from "./authority/user-authority";
 import { principalCacheKey, sessionCacheKey } from "./kv-keys";
@@ -108,8 +110,8 @@ async function readPrincipal(deps: PrincipalDeps, userId: string): Promise<Princ
     startedAt,
     current,
   } = await sharedRead(userId, principalCacheKey(userId), async () => {
-    const cached = asPrincipalRecord(await deps.kv.get(principalCacheKey(userId), "json"));
-    return cached ?? (await deps.authority.getByName(userId).readPrincipal());
+    const cached = asPrincipalRecord(await cacheRead(deps.kv, principalCacheKey(userId)));
+    return cached ?? (await retryOnce(() => deps.authority.getByName(userId).readPrincipal()));
   });
   if (record !== null && current) userMemory(userId).principal = { record, readAt: startedAt };
   return record;
@@ -124,7 +126,7 @@ export function sessionDueForRefresh(userId: string, sessionId: string): boolean
 /** A session's KV record, read once for all concurrent requests of this isolate. */
 export async function readCachedSession(kv: KVNamespace, userId: string, sessionId: string): Promise<CachedSession | null> {
   const key = sessionCacheKey(sessionId);
-  const { value: session, startedAt, current } = await sharedRead(userId, key, () => kv.get<CachedSession>(key, "json"));
+  const { value: session, startedAt, current } = await sharedRead(userId, key, () => cacheRead<CachedSession>(kv, key));
   if (session !== null && current) rememberSession(session, startedAt);
   return session;
 }
@@ -161,6 +163,19 @@ export function forgetUser(userId: string): void {
   memory.delete(userId);
   if (!forgets.has(userId) && forgets.size >= MAX_USERS) forgets.delete(forgets.keys().next().value as string);
   forgets.set(userId, forgetCount(userId) + 1);
+}
+
+/**
+ * A cache read. KV failing reads as a miss: the caller then asks the authority, which
+ * decides (and answers 503 if it cannot); a cache error never lets a request through.
+ */
+async function cacheRead<T>(kv: KVNamespace, key: string): Promise<T | null> {
+  try {
+    return await kv.get<T>(key, "json");
+  } catch (error) {
+    logWarning("cache_read_failed", error);
+    return null;
+  }
 }
 
 /** A KV value is trusted only in the current shape; anything else (an older format) is a miss. */

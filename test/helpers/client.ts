@@ -28,10 +28,10 @@ export function uniqueIp(): string {
   return `10.${(n >> 16) & 0xff}.${(n >> 8) & 0xff}.${n & 0xff}`;
 }
 
-/** Calls the Worker with the test env plus `settings` overrides. */
-export async function callWorker(request: Request, settings: Settings = {}): Promise<Response> {
+/** Calls the Worker with the test env plus `settings` overrides (and bindings swapped, e.g. for fault injection). */
+export async function callWorker(request: Request, settings: Settings = {}, bindings: Partial<Env> = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...settings } as Env, ctx);
+  const response = await worker.fetch(request, { ...env, ...settings, ...bindings } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -40,6 +40,8 @@ export class TestClient {
   readonly cookies = new Map<string, string>();
   readonly ip: string;
   readonly settings: Settings;
+  /** Bindings this client's requests see instead of the real ones (test/helpers/faults.ts). */
+  bindings: Partial<Env> = {};
   userAgent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
   /** The Set-Cookie lines of the last response. */
   lastSetCookies: string[] = [];
@@ -84,7 +86,7 @@ export class TestClient {
       body = new URLSearchParams(options.form).toString();
       headers.set("Content-Type", "application/x-www-form-urlencoded");
     }
-    const response = await callWorker(new Request(`${BASE_URL}${path}`, { method, headers, body }), this.settings);
+    const response = await callWorker(new Request(`${BASE_URL}${path}`, { method, headers, body }), this.settings, this.bindings);
     await checkDocumented(method, `${BASE_URL}${path}`, response.clone());
     this.lastSetCookies = response.headers.getSetCookie();
     for (const line of this.lastSetCookies) this.storeCookie(line);
@@ -110,6 +112,7 @@ export class TestClient {
   /** A copy of this client's cookies on a new client (another tab of the same browser). */
   clone(): TestClient {
     const other = new TestClient({ settings: this.settings, ip: this.ip });
+    other.bindings = this.bindings;
     for (const [name, value] of this.cookies) other.cookies.set(name, value);
     return other;
   }

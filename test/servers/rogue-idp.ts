@@ -53,6 +53,8 @@ export async function startRogueIdp(): Promise<{ issuer: string; server: Server 
       const grant = codes.get(form.get("code") ?? "");
       if (grant === undefined) return json(400, { error: "invalid_grant" });
       const { scenario, nonce } = grant;
+      // A provider that has stopped answering: the request is held open, never answered.
+      if (scenario === "stall") return;
       const now = Math.floor(Date.now() / 1000);
       const claims = {
         iss: scenario === "wrong_iss" ? "https://evil.example" : issuer,

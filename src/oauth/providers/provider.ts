@@ -27,20 +27,27 @@ export interface OAuthProvider {
 /** A failed login at the provider; `reason` is a short code safe to show. */
 export class OAuthFailure extends Error {
   readonly reason: string;
+  /** The provider did not answer (unreachable, too slow, or a 5xx): a dependency failure, not a refused login. */
+  readonly unavailable: boolean;
 
   constructor(reason: string) {
     super(`oauth failed: ${reason}`);
+    this.name = "OAuthFailure";
     this.reason = reason;
+    this.unavailable = /(_unreachable|_timeout|_5\d\d)$/.test(reason) || reason === "token_request_failed";
   }
 }
+
+/** How long a provider may take to answer one call: a stalled provider is a 503, not a hung request. */
+export const PROVIDER_TIMEOUT_MS = 5_000;
 
 /** Every provider response is checked: a non-2xx answer is a failure, never parsed as data. */
 export async function fetchJson<T>(url: string, init: RequestInit, reason: string): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(url, init);
-  } catch {
-    throw new OAuthFailure(`${reason}_unreachable`);
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+  } catch (error) {
+    throw new OAuthFailure(error instanceof DOMException && error.name === "TimeoutError" ? `${reason}_timeout` : `${reason}_unreachable`);
   }
   if (!response.ok) throw new OAuthFailure(`${reason}_${response.status}`);
   try {
