@@ -87,6 +87,7 @@ export async function allKeyIds(db: Database, userId: string): Promise<string[]>
 export function keyRowDeletions(db: Database, d1: D1Database, userId: string): D1PreparedStatement[] {
   return [
     d1.prepare("DELETE FROM api_key_usage WHERE key_id IN (SELECT id FROM api_keys WHERE user_id = ?)").bind(userId),
+    d1.prepare("DELETE FROM api_key_usage_flushes WHERE key_id IN (SELECT id FROM api_keys WHERE user_id = ?)").bind(userId),
     asStatement(d1, db.delete(apiKeys).where(eq(apiKeys.userId, userId))),
   ];
 }

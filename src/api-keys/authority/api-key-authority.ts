@@ -4,6 +4,7 @@
 // time), and buffers usage (usage.ts), flushing it to D1 in batches by alarm.
 import { DurableObject } from "cloudflare:workers";
 import { constantTimeEqual } from "../../lib/crypto";
+import { logError } from "../../lib/log";
 import { applySchema } from "../../lib/sqlite-schema";
 import { reportedState, secondsUntilReset, windowKey, windows } from "../rate-limit-policy";
 import { API_KEY_AUTHORITY_SCHEMA } from "./schema";
@@ -11,6 +12,9 @@ import type { KeyChanges, KeyRecord, KeyUpdate, UseRequest, UseResult, UsedAt } 
 import { UsageBuffer } from "./usage";
 
 export type * from "./types";
+
+/** How long a failed usage flush waits before the next try. */
+const FLUSH_RETRY_MS = 30_000;
 
 /** An expiry may only move earlier: null (never) is the latest of all. */
 function isNotLater(next: number | null, current: number | null): boolean {
@@ -166,8 +170,14 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     if (record !== null) await this.usage.flush(record.id);
   }
 
+  /** A flush that failed (D1 unreachable) is tried again later; the rows stay buffered meanwhile. */
   override async alarm(): Promise<void> {
-    await this.flushUsage();
+    try {
+      await this.flushUsage();
+    } catch (error) {
+      logError("usage_flush_failed", error, { key_id: this.cachedRecord?.id ?? null });
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+    }
   }
 
   private record(): KeyRecord | null {

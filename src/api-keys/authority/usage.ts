@@ -1,6 +1,12 @@
 // An API key's usage on its way to D1: every use (and every correction) is a row in the
 // key object's usage_buffer, and a batch goes to D1's api_key_usage (and the key's
 // last-used columns) a few seconds later, by alarm, in one D1 transaction.
+// Exactly once: a batch is named by the id of its newest row, written to the object's
+// meta before it is sent. D1 records the name of the last batch that landed
+// (api_key_usage_flushes) in the same transaction, and skips a batch it already has. So
+// a batch whose answer was lost (D1 failed after committing, or the object was reset
+// before it removed the rows) is sent again, the same rows under the same name, and
+// counted once; a batch that failed stays buffered and is sent by the next alarm.
 import { asStatement, database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import { and, eq, isNull, lte, or } from "drizzle-orm";
@@ -86,10 +92,20 @@ export class UsageBuffer {
     this.scheduled = false;
   }
 
+  /** The batch under way: the one a lost answer left (its rows unchanged), else every buffered row. */
+  private takeBatch(): number | null {
+    const pending = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'flush_pending'").toArray()[0];
+    if (pending !== undefined) return Number(pending.value);
+    const newest = this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM usage_buffer").one().id;
+    if (newest === null) return null;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('flush_pending', ?)", String(newest));
+    return newest;
+  }
+
   private async send(keyId: string): Promise<void> {
-    const rows = this.sql.exec<BufferedUse>("SELECT * FROM usage_buffer ORDER BY id").toArray();
-    if (rows.length === 0) return;
-    const lastId = rows[rows.length - 1]!.id;
+    const lastId = this.takeBatch();
+    if (lastId === null) return;
+    const rows = this.sql.exec<BufferedUse>("SELECT * FROM usage_buffer WHERE id <= ? ORDER BY id", lastId).toArray();
     const totals = new Map<string, { hour: string; endpoint: string; method: string; status: number; count: number }>();
     for (const row of rows) {
       const hour = new Date(row.at).toISOString().slice(0, 13);
@@ -104,10 +120,11 @@ export class UsageBuffer {
       .map((entry) =>
         this.d1
           .prepare(
-            `INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) VALUES (?, ?, ?, ?, ?, ?)
+            `INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) SELECT ?, ?, ?, ?, ?, ?
+             WHERE NOT EXISTS (SELECT 1 FROM api_key_usage_flushes WHERE key_id = ? AND through_id >= ?)
              ON CONFLICT (key_id, hour, endpoint, method, status) DO UPDATE SET count = count + excluded.count`,
           )
-          .bind(keyId, entry.hour, entry.endpoint, entry.method, entry.status, entry.count),
+          .bind(keyId, entry.hour, entry.endpoint, entry.method, entry.status, entry.count, keyId, lastId),
       );
     // The newest use in this batch is the key's last use.
     const lastUsed = [...rows].reverse().find((row) => row.delta > 0 && row.ip !== null);
@@ -119,6 +136,14 @@ export class UsageBuffer {
         .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lte(apiKeys.lastUsedAt, at))));
       statements.push(asStatement(this.d1, update));
     }
+    statements.push(
+      this.d1
+        .prepare(
+          `INSERT INTO api_key_usage_flushes (key_id, through_id) VALUES (?, ?)
+           ON CONFLICT (key_id) DO UPDATE SET through_id = MAX(through_id, excluded.through_id)`,
+        )
+        .bind(keyId, lastId),
+    );
     // One D1 batch is one transaction: either all of it lands or none, and then the rows stay buffered.
     await this.d1.batch(statements);
     // The sent rows leave the buffer, and what they counted moves to `counters`, together.
@@ -137,6 +162,7 @@ export class UsageBuffer {
         if (windowKeyEnded(row.window, now)) this.sql.exec("DELETE FROM counters WHERE window = ?", row.window);
       }
       this.sql.exec("DELETE FROM usage_buffer WHERE id <= ?", lastId);
+      this.sql.exec("DELETE FROM meta WHERE key = 'flush_pending'");
     });
   }
 }
