@@ -71,6 +71,8 @@ export default defineConfig(async () => {
                     OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
                     OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
                     TEST_MIGRATIONS: migrations,
+                    // The loopback mail API (test/servers/mail-api.ts); the mail retry tests point MAIL_API_URL at it.
+                    TEST_MAIL_API: oauth.mailApiUrl,
                   }),
                 },
               };

@@ -1,6 +1,6 @@
 // Worker entry point: the HTTP app and the Durable Object classes it binds.
 import { createApp } from "./app";
-import { runCleanup } from "./scheduled";
+import { runScheduled } from "./scheduled";
 
 export { ApiKeyAuthority } from "./api-keys/authority/api-key-authority";
 export { AuthService } from "./rpc/auth-service";
@@ -11,7 +11,9 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, env, ctx): Promise<void> {
-    ctx.waitUntil(runCleanup(env).then((removed) => console.log(JSON.stringify({ level: "info", event: "cleanup", ...removed }))));
+  async scheduled(controller, env, ctx): Promise<void> {
+    ctx.waitUntil(
+      runScheduled(env, controller.cron).then((done) => console.log(JSON.stringify({ level: "info", event: "cleanup", ...done }))),
+    );
   },
 } satisfies ExportedHandler<Env>;

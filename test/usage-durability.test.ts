@@ -21,7 +21,9 @@ async function keyWithUses(uses: number): Promise<{ owner: TestClient; keyId: st
 }
 
 async function d1Total(keyId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COALESCE(SUM(count), 0) AS total FROM api_key_usage WHERE key_id = ?").bind(keyId).first<{ total: number }>();
+  const row = await env.DB.prepare("SELECT COALESCE(SUM(count), 0) AS total FROM api_key_usage WHERE key_id = ?")
+    .bind(keyId)
+    .first<{ total: number }>();
   return row?.total ?? 0;
 }
 

@@ -3,10 +3,12 @@
 //   resend  posts to a transactional mail API (Resend's /emails shape) with MAIL_API_KEY
 //   none    sends nothing (and logs that it did not)
 // Sending never slows or fails the request that caused it: callers hand the promise to
-// waitUntil, and a failed send is retried, then logged.
+// waitUntil. A failed send is retried twice in the same invocation, then kept in
+// mail_retry for the cron (retry-queue.ts), which tries again for about a day.
 import type { Config } from "../config/config";
 import { logError } from "../lib/log";
 import { writeOutbox } from "./outbox";
+import { keepForRetry } from "./retry-queue";
 
 export interface MailMessage {
   to: string;
@@ -16,6 +18,8 @@ export interface MailMessage {
 
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
+  /** Keeps a message that could not be sent, for a later invocation to send. */
+  keep?(message: MailMessage): Promise<void>;
 }
 
 export function createMailer(config: Config, db: D1Database): Mailer {
@@ -23,7 +27,10 @@ export function createMailer(config: Config, db: D1Database): Mailer {
     case "dev":
       return { send: (message) => writeOutbox(db, message) };
     case "resend":
-      return { send: (message) => postToProvider(config.mail, message) };
+      return {
+        send: (message) => postToProvider(config.mail, message),
+        keep: (message) => keepForRetry(db, config.mfa.encryptionKeys, message),
+      };
     case "none":
       return {
         async send(message) {
@@ -33,7 +40,7 @@ export function createMailer(config: Config, db: D1Database): Mailer {
   }
 }
 
-/** Retries a failed send twice (after 1 s and 3 s), then logs it; never throws. */
+/** Retries a failed send twice (after 1 s and 3 s), then keeps it for the cron; never throws. */
 export async function deliver(mailer: Mailer, message: MailMessage): Promise<void> {
   const delays = [1000, 3000];
   for (let attempt = 0; ; attempt++) {
@@ -43,11 +50,24 @@ export async function deliver(mailer: Mailer, message: MailMessage): Promise<voi
     } catch (error) {
       const delay = delays[attempt];
       if (delay === undefined) {
-        logError("mail_failed", error);
+        await keep(mailer, message, error);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+}
+
+async function keep(mailer: Mailer, message: MailMessage, error: unknown): Promise<void> {
+  if (mailer.keep === undefined) {
+    logError("mail_failed", error);
+    return;
+  }
+  try {
+    await mailer.keep(message);
+    logError("mail_deferred", error);
+  } catch (keepError) {
+    logError("mail_failed", keepError);
   }
 }
 
@@ -56,6 +76,7 @@ async function postToProvider(mail: Config["mail"], message: MailMessage): Promi
     method: "POST",
     headers: { Authorization: `Bearer ${mail.apiKey}`, "Content-Type": "application/json" },
     body: JSON.stringify({ from: mail.from, to: [message.to], subject: message.subject, text: message.text }),
+    signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`mail provider answered ${response.status}`);
 }

@@ -45,3 +45,9 @@ export async function s256(verifier: string): Promise<string> {
 export function appCodeDeletion(d1: D1Database, userId: string): D1PreparedStatement {
   return d1.prepare("DELETE FROM oauth_codes WHERE user_id = ?").bind(userId);
 }
+
+/** Deletes app codes never redeemed, once expired (the scheduled clean-up). */
+export async function purgeExpiredAppCodes(d1: D1Database, now: number = Date.now()): Promise<number> {
+  const result = await d1.prepare("DELETE FROM oauth_codes WHERE expires_at < ?").bind(new Date(now).toISOString()).run();
+  return result.meta.changes ?? 0;
+}

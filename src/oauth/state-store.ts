@@ -81,3 +81,9 @@ export async function takePendingLogin(d1: D1Database, state: string): Promise<(
     expired: Date.parse(row.expires_at) <= Date.now(),
   };
 }
+
+/** Deletes logins started but never finished, once expired (the scheduled clean-up). */
+export async function purgeExpiredStates(d1: D1Database, now: number = Date.now()): Promise<number> {
+  const result = await d1.prepare("DELETE FROM oauth_states WHERE expires_at < ?").bind(new Date(now).toISOString()).run();
+  return result.meta.changes ?? 0;
+}

@@ -3,6 +3,7 @@
 import type { TestProject } from "vitest/node";
 import { GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, startFakeGitHub } from "../servers/fake-github";
 import { startOidcProvider } from "../servers/oidc-idp";
+import { startMailApi } from "../servers/mail-api";
 import { startRogueIdp } from "../servers/rogue-idp";
 
 export const TEST_BASE_URL = "http://auth.example.test";
@@ -21,6 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const github = await startFakeGitHub();
   const rogue = await startRogueIdp();
+  const mail = await startMailApi();
   project.provide("oauthServers", {
     genericIssuer: generic.issuer,
     googleIssuer: google.issuer,
@@ -28,9 +30,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     githubClientId: GITHUB_CLIENT_ID,
     githubClientSecret: GITHUB_CLIENT_SECRET,
     rogueIssuer: rogue.issuer,
+    mailApiUrl: mail.url,
   });
   return async () => {
-    const all = [generic, google, github, rogue];
+    const all = [generic, google, github, rogue, mail];
     for (const { server } of all) server.closeAllConnections();
     await Promise.all(all.map(({ server }) => new Promise((resolve) => server.close(resolve))));
   };
@@ -45,6 +48,7 @@ declare module "vitest" {
       githubClientId: string;
       githubClientSecret: string;
       rogueIssuer: string;
+      mailApiUrl: string;
     };
   }
 }
