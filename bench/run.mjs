@@ -8,14 +8,14 @@
 //    round by round, and reports requests/s, p50, p99, errors and ratios, the storage
 //    operations per request with their price, and the scale figures. Results also go to
 //    bench/out/results.json.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomUUID, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import autocannon from "autocannon";
 import { build as esbuild } from "esbuild";
+import { COMPAT, build, migrate } from "./harness.mjs";
 
 const QUICK = process.argv.includes("--quick");
 /** `--only "me (bearer),refresh"`: just these scenarios (and their ceilings), for working on one path. */
@@ -32,7 +32,6 @@ const WARMUP_SECONDS = 1;
 const LOGIN_SECONDS = QUICK ? 4 : 8;
 const SCALE_SIZES = QUICK ? [1, 1000] : [1, 10_000, 100_000];
 const OUT = "bench/out";
-const COMPAT = "2026-11-01";
 const SECRET = randomBytes(32).toString("base64url");
 
 /** Cloudflare's published prices (USD), per million operations (Workers Paid plan). */
@@ -52,39 +51,6 @@ const TARGETS = {
 
 function log(message) {
   process.stderr.write(`${message}\n`);
-}
-
-function build(entry, outdir, extra = []) {
-  execFileSync("npx", ["wrangler", "deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, ...extra], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  // wrangler names the bundle after the entry file.
-  const name =
-    entry === null
-      ? "index"
-      : entry
-          .split("/")
-          .pop()
-          .replace(/\.[jt]s$/, "");
-  return `${outdir}/${name}.js`;
-}
-
-function migrationsSql() {
-  return readdirSync("migrations")
-    .filter((name) => name.endsWith(".sql"))
-    .sort()
-    .map((name) => readFileSync(`migrations/${name}`, "utf8"));
-}
-
-function statements(sql) {
-  return sql
-    .split("\n")
-    .filter((line) => !line.trim().startsWith("--"))
-    .join("\n")
-    .split(";")
-    .map((statement) => statement.trim())
-    .filter((statement) => statement !== "");
 }
 
 async function main() {
@@ -155,8 +121,8 @@ async function main() {
   for (const worker of workers) url[worker.name] = (await mf.unsafeGetDirectURL(worker.name)).href.replace(/\/$/, "");
 
   log("applying migrations and seeding...");
+  await migrate(mf);
   const db = await mf.getD1Database("DB", "service");
-  for (const sql of migrationsSql()) for (const statement of statements(sql)) await db.prepare(statement).run();
   const kv = await mf.getKVNamespace("SESSIONS", "service");
   await kv.put("bench:ceiling", JSON.stringify({ userId: "bench-ceiling-user", secretHash: "x".repeat(43), lastActivity: Date.now() }));
   await db

@@ -18,3 +18,54 @@ export function applySchema(sql: SqlStorage, steps: readonly SchemaStep[]): void
   if (row === undefined) sql.exec("INSERT INTO schema_version (version) VALUES (?)", steps.length);
   else sql.exec("UPDATE schema_version SET version = ?", steps.length);
 }
+
+/** Whether the object's storage holds a schema (false: never written, or emptied by deleteAll). */
+export function hasSchema(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray().length > 0;
+}
+
+/**
+ * SQL storage whose schema is applied on the first statement, not when the object
+ * starts: an object that is only asked about something it does not hold (a random,
+ * well-formed session id, refresh token or API key) checks `blank` and answers without
+ * writing, so it leaves no storage behind.
+ */
+export class LazySchema {
+  private ready: boolean;
+  readonly sql: SqlStorage;
+
+  constructor(
+    private readonly real: SqlStorage,
+    private readonly steps: readonly SchemaStep[],
+  ) {
+    this.ready = hasSchema(real);
+    // An object that has storage gets its new steps at once, as before.
+    if (this.ready) applySchema(real, steps);
+    const exec: SqlStorage["exec"] = (query, ...bindings) => {
+      this.ensure();
+      return real.exec(query, ...bindings);
+    };
+    this.sql = {
+      exec,
+      get databaseSize() {
+        return real.databaseSize;
+      },
+    } as SqlStorage;
+  }
+
+  /** Nothing was ever written here (or everything was deleted since). */
+  get blank(): boolean {
+    return !this.ready;
+  }
+
+  ensure(): void {
+    if (this.ready) return;
+    applySchema(this.real, this.steps);
+    this.ready = true;
+  }
+
+  /** After `storage.deleteAll()`: the next statement applies the schema again. */
+  emptied(): void {
+    this.ready = false;
+  }
+}

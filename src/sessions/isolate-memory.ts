@@ -30,7 +30,8 @@ const REFRESH_AHEAD_MS = 4_000;
  */
 declare const EDGE_AUTH_BENCH_NO_MEMORY: boolean | undefined;
 const MEMORY_OFF = typeof EDGE_AUTH_BENCH_NO_MEMORY !== "undefined" && EDGE_AUTH_BENCH_NO_MEMORY;
-const MAX_USERS = 10_000;
+/** At most this many users' entries; the least recently used go first (a hit moves a user to the back). */
+export const MAX_USERS = 10_000;
 
 interface UserMemory {
   principal?: { record: PrincipalRecord; readAt: number };
@@ -38,6 +39,12 @@ interface UserMemory {
 }
 
 const memory = new Map<string, UserMemory>();
+
+/** A hit: the user becomes the most recently used (a Map keeps insertion order). */
+function used(userId: string, entry: UserMemory): void {
+  memory.delete(userId);
+  memory.set(userId, entry);
+}
 
 function userMemory(userId: string): UserMemory {
   let entry = memory.get(userId);
@@ -93,8 +100,10 @@ async function sharedRead<T>(
 
 export async function principalRecord(deps: PrincipalDeps, userId: string): Promise<PrincipalRecord | null> {
   const now = Date.now();
-  const hit = MEMORY_OFF ? undefined : memory.get(userId)?.principal;
-  if (hit !== undefined && now - hit.readAt < MEMORY_MS) {
+  const entry = MEMORY_OFF ? undefined : memory.get(userId);
+  const hit = entry?.principal;
+  if (entry !== undefined && hit !== undefined && now - hit.readAt < MEMORY_MS) {
+    used(userId, entry);
     if (now - hit.readAt >= REFRESH_AHEAD_MS && !inflight.has(flightKey(userId, principalCacheKey(userId)))) {
       deps.waitUntil(readPrincipal(deps, userId).catch(() => undefined));
     }
@@ -138,8 +147,10 @@ export function rememberPrincipal(userId: string, record: PrincipalRecord): void
 
 /** A cached session record this isolate read less than MEMORY_MS ago, if any. */
 export function rememberedSession(userId: string, sessionId: string): CachedSession | null {
-  const hit = MEMORY_OFF ? undefined : memory.get(userId)?.sessions.get(sessionId);
-  if (hit === undefined || Date.now() - hit.readAt >= MEMORY_MS) return null;
+  const entry = MEMORY_OFF ? undefined : memory.get(userId);
+  const hit = entry?.sessions.get(sessionId);
+  if (entry === undefined || hit === undefined || Date.now() - hit.readAt >= MEMORY_MS) return null;
+  used(userId, entry);
   return hit.session;
 }
 
@@ -159,6 +170,11 @@ export function forgetSession(userId: string, sessionId: string): void {
 }
 
 /** Drops this isolate's copies for a user after it changed them, so its own reads see the change. */
+/** How many users this isolate remembers (for the bounds test). */
+export function rememberedUsers(): number {
+  return memory.size;
+}
+
 export function forgetUser(userId: string): void {
   memory.delete(userId);
   if (!forgets.has(userId) && forgets.size >= MAX_USERS) forgets.delete(forgets.keys().next().value as string);

@@ -4,6 +4,7 @@
 // checked, and the object answers one call at a time, so 30 racing guesses can never
 // get more than maxAttempts passwords checked.
 import { DurableObject } from "cloudflare:workers";
+import { LazySchema } from "../lib/sqlite-schema";
 import {
   MAX_WAIT_MS,
   PENDING_TIMEOUT_MS,
@@ -15,15 +16,25 @@ import {
   windowStart,
 } from "./throttle-policy";
 
+const THROTTLE_SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, failed INTEGER NOT NULL)",
+];
+
 export class LoginThrottle extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Reservations waiting for a pending slot to resolve. */
   private waiters: Array<() => void> = [];
 
+  /**
+   * The table is made on first use and the whole storage deleted by the alarm once the
+   * window has passed: an IP or a name that stops trying leaves nothing behind.
+   */
+  private readonly schema: LazySchema;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.createTable();
+    this.schema = new LazySchema(ctx.storage.sql, THROTTLE_SCHEMA);
+    this.sql = this.schema.sql;
   }
 
   /** Takes a pending slot for an attempt, or says how long until one frees up. */
@@ -86,7 +97,7 @@ export class LoginThrottle extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
-    this.createTable();
+    this.schema.emptied();
   }
 
   private counts(policy: ThrottlePolicy, now: number): SlotCounts {
@@ -117,11 +128,5 @@ export class LoginThrottle extends DurableObject<Env> {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
-  }
-
-  private createTable(): void {
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS attempts (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, failed INTEGER NOT NULL)",
-    );
   }
 }

@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { constantTimeEqual } from "../../lib/crypto";
 import { logError } from "../../lib/log";
-import { applySchema } from "../../lib/sqlite-schema";
+import { LazySchema } from "../../lib/sqlite-schema";
 import { reportedState, secondsUntilReset, windowKey, windows } from "../rate-limit-policy";
 import { API_KEY_AUTHORITY_SCHEMA } from "./schema";
 import type { KeyChanges, KeyRecord, KeyUpdate, UseRequest, UseResult, UsedAt } from "./types";
@@ -33,13 +33,15 @@ export class ApiKeyAuthority extends DurableObject<Env> {
   private ownerDisabled: boolean | undefined;
   private counts: Map<string, number>;
   private readonly usage: UsageBuffer;
+  /** Applied on the first write: a random, well-formed key id reaches a blank object, which answers "invalid" and stores nothing. */
+  private readonly schema: LazySchema;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    applySchema(this.sql, API_KEY_AUTHORITY_SCHEMA);
+    this.schema = new LazySchema(ctx.storage.sql, API_KEY_AUTHORITY_SCHEMA);
+    this.sql = this.schema.sql;
     this.usage = new UsageBuffer(this.sql, ctx.storage, env.DB);
-    this.counts = this.usage.counts();
+    this.counts = this.schema.blank ? new Map() : this.usage.counts();
   }
 
   /** Stores the new key's auth record (version 1). A revoked or erased key stays revoked. */
@@ -86,7 +88,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
   /** Revokes the key and drops everything it held (its owner's account is being deleted). */
   async erase(): Promise<void> {
     await this.ctx.storage.deleteAll();
-    applySchema(this.sql, API_KEY_AUTHORITY_SCHEMA);
+    this.schema.emptied();
     this.setMeta("revoked", "1");
     this.cachedRecord = undefined;
     this.counts.clear();
@@ -105,6 +107,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
 
   /** Authenticates one use of the key and counts it against every rate-limit window. */
   async use(secretHash: string, request: UseRequest): Promise<UseResult> {
+    if (this.schema.blank) return { status: "invalid" };
     const record = this.record();
     const now = Date.now();
     this.ownerDisabled ??= this.getMeta("owner_disabled") === "1";
@@ -166,6 +169,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
 
   /** Sends buffered usage to D1 now (the usage endpoint calls this before reading). */
   async flushUsage(): Promise<void> {
+    if (this.schema.blank) return;
     const record = this.record();
     if (record !== null) await this.usage.flush(record.id);
   }

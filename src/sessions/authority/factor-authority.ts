@@ -31,11 +31,13 @@ export class FactorAuthority extends SessionAuthority {
 
   /** The user's passkeys (for WebAuthn options and for checking an assertion's signature). */
   passkeys(): StoredPasskey[] {
+    if (this.schema.blank) return [];
     return this.factors.passkeys();
   }
 
   /** The passkeys of the user a live mfa_token names; null when the token is not live. */
   pendingPasskeys(pendingId: string, tokenHash: string): StoredPasskey[] | null {
+    if (this.schema.blank) return null;
     return loadPending(this.state.sql, pendingId, tokenHash, Date.now()) === null ? null : this.factors.passkeys();
   }
 
@@ -111,6 +113,7 @@ export class FactorAuthority extends SessionAuthority {
     maxSessions: number,
     policy: ThrottlePolicy,
   ): Promise<SignInCompletion> {
+    if (this.schema.blank) return { status: "invalid_token" };
     const { state, factors } = this;
     const sql = state.sql;
     const begun = this.ctx.storage.transactionSync(() => {
@@ -188,6 +191,7 @@ export class FactorAuthority extends SessionAuthority {
 
   /** A passwordless sign-in with a passkey the Worker verified: its challenge and counter are taken here, then the usual gate applies. */
   async passkeySignIn(proof: FactorProof, input: NewSession, maxSessions: number): Promise<SessionCreation | ProofRefusal> {
+    if (this.schema.blank) return { status: "invalid_code" };
     if (proof.method !== "webauthn" || !proof.verified) return { status: "invalid_code" };
     const taken = this.ctx.storage.transactionSync(() => this.factors.take({ ok: true, method: "webauthn", proof }, Date.now()));
     if (!taken) return { status: "invalid_code" };

@@ -15,6 +15,10 @@ interface RotationMemo {
   until: number;
 }
 
+/** Rotated-out hashes kept per token family (reuse detection), and the count that trims them. */
+export const HISTORY_KEPT = 100;
+const HISTORY_TRIM_AT = 128;
+
 export class RefreshTokens {
   /**
    * The last rotation of each family, so a second refresh with the same token inside
@@ -67,6 +71,7 @@ export class RefreshTokens {
     if (verdict === "rotate" && live !== null) {
       // One statement: the schema's refresh_rotated trigger records the old hash in refresh_history.
       state.sql.exec("UPDATE sessions SET secret_hash = ?, last_activity = ? WHERE id = ?", candidate.secretHash, now, familyId);
+      this.trimHistory(familyId);
       const family: RotatedFamily = {
         refreshToken: candidate.refreshToken,
         refreshExpiresIn: Math.max(0, Math.floor((live.absolute_expires_at - now) / 1000)),
@@ -84,6 +89,25 @@ export class RefreshTokens {
       return { status: "reused" };
     }
     return { status: "invalid" };
+  }
+
+  /**
+   * Keeps a family's history bounded: past HISTORY_TRIM_AT rotated-out hashes, only the
+   * newest HISTORY_KEPT stay (a token rotated out longer ago than that is refused as
+   * unknown, not detected as reuse). A count over one key range, so a write only once
+   * every few dozen rotations.
+   */
+  private trimHistory(familyId: string): void {
+    const { sql } = this.state;
+    const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM refresh_history WHERE family_id = ?", familyId).one().n;
+    if (count <= HISTORY_TRIM_AT) return;
+    sql.exec(
+      `DELETE FROM refresh_history WHERE family_id = ? AND secret_hash NOT IN
+         (SELECT secret_hash FROM refresh_history WHERE family_id = ? ORDER BY rotated_at DESC LIMIT ?)`,
+      familyId,
+      familyId,
+      HISTORY_KEPT,
+    );
   }
 
   /** Whether `presentedHash` is the family's refresh token, current or rotated out (RFC 7009 revocation). */

@@ -6,7 +6,7 @@
 // `session:` and `user:` KV keys) catches up.
 import { DurableObject } from "cloudflare:workers";
 import { constantTimeEqual } from "../../lib/crypto";
-import { applySchema } from "../../lib/sqlite-schema";
+import { LazySchema } from "../../lib/sqlite-schema";
 import type { PrincipalRecord } from "../principal-record";
 import { type SessionInfo, CACHE_TOUCH_INTERVAL_MS, isExpired } from "../session-policy";
 import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
@@ -23,19 +23,26 @@ export class SessionAuthority extends DurableObject<Env> {
   protected readonly cache: CacheWriter;
   protected readonly refresh: RefreshTokens;
   protected readonly factors: Factors;
+  /**
+   * The schema is applied on the first write: an object asked only about what it does not
+   * hold (a random, well-formed session id, refresh token or mfa_token names a user that
+   * has no authority) answers from `blank` and leaves no storage behind.
+   */
+  protected readonly schema: LazySchema;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    applySchema(ctx.storage.sql, USER_AUTHORITY_SCHEMA);
-    this.state = new AuthorityState(ctx.storage.sql, (id) => this.refresh.forget(id));
-    this.cache = new CacheWriter(ctx.storage.sql, ctx.storage, env.SESSIONS, {
+    this.schema = new LazySchema(ctx.storage.sql, USER_AUTHORITY_SCHEMA);
+    const sql = this.schema.sql;
+    this.state = new AuthorityState(sql, (id) => this.refresh.forget(id));
+    this.cache = new CacheWriter(sql, ctx.storage, env.SESSIONS, {
       row: (id) => this.state.row(id),
       user: () => this.state.loadUser(),
       userId: () => this.state.loadUser()?.id ?? this.state.getMeta("deleted"),
       principal: (user) => this.state.principalRecord(user),
     });
     this.refresh = new RefreshTokens(this.state, ctx.storage, this.cache);
-    this.factors = new Factors(ctx.storage.sql);
+    this.factors = new Factors(sql);
   }
 
   /**
@@ -84,6 +91,7 @@ export class SessionAuthority extends DurableObject<Env> {
    * the session exists, the secret matches and it has not expired. Records the activity.
    */
   async authorize(id: string, secretHash: string): Promise<Authorization> {
+    if (this.schema.blank) return { status: "unknown" };
     const row = this.state.row(id);
     const user = this.state.loadUser();
     // A token family's refresh token has the same shape as a session token: never a cookie session.
@@ -106,6 +114,7 @@ export class SessionAuthority extends DurableObject<Env> {
    * read that asked had a cached copy, so there is an entry to remove).
    */
   async touch(id: string, secretHash: string): Promise<Authorization> {
+    if (this.schema.blank) return { status: "unknown" };
     const result = await this.authorize(id, secretHash);
     if (result.status === "unknown") await this.cache.sync([id]);
     return result;
@@ -113,6 +122,7 @@ export class SessionAuthority extends DurableObject<Env> {
 
   /** The authoritative check of an access token's family. */
   authorizeFamily(familyId: string, issuedAtSeconds: number): FamilyAuthorization {
+    if (this.schema.blank) return { status: "unknown" };
     const row = this.state.row(familyId);
     const user = this.state.loadUser();
     if (row === null || user === null || row.kind !== "token" || isExpired(times(row), Date.now())) return { status: "unknown" };
@@ -135,22 +145,26 @@ export class SessionAuthority extends DurableObject<Env> {
     candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
   ): Promise<Rotation> {
+    if (this.schema.blank) return Promise.resolve({ status: "invalid" });
     return this.refresh.rotate(familyId, presentedHash, candidate, graceMs);
   }
 
   /** Revokes the family a refresh token (current or rotated out) belongs to (RFC 7009). */
   async revokeRefreshToken(familyId: string, presentedHash: string): Promise<boolean> {
+    if (this.schema.blank) return false;
     if (!this.refresh.belongsTo(familyId, presentedHash)) return false;
     return this.revokeSession(familyId);
   }
 
   listSessions(): SessionInfo[] {
+    if (this.schema.blank) return [];
     this.ctx.storage.transactionSync(() => this.state.purgeExpired(Date.now()));
     return this.state.sql.exec<SessionRow>("SELECT * FROM sessions ORDER BY last_activity DESC").toArray().map(toInfo);
   }
 
   /** Ends one session; false when the user has no such session. */
   async revokeSession(id: string): Promise<boolean> {
+    if (this.schema.blank) return false;
     if (this.state.row(id) === null) return false;
     await this.end([id]);
     return true;
@@ -193,17 +207,20 @@ export class SessionAuthority extends DurableObject<Env> {
 
   /** Whether the user still holds this session or token family (not ended, not expired). */
   hasSession(id: string): boolean {
+    if (this.schema.blank) return false;
     const row = this.state.row(id);
     return row !== null && !this.state.isDeleted() && !isExpired(times(row), Date.now());
   }
 
   /** Whether the account still exists here (not deleted). */
   isActive(): boolean {
+    if (this.schema.blank) return true;
     return !this.state.isDeleted();
   }
 
   /** The record read-only bearer and API-key requests check, after a KV miss. */
   async readPrincipal(): Promise<PrincipalRecord | null> {
+    if (this.schema.blank) return null;
     const user = this.state.loadUser();
     if (user === null) return null;
     await this.cache.refreshPrincipal();
