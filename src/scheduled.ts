@@ -2,8 +2,9 @@
 // and OAuth logins started but never finished (and app codes never redeemed) are
 // deleted once expired, so anonymous traffic cannot fill those tables. Daily, besides:
 // security events past their retention, mailed tokens long expired, old development
-// outbox messages and dead mail. Each purge belongs to the module that owns its table.
+// outbox messages, dead mail and API-key usage past the longest report (365 days). Each purge belongs to the module that owns its table.
 import { purgeExpiredMailTokens } from "./account/mail-tokens";
+import { purgeOldUsage } from "./api-keys/key-store";
 import { loadConfig } from "./config/config";
 import { SettingError } from "./config/parse";
 import { database } from "./db/client";
@@ -36,6 +37,7 @@ export async function runScheduled(env: Env, cron: string): Promise<Record<strin
     tokens: await purgeExpiredMailTokens(env.DB),
     outbox: await purgeOutbox(env.DB),
     dead_mail: await purgeDeadMail(env.DB),
+    key_usage: await purgeOldUsage(env.DB),
   };
 }
 

@@ -120,3 +120,46 @@ describe("the isolate memory is capped", () => {
     expect(rememberedSession("bounds-0", "bounds-0-s")).toBeNull();
   });
 });
+
+describe("the scheduled purges", () => {
+  it("every 5 minutes: OAuth logins started and never finished, and app codes never redeemed, once expired", async () => {
+    const { runScheduled } = await import("../src/scheduled");
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 600_000).toISOString();
+    const insertState = (hash: string, expires: string) =>
+      env.DB.prepare(
+        "INSERT INTO oauth_states (state_hash, provider, binding_hash, code_verifier, nonce, redirect_to, mode, created_at, expires_at) VALUES (?, 'testidp', 'b', 'v', 'n', '/', 'json', ?, ?)",
+      )
+        .bind(hash, past, expires)
+        .run();
+    await insertState("purge-old", past);
+    await insertState("purge-live", future);
+    await env.DB.prepare(
+      "INSERT INTO oauth_codes (code_hash, user_id, redirect_uri, code_challenge, created_at, expires_at) VALUES (?, 'u', 'r', 'c', ?, ?)",
+    )
+      .bind("purge-code", past, past)
+      .run();
+    const done = await runScheduled(env, "*/5 * * * *");
+    expect(done.oauth_states).toBeGreaterThanOrEqual(1);
+    expect(done.oauth_codes).toBeGreaterThanOrEqual(1);
+    const left = await env.DB.prepare("SELECT state_hash FROM oauth_states WHERE state_hash LIKE 'purge-%'").all<{ state_hash: string }>();
+    expect(left.results.map((row) => row.state_hash)).toEqual(["purge-live"]);
+    expect(await env.DB.prepare("SELECT 1 FROM oauth_codes WHERE code_hash = 'purge-code'").first()).toBeNull();
+  });
+
+  it("daily: API-key usage past the longest report (365 days), and not the usage inside it", async () => {
+    const { runScheduled, DAILY_CRON } = await import("../src/scheduled");
+    const old = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 13);
+    const recent = new Date(Date.now() - 300 * 86_400_000).toISOString().slice(0, 13);
+    for (const hour of [old, recent]) {
+      await env.DB.prepare(
+        "INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) VALUES ('purgekey', ?, '/x', 'GET', 200, 1)",
+      )
+        .bind(hour)
+        .run();
+    }
+    expect((await runScheduled(env, DAILY_CRON)).key_usage).toBeGreaterThanOrEqual(1);
+    const left = await env.DB.prepare("SELECT hour FROM api_key_usage WHERE key_id = 'purgekey'").all<{ hour: string }>();
+    expect(left.results.map((row) => row.hour)).toEqual([recent]);
+  });
+});

@@ -153,3 +153,10 @@ export async function usageReport(d1: D1Database, keyId: string, days: number): 
     by_day_status: (byDayStatus?.results ?? []) as UsageReport["by_day_status"],
   };
 }
+
+/** Usage older than the longest report (365 days) goes (the daily clean-up). */
+export async function purgeOldUsage(d1: D1Database, now: number = Date.now()): Promise<number> {
+  const cutoff = new Date(now - 366 * 86_400_000).toISOString().slice(0, 13);
+  const result = await d1.prepare("DELETE FROM api_key_usage WHERE hour < ?").bind(cutoff).run();
+  return result.meta.changes ?? 0;
+}
