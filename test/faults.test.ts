@@ -6,6 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { Faults, type FaultKind } from "./helpers/faults";
+import { makeAdmin } from "./helpers/admin";
+import { linkToken } from "./helpers/mail";
+import { codeAt, stableStep } from "./helpers/mfa";
 import { OAuthBrowser, servers } from "./helpers/oauth-browser";
 import { login, registerUser, strongPassword, tokensFor, uniqueEmail } from "./helpers/users";
 
@@ -250,5 +253,55 @@ describe("an OAuth provider that stops answering", () => {
     await expectUnavailable(response);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(browser.sessionToken).toBeUndefined();
+  });
+});
+
+describe("deletion, reset, factor changes and disable under faults", () => {
+  it("the authority failing during an account deletion: 503, and the account still signs in", async () => {
+    const { client, user } = await signedIn();
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["deleteAccount"], kind: "overloaded" });
+    await expectUnavailable(await faulty(client, faults).delete("/api/v1/users/me", { json: { password: user.password } }));
+    expect(faults.count("USER_AUTHORITY", "deleteAccount")).toBe(1);
+    await login(new TestClient(), user);
+  });
+
+  it("D1 failing at a reset's write: 503, the token is not used up, and the reset then works once", async () => {
+    const user = await registerUser(new TestClient());
+    expect((await new TestClient().post("/api/v1/auth/password-reset/request", { json: { email: user.email } })).status).toBe(202);
+    const token = await linkToken(user.email.toLowerCase(), "/reset-password");
+    const password = strongPassword();
+    const broken = new TestClient();
+    broken.bindings = new Faults().fail("DB", { sql: /^\s*update/i }).bindings();
+    await expectUnavailable(await broken.post("/api/v1/auth/password-reset/confirm", { json: { token, new_password: password } }));
+    await login(new TestClient(), user); // the old password still works
+    expect((await new TestClient().post("/api/v1/auth/password-reset/confirm", { json: { token, new_password: password } })).status).toBe(
+      200,
+    );
+    await login(new TestClient(), { ...user, password });
+  });
+
+  it("the authority failing at a TOTP confirmation: 503, and the factor is not active", async () => {
+    const { client, user } = await signedIn();
+    const started = await client.post("/api/v1/auth/mfa/totp", { json: { name: "Phone" } });
+    const { factor_id: factorId, secret } = (await started.json()) as { factor_id: string; secret: string };
+    await stableStep();
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["confirmTotp"], kind: "retryable" });
+    const confirm = await faulty(client, faults).post(`/api/v1/auth/mfa/totp/${factorId}/confirm`, {
+      json: { code: await codeAt(secret) },
+    });
+    await expectUnavailable(confirm);
+    expect(faults.count("USER_AUTHORITY", "confirmTotp")).toBe(1); // not idempotent: never retried, even when retryable
+    await login(new TestClient(), user); // one factor still signs in: the factor is not active
+  });
+
+  it("the authority failing at an admin's disable: 503, and the user still signs in", async () => {
+    const admin = await makeAdmin();
+    const user = await registerUser(new TestClient());
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["setDisabled"], kind: "overloaded" });
+    const answer = await faulty(admin.client, faults).patch(`/api/v1/admin/users/${user.id}`, { json: { disabled: true } });
+    await expectUnavailable(answer);
+    await login(new TestClient(), user);
+    const shown = await admin.client.get(`/api/v1/admin/users/${user.id}`);
+    expect(await shown.json()).toMatchObject({ disabled: false });
   });
 });

@@ -91,6 +91,8 @@ export class LoginThrottle extends DurableObject<Env> {
 
   /** Forgets every attempt (a successful login clears its account's counter). */
   clear(): void {
+    // Nothing stored: nothing to clear (and clearing must not create storage).
+    if (this.schema.blank) return;
     this.sql.exec("DELETE FROM attempts");
     this.wakeWaiters();
   }
