@@ -199,15 +199,19 @@ async function main() {
   }
 
   const pids = workerdPids();
-  const startedAt = Date.now();
+  const warmupStartedAt = Date.now();
+  const warmupMemory = residentBytes(pids);
+  const startedAt = warmupStartedAt + WARMUP_SECONDS * 1000;
   const endsAt = startedAt + MINUTES * 60_000;
   const recorder = new Recorder(startedAt);
-  const memory = [{ at_s: 0, bytes: residentBytes(pids) }];
-  const sampler = setInterval(
-    () => memory.push({ at_s: Math.round((Date.now() - startedAt) / 1000), bytes: residentBytes(pids) }),
-    MEMORY_EVERY_MS,
+  // at_s counts from the end of the warm-up (negative during it).
+  const memory = [];
+  const sample = () => memory.push({ at_s: Math.round((Date.now() - startedAt) / 1000), bytes: residentBytes(pids) });
+  sample();
+  const sampler = setInterval(sample, MEMORY_EVERY_MS);
+  log(
+    `running the mixed workload: ${WARMUP_SECONDS} s of warm-up, then ${MINUTES} min measured, ${CONCURRENCY} loops (workerd pids ${pids.join(", ") || "none found"})...`,
   );
-  log(`running the mixed workload for ${MINUTES} min with ${CONCURRENCY} loops (workerd pids ${pids.join(", ") || "none found"})...`);
 
   const pick = () => {
     let roll = Math.random() * TOTAL_WEIGHT;
@@ -272,7 +276,7 @@ async function main() {
     }),
   );
   clearInterval(sampler);
-  memory.push({ at_s: Math.round((Date.now() - startedAt) / 1000), bytes: residentBytes(pids) });
+  sample();
   await mf.dispose();
   rmSync(state, { recursive: true, force: true });
 
