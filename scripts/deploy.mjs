@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { deployedVars as readVars, missingSecretsMessage, requiredSecrets } from "./deploy-plan.mjs";
 
 const args = process.argv.slice(2);
 const dryRun = args.includes("--dry-run");
@@ -36,47 +37,14 @@ function wrangler(commandArgs, options = {}) {
   return spawnSync("npx", ["wrangler", ...commandArgs, ...envArgs], { encoding: "utf8", env: ENV, ...options });
 }
 
-/** The [vars] the deploy will use: the environment's own table replaces the top-level one (wrangler does not merge vars). */
-function deployedVars() {
-  const text = readFileSync("wrangler.toml", "utf8");
-  const section = envName === null ? "[vars]" : `[env.${envName}.vars]`;
-  const start = text.indexOf(`\n${section}\n`);
-  if (start === -1) {
-    if (envName !== null && !text.includes(`[env.${envName}]`)) fail(`no [env.${envName}] in wrangler.toml`);
-    return {};
-  }
-  const vars = {};
-  for (const line of text.slice(start + section.length + 2).split("\n")) {
-    if (line.startsWith("[")) break;
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*"([^"]*)"/.exec(line);
-    if (match) vars[match[1]] = match[2];
-  }
-  return vars;
-}
-
-/** The secrets these settings need: each with why. */
-function requiredSecrets(vars) {
-  const required = [["SECRET_KEY", "signs sessions' CSRF tokens, challenges and HS256 tokens; production refuses to start without it"]];
-  if (vars.MAIL_PROVIDER === "resend") required.push(["MAIL_API_KEY", "MAIL_PROVIDER is resend"]);
-  if (vars.ALGORITHM !== undefined && vars.ALGORITHM !== "HS256") required.push(["JWT_SIGNING_KEYS", `ALGORITHM is ${vars.ALGORITHM}`]);
-  const providers = (vars.OAUTH_OIDC_PROVIDERS ?? "")
-    .split(",")
-    .map((name) => name.trim())
-    .filter(Boolean);
-  for (const builtIn of ["GOOGLE", "GITHUB"]) if (vars[`OAUTH_${builtIn}_CLIENT_ID`] !== undefined) providers.push(builtIn.toLowerCase());
-  for (const provider of providers) {
-    required.push([`OAUTH_${provider.toUpperCase()}_CLIENT_SECRET`, `the ${provider} OAuth provider is configured`]);
-  }
-  return required;
-}
-
 function migrations() {
   return readdirSync("migrations")
     .filter((name) => name.endsWith(".sql"))
     .sort();
 }
 
-const vars = deployedVars();
+const vars = readVars(readFileSync("wrangler.toml", "utf8"), envName);
+if (vars === null) fail(`no [env.${envName}] in wrangler.toml`);
 const secrets = requiredSecrets(vars);
 const target = envName === null ? "production (top level of wrangler.toml)" : `the ${envName} environment`;
 
@@ -112,17 +80,7 @@ if (listed.status === 0) {
   fail(`could not list the Worker's secrets:\n${listed.stderr}`);
 }
 const missing = secrets.filter(([name]) => !present.has(name));
-if (missing.length > 0) {
-  const put = (name) => `npx wrangler secret put ${name}${envName === null ? "" : ` --env ${envName}`}`;
-  fail(
-    [
-      `refusing to deploy to ${target}: ${missing.length === 1 ? "a required secret is" : "required secrets are"} missing.`,
-      ...missing.map(
-        ([name, why]) => `  ${name} (${why}):\n    ${name === "SECRET_KEY" ? `openssl rand -base64 48 | ${put(name)}` : put(name)}`,
-      ),
-    ].join("\n"),
-  );
-}
+if (missing.length > 0) fail(missingSecretsMessage(missing, envName, target));
 
 const migrate = () => wrangler(["d1", "migrations", "apply", "DB", "--remote"], { stdio: ["ignore", "inherit", "pipe"] });
 let migrated = migrate();

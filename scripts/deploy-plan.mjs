@@ -1,0 +1,46 @@
+// The decisions `npm run deploy` makes from wrangler.toml alone (scripts/deploy.mjs runs
+// the commands): which vars a deployment gets and which secrets those settings require.
+
+/**
+ * The [vars] a deploy uses: the environment's own table replaces the top-level one
+ * (wrangler does not merge vars). Null when the environment does not exist.
+ */
+export function deployedVars(toml, envName) {
+  const section = envName === null ? "[vars]" : `[env.${envName}.vars]`;
+  const start = toml.indexOf(`\n${section}\n`);
+  if (start === -1) return envName !== null && !toml.includes(`[env.${envName}`) ? null : {};
+  const vars = {};
+  for (const line of toml.slice(start + section.length + 2).split("\n")) {
+    if (line.startsWith("[")) break;
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"([^"]*)"/.exec(line);
+    if (match) vars[match[1]] = match[2];
+  }
+  return vars;
+}
+
+/** The secrets these settings need, each with why. */
+export function requiredSecrets(vars) {
+  const required = [["SECRET_KEY", "signs sessions' CSRF tokens, challenges and HS256 tokens; production refuses to start without it"]];
+  if (vars.MAIL_PROVIDER === "resend") required.push(["MAIL_API_KEY", "MAIL_PROVIDER is resend"]);
+  if (vars.ALGORITHM !== undefined && vars.ALGORITHM !== "HS256") required.push(["JWT_SIGNING_KEYS", `ALGORITHM is ${vars.ALGORITHM}`]);
+  const providers = (vars.OAUTH_OIDC_PROVIDERS ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const builtIn of ["GOOGLE", "GITHUB"]) if (vars[`OAUTH_${builtIn}_CLIENT_ID`] !== undefined) providers.push(builtIn.toLowerCase());
+  for (const provider of providers) {
+    required.push([`OAUTH_${provider.toUpperCase()}_CLIENT_SECRET`, `the ${provider} OAuth provider is configured`]);
+  }
+  return required;
+}
+
+/** The refusal: each missing secret with the exact command that sets it. */
+export function missingSecretsMessage(missing, envName, target) {
+  const put = (name) => `npx wrangler secret put ${name}${envName === null ? "" : ` --env ${envName}`}`;
+  return [
+    `refusing to deploy to ${target}: ${missing.length === 1 ? "a required secret is" : "required secrets are"} missing.`,
+    ...missing.map(
+      ([name, why]) => `  ${name} (${why}):\n    ${name === "SECRET_KEY" ? `openssl rand -base64 48 | ${put(name)}` : put(name)}`,
+    ),
+  ].join("\n");
+}

@@ -1,0 +1,48 @@
+// What `npm run deploy` decides from wrangler.toml alone: the vars of the target, the
+// secrets they require, and the refusal that names the command to set each one.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: a plain ES module without types (scripts/)
+import { deployedVars, missingSecretsMessage, requiredSecrets } from "../../scripts/deploy-plan.mjs";
+
+type Vars = Record<string, string>;
+const vars = deployedVars as (toml: string, envName: string | null) => Vars | null;
+const secrets = requiredSecrets as (vars: Vars) => Array<[string, string]>;
+const refusal = missingSecretsMessage as (missing: Array<[string, string]>, envName: string | null, target: string) => string;
+
+describe("the deploy plan", () => {
+  const toml = readFileSync("wrangler.toml", "utf8");
+
+  it("reads the top-level vars and the staging environment's own (not merged)", () => {
+    expect(vars(toml, null)).toMatchObject({ ENVIRONMENT: "production", SESSION_SECURE_COOKIES: "true" });
+    expect(vars(toml, "staging")).toEqual({ ENVIRONMENT: "staging", SESSION_SECURE_COOKIES: "true" });
+    expect(vars(toml, "nowhere")).toBeNull();
+  });
+
+  it("always requires SECRET_KEY, and the secrets the settings ask for", () => {
+    expect(secrets({}).map(([name]) => name)).toEqual(["SECRET_KEY"]);
+    const all = secrets({
+      MAIL_PROVIDER: "resend",
+      ALGORITHM: "ES256",
+      OAUTH_OIDC_PROVIDERS: "okta, entra",
+      OAUTH_GITHUB_CLIENT_ID: "abc",
+    }).map(([name]) => name);
+    expect(all).toEqual([
+      "SECRET_KEY",
+      "MAIL_API_KEY",
+      "JWT_SIGNING_KEYS",
+      "OAUTH_OKTA_CLIENT_SECRET",
+      "OAUTH_ENTRA_CLIENT_SECRET",
+      "OAUTH_GITHUB_CLIENT_SECRET",
+    ]);
+    expect(secrets({ ALGORITHM: "HS256" }).map(([name]) => name)).toEqual(["SECRET_KEY"]);
+  });
+
+  it("refuses with the exact command for each missing secret, for the environment deployed", () => {
+    const message = refusal(secrets({ MAIL_PROVIDER: "resend" }), "staging", "the staging environment");
+    expect(message).toContain("refusing to deploy to the staging environment: required secrets are missing.");
+    expect(message).toContain("openssl rand -base64 48 | npx wrangler secret put SECRET_KEY --env staging");
+    expect(message).toContain("npx wrangler secret put MAIL_API_KEY --env staging");
+    expect(refusal(secrets({}), null, "production")).toContain("| npx wrangler secret put SECRET_KEY\n".trimEnd());
+  });
+});
