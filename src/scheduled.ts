@@ -40,8 +40,3 @@ export async function runScheduled(env: Env, cron: string): Promise<Record<strin
     key_usage: await purgeOldUsage(env.DB),
   };
 }
-
-/** Everything the daily run does (kept for callers that ask for the whole clean-up). */
-export function runCleanup(env: Env): Promise<Record<string, number>> {
-  return runScheduled(env, DAILY_CRON);
-}

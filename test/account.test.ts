@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { deliver } from "../src/mail/mailer";
-import { runCleanup } from "../src/scheduled";
+import { DAILY_CRON, runScheduled } from "../src/scheduled";
 import { TestClient } from "./helpers/client";
 import { expireMailTokens, linkToken, outbox } from "./helpers/mail";
 import { type TestUser, login, registerUser, strongPassword, tokensFor as tokens, uniqueEmail } from "./helpers/users";
@@ -323,7 +323,7 @@ describe("security events", () => {
       .bind(crypto.randomUUID(), user.id, old)
       .run();
     expect(await eventTypes(client)).toHaveLength(2);
-    const removed = await runCleanup(env);
+    const removed = await runScheduled(env, DAILY_CRON);
     expect(removed.events).toBeGreaterThanOrEqual(1);
     expect(await eventTypes(client)).toEqual(["login_succeeded"]);
   });

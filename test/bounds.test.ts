@@ -9,11 +9,13 @@ import { HISTORY_KEPT } from "../src/sessions/authority/refresh";
 import { MAX_USERS, rememberSession, rememberedSession, rememberedUsers } from "../src/sessions/isolate-memory";
 import type { CachedSession } from "../src/sessions/session-policy";
 import { TestClient } from "./helpers/client";
+import { Faults } from "./helpers/faults";
 import { registerUser, tokensFor } from "./helpers/users";
 
 const hex = (bytes: number): string =>
   Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-const secret = (): string => "A".repeat(10) + hex(16).slice(0, 33);
+/** 43 characters, the length a real secret has: anything else is refused before any storage is asked. */
+const secret = (): string => "A".repeat(11) + hex(16);
 const userIdOf = (id: string): string => `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
 
 /** The tables an object's storage holds (internal ones aside); [] when it holds nothing. */
@@ -30,32 +32,46 @@ async function tablesOf(namespace: { getByName(name: string): DurableObjectStub 
 
 describe("random well-formed credentials leave no Durable Object storage", () => {
   it("a session cookie, a refresh token and an mfa_token for a user id nobody has", async () => {
+    // The wrappers fail nothing: they count, so the test knows each request reached the object.
+    const faults = new Faults();
     const cookieId = hex(24);
     const client = new TestClient();
+    client.bindings = faults.bindings();
     client.cookies.set("session_id", `${cookieId}.${secret()}`);
     expect((await client.get("/api/v1/users/me")).status).toBe(401);
     expect((await client.post("/api/v1/auth/logout", { csrf: false })).status).toBeGreaterThanOrEqual(401);
+    expect(faults.count("USER_AUTHORITY", "authorize")).toBeGreaterThanOrEqual(1);
     expect(await tablesOf(env.USER_AUTHORITY, userIdOf(cookieId))).toEqual([]);
 
     const familyId = hex(24);
-    const refreshed = await new TestClient().post("/api/v1/auth/refresh", { json: { refresh_token: `${familyId}.${secret()}` } });
+    const refresher = new TestClient();
+    refresher.bindings = faults.bindings();
+    const refreshed = await refresher.post("/api/v1/auth/refresh", { json: { refresh_token: `${familyId}.${secret()}` } });
     expect(refreshed.status).toBe(401);
+    expect(faults.count("USER_AUTHORITY", "rotateRefreshToken")).toBe(1);
     expect(await tablesOf(env.USER_AUTHORITY, userIdOf(familyId))).toEqual([]);
 
     const pendingId = hex(24);
-    const verified = await new TestClient().post("/api/v1/auth/mfa/verify", {
+    const verifier = new TestClient();
+    verifier.bindings = faults.bindings();
+    const verified = await verifier.post("/api/v1/auth/mfa/verify", {
       json: { mfa_token: `${pendingId}.${secret()}`, method: "totp", code: "123456" },
     });
     expect(verified.status).toBe(401);
+    expect(faults.count("USER_AUTHORITY", "completeSignIn")).toBe(1);
     expect(await tablesOf(env.USER_AUTHORITY, userIdOf(pendingId))).toEqual([]);
   });
 
   it("an API key with a key id nobody has, used and verified", async () => {
     const keyId = hex(4);
     const key = `fai_${keyId}_${secret()}`;
-    expect((await new TestClient().get("/api/v1/users/me", { headers: { "X-API-Key": key } })).status).toBe(401);
-    const verify = await new TestClient().post("/api/v1/api-keys/verify", { json: { api_key: key } });
+    const faults = new Faults();
+    const client = new TestClient();
+    client.bindings = faults.bindings();
+    expect((await client.get("/api/v1/users/me", { headers: { "X-API-Key": key } })).status).toBe(401);
+    const verify = await client.post("/api/v1/api-keys/verify", { json: { api_key: key } });
     expect(((await verify.json()) as { valid: boolean }).valid).toBe(false);
+    expect(faults.count("API_KEYS", "use")).toBe(2);
     expect(await tablesOf(env.API_KEYS, keyId)).toEqual([]);
   });
 
