@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deployedVars as readVars, missingSecretsMessage, requiredSecrets } from "./deploy-plan.mjs";
+import { vendorDocs } from "./vendor-docs.mjs";
 
 const args = process.argv.slice(2);
 const dryRun = args.includes("--dry-run");
@@ -42,6 +43,9 @@ function migrations() {
     .filter((name) => name.endsWith(".sql"))
     .sort();
 }
+
+// The API reference's bundle (public/docs/scalar.js) ships with the static assets.
+vendorDocs();
 
 const vars = readVars(readFileSync("wrangler.toml", "utf8"), envName);
 if (vars === null) fail(`no [env.${envName}] in wrangler.toml`);

@@ -1,11 +1,13 @@
 // `npm run dev`: the local development server in one command.
 // 1. creates .dev.vars from .dev.vars.example (with a fresh random SECRET_KEY) if missing,
 // 2. applies the D1 migrations to the local database,
-// 3. starts `wrangler dev` with any extra flags passed through (`npm run dev -- --port 9000`).
+// 3. puts the API reference's bundle in place (scripts/vendor-docs.mjs),
+// 4. starts `wrangler dev` with any extra flags passed through (`npm run dev -- --port 9000`).
 // Local D1, KV and Durable Object state lives in .wrangler/state and survives restarts.
 import { spawnSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { vendorDocs } from "./vendor-docs.mjs";
 
 const args = process.argv.slice(2);
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
@@ -29,6 +31,7 @@ const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--loc
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
+vendorDocs();
 const dev = spawn("wrangler", ["dev", ...args], { stdio: "inherit", env, shell: process.platform === "win32" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));

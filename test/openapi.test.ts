@@ -20,7 +20,8 @@ describe("GET /openapi.json and /docs", () => {
     expect(pages.size).toBeGreaterThanOrEqual(6);
     const registered = new Set(
       app.routes
-        .filter((route) => route.method !== "ALL" && !pages.has(route.path))
+        // /docs is a page too, and documented (it is the reference itself).
+        .filter((route) => route.method !== "ALL" && (!pages.has(route.path) || route.path === "/docs"))
         .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:([A-Za-z_]+)/g, "{$1}").replace(/(.)\/$/, "$1")}`),
     );
     const document = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
@@ -56,14 +57,59 @@ describe("GET /openapi.json and /docs", () => {
     expect(Object.keys(login ?? {}).sort()).toEqual(["application/json", "application/x-www-form-urlencoded"]);
   });
 
-  it("serves a readable reference page listing every route, with no script", async () => {
+  it("documents, per route, only the errors it can give, each status with its codes", () => {
+    type Operation = {
+      responses: Record<
+        string,
+        {
+          description?: string;
+          content?: { "application/json": { schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] } } };
+        }
+      >;
+    };
+    const document = buildOpenApiDocument() as { paths: Record<string, Record<string, Operation>> };
+    const codes = (path: string, method: string, status: number): string[] | undefined =>
+      document.paths[path]?.[method]?.responses[String(status)]?.content?.["application/json"].schema.allOf[1].properties.code.enum;
+    // A liveness check has no body, no credential and no storage: only a misconfiguration.
+    expect(Object.keys(document.paths["/healthz"]?.get?.responses ?? {})).toEqual(["200", "500"]);
+    // A GET has no body: no 400, 413 or 415; a write does.
+    expect(Object.keys(document.paths["/api/v1/auth/sessions"]?.get?.responses ?? {}).sort()).toEqual([
+      "200",
+      "401",
+      "403",
+      "429",
+      "500",
+      "503",
+    ]);
+    expect(codes("/api/v1/users", "post", 409)).toEqual(["email_taken", "username_taken"]);
+    expect(codes("/api/v1/users", "post", 415)).toEqual(["unsupported_media_type"]);
+    expect(codes("/api/v1/users", "post", 401)).toBeUndefined();
+    expect(codes("/api/v1/auth/refresh", "post", 401)).toEqual(["invalid_token", "token_reused"]);
+    expect(codes("/api/v1/users/me", "get", 403)).toEqual(["insufficient_scope"]);
+    expect(codes("/api/v1/admin/users", "get", 403)).toEqual(["forbidden"]);
+    expect(codes("/api/v1/auth/logout", "post", 403)).toEqual(["csrf_failed", "forbidden"]);
+    expect(document.paths["/api/v1/users"]?.post?.responses["409"]?.description).toContain(
+      "`email_taken`: the email belongs to another account",
+    );
+  });
+
+  it("serves the interactive reference from this origin only, under a CSP that allows no other", async () => {
     const response = await new TestClient().get("/docs");
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toContain("text/html");
+    const csp = response.headers.get("Content-Security-Policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("default-src 'none'");
     const html = await response.text();
-    expect(html).not.toContain("<script");
-    for (const path of ["/api/v1/auth/login", "/api/v1/api-keys/{id}/usage", "/api/v1/auth/oauth/callback/{provider}"]) {
-      expect(html).toContain(path);
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((match) => match[1] ?? "");
+    expect(scripts.map((attributes) => /src="([^"]+)"/.exec(attributes)?.[1])).toEqual(["/docs/scalar.js", "/docs/reference.js"]);
+    expect(html).not.toMatch(/https?:\/\//);
+    for (const script of ["/docs/scalar.js", "/docs/reference.js"]) {
+      const file = await new TestClient().get(script);
+      expect(file.status).toBe(200);
+      expect(file.headers.get("Content-Type")).toContain("javascript");
+      expect((await file.text()).length).toBeGreaterThan(100);
     }
   });
 });

@@ -83,6 +83,12 @@ export function statusOf(kind: ErrorCode): ContentfulStatusCode {
   return ERRORS[kind].status;
 }
 
+/** The code a kind of error is sent with. */
+export function wireCodeOf(kind: ErrorCode): WireCode {
+  const entry: ErrorKind = ERRORS[kind];
+  return entry.code ?? (kind as WireCode);
+}
+
 export interface FieldError {
   path: string;
   message: string;
@@ -109,7 +115,7 @@ export class ApiError extends Error {
     this.name = "ApiError";
     const entry: ErrorKind = ERRORS[kind];
     this.kind = kind;
-    this.code = entry.code ?? (kind as WireCode);
+    this.code = wireCodeOf(kind);
     this.status = entry.status;
     this.headers = options.headers ?? {};
     // Every 503 tells the client when to try again.

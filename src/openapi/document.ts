@@ -3,23 +3,11 @@
 // cannot drift from what the API accepts.
 import { z } from "zod";
 import { errorResponse } from "./response-schemas";
+import { meaningOf, routeErrors } from "./route-errors";
 import type { RouteSpec } from "./route-spec";
 import { ROUTES } from "./routes";
 
 type Json = Record<string, unknown>;
-
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Malformed request (invalid_request, oauth_failed, invalid_grant)",
-  401: "Not authenticated, or a bad credential",
-  403: "CSRF check failed, forbidden, or insufficient_scope",
-  404: "Not found",
-  405: "Method not allowed",
-  409: "Conflict (email_taken, username_taken, account_exists)",
-  413: "Body larger than 64 KiB",
-  415: "Body is not application/json",
-  422: "Validation failed: see errors[]",
-  429: "Too many attempts or rate limited: see Retry-After",
-};
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): Json {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" }) as Json;
@@ -65,11 +53,7 @@ function operation(route: RouteSpec): Json {
         ? { description: answer.description }
         : { description: answer.description, content: { "application/json": { schema: jsonSchema(answer.schema, "output") } } };
   }
-  const errors = new Set([...(route.errors ?? []), 400, 413, 415, 422]);
-  if (route.auth.length > 0) errors.add(401);
-  for (const status of [...errors].sort()) {
-    responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };
-  }
+  for (const [status, codes] of routeErrors(route)) responses[String(status)] = errorAnswer(status, codes);
   const op: Json = {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ?? "").toUpperCase())}`,
     summary: route.summary,
@@ -88,38 +72,33 @@ function operation(route: RouteSpec): Json {
   return op;
 }
 
+/** One error status of a route: the codes it can carry, each with what it means. */
+function errorAnswer(status: number, codes: readonly string[]): Json {
+  const description = codes.map((code) => `\`${code}\`: ${meaningOf(code, status)}`).join("; ");
+  const schema = { allOf: [{ $ref: "#/components/schemas/Error" }, { properties: { code: { enum: codes } } }] };
+  const example = { detail: meaningOf(codes[0] ?? "", status), code: codes[0] };
+  return { description, content: { "application/json": { schema, example } } };
+}
+
 export function buildOpenApiDocument(): Json {
   const paths: Record<string, Json> = {};
   for (const route of ROUTES as readonly RouteSpec[]) {
     const path = openApiPath(route.path);
     paths[path] = { ...(paths[path] ?? {}), [route.method]: operation(route) };
   }
-  const errorSchema = jsonSchema(errorResponse, "output");
-  const errorResponses = Object.fromEntries(
-    Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
-      `Error${status}`,
-      {
-        description,
-        content: {
-          "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { detail: description, code: "invalid_request" } },
-        },
-      },
-    ]),
-  );
   return {
     openapi: "3.1.0",
     info: {
       title: "edge-auth",
-      version: "1.0.0",
+      version: "1.1.0",
       description:
-        "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login and API keys. Errors are {detail, code}; every response carries X-Request-Id.",
+        "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login, API keys, second factors and passkeys, and administration. Errors are `{detail, code}`, and each route lists the codes it can answer with. Every response carries `X-Request-Id`; every 429 and 503 carries `Retry-After`. A path answers a method it does not have with 405 `method_not_allowed` and an `Allow` header, and an unknown path with 404 `not_found`.",
     },
     servers: [{ url: "/" }],
-    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "api-keys"].map((name) => ({ name })),
+    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "mfa", "api-keys", "admin"].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Error: errorSchema },
-      responses: errorResponses,
+      schemas: { Error: jsonSchema(errorResponse, "output") },
       securitySchemes: {
         sessionCookie: {
           type: "apiKey",

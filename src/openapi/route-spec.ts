@@ -2,6 +2,7 @@
 // with the very schemas its handler validates with, so the OpenAPI document, the docs
 // page, the typed client and the test suite's response checks all come from one place.
 import type { z } from "zod";
+import type { ErrorCode } from "../http/errors";
 
 export type Credential = "session" | "bearer" | "api_key";
 
@@ -23,7 +24,10 @@ export interface RouteSpec {
   ok: { status: 200 | 201 | 202 | 204 | 302; description: string; schema?: z.ZodType };
   /** Other documented non-error answers (a redirect mode, a JSON mode). */
   alternatives?: ReadonlyArray<{ status: 200 | 302 | 429; description: string; schema?: z.ZodType }>;
-  /** Error statuses worth naming for this route (all share the error shape). */
-  errors?: readonly number[];
+  /**
+   * The errors only this route's handler gives. Those every route of its kind shares
+   * (body, credentials, storage) are added by route-errors.ts.
+   */
+  errors?: readonly ErrorCode[];
   example?: unknown;
 }

@@ -1,10 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
-import { renderDocsPage } from "../openapi/docs-page";
 import { buildOpenApiDocument } from "../openapi/document";
 
 let document: Record<string, unknown> | undefined;
-let page: string | undefined;
 
 /** Built once per isolate: the document depends only on the code. */
 function openApi(): Record<string, unknown> {
@@ -17,11 +15,4 @@ export const docsRoutes = new Hono<AppEnv>();
 docsRoutes.get("/openapi.json", (c) => {
   c.header("Cache-Control", "public, max-age=300");
   return c.json(openApi());
-});
-
-docsRoutes.get("/docs", (c) => {
-  page ??= renderDocsPage(openApi());
-  c.header("Cache-Control", "public, max-age=300");
-  c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-  return c.html(page);
 });

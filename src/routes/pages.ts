@@ -1,8 +1,11 @@
 // The pages the Worker serves from public/ (Workers static assets, read through the
 // ASSETS binding): the admin console at /admin, the account page at /account (also the
 // target of the mailed /verify-email and /reset-password links), and the files both
-// share under /shared. Each answer carries the pages' CSP: scripts, styles and calls to
-// this origin only, nothing inline, never framed.
+// share under /shared, and the API reference at /docs (Scalar's, bundled under
+// public/docs). Each answer carries the pages' CSP: scripts, styles and calls to this
+// origin only, nothing inline, never framed. The reference alone may use inline styles:
+// Scalar's renderer injects its stylesheet and sets style attributes; its scripts are
+// still this origin's only.
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
 import { ApiError, serviceUnavailable } from "../http/errors";
@@ -18,6 +21,8 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+
 /** A page's path → its HTML file. */
 const PAGES = new Map([
   ["/admin", "/admin/index.html"],
@@ -26,6 +31,8 @@ const PAGES = new Map([
   ["/account/", "/account/index.html"],
   ["/verify-email", "/account/index.html"],
   ["/reset-password", "/account/index.html"],
+  ["/docs", "/docs/index.html"],
+  ["/docs/", "/docs/index.html"],
 ]);
 const notFound = () => new ApiError("not_found", "Not found");
 
@@ -41,7 +48,7 @@ async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
   // Any other answer is the assets service failing: the same 503 as any dependency.
   if (answer.status !== 200 && answer.status !== 304) throw serviceUnavailable();
   const response = new Response(answer.status === 304 ? null : answer.body, { status: answer.status, headers: answer.headers });
-  response.headers.set("Content-Security-Policy", PAGE_CSP);
+  response.headers.set("Content-Security-Policy", file.startsWith("/docs/") ? DOCS_CSP : PAGE_CSP);
   // Revalidated on every load (by ETag), so a deploy's pages and scripts arrive together.
   response.headers.set("Cache-Control", "no-cache");
   return response;
@@ -50,5 +57,5 @@ async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
 export const pageRoutes = new Hono<AppEnv>();
 
 for (const [path, file] of PAGES) pageRoutes.get(path, (c) => serve(c, file));
-pageRoutes.get("/:area{admin|account|shared}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => serve(c, c.req.path));
+pageRoutes.get("/:area{admin|account|shared|docs}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => serve(c, c.req.path));
 pageRoutes.get("/:area{admin|account|shared}/vendor/:name{[a-z0-9-]+\\.js}", (c) => serve(c, c.req.path));

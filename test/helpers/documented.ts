@@ -3,12 +3,15 @@
 // strays from /openapi.json fails the test that received it.
 import type { RouteSpec } from "../../src/openapi/route-spec";
 import { errorResponse } from "../../src/openapi/response-schemas";
+import { routeErrors } from "../../src/openapi/route-errors";
 import { ROUTES } from "../../src/openapi/routes";
 
 const compiled = (ROUTES as readonly RouteSpec[]).map((route) => ({
   route,
   pattern: new RegExp(`^${route.path.replace(/:[A-Za-z_]+/g, "[^/]+")}/?$`),
 }));
+
+const errors = new Map((ROUTES as readonly RouteSpec[]).map((route) => [route, routeErrors(route)]));
 
 export async function checkDocumented(method: string, url: string, response: Response): Promise<void> {
   if (method === "HEAD" || method === "OPTIONS") return;
@@ -25,6 +28,8 @@ export async function checkDocumented(method: string, url: string, response: Res
   if (status >= 400) {
     const parsed = errorResponse.safeParse(body);
     if (!parsed.success) fail(`does not match the documented error shape (${parsed.error.message})`);
+    const code = (body as { code: string }).code;
+    if (!(errors.get(route)?.get(status)?.includes(code) ?? false)) fail(`with code ${code} is not a documented error of this route`);
     return;
   }
   const answer = [route.ok, ...(route.alternatives ?? [])].find((candidate) => candidate.status === status);
