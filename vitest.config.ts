@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 import type {} from "./test/setup/global-servers";
 
@@ -25,8 +26,24 @@ function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
 // Objects from wrangler.toml; "node" runs the few checks that need Node (the OpenAPI
 // validator). The OAuth identity providers run in Node on loopback
 // (test/setup/global-servers.ts).
+/**
+ * examples/consumer-worker, bundled as wrangler would (its `edge-auth/hono` import is this
+ * checkout's src/hono.ts), inside the project: workerd resolves module paths below it.
+ */
+const EXAMPLE_CONSUMER = "test-results/consumer-worker/index.js";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  await build({
+    entryPoints: ["examples/consumer-worker/src/index.ts"],
+    outfile: EXAMPLE_CONSUMER,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    alias: { "edge-auth/hono": "./src/hono.ts" },
+    logLevel: "error",
+  });
   return {
     test: {
       globalSetup: ["./test/setup/global-servers.ts"],
@@ -47,8 +64,16 @@ export default defineConfig(async () => {
                       compatibilityDate: "2026-11-01",
                       serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
                     },
+                    // examples/consumer-worker: Hono routes guarded by edge-auth/hono, over the same kind of binding.
+                    {
+                      name: "example-consumer",
+                      modules: true,
+                      scriptPath: EXAMPLE_CONSUMER,
+                      compatibilityDate: "2026-11-01",
+                      serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
+                    },
                   ],
-                  serviceBindings: { CONSUMER: "consumer" },
+                  serviceBindings: { CONSUMER: "consumer", EXAMPLE_CONSUMER: "example-consumer" },
                   bindings: neutralizeDevVars({
                     ENVIRONMENT: "test",
                     SECRET_KEY: "test-secret-key-with-at-least-32-characters!",

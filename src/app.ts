@@ -5,6 +5,7 @@ import { ApiError, errorResponse, internalError, serviceUnavailable } from "./ht
 import { frame } from "./http/frame";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { logError } from "./lib/log";
+import { isProgrammingError } from "./lib/platform-errors";
 import { accountAuthRoutes, accountUserRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
@@ -18,12 +19,6 @@ import { sessionRoutes } from "./routes/sessions";
 import { jwksRoutes, tokenRoutes } from "./routes/tokens";
 import { userRoutes } from "./routes/users";
 import { buildServices } from "./services/services";
-
-function isProgrammingError(error: unknown): boolean {
-  // The platform's own errors (a Durable Object reset or overloaded) carry these flags, whatever their class.
-  if (typeof error === "object" && error !== null && ("retryable" in error || "overloaded" in error)) return false;
-  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError;
-}
 
 /** Every error the API answers with, thrown anywhere, is rendered here. */
 function renderError(error: unknown, c: Context): Response {

@@ -395,10 +395,13 @@ describe("Assurance through RPC", () => {
     const headers = { Cookie: `session_id=${client.sessionToken}` };
     const url = `${BASE_URL}/api/v1/users/me`;
     expect(await rpc("authenticate", "GET", url, headers)).toMatchObject({ authenticated: true, aal: 1, amr: ["pwd"] });
+    // As the HTTP routes that need aal 2 answer: this user has no second factor to offer yet.
     expect(await rpc("authenticate", "GET", url, headers, { requireAal: 2 })).toEqual({
       authenticated: false,
-      code: "forbidden",
+      code: "reauthentication_required",
       status: 403,
+      detail: "This needs a sign-in with a second factor: re-authenticate with one",
+      methods: [],
     });
     const introspected = await client.post("/api/v1/auth/introspect", { json: { token: client.sessionToken, require_aal: 2 } });
     expect(await introspected.json()).toEqual({ active: false, reason: "aal_required" });

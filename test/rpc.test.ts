@@ -28,7 +28,9 @@ describe("AuthService over a real service binding from another Worker", () => {
     expect(viaRpc).toMatchObject({ authenticated: true, principal: "session", user: await http.json() });
 
     const writeWithoutCsrf = await authenticate("PATCH", { Cookie: cookie });
-    expect(writeWithoutCsrf).toEqual({ authenticated: false, code: "csrf_failed", status: 403 });
+    const httpWithoutCsrf = await client.clone().patch("/api/v1/users/me", { json: { name: "x" }, csrf: false });
+    expect(writeWithoutCsrf).toEqual({ authenticated: false, status: 403, ...((await httpWithoutCsrf.json()) as object) });
+    expect(writeWithoutCsrf).toMatchObject({ code: "csrf_failed" });
     expect(await authenticate("PATCH", { Cookie: cookie, "X-CSRF-Token": client.csrfToken ?? "" })).toMatchObject({
       authenticated: true,
     });
@@ -38,7 +40,8 @@ describe("AuthService over a real service binding from another Worker", () => {
     const httpAfter = await revoked.patch("/api/v1/users/me", { json: { name: "x" } });
     expect(httpAfter.status).toBe(401);
     const rpcAfter = await authenticate("PATCH", { Cookie: cookie, "X-CSRF-Token": revoked.csrfToken ?? "" });
-    expect(rpcAfter).toEqual({ authenticated: false, code: "not_authenticated", status: 401 });
+    expect(rpcAfter).toEqual({ authenticated: false, status: 401, ...((await httpAfter.json()) as object) });
+    expect(rpcAfter).toMatchObject({ code: "not_authenticated" });
   });
 
   it("verifies a valid access token and refuses an expired or revoked one, like the HTTP routes", async () => {
@@ -60,10 +63,12 @@ describe("AuthService over a real service binding from another Worker", () => {
 
     await new TestClient().post("/api/v1/auth/revoke", { json: { token: pair.refresh_token } });
     expect(await rpc("verifyAccessToken", pair.access_token)).toEqual({ valid: false, code: "invalid_token" });
+    const httpRevoked = await new TestClient().get("/api/v1/users/me", { headers: { Authorization: `Bearer ${pair.access_token}` } });
     expect(await authenticate("GET", { Authorization: `Bearer ${pair.access_token}` })).toEqual({
       authenticated: false,
-      code: "invalid_token",
       status: 401,
+      ...((await httpRevoked.json()) as object),
+      www_authenticate: httpRevoked.headers.get("WWW-Authenticate"),
     });
   });
 

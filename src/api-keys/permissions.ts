@@ -1,9 +1,10 @@
 // API key permissions: {"resource": ["action", ...]}, with "*" standing for any resource
-// or any action. A request for (resource, action) is allowed by an exact grant, then
-// (*, action), then (resource, *), then (*, *).
+// or any action. The check itself is in grants.ts (no dependencies: the edge-auth/hono
+// middleware runs it in other Workers too).
 import { z } from "zod";
+import type { Permissions } from "./grants";
 
-export type Permissions = Record<string, string[]>;
+export { hasPermission, type Permissions } from "./grants";
 
 const NAME = /^(\*|[a-z0-9][a-z0-9_.:-]{0,63})$/;
 
@@ -16,15 +17,6 @@ export const permissionsField = z
       .transform((actions) => [...new Set(actions)]),
   )
   .refine((permissions) => Object.keys(permissions).length <= 50, { message: "At most 50 resources" });
-
-export function hasPermission(permissions: Permissions, resource: string, action: string): boolean {
-  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
-  const grants = (name: string): string[] => {
-    const actions: unknown = Object.hasOwn(permissions, name) ? permissions[name] : undefined;
-    return Array.isArray(actions) ? actions : [];
-  };
-  return grants(resource).includes(action) || grants("*").includes(action) || grants(resource).includes("*") || grants("*").includes("*");
-}
 
 /** Resources that grant administration. A wildcard resource never reaches them: they must be named. */
 export const ADMIN_RESOURCES = ["admin_users", "admin_audit"] as const;

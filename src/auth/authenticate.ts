@@ -2,13 +2,14 @@
 // (resolve.ts), and maps its answer to HTTP. API-key uses are also recorded with the
 // final status of the response, refusals included.
 import type { Context, MiddlewareHandler } from "hono";
-import { hasAdminPermission, hasPermission } from "../api-keys/permissions";
+import { keyRefusal } from "../api-keys/grants";
+import { hasAdminPermission } from "../api-keys/permissions";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
 import { ApiError, tooManyRequests } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
-import { credentialOf } from "./credentials";
+import { challengeHeaders, credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
 import { resolveCredential } from "./resolve";
@@ -53,11 +54,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (options.optional && credential.kind === "session" && result.code !== "csrf_failed") return next();
       if (result.clearCookies) clearSessionCookies(c);
       if (result.code === "rate_limited") throw tooManyRequests("rate_limited", result.retryAfterSeconds ?? 1);
-      // RFC 6750: a refused bearer token says so in WWW-Authenticate.
-      const headers: Record<string, string> = {};
-      if (credential.kind === "bearer") headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
-      if (credential.kind === "malformed_authorization") headers["WWW-Authenticate"] = 'Bearer error="invalid_request"';
-      throw new ApiError(result.code, result.detail, { headers });
+      throw new ApiError(result.code, result.detail, { headers: challengeHeaders(credential) });
     }
     const { principal } = result;
     if (principal.kind !== "api_key") {
@@ -78,10 +75,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
         }
       } else {
         if (options.apiKey === undefined) throw new ApiError("forbidden", "API keys cannot use this route");
-        const { resource, action } = options.apiKey;
-        if (!hasPermission(principal.key.permissions, resource, action)) {
-          throw new ApiError("insufficient_scope", `This API key lacks the ${resource}:${action} permission`);
-        }
+        const refused = keyRefusal(principal.key.permissions, { permission: options.apiKey });
+        if (refused !== null) throw new ApiError(refused.code, refused.detail);
       }
     } catch (error) {
       amend(error instanceof ApiError ? error.status : 500);

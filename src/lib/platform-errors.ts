@@ -22,3 +22,13 @@ export async function retryOnce<R>(call: (attempt: number) => R): Promise<Awaite
     return await call(1);
   }
 }
+
+/**
+ * A bug in this code (a TypeError and its kin), as opposed to a dependency that failed.
+ * The platform's own errors (a Durable Object reset or overloaded) carry the flags above,
+ * whatever their class.
+ */
+export function isProgrammingError(error: unknown): boolean {
+  if (typeof error === "object" && error !== null && ("retryable" in error || "overloaded" in error)) return false;
+  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError;
+}

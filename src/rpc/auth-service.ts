@@ -3,16 +3,21 @@
 // and authenticate a request, a token or an API key with one call and no HTTP hop. The
 // answers are those of the HTTP routes: the same resolver, the same error codes.
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { type Credential, credentialOf } from "../auth/credentials";
+import { keyRefusal } from "../api-keys/grants";
+import type { RateLimitState } from "../api-keys/rate-limit-policy";
+import { challengeHeaders, type Credential, credentialOf } from "../auth/credentials";
+import { type ReauthMethod, reauthenticationRequired } from "../auth/fresh";
 import { CSRF_HEADER } from "../auth/csrf";
-import { type RequestFacts, type Resolution, describePrincipal, meetsAal, resolveCredential } from "../auth/resolve";
+import { type RequestFacts, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
 import { type Services, buildServices } from "../services/services";
 import { type Config, loadConfig } from "../config/config";
 import { SettingError } from "../config/parse";
 import { clientIp } from "../http/client-info";
-import { type ErrorCode, statusOf } from "../http/errors";
+import { ApiError, type WireCode, internalError, serviceUnavailable, tooManyRequests } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
+import { logError } from "../lib/log";
+import { isProgrammingError } from "../lib/platform-errors";
 import type { PublicUser } from "../users/user-view";
 
 export type AuthenticateAnswer =
@@ -25,16 +30,44 @@ export type AuthenticateAnswer =
       aal?: 1 | 2;
       amr?: string[];
       auth_time?: number;
+      /** API keys: the key's rate-limit window, as the RateLimit-* headers of HTTP answers carry it. */
+      ratelimit?: RateLimitState;
     }
-  | { authenticated: false; code: ErrorCode; status: number };
+  | AuthRefusal;
+
+/** A refusal: the status, code and detail an HTTP route of this service answers with, and its headers' values. */
+export interface AuthRefusal {
+  authenticated: false;
+  code: WireCode;
+  status: number;
+  detail: string;
+  /** Seconds (429 and 503): the Retry-After header. */
+  retry_after?: number;
+  /** The WWW-Authenticate header (a refused bearer credential, RFC 6750). */
+  www_authenticate?: string;
+  /** reauthentication_required: how this user can re-authenticate. */
+  methods?: ReauthMethod[];
+  ratelimit?: RateLimitState;
+}
 
 export type TokenAnswer =
   | { valid: true; user_id: string; user: PublicUser; exp: number; aal: 1 | 2; amr: string[]; auth_time: number }
   | { valid: false; code: "invalid_token" | "forbidden" };
 
-/** `requireAal: 2`: a credential signed in with one factor is refused (403 forbidden). */
+/** `requireAal: 2`: a token signed in with one factor is refused (403 forbidden). */
 export interface AssuranceOptions {
   requireAal?: 1 | 2;
+}
+
+export interface AuthenticateOptions {
+  /**
+   * 2: a session or token signed in with one factor is refused with 403
+   * reauthentication_required (and the second factors it can re-authenticate with), as
+   * this service's aal-2 routes answer; an API key with 403 forbidden.
+   */
+  requireAal?: 1 | 2;
+  /** An API key must hold this permission (403 insufficient_scope); sessions and tokens act as their user and pass. */
+  permission?: { resource: string; action: string };
 }
 
 export type ApiKeyAnswer = KeyVerdict;
@@ -45,10 +78,22 @@ export class AuthService extends WorkerEntrypoint<Env> {
    * token or session cookie; state-changing methods are checked with the authorities and,
    * for cookies, need an allowed Origin and the X-CSRF-Token header.
    */
-  async authenticate(request: Request, options: AssuranceOptions = {}): Promise<AuthenticateAnswer> {
+  async authenticate(request: Request, options: AuthenticateOptions = {}): Promise<AuthenticateAnswer> {
+    try {
+      return await this.authenticateRequest(request, options);
+    } catch (error) {
+      if (error instanceof ApiError) return refusalOf(error);
+      // As the HTTP app: a bug is a 500, a dependency that failed a 503 (never a pass).
+      logError("rpc_error", error, { method: "authenticate" });
+      return refusalOf(isProgrammingError(error) ? internalError() : serviceUnavailable());
+    }
+  }
+
+  private async authenticateRequest(request: Request, options: AuthenticateOptions): Promise<AuthenticateAnswer> {
     const credential = credentialOf(this.config(), request.headers);
-    if (credential === null) return refusal("not_authenticated");
-    const result = await this.resolve(credential, {
+    if (credential === null) return refusalOf(new ApiError("not_authenticated", "Not authenticated"));
+    const services = this.services();
+    const result = await resolveCredential(services, credential, {
       unsafe: isUnsafeMethod(request.method),
       url: request.url,
       origin: request.headers.get("Origin"),
@@ -56,10 +101,27 @@ export class AuthService extends WorkerEntrypoint<Env> {
       csrf: "check",
       use: { endpoint: "rpc:authenticate", method: request.method, ip: clientIp(request) },
     });
-    if (result.status === "refused") return refusal(result.code);
-    const { user_id: _userId, ...described } = describePrincipal(result.principal);
-    if (!meetsAal(described as ReturnType<typeof describePrincipal>, options.requireAal)) return refusal("forbidden");
-    return { authenticated: true, ...described, user: result.principal.user };
+    const ratelimit = result.ratelimit === undefined ? {} : { ratelimit: result.ratelimit };
+    if (result.status === "refused") {
+      // Exactly as authenticate() (auth/authenticate.ts) throws it.
+      const refused =
+        result.code === "rate_limited"
+          ? tooManyRequests("rate_limited", result.retryAfterSeconds ?? 1)
+          : new ApiError(result.code, result.detail, { headers: challengeHeaders(credential) });
+      return { ...refusalOf(refused), ...ratelimit };
+    }
+    const { principal } = result;
+    if (principal.kind === "api_key") {
+      const refused = keyRefusal(principal.key.permissions, options);
+      if (refused !== null) {
+        if (result.use !== undefined) this.ctx.waitUntil(services.keys.getByName(principal.key.id).amendUse(result.use, refused.status));
+        return { authenticated: false, ...refused, ...ratelimit };
+      }
+    } else if (options.requireAal === 2 && principal.session.assurance.aal !== 2) {
+      return refusalOf(await reauthenticationRequired(services, principal.userId, true));
+    }
+    const { user_id: _userId, ...described } = describePrincipal(principal);
+    return { authenticated: true, ...described, user: principal.user, ...ratelimit };
   }
 
   /** Verifies an access token, including revocation (as a state-changing route would). */
@@ -114,6 +176,14 @@ function authoritative(endpoint: string): RequestFacts {
   };
 }
 
-function refusal(code: ErrorCode): AuthenticateAnswer {
-  return { authenticated: false, code, status: statusOf(code) };
+/** An error as the HTTP routes would render it, as data. */
+function refusalOf(error: ApiError): AuthRefusal {
+  const answer: AuthRefusal = { authenticated: false, code: error.code, status: error.status, detail: error.message };
+  const retryAfter = error.headers["Retry-After"];
+  if (retryAfter !== undefined) answer.retry_after = Number(retryAfter);
+  const challenge = error.headers["WWW-Authenticate"];
+  if (challenge !== undefined) answer.www_authenticate = challenge;
+  const methods = error.extra?.methods;
+  if (Array.isArray(methods)) answer.methods = methods as ReauthMethod[];
+  return answer;
 }

@@ -1,0 +1,28 @@
+// Whether API key permissions grant (resource, action): an exact grant, then
+// (*, action), then (resource, *), then (*, *). No imports: the edge-auth/hono
+// middleware uses this in other Workers as well as this service does.
+
+export type Permissions = Record<string, string[]>;
+
+export function hasPermission(permissions: Permissions, resource: string, action: string): boolean {
+  // Own properties only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const grants = (name: string): string[] => {
+    const actions: unknown = Object.hasOwn(permissions, name) ? permissions[name] : undefined;
+    return Array.isArray(actions) ? actions : [];
+  };
+  return grants(resource).includes(action) || grants("*").includes(action) || grants(resource).includes("*") || grants("*").includes("*");
+}
+
+/** The refusal of an API key for a requirement, as every route and the AuthService give it; null when the key meets it. */
+export function keyRefusal(
+  permissions: Permissions,
+  requirements: { requireAal?: 1 | 2; permission?: { resource: string; action: string } },
+): { code: "forbidden" | "insufficient_scope"; status: 403; detail: string } | null {
+  // A key carries no sign-in, so it never reaches aal 2.
+  if (requirements.requireAal === 2) return { code: "forbidden", status: 403, detail: "API keys cannot use this route" };
+  const needed = requirements.permission;
+  if (needed !== undefined && !hasPermission(permissions, needed.resource, needed.action)) {
+    return { code: "insufficient_scope", status: 403, detail: `This API key lacks the ${needed.resource}:${needed.action} permission` };
+  }
+  return null;
+}
