@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Keeps the shape of src/ as the README's "Layout" section describes it:
+// Keeps the shape of src/ as docs/architecture.md describes it:
 //   1. a folder imports only folders in lower layers (or earlier in its own layer), so
 //      there is no folder-level import cycle;
 //   2. no source file is over MAX_LINES lines (generated data excepted);
@@ -56,7 +56,7 @@ for (const file of filesUnder(src, /\.ts$/)) {
   const from = folderOf(file);
   const here = position.get(from);
   if (here === undefined) {
-    problems.push(`src/${from}/ is in no layer: add it to LAYERS (scripts/check-structure.mjs) and the README`);
+    problems.push(`src/${from}/ is in no layer: add it to LAYERS (scripts/check-structure.mjs) and docs/architecture.md`);
     continue;
   }
   for (const spec of specifiers(file)) {

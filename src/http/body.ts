@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { HttpEnv } from "./http-env";
 import { ApiError, validationError } from "./errors";
 
-/** Bodies above this are refused with 413 (documented in the README). */
+/** Bodies above this are refused with 413 (documented in docs/decisions.md). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Only these routes also take application/x-www-form-urlencoded (OAuth2 password-form clients). */

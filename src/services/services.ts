@@ -11,7 +11,7 @@ export interface Services {
   config: Config;
   /** D1 through drizzle, for the tables drizzle owns (db/schema.ts). */
   db: Database;
-  /** D1 directly, for the tables written with raw SQL (see the README's storage map). */
+  /** D1 directly, for the tables written with raw SQL (see the storage map, docs/concepts/consistency.md). */
   d1: D1Database;
   kv: KVNamespace;
   /** Per-user authorities; reach one through sessions/authority-client.ts. */

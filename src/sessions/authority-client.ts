@@ -4,7 +4,7 @@
 // The stub is made on the first call: a read answered from a cache never needs one.
 // Idempotent calls (reads, and revocations, whose second run finds the work done) are
 // retried once when the platform marks the error retryable, on a fresh stub; the others
-// are not (see README, "Failures": how each write stays exactly-once).
+// are not (docs/concepts/consistency.md, "Failures, retries and bounds": how each write stays exactly-once).
 import { retryOnce } from "../lib/platform-errors";
 import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "./authority/user-authority";
 import { forgetUser } from "./isolate-memory";

@@ -1,6 +1,7 @@
-// The findings of the outside security review, one block each, numbered as in its
-// report. Race findings run real concurrent requests against the real bindings and
-// repeat enough rounds to hit the window the review found.
+// Attacks that cross flows (a login racing a deletion or a reset, caps under
+// concurrency, a link decided from a cache, a fallback to a published key), one block
+// each. The races run real concurrent requests against the real bindings and repeat
+// enough rounds to hit the window they exploit.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
