@@ -118,3 +118,17 @@ describe("POST /api/v1/auth/introspect", () => {
     expect(await introspect({})).toEqual({ active: false });
   });
 });
+
+describe("AuthService with a bad setting", () => {
+  it("answers 500 configuration_error as the HTTP routes do, never a pass", async () => {
+    const { createExecutionContext } = await import("cloudflare:test");
+    const { AuthService } = await import("../src/rpc/auth-service");
+    const broken = { ...env, MAX_SESSIONS_PER_USER: "lots" } as Env;
+    const service = new AuthService(createExecutionContext(), broken);
+    const answer = await service.authenticate(new Request(`${BASE_URL}/api/v1/users/me`, { headers: { Authorization: "Bearer x.y.z" } }));
+    const http = await new TestClient({ settings: { MAX_SESSIONS_PER_USER: "lots" } }).get("/api/v1/users/me");
+    expect(http.status).toBe(500);
+    expect(answer).toEqual({ authenticated: false, status: 500, ...((await http.json()) as object) });
+    expect(answer).toMatchObject({ code: "configuration_error" });
+  });
+});

@@ -11,10 +11,10 @@ import { CSRF_HEADER } from "../auth/csrf";
 import { type RequestFacts, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
 import { type Services, buildServices } from "../services/services";
-import { type Config, loadConfig } from "../config/config";
-import { SettingError } from "../config/parse";
+import type { Config } from "../config/config";
 import { clientIp } from "../http/client-info";
 import { ApiError, type WireCode, internalError, serviceUnavailable, tooManyRequests } from "../http/errors";
+import { configOf } from "../http/load-config";
 import { isUnsafeMethod } from "../http/methods";
 import { logError } from "../lib/log";
 import { isProgrammingError } from "../lib/platform-errors";
@@ -80,7 +80,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
    */
   async authenticate(request: Request, options: AuthenticateOptions = {}): Promise<AuthenticateAnswer> {
     try {
-      return await this.authenticateRequest(request, options);
+      return await this.authenticateRequest(request, options ?? {});
     } catch (error) {
       if (error instanceof ApiError) return refusalOf(error);
       // As the HTTP app: a bug is a 500, a dependency that failed a 503 (never a pass).
@@ -158,10 +158,9 @@ export class AuthService extends WorkerEntrypoint<Env> {
     return buildServices({ env: this.env, config, waitUntil: (promise) => this.ctx.waitUntil(promise), request: null });
   }
 
+  /** As every HTTP request loads them: a bad setting is a 500 configuration_error naming it. */
   private config(): Config {
-    const config = loadConfig(this.env);
-    if (config instanceof SettingError) throw new Error(`Service misconfigured: ${config.setting}`);
-    return config;
+    return configOf(this.env);
   }
 }
 
