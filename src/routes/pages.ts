@@ -1,11 +1,10 @@
 // The pages the Worker serves from public/ (Workers static assets, read through the
 // ASSETS binding): the admin console at /admin, the account page at /account (also the
-// target of the mailed /verify-email and /reset-password links), and the files both
-// share under /shared, and the API reference at /docs (Scalar's, bundled under
-// public/docs). Each answer carries the pages' CSP: scripts, styles and calls to this
-// origin only, nothing inline, never framed. The reference alone may use inline styles:
-// Scalar's renderer injects its stylesheet and sets style attributes; its scripts are
-// still this origin's only.
+// target of the mailed /verify-email and /reset-password links), the files both share
+// under /shared, and the scripts of the API reference under /docs (the page itself is
+// routes/docs.ts). Each answer carries the pages' CSP: scripts, styles and calls to this
+// origin only, nothing inline, never framed. The reference alone may use inline styles,
+// its scripts still this origin's only.
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
 import { ApiError, serviceUnavailable } from "../http/errors";
@@ -21,7 +20,8 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+/** The API reference's (routes/docs.ts): Scalar injects its stylesheet and sets style attributes. */
+export const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
 
 /** A page's path → its HTML file. */
 const PAGES = new Map([
@@ -31,8 +31,6 @@ const PAGES = new Map([
   ["/account/", "/account/index.html"],
   ["/verify-email", "/account/index.html"],
   ["/reset-password", "/account/index.html"],
-  ["/docs", "/docs/index.html"],
-  ["/docs/", "/docs/index.html"],
 ]);
 const notFound = () => new ApiError("not_found", "Not found");
 
