@@ -111,7 +111,13 @@ function httpsProxy(tls, targetPort) {
 }
 
 function listen(server, port) {
-  return new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }
 
 /** The attacker's page: tries to read the API and to change state with the victim's cookies. */
@@ -144,7 +150,25 @@ function attackerPage(api) {
 /** Becomes a superuser once verified (ADMIN_EMAILS of the "lax" API). */
 export const ADMIN_EMAIL = "e2e-admin@example.test";
 
+/**
+ * Starts everything; a port taken between picking it and listening on it (another
+ * process on the machine) is retried with new ports, and a failed start stops what it
+ * had started, so a test run never hangs on a half-started environment.
+ */
 export async function startEnvironment() {
+  for (let attempt = 1; ; attempt++) {
+    const started = [];
+    try {
+      return await startOnce(started);
+    } catch (error) {
+      for (const stop of started.reverse()) await stop().catch(() => {});
+      const portTaken = error?.code === "ERR_ADDRESS_IN_USE" || error?.code === "EADDRINUSE";
+      if (!portTaken || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(started) {
   const dir = mkdtempSync(join(tmpdir(), "edge-auth-e2e-"));
   // Inside the project: workerd resolves module paths below its working directory.
   const bundle = "test-results/e2e-build";
@@ -172,6 +196,10 @@ export async function startEnvironment() {
     clientId: "edge-auth-e2e",
     clientSecret: "e2e-secret",
     redirectUris: [`${urls.apiLax}/api/v1/auth/oauth/callback/testidp`],
+  });
+  started.push(async () => {
+    idp.server.closeAllConnections();
+    await new Promise((resolve) => idp.server.close(resolve));
   });
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
@@ -223,6 +251,7 @@ export async function startEnvironment() {
       ],
     }),
   );
+  started.push(() => mf.dispose());
   await mf.ready;
   const db = await mf.getD1Database("DB", "lax");
   // Every migration, in order, as `wrangler d1 migrations apply` would.
@@ -247,6 +276,11 @@ export async function startEnvironment() {
     createHttpServer(staticHandler("public", { "/attack-lax": attackerPage(urls.apiLax), "/attack-none": attackerPage(urls.apiNone) })),
     httpsProxy(tls, ports.apiNoneInner),
   ];
+  for (const server of servers)
+    started.push(async () => {
+      server.closeAllConnections?.();
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
+    });
   await listen(servers[0], ports.appHttp);
   await listen(servers[1], ports.appHttps);
   await listen(servers[2], ports.evil);
