@@ -6,7 +6,11 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+/** The runtime's native encoder (Uint8Array.prototype.toBase64), where it has one. */
+const nativeToBase64 = (Uint8Array.prototype as { toBase64?: (options: { alphabet: string; omitPadding: boolean }) => string }).toBase64;
+
 export function toBase64Url(bytes: Uint8Array): string {
+  if (nativeToBase64 !== undefined) return nativeToBase64.call(bytes, { alphabet: "base64url", omitPadding: true });
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

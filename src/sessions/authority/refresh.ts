@@ -25,6 +25,12 @@ export class RefreshTokens {
    * the grace period gets the same pair.
    */
   private readonly memo = new Map<string, RotationMemo>();
+  /**
+   * Rotated-out hashes stored per family: counted on a family's first rotation in this
+   * object's life, then kept up to date here, so a rotation reads (and is billed for) no
+   * count of up to HISTORY_TRIM_AT rows.
+   */
+  private readonly historySizes = new Map<string, number>();
 
   constructor(
     private readonly state: AuthorityState,
@@ -35,10 +41,12 @@ export class RefreshTokens {
   /** The family ended: a replay of its last rotation must not answer any more. */
   forget(familyId: string): void {
     this.memo.delete(familyId);
+    this.historySizes.delete(familyId);
   }
 
   clear(): void {
     this.memo.clear();
+    this.historySizes.clear();
   }
 
   /**
@@ -94,13 +102,19 @@ export class RefreshTokens {
   /**
    * Keeps a family's history bounded: past HISTORY_TRIM_AT rotated-out hashes, only the
    * newest HISTORY_KEPT stay (a token rotated out longer ago than that is refused as
-   * unknown, not detected as reuse). A count over one key range, so a write only once
-   * every few dozen rotations.
+   * unknown, not detected as reuse). A write once every few dozen rotations.
    */
   private trimHistory(familyId: string): void {
     const { sql } = this.state;
-    const count = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM refresh_history WHERE family_id = ?", familyId).one().n;
-    if (count <= HISTORY_TRIM_AT) return;
+    const known = this.historySizes.get(familyId);
+    const size =
+      known === undefined
+        ? sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM refresh_history WHERE family_id = ?", familyId).one().n
+        : known + 1;
+    if (size <= HISTORY_TRIM_AT) {
+      this.historySizes.set(familyId, size);
+      return;
+    }
     sql.exec(
       `DELETE FROM refresh_history WHERE family_id = ? AND secret_hash NOT IN
          (SELECT secret_hash FROM refresh_history WHERE family_id = ? ORDER BY rotated_at DESC LIMIT ?)`,
@@ -108,6 +122,7 @@ export class RefreshTokens {
       familyId,
       HISTORY_KEPT,
     );
+    this.historySizes.set(familyId, Math.min(size, HISTORY_KEPT));
   }
 
   /** Whether `presentedHash` is the family's refresh token, current or rotated out (RFC 7009 revocation). */
