@@ -12,9 +12,11 @@
 // A refused request gets the answer this service's own routes give: the same status,
 // `{detail, code}` body and Retry-After, WWW-Authenticate and RateLimit-* headers. The
 // service failing (or the binding missing) is a 503, never a pass. This module runs in the
-// other Worker: it imports only types and the permission check (api-keys/grants.ts).
+// other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
+// header names (api-keys/rate-limit-policy.ts), both free of dependencies.
 import type { Context, MiddlewareHandler } from "hono";
 import { keyRefusal } from "./api-keys/grants";
+import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
 export type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
@@ -72,11 +74,7 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
       if (requirements.requireAal !== 2 || known.aal === 2) return next();
     }
     const answer = await ask(c, name, requirements);
-    if (answer.ratelimit !== undefined) {
-      c.header("RateLimit-Limit", String(answer.ratelimit.limit));
-      c.header("RateLimit-Remaining", String(Math.max(0, answer.ratelimit.remaining)));
-      c.header("RateLimit-Reset", String(answer.ratelimit.reset));
-    }
+    if (answer.ratelimit !== undefined) for (const [name, value] of rateLimitHeaders(answer.ratelimit)) c.header(name, value);
     if (!answer.authenticated) return refuse(c, answer);
     c.set("auth", answer);
     await next();

@@ -55,3 +55,12 @@ export function reportedState(states: Array<RateLimitState>): RateLimitState {
     state.remaining < worst.remaining || (state.remaining === worst.remaining && state.reset > worst.reset) ? state : worst,
   );
 }
+
+/** The RateLimit-* headers of an answer to a key (also set by edge-auth/hono in other Workers). */
+export function rateLimitHeaders(state: RateLimitState): Array<[string, string]> {
+  return [
+    ["RateLimit-Limit", String(state.limit)],
+    ["RateLimit-Remaining", String(Math.max(0, state.remaining))],
+    ["RateLimit-Reset", String(state.reset)],
+  ];
+}

@@ -4,15 +4,15 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { keyRefusal } from "../api-keys/grants";
 import { hasAdminPermission } from "../api-keys/permissions";
-import type { RateLimitState } from "../api-keys/rate-limit-policy";
+import { type RateLimitState, rateLimitHeaders } from "../api-keys/rate-limit-policy";
 import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
-import { ApiError, tooManyRequests } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
-import { challengeHeaders, credentialOf } from "./credentials";
+import { credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
-import { resolveCredential } from "./resolve";
+import { refusalError, resolveCredential } from "./resolve";
 
 export interface AuthenticateOptions {
   /** No credential is fine: the route runs without a principal. */
@@ -53,8 +53,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       // An optional route treats a dead session cookie as no credential at all.
       if (options.optional && credential.kind === "session" && result.code !== "csrf_failed") return next();
       if (result.clearCookies) clearSessionCookies(c);
-      if (result.code === "rate_limited") throw tooManyRequests("rate_limited", result.retryAfterSeconds ?? 1);
-      throw new ApiError(result.code, result.detail, { headers: challengeHeaders(credential) });
+      throw refusalError(credential, result);
     }
     const { principal } = result;
     if (principal.kind !== "api_key") {
@@ -96,7 +95,5 @@ export function userPrincipal(c: Context<AppEnv>): SessionPrincipal | TokenPrinc
 }
 
 export function setRateLimitHeaders(c: Context<AppEnv>, state: RateLimitState): void {
-  c.header("RateLimit-Limit", String(state.limit));
-  c.header("RateLimit-Remaining", String(Math.max(0, state.remaining)));
-  c.header("RateLimit-Reset", String(state.reset));
+  for (const [name, value] of rateLimitHeaders(state)) c.header(name, value);
 }

@@ -43,10 +43,3 @@ export function credentialOfToken(config: Config, token: string): Credential {
   if (token.split(".").length === 3) return { kind: "bearer", token };
   return { kind: "session", token };
 }
-
-/** RFC 6750: a refused bearer token says so in WWW-Authenticate (none for cookies and API keys). */
-export function challengeHeaders(credential: Credential): Record<string, string> {
-  if (credential.kind === "bearer") return { "WWW-Authenticate": 'Bearer error="invalid_token"' };
-  if (credential.kind === "malformed_authorization") return { "WWW-Authenticate": 'Bearer error="invalid_request"' };
-  return {};
-}

@@ -10,7 +10,7 @@ import type { ApiKeyAuthority, UsedAt } from "../api-keys/authority/api-key-auth
 import { useKey } from "../api-keys/key-service";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { Config } from "../config/config";
-import type { ErrorCode } from "../http/errors";
+import { ApiError, type ErrorCode, tooManyRequests } from "../http/errors";
 import { isTrustedOrigin } from "../http/origins";
 import type { AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord } from "../sessions/isolate-memory";
@@ -49,6 +49,20 @@ export type Resolution =
       ratelimit?: RateLimitState;
       retryAfterSeconds?: number;
     };
+
+export type Refusal = Extract<Resolution, { status: "refused" }>;
+
+/**
+ * The error a refused credential is answered with, by a route and by the AuthService
+ * alike. RFC 6750: a refused bearer token says so in WWW-Authenticate.
+ */
+export function refusalError(credential: Credential, refusal: Refusal): ApiError {
+  if (refusal.code === "rate_limited") return tooManyRequests("rate_limited", refusal.retryAfterSeconds ?? 1);
+  const headers: Record<string, string> = {};
+  if (credential.kind === "bearer") headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+  if (credential.kind === "malformed_authorization") headers["WWW-Authenticate"] = 'Bearer error="invalid_request"';
+  return new ApiError(refusal.code, refusal.detail, { headers });
+}
 
 export async function resolveCredential(deps: ResolveDeps, credential: Credential, request: RequestFacts): Promise<Resolution> {
   switch (credential.kind) {

@@ -5,15 +5,15 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { keyRefusal } from "../api-keys/grants";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
-import { challengeHeaders, type Credential, credentialOf } from "../auth/credentials";
+import { type Credential, credentialOf } from "../auth/credentials";
 import { type ReauthMethod, reauthenticationRequired } from "../auth/fresh";
 import { CSRF_HEADER } from "../auth/csrf";
-import { type RequestFacts, type Resolution, describePrincipal, resolveCredential } from "../auth/resolve";
+import { type RequestFacts, type Resolution, describePrincipal, refusalError, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
 import { type Services, buildServices } from "../services/services";
 import type { Config } from "../config/config";
 import { clientIp } from "../http/client-info";
-import { ApiError, type WireCode, internalError, serviceUnavailable, tooManyRequests } from "../http/errors";
+import { ApiError, type WireCode, internalError, serviceUnavailable } from "../http/errors";
 import { configOf } from "../http/load-config";
 import { isUnsafeMethod } from "../http/methods";
 import { logError } from "../lib/log";
@@ -103,12 +103,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
     });
     const ratelimit = result.ratelimit === undefined ? {} : { ratelimit: result.ratelimit };
     if (result.status === "refused") {
-      // Exactly as authenticate() (auth/authenticate.ts) throws it.
-      const refused =
-        result.code === "rate_limited"
-          ? tooManyRequests("rate_limited", result.retryAfterSeconds ?? 1)
-          : new ApiError(result.code, result.detail, { headers: challengeHeaders(credential) });
-      return { ...refusalOf(refused), ...ratelimit };
+      return { ...refusalOf(refusalError(credential, result)), ...ratelimit };
     }
     const { principal } = result;
     if (principal.kind === "api_key") {
