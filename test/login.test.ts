@@ -26,6 +26,36 @@ describe("POST /api/v1/auth/login", () => {
     expect(client.csrfToken).toBe(body.csrf_token);
   });
 
+  it("answers with the providers linked to the account, in the order they were linked, and records the sign-in", async () => {
+    const client = new TestClient();
+    const user = await registerUser(client);
+    const link = env.DB.prepare(
+      "INSERT INTO oauth_accounts (provider, provider_user_id, user_id, email, created_at) VALUES (?, ?, ?, NULL, ?)",
+    );
+    await env.DB.batch([
+      link.bind("testidp", `t-${user.id}`, user.id, "2026-01-02T00:00:00.000Z"),
+      link.bind("google", `g-${user.id}`, user.id, "2026-01-01T00:00:00.000Z"),
+    ]);
+    const other = await registerUser(new TestClient());
+    await env.DB.prepare(
+      "INSERT INTO oauth_accounts (provider, provider_user_id, user_id, email, created_at) VALUES ('github', ?, ?, NULL, ?)",
+    )
+      .bind(`h-${other.id}`, other.id, "2026-01-01T00:00:00.000Z")
+      .run();
+
+    const body = (await (await login(client, user)).json()) as { user: { oauth_providers: string[] } };
+    expect(body.user.oauth_providers).toEqual(["google", "testidp"]);
+    const me = (await (await client.get("/api/v1/users/me")).json()) as { oauth_providers: string[] };
+    expect(me.oauth_providers).toEqual(["google", "testidp"]);
+    const recorded = await env.DB.prepare(
+      "SELECT last_login_at AS at, (SELECT COUNT(*) FROM security_events WHERE user_id = users.id AND type = 'login_succeeded') AS events FROM users WHERE id = ?",
+    )
+      .bind(user.id)
+      .first<{ at: string | null; events: number }>();
+    expect(recorded?.at).not.toBeNull();
+    expect(recorded?.events).toBe(1);
+  });
+
   it("issues a session token of the form <id>.<secret> with at least 128 bits of secret", async () => {
     const client = new TestClient();
     await login(client, await registerUser(client));

@@ -5,9 +5,10 @@ import { ApiError, tooManyRequests } from "../http/errors";
 import { deliver } from "../mail/mailer";
 import { newDeviceMessage } from "../mail/templates";
 import type { Services } from "../services/services";
-import { promoteVerifiedListedAdmin, publicUser, recordLastLogin } from "../users/user-store";
+import { type SecurityEvent, type SecurityEventType, eventStatement } from "../events/record-event";
+import { lastLoginStatement, promoteVerifiedListedAdmin } from "../users/user-store";
 import { logError } from "../lib/log";
-import type { PublicUser } from "../users/user-view";
+import { type PublicUser, toPublicUser } from "../users/user-view";
 import { type LoginResult, checkPasswordLogin } from "./password-login";
 
 /** A first factor that passed: the user, and the credential epoch it was checked under. */
@@ -24,7 +25,7 @@ export async function passwordSignIn(services: Services, input: { identifier: st
   const result = await checkPasswordLogin(services, { ...input, ip: services.ip });
   if (result.status !== "ok") throw loginRefusal(services, result);
   const row = (await promoteVerifiedListedAdmin(services.db, result.user, services.config.admin.emails)) ?? result.user;
-  return { user: await publicUser(services.db, row), credentialEpoch: row.credentialEpoch };
+  return { user: toPublicUser(row, result.providers), credentialEpoch: row.credentialEpoch };
 }
 
 /**
@@ -51,10 +52,13 @@ export function recordLoginSuccess(
   user: PublicUser,
   details: { kind: "cookie" | "token"; method: string; newDevice: boolean },
 ): void {
-  recordEventLater(services, user.id, "login_succeeded", { kind: details.kind, method: details.method });
-  services.waitUntil(recordLastLogin(services.db, user.id).catch((error: unknown) => logError("last_login_record_failed", error)));
-  const client = services.client;
-  if (!details.newDevice || client === null) return;
-  recordEventLater(services, user.id, "new_device", { browser: client.device.browser, os: client.device.os });
-  services.waitUntil(deliver(services.mailer, newDeviceMessage(user.email, client.device, client.location, client.ip)));
+  const { db, d1, client } = services;
+  const event = (type: SecurityEventType, detail: SecurityEvent["detail"]) =>
+    eventStatement(db, d1, { userId: user.id, type, client, detail });
+  const records = [event("login_succeeded", { kind: details.kind, method: details.method }), lastLoginStatement(db, d1, user.id)];
+  const newDevice = details.newDevice && client !== null;
+  if (newDevice) records.push(event("new_device", { browser: client.device.browser, os: client.device.os }));
+  // One round trip to D1 after the answer, not one per record.
+  services.waitUntil(d1.batch(records).catch((error: unknown) => logError("login_record_failed", error)));
+  if (newDevice) services.waitUntil(deliver(services.mailer, newDeviceMessage(user.email, client.device, client.location, client.ip)));
 }

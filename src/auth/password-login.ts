@@ -7,14 +7,14 @@ import type { UserRow } from "../db/schema";
 import { needsRehash, verifyPassword, hashPassword } from "../passwords/hash";
 import type { LoginThrottle } from "../throttle/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
-import { findUserByIdentifier, upgradePasswordHash } from "../users/user-store";
+import { findSignInUser, upgradePasswordHash } from "../users/user-store";
 import { logError } from "../lib/log";
 
 export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;
 
 export type LoginResult =
   /** user.credentialEpoch was read with the hash: the session must be made under it. */
-  | { status: "ok"; user: UserRow }
+  | { status: "ok"; user: UserRow; providers: string[] }
   /** userId: the account the identifier named, if any (for its security events). */
   | { status: "invalid"; userId: string | null }
   | { status: "throttled"; retryAfterSeconds: number; lockedOutUserId: string | null };
@@ -24,7 +24,8 @@ export async function checkPasswordLogin(
   input: { identifier: string; password: string; ip: string },
 ): Promise<LoginResult> {
   // The account first: its email and username share one throttle counter.
-  const user = await findUserByIdentifier(deps.db, input.identifier);
+  const found = await findSignInUser(deps.db, input.identifier);
+  const user = found?.row ?? null;
   const attempt = await beginLoginAttempt(
     { namespace: deps.throttle, policy: deps.config.login },
     { ip: input.ip, account: accountThrottleKey(user?.id ?? null, input.identifier) },
@@ -53,5 +54,5 @@ export async function checkPasswordLogin(
         .catch((error: unknown) => logError("password_rehash_failed", error)),
     );
   }
-  return { status: "ok", user };
+  return { status: "ok", user, providers: found?.providers ?? [] };
 }

@@ -1,5 +1,5 @@
 // Security events: written by the code paths that cause them, read by the user.
-import type { Database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../http/client-info";
 
@@ -43,19 +43,25 @@ export interface SecurityEvent {
 }
 
 export async function recordEvent(db: Database, event: SecurityEvent): Promise<void> {
-  await db
-    .insert(securityEvents)
-    .values({
-      id: crypto.randomUUID(),
-      userId: event.userId,
-      type: event.type,
-      at: new Date().toISOString(),
-      ip: event.client?.ip ?? null,
-      userAgent: event.client?.userAgent ?? null,
-      device: event.client === null ? null : JSON.stringify(event.client.device),
-      location: event.client === null ? null : JSON.stringify(event.client.location),
-      detail: event.detail === undefined ? null : JSON.stringify(event.detail),
-      actorId: event.actorId ?? null,
-    })
-    .run();
+  await eventInsert(db, event).run();
+}
+
+/** The event's row as a statement, for a `d1.batch` that writes it with others in one round trip. */
+export function eventStatement(db: Database, d1: D1Database, event: SecurityEvent): D1PreparedStatement {
+  return asStatement(d1, eventInsert(db, event));
+}
+
+function eventInsert(db: Database, event: SecurityEvent) {
+  return db.insert(securityEvents).values({
+    id: crypto.randomUUID(),
+    userId: event.userId,
+    type: event.type,
+    at: new Date().toISOString(),
+    ip: event.client?.ip ?? null,
+    userAgent: event.client?.userAgent ?? null,
+    device: event.client === null ? null : JSON.stringify(event.client.device),
+    location: event.client === null ? null : JSON.stringify(event.client.location),
+    detail: event.detail === undefined ? null : JSON.stringify(event.detail),
+    actorId: event.actorId ?? null,
+  });
 }

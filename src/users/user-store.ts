@@ -62,10 +62,22 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 
 /** Login identifiers: anything with an "@" is an email, the rest a username. */
 export async function findUserByIdentifier(db: Database, identifier: string): Promise<UserRow | null> {
-  const condition = identifier.includes("@")
+  return (await db.select().from(users).where(identifierCondition(identifier)).get()) ?? null;
+}
+
+function identifierCondition(identifier: string) {
+  return identifier.includes("@")
     ? eq(users.emailNormalized, normalizeEmail(identifier))
     : eq(users.usernameNormalized, normalizeUsername(identifier));
-  return (await db.select().from(users).where(condition).get()) ?? null;
+}
+
+/** findUserByIdentifier with the row's linked providers, in one query (the login's one read). */
+export async function findSignInUser(db: Database, identifier: string): Promise<{ row: UserRow; providers: string[] } | null> {
+  const links = sql<string>`(SELECT json_group_array(json_array(${oauthAccounts.provider}, ${oauthAccounts.createdAt})) FROM ${oauthAccounts} WHERE ${oauthAccounts.userId} = ${users.id})`;
+  const found = await db.select({ row: users, links }).from(users).where(identifierCondition(identifier)).get();
+  if (found === undefined) return null;
+  const pairs = (JSON.parse(found.links) as [string, string][]).sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return { row: found.row, providers: [...new Set(pairs.map(([provider]) => provider))] };
 }
 
 export async function insertUser(db: Database, input: NewUser): Promise<UserRow | Conflict> {
@@ -225,8 +237,9 @@ export function userRowDeletion(db: Database, d1: D1Database, userId: string): D
 }
 
 /** Records a sign-in (after the response). */
-export async function recordLastLogin(db: Database, id: string): Promise<void> {
-  await db.update(users).set({ lastLoginAt: new Date().toISOString() }).where(eq(users.id, id)).run();
+/** The statement recording a sign-in's time, batched with its security event. */
+export function lastLoginStatement(db: Database, d1: D1Database, id: string): D1PreparedStatement {
+  return asStatement(d1, db.update(users).set({ lastLoginAt: new Date().toISOString() }).where(eq(users.id, id)));
 }
 
 /** The admin search matches names by lower-cased prefix. */
