@@ -5,10 +5,11 @@
 // 2. Serves them all in one Miniflare instance (real local KV, D1 and Durable Objects),
 //    each on its own direct socket (no wrangler dev proxy in the way).
 // 3. Loads each scenario and its ceiling with autocannon (50 connections), interleaved
-//    round by round, and reports requests/s, p50, p99, errors and ratios, the storage
+//    round by round, and reports requests/s, p50, p99, errors and ratios (and the
+//    runtime process's CPU per request, a steadier second measure), the storage
 //    operations per request with their price, and the scale figures. Results also go to
 //    bench/out/results.json.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { randomUUID, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -350,7 +351,9 @@ async function load(scenario, seconds) {
       },
     ];
   }
+  const cpuBefore = workerdCpuMicros();
   const result = await autocannon(options);
+  const cpuAfter = workerdCpuMicros();
   // CPU-bound requests (password hashing) still queued in the Worker would slow the next
   // run down: wait until the Worker answers promptly again.
   await drain(scenario.url);
@@ -363,7 +366,34 @@ async function load(scenario, seconds) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    cpuMicros:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0 ? null : (cpuAfter - cpuBefore) / result.requests.total,
   };
+}
+
+/**
+ * The CPU time (user + system, µs) the runtime's process has used so far, from Linux's
+ * /proc; null elsewhere. Every Worker and Durable Object of the run lives in that one
+ * workerd process, so its CPU per request is the whole request's cost, storage
+ * simulation included, and much steadier than requests/s on a shared machine.
+ */
+let workerdPid;
+function workerdCpuMicros() {
+  try {
+    workerdPid ??= readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .find((pid) => {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+      });
+    if (workerdPid === undefined) return null;
+    const stat = readFileSync(`/proc/${workerdPid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
 
 async function countOperations(scenarios, base) {
@@ -511,6 +541,7 @@ function report(samples, scenarios, ops, scale, footprint) {
     p50: median(runs.map((run) => run.p50)),
     p99: median(runs.map((run) => run.p99)),
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    cpu: runs.some((run) => run.cpuMicros === null) ? null : median(runs.map((run) => run.cpuMicros)),
   });
   const rows = [];
   for (const scenario of scenarios) {
@@ -532,6 +563,9 @@ function report(samples, scenarios, ops, scale, footprint) {
       target: target ?? null,
       meetsTarget: (target === undefined || ratio >= target) && p99Ok && service.errors === 0,
       p99WithinTwiceCeiling: p99Ok,
+      cpuMicros: service.cpu === null ? null : Math.round(service.cpu),
+      ceilingCpuMicros: ceiling.cpu === null ? null : Math.round(ceiling.cpu),
+      cpuRatio: service.cpu === null || ceiling.cpu === null ? null : Number((ceiling.cpu / service.cpu).toFixed(2)),
     });
   }
   const ceilingRows = Object.entries(samples)
@@ -550,9 +584,15 @@ function report(samples, scenarios, ops, scale, footprint) {
     );
   }
   lines.push("");
-  lines.push("| ceiling | req/s | p50 ms | p99 ms |");
+  lines.push("| scenario | CPU µs per request | ceiling's CPU µs per request | CPU ratio (ceiling / scenario) |");
   lines.push("|---|---|---|---|");
-  for (const row of ceilingRows) lines.push(`| ${row.ceiling} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} |`);
+  const cpu = (value) => (value === null ? "-" : value);
+  for (const row of rows) lines.push(`| ${row.scenario} | ${cpu(row.cpuMicros)} | ${cpu(row.ceilingCpuMicros)} | ${cpu(row.cpuRatio)} |`);
+  lines.push("");
+  lines.push("| ceiling | req/s | p50 ms | p99 ms | CPU µs per request |");
+  lines.push("|---|---|---|---|---|");
+  for (const row of ceilingRows)
+    lines.push(`| ${row.ceiling} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.cpu === null ? "-" : Math.round(row.cpu)} |`);
   lines.push("");
   lines.push("| scenario | KV reads | KV writes | D1 queries | DO calls | USD per 1M requests |");
   lines.push("|---|---|---|---|---|---|");
