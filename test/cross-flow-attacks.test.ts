@@ -158,6 +158,27 @@ describe("3. A deletion racing logins and key creation leaves nothing working", 
     }
   });
 
+  it("keeps no security event of a login whose records are written after the deletion", async () => {
+    const user = await registerUser(new TestClient());
+    const owner = await signedIn(user);
+    // The login answers, then its records (events, last_login_at) wait until the account is gone.
+    const recording = hold();
+    const racer = clientWith({ DB: d1Holding(/insert into security_events/i, recording) });
+    const login = racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } });
+    await recording.reached(1);
+    expect((await owner.delete("/api/v1/users/me", { json: { password: user.password } })).status).toBe(204);
+    recording.release();
+    expect((await login).status).toBe(200);
+    const rows = await env.DB.prepare(
+      "SELECT (SELECT COUNT(*) FROM security_events WHERE user_id = ?1) AS events, (SELECT COUNT(*) FROM users WHERE id = ?1) AS users",
+    )
+      .bind(user.id)
+      .first<{ events: number; users: number }>();
+    expect(rows).toEqual({ events: 0, users: 0 });
+    // The session that login got before the deletion does not work either.
+    expect((await racer.get("/api/v1/users/me")).status).toBe(401);
+  });
+
   it("creates no key for a request authenticated just before the deletion", async () => {
     const user = await registerUser(new TestClient());
     const owner = await signedIn(user);

@@ -35,6 +35,8 @@ describe("POST /api/v1/auth/login", () => {
     await env.DB.batch([
       link.bind("testidp", `t-${user.id}`, user.id, "2026-01-02T00:00:00.000Z"),
       link.bind("google", `g-${user.id}`, user.id, "2026-01-01T00:00:00.000Z"),
+      // A second identity at a provider already linked: the provider is listed once.
+      link.bind("testidp", `t2-${user.id}`, user.id, "2026-01-03T00:00:00.000Z"),
     ]);
     const other = await registerUser(new TestClient());
     await env.DB.prepare(

@@ -94,7 +94,7 @@ async function audit(
   type: SecurityEventType,
   detail: Record<string, string | number | boolean | null> = {},
 ): Promise<void> {
-  await recordEvent(services.db, { userId, type, client: services.client, detail, actorId: actor.id });
+  await recordEvent(services.d1, { userId, type, client: services.client, detail, actorId: actor.id });
 }
 
 function conflict(result: "email_taken" | "username_taken"): ApiError {

@@ -53,8 +53,7 @@ export function recordLoginSuccess(
   details: { kind: "cookie" | "token"; method: string; newDevice: boolean },
 ): void {
   const { db, d1, client } = services;
-  const event = (type: SecurityEventType, detail: SecurityEvent["detail"]) =>
-    eventStatement(db, d1, { userId: user.id, type, client, detail });
+  const event = (type: SecurityEventType, detail: SecurityEvent["detail"]) => eventStatement(d1, { userId: user.id, type, client, detail });
   const records = [event("login_succeeded", { kind: details.kind, method: details.method }), lastLoginStatement(db, d1, user.id)];
   const newDevice = details.newDevice && client !== null;
   if (newDevice) records.push(event("new_device", { browser: client.device.browser, os: client.device.os }));

@@ -10,7 +10,7 @@ import { type SecurityEvent, type SecurityEventType, recordEvent } from "./recor
 
 /** Records an event caused by this request, with the request's client details. */
 export function recordEventLater(
-  services: Pick<Services, "db" | "waitUntil" | "client">,
+  services: Pick<Services, "d1" | "waitUntil" | "client">,
   userId: string,
   type: SecurityEventType,
   detail?: SecurityEvent["detail"],
@@ -18,7 +18,7 @@ export function recordEventLater(
 ): void {
   const event: SecurityEvent = { userId, type, client: services.client, detail, actorId };
   services.waitUntil(
-    recordEvent(services.db, event).catch((error: unknown) => {
+    recordEvent(services.d1, event).catch((error: unknown) => {
       logError("security_event_failed", error, { type });
     }),
   );

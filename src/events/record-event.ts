@@ -1,6 +1,4 @@
 // Security events: written by the code paths that cause them, read by the user.
-import { type Database, asStatement } from "../db/client";
-import { securityEvents } from "../db/schema";
 import type { ClientInfo } from "../http/client-info";
 
 export type SecurityEventType =
@@ -42,26 +40,34 @@ export interface SecurityEvent {
   actorId?: string;
 }
 
-export async function recordEvent(db: Database, event: SecurityEvent): Promise<void> {
-  await eventInsert(db, event).run();
+/**
+ * One event's row. An event the user caused (no `actorId`) is written only while the
+ * user's row exists: an account deletion removes the row and every event in one batch,
+ * so a login or revocation that raced it and records afterwards leaves nothing behind.
+ * An admin's audit entry (with `actorId`) is kept even for a deleted account.
+ */
+const INSERT_EVENT = `INSERT INTO security_events (id, user_id, type, at, ip, user_agent, device, location, detail, actor_id)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?2)`;
+
+export async function recordEvent(d1: D1Database, event: SecurityEvent): Promise<void> {
+  await eventStatement(d1, event).run();
 }
 
 /** The event's row as a statement, for a `d1.batch` that writes it with others in one round trip. */
-export function eventStatement(db: Database, d1: D1Database, event: SecurityEvent): D1PreparedStatement {
-  return asStatement(d1, eventInsert(db, event));
-}
-
-function eventInsert(db: Database, event: SecurityEvent) {
-  return db.insert(securityEvents).values({
-    id: crypto.randomUUID(),
-    userId: event.userId,
-    type: event.type,
-    at: new Date().toISOString(),
-    ip: event.client?.ip ?? null,
-    userAgent: event.client?.userAgent ?? null,
-    device: event.client === null ? null : JSON.stringify(event.client.device),
-    location: event.client === null ? null : JSON.stringify(event.client.location),
-    detail: event.detail === undefined ? null : JSON.stringify(event.detail),
-    actorId: event.actorId ?? null,
-  });
+export function eventStatement(d1: D1Database, event: SecurityEvent): D1PreparedStatement {
+  const { client } = event;
+  return d1
+    .prepare(INSERT_EVENT)
+    .bind(
+      crypto.randomUUID(),
+      event.userId,
+      event.type,
+      new Date().toISOString(),
+      client?.ip ?? null,
+      client?.userAgent ?? null,
+      client === null ? null : JSON.stringify(client.device),
+      client === null ? null : JSON.stringify(client.location),
+      event.detail === undefined ? null : JSON.stringify(event.detail),
+      event.actorId ?? null,
+    );
 }

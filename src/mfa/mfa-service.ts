@@ -28,7 +28,7 @@ import {
   verifyRegistration,
 } from "./webauthn";
 
-export type MfaDeps = Pick<Services, "config" | "authority" | "db" | "waitUntil" | "client" | "mailer" | "origin">;
+export type MfaDeps = Pick<Services, "config" | "authority" | "db" | "d1" | "waitUntil" | "client" | "mailer" | "origin">;
 
 /** The signed-in user a factor change is for: their id, the session (or token family) asking, and their address for the notice. */
 export interface FactorOwner {

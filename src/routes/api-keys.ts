@@ -58,7 +58,7 @@ apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
     throw new ApiError("invalid_input", "Too many active API keys; revoke one first");
   }
   if (result.status === "gone") throw new ApiError("not_authenticated", "Not authenticated");
-  await recordEvent(c.get("services").db, {
+  await recordEvent(c.get("services").d1, {
     userId,
     type: "api_key_created",
     client: c.get("services").client,
@@ -109,7 +109,7 @@ apiKeyRoutes.delete("/:id", authenticate(), async (c) => {
   const row = await revokeKey(c.get("services"), userId, c.req.param("id"));
   if (row === null) throw notFound();
   if (before?.revokedAt === null) {
-    await recordEvent(c.get("services").db, {
+    await recordEvent(c.get("services").d1, {
       userId,
       type: "api_key_revoked",
       client: c.get("services").client,

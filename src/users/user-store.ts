@@ -76,8 +76,9 @@ export async function findSignInUser(db: Database, identifier: string): Promise<
   const links = sql<string>`(SELECT json_group_array(json_array(${oauthAccounts.provider}, ${oauthAccounts.createdAt})) FROM ${oauthAccounts} WHERE ${oauthAccounts.userId} = ${users.id})`;
   const found = await db.select({ row: users, links }).from(users).where(identifierCondition(identifier)).get();
   if (found === undefined) return null;
-  const pairs = (JSON.parse(found.links) as [string, string][]).sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return { row: found.row, providers: [...new Set(pairs.map(([provider]) => provider))] };
+  // Oldest link first, each provider once, as publicUser lists them.
+  const linked = (JSON.parse(found.links) as [provider: string, createdAt: string][]).sort((a, b) => a[1].localeCompare(b[1]));
+  return { row: found.row, providers: [...new Set(linked.map(([provider]) => provider))] };
 }
 
 export async function insertUser(db: Database, input: NewUser): Promise<UserRow | Conflict> {
@@ -236,7 +237,6 @@ export function userRowDeletion(db: Database, d1: D1Database, userId: string): D
   return asStatement(d1, db.delete(users).where(eq(users.id, userId)));
 }
 
-/** Records a sign-in (after the response). */
 /** The statement recording a sign-in's time, batched with its security event. */
 export function lastLoginStatement(db: Database, d1: D1Database, id: string): D1PreparedStatement {
   return asStatement(d1, db.update(users).set({ lastLoginAt: new Date().toISOString() }).where(eq(users.id, id)));

@@ -80,10 +80,14 @@ export function namespaceHolding<T extends DurableObjectNamespace<any>>(
   }) as T;
 }
 
-/** The real D1, holding every statement whose SQL matches `pattern` (before it runs, or after) until released. */
+/**
+ * The real D1, holding every statement whose SQL matches `pattern` (before it runs, or
+ * after) until released; a batch is held as a whole when one of its statements matches.
+ */
 export function d1Holding(pattern: RegExp, gate: Hold, when: "before" | "after" = "before"): D1Database {
-  const wrapStatement = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
-    new Proxy(statement, {
+  const sqlOf = new WeakMap<object, string>();
+  const wrapStatement = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    const wrapped = new Proxy(statement, {
       get(target, property) {
         if (property === "bind") return (...values: unknown[]) => wrapStatement(target.bind(...values), sql);
         if (!["first", "all", "run", "raw"].includes(String(property)) || !pattern.test(sql)) return bound(target, property);
@@ -97,9 +101,20 @@ export function d1Holding(pattern: RegExp, gate: Hold, when: "before" | "after" 
         };
       },
     });
+    sqlOf.set(wrapped, sql);
+    return wrapped;
+  };
   return new Proxy(env.DB, {
     get(target, property) {
       if (property === "prepare") return (sql: string) => wrapStatement(target.prepare(sql), sql);
+      if (property === "batch")
+        return async (statements: D1PreparedStatement[]) => {
+          if (!statements.some((statement) => pattern.test(sqlOf.get(statement) ?? ""))) return target.batch(statements);
+          const result = when === "after" ? await target.batch(statements) : undefined;
+          gate.arrive();
+          await gate.released;
+          return when === "after" ? result : target.batch(statements);
+        };
       return bound(target, property);
     },
   });
