@@ -4,7 +4,7 @@
 //    ceiling Workers and an instrumented build that counts storage operations.
 // 2. Serves them all in one Miniflare instance (real local KV, D1 and Durable Objects),
 //    each on its own direct socket (no wrangler dev proxy in the way).
-// 3. Loads each scenario and its ceiling with autocannon (50 connections), interleaved
+// 3. Loads each scenario and its ceiling with autocannon (50 connections; 4 for the login pair), interleaved
 //    round by round, and reports requests/s, p50, p99, errors and ratios (and the
 //    runtime process's CPU per request, a steadier second measure), the storage
 //    operations per request with their price, and the scale figures. Results also go to
