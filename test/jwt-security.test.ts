@@ -1,6 +1,10 @@
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from "jose";
+import { env } from "cloudflare:workers";
+import { SignJWT, createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { type Config, loadConfig } from "../src/config/config";
 import { utf8 } from "../src/lib/encoding";
+import { signAccessToken } from "../src/tokens/access-token";
+import { keySet } from "../src/tokens/keys";
 import { type Settings, TestClient } from "./helpers/client";
 import { TEST_SECRET_KEY, base64urlJson, forgeHs256, serviceKid, signingKeySet } from "./helpers/jwt";
 import { type TestUser, type TokenPair as Pair, registerUser, tokensFor } from "./helpers/users";
@@ -174,5 +178,61 @@ describe("asymmetric signing: ES256 and EdDSA, JWKS and key rotation", () => {
     const settings = { ALGORITHM: "EdDSA", JWT_SIGNING_KEYS: await signingKeySet("EdDSA", ["ed"]) };
     const { user, familyId } = await victim(settings);
     await expectRejected(await forgeHs256(user.id, familyId), settings);
+  });
+});
+
+describe("the access-token signer (WebCrypto, not jose's SignJWT)", () => {
+  function config(settings: Record<string, string> = {}): Config {
+    const loaded = loadConfig({ ...env, ...settings });
+    if (!("tokens" in loaded)) throw new Error(`bad test settings: ${loaded.message}`);
+    return loaded;
+  }
+  const subject = {
+    userId: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    familyId: "6f1c2a3b4d5e4f608a7b9c0d1e2f3a4b0011223344556677",
+    assurance: { aal: 2 as const, amr: ["pwd", "otp"] as Array<"pwd" | "otp">, authTime: 1_790_000_000_000 },
+    issuedAt: 1_790_000_100,
+    jti: "fixed-jti-for-the-test",
+  };
+
+  it("makes with HS256 exactly the token jose's SignJWT makes from the same key and claims", async () => {
+    const settings = config();
+    const keys = await keySet(settings);
+    const { token, expiresIn } = await signAccessToken(settings, subject);
+    const expected = await new SignJWT({
+      sid: subject.familyId,
+      token_type: "access",
+      aal: 2,
+      amr: ["pwd", "otp"],
+      auth_time: 1_790_000_000,
+    })
+      .setProtectedHeader({ alg: "HS256", typ: "at+jwt", kid: keys.signingKid })
+      .setIssuer(settings.tokens.issuer)
+      .setAudience(settings.tokens.audience)
+      .setSubject(subject.userId)
+      .setIssuedAt(subject.issuedAt)
+      .setExpirationTime(subject.issuedAt + settings.tokens.accessTtlSeconds)
+      .setJti(subject.jti)
+      .sign(keys.signingKey);
+    expect(token).toBe(expected);
+    expect(expiresIn).toBe(settings.tokens.accessTtlSeconds);
+  });
+
+  it.each(["ES256", "EdDSA"] as const)("signs with %s a token jose verifies against the published public key", async (algorithm) => {
+    const settings = config({ ALGORITHM: algorithm, JWT_SIGNING_KEYS: await signingKeySet(algorithm, ["first", "second"]) });
+    const { token } = await signAccessToken(settings, { ...subject, issuedAt: Math.floor(Date.now() / 1000) });
+    const published = createLocalJWKSet({ keys: (await keySet(settings)).publicJwks });
+    const { payload, protectedHeader } = await jwtVerify(token, published, {
+      algorithms: [algorithm],
+      issuer: settings.tokens.issuer,
+      audience: settings.tokens.audience,
+      typ: "at+jwt",
+    });
+    expect(protectedHeader).toEqual({ alg: algorithm, typ: "at+jwt", kid: "first" });
+    expect(payload).toMatchObject({ sub: subject.userId, sid: subject.familyId, aal: 2, amr: ["pwd", "otp"], jti: subject.jti });
+    // One changed byte of the signed part, and the signature no longer holds.
+    const [header, claims, signature] = token.split(".");
+    const tampered = `${header}.${claims!.slice(0, -2)}${claims!.endsWith("A") ? "B" : "A"}${claims!.slice(-1)}.${signature}`;
+    await expect(jwtVerify(tampered, published, { algorithms: [algorithm] })).rejects.toThrow();
   });
 });
