@@ -58,6 +58,7 @@ const TARGETS = {
 
 /** The scenarios whose goal is missed by more than this machine's noise, and their least-work Worker. */
 const FLOORS = {
+  login: "login",
   "session check (cache miss)": "session-check",
   "me (bearer)": "bearer",
   "api key verify": "key-verify",
@@ -141,6 +142,9 @@ async function main() {
     userWorker("d1", "bench/ceilings/d1-select.js", { bindings: { USER_ID: "bench-ceiling-user" } }),
     userWorker("do", "bench/ceilings/do-rpc.js", { durableObjects: { COUNTER: { className: "Counter", useSQLite: true } } }),
     userWorker("hash", hashScript),
+    userWorker("floor-login", `${OUT}/floors/login.js`, {
+      durableObjects: { THROTTLE: { className: "ThrottleFloor", useSQLite: true }, USERS: { className: "UserFloor", useSQLite: true } },
+    }),
     userWorker("floor-session-check", `${OUT}/floors/session-check.js`),
     userWorker("floor-bearer", `${OUT}/floors/bearer.js`),
     userWorker("floor-key-verify", `${OUT}/floors/key-verify.js`, { durableObjects: { KEYS: { className: "KeyFloor", useSQLite: true } } }),
@@ -223,7 +227,17 @@ async function floorTargets(url, fixture, coldCookie) {
   const json = { "Content-Type": "application/json" };
   const { api_key: floorKey } = await (await fetch(`${url["floor-key-verify"]}/seed`)).json();
   const newFamilies = async () => (await fetch(`${url["floor-refresh"]}/seed`)).json();
+  const [firstLogin] = fixture.loginUsers;
   const floors = {
+    login: {
+      method: "POST",
+      url: `${url["floor-login"]}/`,
+      headers: { ...json, "CF-Connecting-IP": firstLogin.ip },
+      body: JSON.stringify({ email: firstLogin.email, password: fixture.password }),
+      loginUsers: fixture.loginUsers,
+      password: fixture.password,
+      connections: LOGIN_CONNECTIONS,
+    },
     "session check (cache miss)": { method: "GET", url: `${url["floor-session-check"]}/`, headers: { Cookie: coldCookie } },
     "me (bearer)": { method: "GET", url: `${url["floor-bearer"]}/`, headers: { Authorization: `Bearer ${fixture.accessToken}` } },
     "api key verify": {
@@ -236,6 +250,7 @@ async function floorTargets(url, fixture, coldCookie) {
   };
   const [family] = await newFamilies();
   const checks = {
+    login: (body) => typeof body.user?.id === "string" && typeof body.csrf_token === "string",
     "session check (cache miss)": (body) => body.authenticated === true && typeof body.session?.id === "string",
     "me (bearer)": (body) => typeof body.id === "string",
     "api key verify": (body) => body.valid === true && body.allowed === true,
