@@ -6,6 +6,7 @@
 // batch after the answer, and answer the user and the CSRF token with both cookies and
 // the API's headers. No framework. It reads the service's users (the same D1).
 import { DurableObject } from "cloudflare:workers";
+import { eventStatement } from "../../src/events/record-event";
 import { verifyPassword } from "../../src/passwords/hash";
 import { answer, base64url, refused, sha256 } from "./answer.js";
 
@@ -93,9 +94,6 @@ export class UserFloor extends DurableObject {
   }
 }
 
-const INSERT_EVENT = `INSERT INTO security_events (id, user_id, type, at, ip, user_agent, device, location, detail, actor_id)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?2)`;
-
 export default {
   async fetch(request, env, ctx) {
     let body;
@@ -136,9 +134,16 @@ export default {
     const userAgent = request.headers.get("User-Agent") ?? "";
     await env.USERS.getByName(row.id).createSession({ id, secretHash, csrfHash, ip, userAgent }, user, 1000);
     const now = new Date().toISOString();
+    const client = {
+      ip,
+      userAgent,
+      device: { browser: "unknown", os: "unknown", type: "unknown" },
+      location: { country: null, city: null },
+    };
     ctx.waitUntil(
       env.DB.batch([
-        env.DB.prepare(INSERT_EVENT).bind(crypto.randomUUID(), row.id, "login_succeeded", now, ip, userAgent, "unknown", null, "{}", null),
+        // The service's own event statement (its schema and its guard against a deleted account).
+        eventStatement(env.DB, { userId: row.id, type: "login_succeeded", client, detail: { kind: "cookie", method: "password" } }),
         env.DB.prepare("UPDATE users SET last_login_at = ? WHERE id = ?").bind(now, row.id),
       ]),
     );

@@ -6,6 +6,7 @@
 // the two tokens with the API's headers. No framework, no JWT library. `/seed` makes 50
 // token families.
 import { DurableObject } from "cloudflare:workers";
+import { userIdOfSession } from "../../src/sessions/session-token";
 import { answer, base64url, refused, sameSecret, sha256, utf8 } from "./answer.js";
 
 const ID = /^[0-9a-f]{48}$/;
@@ -70,11 +71,6 @@ export class AuthorityFloor extends DurableObject {
 
 let signingKey;
 
-function userIdOf(familyId) {
-  const hex = familyId.slice(0, 32);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export default {
   async fetch(request, env) {
     const authority = env.AUTHORITY.getByName("floor-user");
@@ -115,7 +111,7 @@ export default {
       auth_time: family.authTime,
       iss: "edge-auth",
       aud: "edge-auth",
-      sub: userIdOf(id),
+      sub: userIdOfSession(id),
       iat: family.issuedAt,
       exp: family.issuedAt + ACCESS_TTL_SECONDS,
       jti: family.jti,
