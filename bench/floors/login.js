@@ -7,8 +7,11 @@
 // the API's headers. No framework. It reads the service's users (the same D1).
 import { DurableObject } from "cloudflare:workers";
 import { eventStatement } from "../../src/events/record-event";
+import { clientInfo } from "../../src/http/client-info";
+import { randomToken } from "../../src/lib/crypto";
 import { verifyPassword } from "../../src/passwords/hash";
-import { answer, base64url, refused, sha256 } from "./answer.js";
+import { createSessionToken } from "../../src/sessions/session-token";
+import { answer, refused, sha256 } from "./answer.js";
 
 const MAX_ATTEMPTS = 5;
 const WINDOW_MS = 15 * 60_000;
@@ -103,7 +106,8 @@ export default {
       return refused("invalid_input", 422);
     }
     if (body === null || typeof body.email !== "string" || typeof body.password !== "string") return refused("invalid_input", 422);
-    const ip = request.headers.get("CF-Connecting-IP") ?? "unknown";
+    const client = clientInfo(request);
+    const { ip } = client;
     const row = await env.DB.prepare(
       "SELECT id, email, username, name, email_verified, is_superuser, created_at, password_hash FROM users WHERE email_normalized = ?",
     )
@@ -126,20 +130,12 @@ export default {
       oauth_providers: [],
       created_at: row.created_at,
     };
-    const random = crypto.getRandomValues(new Uint8Array(8));
-    const id = row.id.replace(/-/g, "") + Array.from(random, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
-    const csrfToken = base64url(crypto.getRandomValues(new Uint8Array(32)));
-    const [secretHash, csrfHash] = await Promise.all([sha256(secret), sha256(csrfToken)]);
-    const userAgent = request.headers.get("User-Agent") ?? "";
-    await env.USERS.getByName(row.id).createSession({ id, secretHash, csrfHash, ip, userAgent }, user, 1000);
+    // The service's own token scheme (session-token.ts) and CSRF token size.
+    const csrfToken = randomToken(32);
+    const [session, csrfHash] = await Promise.all([createSessionToken(row.id), sha256(csrfToken)]);
+    const { id, secretHash } = session;
+    await env.USERS.getByName(row.id).createSession({ id, secretHash, csrfHash, ip, userAgent: client.userAgent }, user, 1000);
     const now = new Date().toISOString();
-    const client = {
-      ip,
-      userAgent,
-      device: { browser: "unknown", os: "unknown", type: "unknown" },
-      location: { country: null, city: null },
-    };
     ctx.waitUntil(
       env.DB.batch([
         // The service's own event statement (its schema and its guard against a deleted account).
@@ -149,7 +145,7 @@ export default {
     );
     const response = answer({ user, csrf_token: csrfToken });
     const maxAge = SESSION_MS / 1000;
-    response.headers.append("Set-Cookie", `session_id=${id}.${secret}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax`);
+    response.headers.append("Set-Cookie", `session_id=${session.token}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax`);
     response.headers.append("Set-Cookie", `csrf_token=${csrfToken}; Max-Age=${maxAge}; Path=/; SameSite=Lax`);
     return response;
   },
