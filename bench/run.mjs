@@ -103,6 +103,8 @@ async function main() {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const bindings = {
     ENVIRONMENT: "production",
+    // Required in production (mailed links, the passkeys' RP ID); nothing here follows it.
+    APP_BASE_URL: "https://app.bench.invalid",
     SECRET_KEY: SECRET,
     SESSION_SECURE_COOKIES: "false",
     MAX_SESSIONS_PER_USER: "1000",

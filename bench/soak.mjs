@@ -151,6 +151,8 @@ async function main() {
   const script = build(null, `${OUT}/soak-build`);
   const bindings = {
     ENVIRONMENT: "production",
+    // Required in production (mailed links, the passkeys' RP ID); nothing here follows it.
+    APP_BASE_URL: "https://app.bench.invalid",
     SECRET_KEY: randomUUID() + randomUUID(),
     SESSION_SECURE_COOKIES: "false",
     REQUEST_LOGS: "false",

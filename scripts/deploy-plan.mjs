@@ -1,5 +1,6 @@
 // The decisions `npm run deploy` makes from wrangler.toml alone (scripts/deploy.mjs runs
-// the commands): which vars a deployment gets and which secrets those settings require.
+// the commands): which vars a deployment gets, which secrets those settings require, and
+// which settings must be set (in the vars, or as secrets) for the service to start.
 
 /**
  * The [vars] a deploy uses: the environment's own table replaces the top-level one
@@ -32,6 +33,26 @@ export function requiredSecrets(vars) {
     required.push([`OAUTH_${provider.toUpperCase()}_CLIENT_SECRET`, `the ${provider} OAuth provider is configured`]);
   }
   return required;
+}
+
+/**
+ * The settings these vars leave unset that the service refuses to start without (the
+ * config loader's rules), each with why: they may still be set as secrets.
+ */
+export function unsetSettings(vars) {
+  const environment = (vars.ENVIRONMENT ?? "production").toLowerCase();
+  if (environment === "development" || environment === "test") return [];
+  const required = [["APP_BASE_URL", `where mailed links point and the passkeys' RP ID; ${environment} refuses to start without it`]];
+  return required.filter(([name]) => vars[name] === undefined);
+}
+
+/** The refusal: each missing setting with where to set it. */
+export function missingSettingsMessage(missing, envName, target) {
+  const table = envName === null ? "[vars]" : `[env.${envName}.vars]`;
+  return [
+    `refusing to deploy to ${target}: ${missing.length === 1 ? "a required setting is" : "required settings are"} missing.`,
+    ...missing.map(([name, why]) => `  ${name} (${why}):\n    add ${name} = "https://..." under ${table} in wrangler.toml`),
+  ].join("\n");
 }
 
 /** The refusal: each missing secret with the exact command that sets it. */

@@ -3,7 +3,9 @@
 // service in one command.
 //   1. Refuses, naming the exact `wrangler secret put` command, when a secret the
 //      settings require is missing (SECRET_KEY always; MAIL_API_KEY with MAIL_PROVIDER =
-//      resend; JWT_SIGNING_KEYS with ES256/EdDSA; each configured OAuth provider's secret).
+//      resend; JWT_SIGNING_KEYS with ES256/EdDSA; each configured OAuth provider's secret),
+//      and, naming where to set it, when a setting the service refuses to start without
+//      is in neither the vars nor the secrets (APP_BASE_URL outside development and test).
 //   2. Applies the D1 migrations to the remote database before the new code runs (every
 //      migration only adds, so the running version keeps working on the new schema). On
 //      a first deploy the database does not exist yet: the deploy creates it, and the
@@ -16,7 +18,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { deployedVars as readVars, missingSecretsMessage, requiredSecrets } from "./deploy-plan.mjs";
+import { deployedVars as readVars, missingSecretsMessage, missingSettingsMessage, requiredSecrets, unsetSettings } from "./deploy-plan.mjs";
 import { vendorDocs } from "./vendor-docs.mjs";
 
 const args = process.argv.slice(2);
@@ -50,6 +52,7 @@ vendorDocs();
 const vars = readVars(readFileSync("wrangler.toml", "utf8"), envName);
 if (vars === null) fail(`no [env.${envName}] in wrangler.toml`);
 const secrets = requiredSecrets(vars);
+const settings = unsetSettings(vars);
 const target = envName === null ? "production (top level of wrangler.toml)" : `the ${envName} environment`;
 
 if (dryRun) {
@@ -62,6 +65,12 @@ if (dryRun) {
       `deploy (dry run) to ${target}: the bundle builds and its bindings check out. A real run would:`,
       `  1. check these secrets are set (wrangler secret list${envName === null ? "" : ` --env ${envName}`}):`,
       ...secrets.map(([name, why]) => `       ${name}: ${why}`),
+      ...(settings.length === 0
+        ? []
+        : [
+            "     and these settings, not in wrangler.toml's vars, are set as secrets (else it refuses, naming where to add them):",
+            ...settings.map(([name, why]) => `       ${name}: ${why}`),
+          ]),
       `  2. apply ${migrations().length} D1 migrations to the remote database DB (${migrations().join(", ")}), the ones not applied yet`,
       "  3. wrangler deploy: create the KV namespace SESSIONS and the D1 database on first use (automatic provisioning), the Durable Object classes from [[migrations]], the cron triggers",
       "  (a first deploy: 2 runs right after 3, when the database exists)",
@@ -85,6 +94,8 @@ if (listed.status === 0) {
 }
 const missing = secrets.filter(([name]) => !present.has(name));
 if (missing.length > 0) fail(missingSecretsMessage(missing, envName, target));
+const unset = settings.filter(([name]) => !present.has(name));
+if (unset.length > 0) fail(missingSettingsMessage(unset, envName, target));
 
 const migrate = () => wrangler(["d1", "migrations", "apply", "DB", "--remote"], { stdio: ["ignore", "inherit", "pipe"] });
 let migrated = migrate();

@@ -10,7 +10,9 @@
 //   app.post("/transfers", requireAal(2), ...);
 //
 // A refused request gets the answer this service's own routes give: the same status,
-// `{detail, code}` body and Retry-After, WWW-Authenticate and RateLimit-* headers. The
+// `{detail, code}` body and Retry-After, WWW-Authenticate and RateLimit-* headers. An API
+// key's use is counted with the status this Worker finally answers (a later guard's 403,
+// the handler's 500), reported back after the handler, as the service's routes count it. The
 // service failing (or the binding missing) is a 503, never a pass. This module runs in the
 // other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
 // header names (api-keys/rate-limit-policy.ts), both free of dependencies.
@@ -27,6 +29,8 @@ export type Authenticated = Extract<AuthenticateAnswer, { authenticated: true }>
 /** What a service binding to AuthService offers these guards. */
 export interface AuthServiceBinding {
   authenticate(request: Request, options?: AuthenticateOptions): Promise<AuthenticateAnswer>;
+  /** The final status of a request an API key was let through for (its answer's usage_receipt). */
+  recordStatus?(receipt: string, status: number): Promise<void>;
 }
 
 export interface GuardOptions {
@@ -73,17 +77,30 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
       }
       if (requirements.requireAal !== 2 || known.aal === 2) return next();
     }
-    const answer = await ask(c, name, requirements);
+    const service = bindingOf(c, name);
+    const answer = await ask(c, service, name, requirements);
     if (answer.ratelimit !== undefined) for (const [name, value] of rateLimitHeaders(answer.ratelimit)) c.header(name, value);
     if (!answer.authenticated) return refuse(c, answer);
-    c.set("auth", answer);
+    const { usage_receipt: receipt, ...auth } = answer;
+    c.set("auth", auth);
     await next();
+    // The key's use was counted as a 200 when it was checked: the guard that asked says how
+    // the request really ended (a later guard's refusal comes back through here too).
+    if (receipt !== undefined && c.res.status !== 200) await recordStatus(c, service, receipt, c.res.status);
   };
 }
 
-async function ask(c: Context, name: string, requirements: AuthenticateOptions): Promise<AuthenticateAnswer> {
+function bindingOf(c: Context, name: string): Partial<AuthServiceBinding> | undefined {
   const env = (c.env ?? {}) as Record<string, unknown>;
-  const service = Object.hasOwn(env, name) ? (env[name] as Partial<AuthServiceBinding> | undefined) : undefined;
+  return Object.hasOwn(env, name) ? (env[name] as Partial<AuthServiceBinding> | undefined) : undefined;
+}
+
+async function ask(
+  c: Context,
+  service: Partial<AuthServiceBinding> | undefined,
+  name: string,
+  requirements: AuthenticateOptions,
+): Promise<AuthenticateAnswer> {
   if (typeof service?.authenticate !== "function") {
     console.error(JSON.stringify({ level: "error", event: "auth_binding_missing", binding: name }));
     return UNAVAILABLE;
@@ -96,6 +113,24 @@ async function ask(c: Context, name: string, requirements: AuthenticateOptions):
     console.error(JSON.stringify({ level: "error", event: "auth_service_failed", error: error instanceof Error ? error.name : "unknown" }));
     return UNAVAILABLE;
   }
+}
+
+/** After the response (waitUntil) where the Worker has an execution context; else awaited. Never fails the request. */
+async function recordStatus(c: Context, service: Partial<AuthServiceBinding> | undefined, receipt: string, status: number): Promise<void> {
+  if (typeof service?.recordStatus !== "function") return;
+  const recorded = service.recordStatus(receipt, status).catch((error: unknown) => {
+    console.error(
+      JSON.stringify({ level: "error", event: "auth_usage_not_recorded", error: error instanceof Error ? error.name : "unknown" }),
+    );
+  });
+  let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // Hono's app.request() (tests) has no execution context.
+  }
+  if (ctx === undefined) await recorded;
+  else ctx.waitUntil(recorded);
 }
 
 function refuse(c: Context, answer: AuthRefusal): Response {

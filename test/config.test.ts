@@ -4,6 +4,7 @@ import { SettingError } from "../src/config/parse";
 import { TestClient } from "./helpers/client";
 
 const DEV = { ENVIRONMENT: "development" };
+const PRODUCTION = { ENVIRONMENT: "production", APP_BASE_URL: "https://app.example.com" };
 
 function settingErrorOf(raw: Record<string, unknown>): SettingError {
   try {
@@ -53,7 +54,26 @@ describe("settings", () => {
     expect(settingErrorOf({ ENVIRONMENT: "production" }).setting).toBe("SECRET_KEY");
     expect(settingErrorOf({ ENVIRONMENT: "production", SECRET_KEY: DEVELOPMENT_SECRET_KEY }).setting).toBe("SECRET_KEY");
     expect(settingErrorOf({ ENVIRONMENT: "production", SECRET_KEY: "short" }).setting).toBe("SECRET_KEY");
-    expect(parseConfig({ ENVIRONMENT: "production", SECRET_KEY: "x".repeat(32) }).secretKey).toBe("x".repeat(32));
+    expect(parseConfig({ ...PRODUCTION, SECRET_KEY: "x".repeat(32) }).secretKey).toBe("x".repeat(32));
+  });
+
+  it("refuses a missing APP_BASE_URL outside development and test (mailed links and the RP ID would follow the request's host)", () => {
+    for (const ENVIRONMENT of ["production", "staging"]) {
+      const error = settingErrorOf({ ENVIRONMENT, SECRET_KEY: "x".repeat(32) });
+      expect(error.setting).toBe("APP_BASE_URL");
+      expect(error.message).toContain("APP_BASE_URL");
+    }
+    expect(parseConfig({ ...PRODUCTION, SECRET_KEY: "x".repeat(32) }).appBaseUrl).toBe("https://app.example.com");
+    // Development and test keep the fallback to the request's origin.
+    expect(parseConfig(DEV).appBaseUrl).toBeUndefined();
+    expect(parseConfig({ ENVIRONMENT: "test" }).appBaseUrl).toBeUndefined();
+  });
+
+  it("answers every request with configuration_error naming APP_BASE_URL when production lacks it", async () => {
+    const client = new TestClient({ settings: { ENVIRONMENT: "production", SECRET_KEY: "x".repeat(32) } });
+    const response = await client.post("/api/v1/auth/password-reset/request", { json: { email: "someone@example.com" } });
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ code: "configuration_error", detail: expect.stringContaining("APP_BASE_URL") });
   });
 
   it("treats an unset ENVIRONMENT as production", () => {

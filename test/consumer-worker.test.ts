@@ -2,9 +2,11 @@
 // own, guarded by edge-auth/hono over a real service binding to AuthService. Each
 // refusal is compared with what this service's HTTP routes answer for the same credential.
 import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
-import { type AuthServiceBinding, requireAuth } from "../src/hono";
+import { describe, expect, it, vi } from "vitest";
+import { type AuthServiceBinding, requireAal, requireAuth } from "../src/hono";
+import { AuthService } from "../src/rpc/auth-service";
 import { TestClient } from "./helpers/client";
 import { enrollTotp } from "./helpers/mfa";
 import { type TestUser, login, registerUser, tokensFor } from "./helpers/users";
@@ -35,11 +37,26 @@ async function signedIn(): Promise<{ client: TestClient; user: TestUser; cookie:
 }
 
 async function apiKey(client: TestClient, permissions: Record<string, string[]>, perMinute = 100): Promise<string> {
+  return (await createKey(client, permissions, perMinute)).api_key;
+}
+
+async function createKey(
+  client: TestClient,
+  permissions: Record<string, string[]>,
+  perMinute = 100,
+): Promise<{ api_key: string; id: string }> {
   const created = await client.post("/api/v1/api-keys", {
     json: { name: "consumer", permissions, rate_limits: { requests_per_minute: perMinute } },
   });
   expect(created.status).toBe(201);
-  return ((await created.json()) as { api_key: string }).api_key;
+  return (await created.json()) as { api_key: string; id: string };
+}
+
+/** A key's usage by status, as its owner reads it (GET /api/v1/api-keys/{id}/usage). */
+async function usageByStatus(client: TestClient, keyId: string): Promise<Array<{ status: number; count: number }>> {
+  const usage = await client.get(`/api/v1/api-keys/${keyId}/usage?days=1`);
+  expect(usage.status).toBe(200);
+  return ((await usage.json()) as { by_status: Array<{ status: number; count: number }> }).by_status;
 }
 
 describe("examples/consumer-worker (edge-auth/hono over a service binding)", () => {
@@ -158,6 +175,53 @@ describe("examples/consumer-worker (edge-auth/hono over a service binding)", () 
       status: 403,
       body: { code: "forbidden" },
     });
+  });
+
+  it("counts an API key's use with the status the consumer finally answered: a later guard's 403 is a 403, not a 200", async () => {
+    const { client } = await signedIn();
+    const reader = await createKey(client, { reports: ["read"] });
+    expect((await call("GET", "/reports", { "X-API-Key": reader.api_key })).status).toBe(200);
+    // requireAuth() lets the key through (a use, recorded as 200); requirePermission(write) then refuses it.
+    expect((await call("POST", "/reports", { "X-API-Key": reader.api_key }, { title: "Q3" })).status).toBe(403);
+    // The consumer reports the final status after its answer (waitUntil).
+    await vi.waitFor(
+      async () =>
+        expect(await usageByStatus(client, reader.id)).toEqual([
+          { status: 200, count: 1 },
+          { status: 403, count: 1 },
+        ]),
+      { timeout: 10_000, interval: 200 },
+    );
+  });
+
+  it("counts a handler's 500 and requireAal(2)'s refusal after requireAuth() as such; a receipt it did not sign changes nothing", async () => {
+    const { client } = await signedIn();
+    const key = await createKey(client, { "*": ["*"] });
+    const ctx = createExecutionContext();
+    const service = new AuthService(ctx, env);
+    const app = new Hono<{ Bindings: { AUTH: AuthServiceBinding } }>();
+    app.get("/fails", requireAuth(), () => {
+      throw new Error("handler bug");
+    });
+    app.get("/money", requireAuth(), requireAal(2), (c) => c.text("through"));
+    app.get("/fine", requireAuth(), (c) => c.text("fine"));
+    const headers = { "X-API-Key": key.api_key };
+    expect((await app.request("/fails", { headers }, { AUTH: service })).status).toBe(500);
+    expect((await app.request("/money", { headers }, { AUTH: service })).status).toBe(403);
+    expect((await app.request("/fine", { headers }, { AUTH: service })).status).toBe(200);
+
+    const allowed = await service.authenticate(new Request("http://reports.example.test/x", { headers }));
+    expect(allowed).toMatchObject({ authenticated: true, principal: "api_key" });
+    const receipt = (allowed as { usage_receipt: string }).usage_receipt;
+    const [payload, mac = ""] = receipt.split(".");
+    await service.recordStatus(`${payload}.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`, 500);
+    await service.recordStatus("not-a-receipt", 500);
+    await waitOnExecutionContext(ctx);
+    expect(await usageByStatus(client, key.id)).toEqual([
+      { status: 200, count: 2 },
+      { status: 403, count: 1 },
+      { status: 500, count: 1 },
+    ]);
   });
 
   it("fails closed: a missing binding or a failing service is 503 service_unavailable with Retry-After, never a pass", async () => {

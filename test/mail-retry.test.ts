@@ -1,11 +1,15 @@
 // Mail that could not be sent is kept (sealed) in mail_retry and sent by the cron in a
-// later invocation; sent once, never twice; dead after its last try.
+// later invocation; sent once, never twice (not even when its row cannot be deleted
+// after the send); dead after its last try; dropped with the account it was for.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { runScheduled } from "../src/scheduled";
+import { parseConfig } from "../src/config/config";
+import { keepForRetry } from "../src/mail/retry-queue";
+import { DAILY_CRON, runScheduled } from "../src/scheduled";
 import { TestClient } from "./helpers/client";
-import { registerUser } from "./helpers/users";
+import { Faults } from "./helpers/faults";
+import { login, registerUser } from "./helpers/users";
 
 const MAIL_API = (env as unknown as { TEST_MAIL_API: string }).TEST_MAIL_API;
 const RESEND = { MAIL_PROVIDER: "resend", MAIL_API_KEY: "test-mail-key", MAIL_API_URL: `${MAIL_API}/emails` };
@@ -29,11 +33,23 @@ async function waiting(): Promise<Array<{ id: string; box: string; attempts: num
   return results;
 }
 
-async function cron(): Promise<Record<string, number>> {
+async function cron(bindings: Partial<Env> = {}, schedule = FIVE_MINUTES): Promise<Record<string, number>> {
   const ctx = createExecutionContext();
-  const done = await runScheduled({ ...env, ...RESEND } as Env, FIVE_MINUTES);
+  const done = await runScheduled({ ...env, ...RESEND, ...bindings } as Env, schedule);
   await waitOnExecutionContext(ctx);
   return done;
+}
+
+/** A reset mail the provider refused, kept for the cron and due now. */
+async function keptResetMail(): Promise<string> {
+  await env.DB.prepare("DELETE FROM mail_retry").run();
+  const user = await registerUser(new TestClient());
+  await mode("down");
+  await new TestClient({ settings: RESEND }).post("/api/v1/auth/password-reset/request", { json: { email: user.email } });
+  expect(await waiting()).toHaveLength(1);
+  await mode("up");
+  await env.DB.prepare("UPDATE mail_retry SET next_at = 0").run();
+  return user.email.toLowerCase();
 }
 
 describe("mail retried across invocations", () => {
@@ -79,5 +95,57 @@ describe("mail retried across invocations", () => {
     await mode("up");
     expect((await cron()).mail_sent).toBe(0);
     expect(await sentTo(user.email.toLowerCase())).toHaveLength(0);
+  }, 30_000);
+
+  it("a deleted account's pending mail is dropped with it, never sent; mail for no account is not kept", async () => {
+    await env.DB.prepare("DELETE FROM mail_retry").run();
+    const user = await registerUser(new TestClient());
+    await mode("down");
+    await new TestClient({ settings: RESEND }).post("/api/v1/auth/password-reset/request", { json: { email: user.email } });
+    expect(await waiting()).toHaveLength(1);
+
+    const client = new TestClient();
+    await login(client, user);
+    expect((await client.delete("/api/v1/users/me", { json: { password: user.password } })).status).toBe(204);
+    expect(await waiting()).toHaveLength(0);
+    await mode("up");
+    expect((await cron()).mail_sent).toBe(0);
+    expect(await sentTo(user.email.toLowerCase())).toHaveLength(0);
+
+    // A send that fails after the deletion (a request's last try) finds no account to keep it for.
+    const keys = parseConfig({ ENVIRONMENT: "test" }).mfa.encryptionKeys;
+    expect(await keepForRetry(env.DB, keys, { to: user.email, subject: "s", text: "t" })).toBe(false);
+    expect(await waiting()).toHaveLength(0);
+  }, 30_000);
+
+  it("a sent mail whose row could not be deleted is marked sent and not sent again (the daily clean-up removes it)", async () => {
+    const address = await keptResetMail();
+    const faults = new Faults().fail("DB", { methods: ["run"], sql: /^DELETE FROM mail_retry WHERE id/, times: 1 });
+    expect((await cron({ DB: faults.bindings().DB })).mail_sent).toBe(1);
+    expect(faults.failed.get("DB.run")).toBe(1);
+    expect(await sentTo(address)).toHaveLength(1);
+    const [row] = await waiting();
+    expect(row).toMatchObject({ next_at: null, box: "" }); // nothing left to send, nor a link to read
+
+    // Every lease and back-off long over: still sent once.
+    await env.DB.prepare("UPDATE mail_retry SET next_at = 0 WHERE next_at IS NOT NULL").run();
+    expect((await cron()).mail_sent).toBe(0);
+    expect(await sentTo(address)).toHaveLength(1);
+    expect((await cron({}, DAILY_CRON)).dead_mail).toBeGreaterThanOrEqual(1);
+    expect(await waiting()).toHaveLength(0);
+  }, 30_000);
+
+  it("at least once: a drain that could neither delete nor mark a sent row sends it again when its lease runs out", async () => {
+    const address = await keptResetMail();
+    const faults = new Faults().fail("DB", { methods: ["run"], sql: /^DELETE FROM mail_retry WHERE id|sent_at = \?/, times: 2 });
+    expect((await cron({ DB: faults.bindings().DB })).mail_sent).toBe(1);
+    expect(faults.failed.get("DB.run")).toBe(2);
+    const [row] = await waiting();
+    expect(row!.next_at).toBeGreaterThan(Date.now()); // still leased: not sent meanwhile
+    expect((await cron()).mail_sent).toBe(0);
+    await env.DB.prepare("UPDATE mail_retry SET next_at = 0").run(); // the lease ran out
+    expect((await cron()).mail_sent).toBe(1);
+    expect(await sentTo(address)).toHaveLength(2);
+    expect(await waiting()).toHaveLength(0);
   }, 30_000);
 });

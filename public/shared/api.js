@@ -9,11 +9,37 @@ import { $, show } from "./dom.js";
 let base = location.origin;
 let csrfToken = null;
 
-/** The account page may run on another origin and name the service in ?api=; the console never does. */
+/**
+ * The account page may run on another origin and name the service in ?api=; the console
+ * never does. Only an allowed origin is taken: the page's own, and those the page's HTML
+ * lists in <meta name="edge-auth-api-origins" content="https://auth.example.com ...">
+ * (whoever serves a copy of the page elsewhere adds it). Any other ?api= is ignored and
+ * the page stays on its own origin: else a link could send the passwords typed here to
+ * any server. Served by the service, the page lists none, so it only talks to itself.
+ * Returns the base and, when ?api= was ignored, what it named.
+ */
 export function useApiBase({ allowQuery }) {
-  const fromQuery = new URLSearchParams(location.search).get("api");
-  if (allowQuery && fromQuery !== null && /^https?:\/\//.test(fromQuery)) base = fromQuery.replace(/\/+$/, "");
-  return base;
+  const fromQuery = allowQuery ? new URLSearchParams(location.search).get("api") : null;
+  if (fromQuery === null) return { base, refused: null };
+  const origin = originOf(fromQuery);
+  if (origin === null || !allowedApiOrigins().includes(origin)) return { base, refused: fromQuery };
+  base = origin;
+  return { base, refused: null };
+}
+
+function allowedApiOrigins() {
+  const listed = document.querySelector('meta[name="edge-auth-api-origins"]')?.content ?? "";
+  return [location.origin, ...listed.split(/\s+/).map(originOf)].filter((origin) => origin !== null);
+}
+
+/** The origin of an http(s) URL, or null. */
+function originOf(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 export function setCsrfToken(token) {

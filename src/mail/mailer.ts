@@ -18,8 +18,8 @@ export interface MailMessage {
 
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
-  /** Keeps a message that could not be sent, for a later invocation to send. */
-  keep?(message: MailMessage): Promise<void>;
+  /** Keeps a message that could not be sent, for a later invocation to send; false when it is for no account (any more). */
+  keep?(message: MailMessage): Promise<boolean>;
 }
 
 export function createMailer(config: Config, db: D1Database): Mailer {
@@ -64,8 +64,8 @@ async function keep(mailer: Mailer, message: MailMessage, error: unknown): Promi
     return;
   }
   try {
-    await mailer.keep(message);
-    logError("mail_deferred", error);
+    if (await mailer.keep(message)) logError("mail_deferred", error);
+    else logError("mail_failed", error, { reason: "no_account" });
   } catch (keepError) {
     logError("mail_failed", keepError);
   }

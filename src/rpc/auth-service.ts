@@ -2,6 +2,9 @@
 // (services = [{ binding = "AUTH", service = "edge-auth", entrypoint = "AuthService" }])
 // and authenticate a request, a token or an API key with one call and no HTTP hop. The
 // answers are those of the HTTP routes: the same resolver, the same error codes.
+// An API key's use is recorded as a 200 when authenticate lets it through; the consumer
+// reports the status it finally answered with recordStatus (edge-auth/hono does), so a
+// request its own checks refused is counted as refused, as the HTTP routes count it.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { keyRefusal } from "../api-keys/grants";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
@@ -10,6 +13,7 @@ import { type ReauthMethod, reauthenticationRequired } from "../auth/fresh";
 import { CSRF_HEADER } from "../auth/csrf";
 import { type RequestFacts, type Resolution, describePrincipal, refusalError, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
+import { openUseReceipt, signUseReceipt } from "./usage-receipt";
 import { type Services, buildServices } from "../services/services";
 import type { Config } from "../config/config";
 import { clientIp } from "../http/client-info";
@@ -32,6 +36,8 @@ export type AuthenticateAnswer =
       auth_time?: number;
       /** API keys: the key's rate-limit window, as the RateLimit-* headers of HTTP answers carry it. */
       ratelimit?: RateLimitState;
+      /** API keys: pass to recordStatus with the status the request was finally answered with. */
+      usage_receipt?: string;
     }
   | AuthRefusal;
 
@@ -106,17 +112,38 @@ export class AuthService extends WorkerEntrypoint<Env> {
       return { ...refusalOf(refusalError(credential, result)), ...ratelimit };
     }
     const { principal } = result;
+    let receipt: { usage_receipt?: string } = {};
     if (principal.kind === "api_key") {
       const refused = keyRefusal(principal.key.permissions, options);
       if (refused !== null) {
         if (result.use !== undefined) this.ctx.waitUntil(services.keys.getByName(principal.key.id).amendUse(result.use, refused.status));
         return { authenticated: false, ...refused, ...ratelimit };
       }
+      if (result.use !== undefined) {
+        receipt = { usage_receipt: await signUseReceipt(services.config.secretKey, { keyId: principal.key.id, use: result.use }) };
+      }
     } else if (options.requireAal === 2 && principal.session.assurance.aal !== 2) {
       return refusalOf(await reauthenticationRequired(services, principal.userId, true));
     }
     const { user_id: _userId, ...described } = describePrincipal(principal);
-    return { authenticated: true, ...described, user: principal.user, ...ratelimit };
+    return { authenticated: true, ...described, user: principal.user, ...ratelimit, ...receipt };
+  }
+
+  /**
+   * The status a request that authenticate let through with an API key was finally
+   * answered with (`usage_receipt` from that answer): anything but 200 corrects the use
+   * recorded as 200, once per call. A receipt this service did not sign changes nothing.
+   */
+  async recordStatus(receipt: string, status: number): Promise<void> {
+    if (!Number.isInteger(status) || status < 100 || status > 599 || status === 200) return;
+    try {
+      const services = this.services();
+      const opened = await openUseReceipt(services.config.secretKey, receipt);
+      if (opened !== null) await services.keys.getByName(opened.keyId).amendUse(opened.use, status);
+    } catch (error) {
+      // Usage is a report, not a decision: a failure here is logged, never the consumer's.
+      logError("rpc_error", error, { method: "recordStatus" });
+    }
   }
 
   /** Verifies an access token, including revocation (as a state-changing route would). */

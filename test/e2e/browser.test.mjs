@@ -158,4 +158,32 @@ describe("the account page on another origin", () => {
     await page.screenshot({ path: `${SHOTS}/oauth-signed-in.png` });
     await context.close();
   });
+
+  it("ignores an ?api= naming a server the page may not use: on the service's origin and on an app's, it calls no other server", async () => {
+    const { urls, browser } = env;
+    const context = await browser.newContext();
+    const foreign = new URL(urls.evil).origin;
+    const toForeign = [];
+    context.on("request", (request) => {
+      if (new URL(request.url()).origin === foreign) toForeign.push(request.url());
+    });
+    for (const [page, own] of [
+      [`${urls.apiLax}/account/?api=${encodeURIComponent(urls.evil)}`, urls.apiLax],
+      [`${urls.appLax}/account/?api=${encodeURIComponent(`${urls.evil}/`)}`, urls.appLax],
+    ]) {
+      const tab = await context.newPage();
+      await tab.goto(page);
+      await tab.waitForFunction(() => document.getElementById("status").textContent !== "Checking your session…");
+      assert.equal(await tab.textContent("#api-base"), own, "the page stays on its own origin");
+      if (own === urls.apiLax) {
+        // Served by the service: it works as if no ?api= was given, and says what it ignored.
+        assert.equal(await tab.textContent("#status"), "Signed out");
+        assert.match((await tab.textContent("#message")) ?? "", /Ignored \?api=/);
+        await tab.waitForSelector("#oauth-testidp");
+      }
+      await tab.screenshot({ path: `${SHOTS}/foreign-api-${new URL(own).hostname}.png` });
+    }
+    assert.deepEqual(toForeign, [], "no request went to the server ?api= named");
+    await context.close();
+  });
 });

@@ -5,7 +5,8 @@
 //   generated for the run;
 //   with the pages (public/: /admin, /account) as Workers static assets;
 // - the account page (public/) also served from app origins over HTTP and HTTPS, as a
-//   front end on another origin would use the API; an attacker's page on a foreign site;
+//   front end on another origin would use the API (its HTML listing the two API origins
+//   in <meta name="edge-auth-api-origins">); an attacker's page on a foreign site;
 //   and a real OpenID Connect provider;
 // - Chromium (Debian's), with every test host name mapped to 127.0.0.1.
 import { execFileSync } from "node:child_process";
@@ -269,7 +270,12 @@ async function startOnce(started) {
       await db.prepare(statement).run();
   }
 
-  const app = staticHandler("public");
+  // A copy of the account page served elsewhere names the services it may use (shared/api.js).
+  const accountPage = readFileSync("public/account/index.html", "utf8").replace(
+    "<head>",
+    `<head>\n    <meta name="edge-auth-api-origins" content="${urls.apiLax} ${urls.apiNone}" />`,
+  );
+  const app = staticHandler("public", { "/account/": accountPage });
   const servers = [
     createHttpServer(app),
     createHttpsServer(tls, app),

@@ -3,12 +3,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module without types (scripts/)
-import { deployedVars, missingSecretsMessage, requiredSecrets } from "../../scripts/deploy-plan.mjs";
+import { deployedVars, missingSecretsMessage, missingSettingsMessage, requiredSecrets, unsetSettings } from "../../scripts/deploy-plan.mjs";
 
 type Vars = Record<string, string>;
 const vars = deployedVars as (toml: string, envName: string | null) => Vars | null;
 const secrets = requiredSecrets as (vars: Vars) => Array<[string, string]>;
 const refusal = missingSecretsMessage as (missing: Array<[string, string]>, envName: string | null, target: string) => string;
+const unset = unsetSettings as (vars: Vars) => Array<[string, string]>;
+const unsetRefusal = missingSettingsMessage as (missing: Array<[string, string]>, envName: string | null, target: string) => string;
 
 describe("the deploy plan", () => {
   const toml = readFileSync("wrangler.toml", "utf8");
@@ -44,5 +46,16 @@ describe("the deploy plan", () => {
     expect(message).toContain("openssl rand -base64 48 | npx wrangler secret put SECRET_KEY --env staging");
     expect(message).toContain("npx wrangler secret put MAIL_API_KEY --env staging");
     expect(refusal(secrets({}), null, "production")).toContain("| npx wrangler secret put SECRET_KEY\n".trimEnd());
+  });
+
+  it("requires APP_BASE_URL outside development and test (the service refuses to start without it), in the vars or as a secret", () => {
+    for (const envName of [null, "staging"]) expect(unset(vars(toml, envName) ?? {}).map(([name]) => name)).toEqual(["APP_BASE_URL"]);
+    expect(unset({}).map(([name]) => name)).toEqual(["APP_BASE_URL"]);
+    expect(unset({ ENVIRONMENT: "production", APP_BASE_URL: "https://app.example.com" })).toEqual([]);
+    expect(unset({ ENVIRONMENT: "development" })).toEqual([]);
+    expect(unset({ ENVIRONMENT: "test" })).toEqual([]);
+    const message = unsetRefusal(unset({ ENVIRONMENT: "staging" }), "staging", "the staging environment");
+    expect(message).toContain("refusing to deploy to the staging environment: a required setting is missing.");
+    expect(message).toContain('add APP_BASE_URL = "https://..." under [env.staging.vars] in wrangler.toml');
   });
 });
