@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { clientInfo } from "../src/http/client-info";
 import { parseUserAgent } from "../src/lib/device";
 
 describe("device parsing for the session list", () => {
@@ -24,5 +25,36 @@ describe("device parsing for the session list", () => {
     ["", { browser: "unknown", os: "unknown", type: "unknown" }],
   ])("parses %s", (userAgent, expected) => {
     expect(parseUserAgent(userAgent)).toEqual(expected);
+  });
+});
+
+describe("location for the session list", () => {
+  // Miniflare's placeholder request.cf (its fallbackCf), which wrangler dev gives every
+  // request when it does not fetch the machine's own.
+  const placeholder = {
+    asn: 395747,
+    colo: "DFW",
+    city: "Austin",
+    region: "Texas",
+    country: "US",
+    latitude: "30.27130",
+    longitude: "-97.74260",
+    clientTcpRtt: 0,
+  };
+  const locate = (cf: Record<string, unknown> | undefined) => clientInfo(new Request("http://localhost/", { cf } as RequestInit)).location;
+
+  it("does not show the local placeholder's Austin as anyone's location", () => {
+    expect(locate(placeholder)).toEqual({ country: null, city: null });
+    expect(locate(undefined)).toEqual({ country: null, city: null });
+  });
+
+  it("keeps the edge's location, also for a real request from Austin", () => {
+    expect(
+      locate({ ...placeholder, country: "NL", city: "Amsterdam", asn: 1136, colo: "AMS", latitude: "52.37", longitude: "4.89" }),
+    ).toEqual({
+      country: "NL",
+      city: "Amsterdam",
+    });
+    expect(locate({ ...placeholder, asn: 7018, latitude: "30.26715" })).toEqual({ country: "US", city: "Austin" });
   });
 });

@@ -2,7 +2,7 @@
 // code drawn in the page), passkey registration, recovery codes. Fresh routes go
 // through withReauth, which asks the user to confirm who they are when needed.
 import { api, problem } from "/shared/api.js";
-import { $, el, show } from "/shared/dom.js";
+import { $, el, show, when } from "/shared/dom.js";
 import { withReauth } from "/shared/second-factor.js";
 import { createCredential } from "/shared/webauthn.js";
 
@@ -22,11 +22,7 @@ export async function showFactors() {
       "li",
       { dataset: { factorId: factor.id } },
       el("span", { class: "what" }, `${factor.type === "totp" ? "Authenticator app" : "Passkey"}: ${factor.name}`),
-      el(
-        "span",
-        { class: "hint" },
-        factor.last_used_at === null ? "never used" : `last used ${new Date(factor.last_used_at).toLocaleString()}`,
-      ),
+      el("span", { class: "hint" }, factor.last_used_at === null ? "never used" : `last used ${when(factor.last_used_at)}`),
       el("button", { type: "button", "aria-label": `Remove ${factor.name}`, onclick: () => remove(factor) }, "Remove"),
     ),
   );

@@ -3,6 +3,7 @@
 import { api, problem } from "/shared/api.js";
 import { stackedBars } from "/shared/chart.js";
 import { $, el, fillRows, placeText, show, when } from "/shared/dom.js";
+import { learnPeople, personLink } from "./people.js";
 
 const TYPES = [
   "login_succeeded",
@@ -38,8 +39,6 @@ const TYPES = [
 let cursor = null;
 let shown = [];
 
-const shortId = (id) => (id === null ? "" : id.slice(0, 8));
-
 function detailText(detail) {
   if (detail === null || detail === undefined) return "";
   return Object.entries(detail)
@@ -51,18 +50,13 @@ function row(event) {
   return el(
     "tr",
     {},
-    el("td", {}, when(event.at)),
+    el("td", { class: "when" }, when(event.at)),
     el("td", {}, event.type.replaceAll("_", " ")),
-    el("td", {}, el("a", { href: `#/users/${encodeURIComponent(event.user_id)}`, title: event.user_id }, shortId(event.user_id))),
-    el(
-      "td",
-      {},
-      event.actor_id === null
-        ? ""
-        : el("a", { href: `#/users/${encodeURIComponent(event.actor_id)}`, title: event.actor_id }, shortId(event.actor_id)),
-    ),
+    el("td", {}, personLink(event.user_id)),
+    // No actor: the request was not an administrator's (the user's own, or an attempt at their account).
+    el("td", {}, event.actor_id === null ? el("span", { class: "hint" }, "the user") : personLink(event.actor_id)),
     el("td", {}, placeText(event.location), event.ip ? el("div", { class: "hint" }, event.ip) : null),
-    el("td", {}, detailText(event.detail)),
+    el("td", { class: "wrap" }, detailText(event.detail)),
   );
 }
 
@@ -76,6 +70,7 @@ export async function showAudit(more = false) {
   if (more && cursor !== null) params.set("before", cursor);
   const result = await api("GET", `/api/v1/admin/events?${params}`);
   if (result.status !== 200) return show(`Could not read the audit log: ${problem(result)}`, "error");
+  await learnPeople(result.data.items.flatMap((event) => [event.user_id, event.actor_id]));
   shown = more ? [...shown, ...result.data.items] : result.data.items;
   cursor = result.data.next_cursor;
   fillRows($("audit").tBodies[0], shown.map(row), "No events match");

@@ -6,6 +6,7 @@ import { api, problem } from "/shared/api.js";
 import { stackedBars, usageSeries } from "/shared/chart.js";
 import { $, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
 import { withReauth } from "/shared/second-factor.js";
+import { learnPeople, personLink } from "./people.js";
 
 let user = null;
 const path = () => `/api/v1/admin/users/${encodeURIComponent(user.id)}`;
@@ -47,6 +48,7 @@ export async function showUser(id) {
   $("user-disable").textContent = user.disabled ? "Enable" : "Disable";
   showSessions(sessions.data?.sessions ?? []);
   showKeys(keys.data?.items ?? []);
+  await learnPeople((events.data?.items ?? []).map((event) => event.actor_id));
   showEvents(events.data?.items ?? []);
 }
 
@@ -58,7 +60,7 @@ function showSessions(sessions) {
       el("td", {}, deviceText(session.device)),
       el("td", {}, session.kind),
       el("td", {}, placeText(session.location), session.ip ? el("div", { class: "hint" }, session.ip) : null),
-      el("td", {}, when(session.last_activity)),
+      el("td", { class: "when" }, when(session.last_activity)),
       el("td", {}, `${session.aal} (${session.amr.join(", ")})`),
       el(
         "td",
@@ -86,7 +88,7 @@ function showKeys(keys) {
       { dataset: { keyId: key.id } },
       el("td", {}, key.name),
       el("td", {}, el("code", {}, key.prefix)),
-      el("td", {}, when(key.last_used_at)),
+      el("td", { class: "when" }, when(key.last_used_at)),
       el("td", {}, key.revoked_at === null ? "active" : "revoked"),
       el("td", {}, el("button", { type: "button", "aria-label": `Usage of ${key.name}`, onclick: () => showUsage(key) }, "Usage")),
     ),
@@ -106,9 +108,9 @@ function showEvents(events) {
     el(
       "tr",
       {},
-      el("td", {}, when(event.at)),
+      el("td", { class: "when" }, when(event.at)),
       el("td", {}, event.type.replaceAll("_", " ")),
-      el("td", {}, event.actor_id === null || event.actor_id === user.id ? "the user" : `administrator ${event.actor_id.slice(0, 8)}`),
+      el("td", {}, event.actor_id === null || event.actor_id === user.id ? "the user" : personLink(event.actor_id)),
       el("td", {}, deviceText(event.device)),
       el("td", {}, placeText(event.location)),
     ),

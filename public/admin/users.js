@@ -15,12 +15,13 @@ function row(user) {
   return el(
     "tr",
     { dataset: { userId: user.id } },
-    el("td", {}, el("a", { href: `#/users/${encodeURIComponent(user.id)}` }, user.email)),
-    el("td", {}, user.name ?? ""),
+    // Long values are cut to keep the table in the window; the title holds them whole.
+    el("td", {}, el("a", { href: `#/users/${encodeURIComponent(user.id)}`, class: "clip", title: user.email }, user.email)),
+    el("td", {}, el("span", { class: "clip", title: user.name ?? "" }, user.name ?? "")),
     el("td", {}, yesNo(user.email_verified, "yes", "no", ["ok", "warn"])),
     el("td", {}, yesNo(user.mfa_enabled, "on", "off")),
     el("td", {}, yesNo(user.disabled, "disabled", "active", ["bad", "ok"])),
-    el("td", {}, when(user.last_login_at)),
+    el("td", { class: "when" }, when(user.last_login_at)),
     el("td", { class: "num" }, String(user.session_count)),
   );
 }

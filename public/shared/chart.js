@@ -2,6 +2,8 @@
 // styles: colours come from ui.css classes, so the CSP needs no 'unsafe-inline').
 // The chart keeps its size whatever the data, so nothing moves when it arrives, and it
 // carries a text summary for screen readers plus a table of the same numbers.
+import { day } from "./dom.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 640;
 const HEIGHT = 220;
@@ -55,14 +57,16 @@ export function stackedBars(container, { title, labels, series }) {
       const value = one.values[index] ?? 0;
       if (value > 0) {
         const rect = svg("rect", { x, y: y(base + value), width: barWidth, height: y(base) - y(base + value), class: one.tone });
-        rect.append(svg("title", {}, `${label}: ${one.name} ${value}`));
+        rect.append(svg("title", {}, `${day(label)}: ${one.name} ${value}`));
         chart.append(rect);
       }
       base += value;
     }
     // A date label under the last bar and every seventh one before it.
     if ((labels.length - 1 - index) % 7 === 0) {
-      chart.append(svg("text", { x: x + barWidth / 2, y: HEIGHT - 8, "text-anchor": "middle", class: "chart-axis" }, label.slice(5)));
+      chart.append(
+        svg("text", { x: x + barWidth / 2, y: HEIGHT - 8, "text-anchor": "middle", class: "chart-axis" }, day(label, { short: true })),
+      );
     }
   });
 

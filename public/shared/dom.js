@@ -21,12 +21,23 @@ export function show(message, tone = "info") {
   line.dataset.tone = tone;
 }
 
+// One date format on every page: the reader's locale, medium style ("Dec 7, 2026, 2:35 AM");
+// a day alone ("2026-12-07", a UTC date from the API) in the same style without the time.
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
+const monthDay = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
 
 export function when(iso) {
   if (iso === null || iso === undefined) return "—";
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? "—" : dateTime.format(date);
+}
+
+/** A UTC day ("2026-12-07"): "Dec 7, 2026", or "Dec 7" with `short`. */
+export function day(isoDate, { short = false } = {}) {
+  const date = new Date(`${isoDate}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return isoDate;
+  return (short ? monthDay : dateOnly).format(date);
 }
 
 export function deviceText(device) {

@@ -5,8 +5,12 @@ import { constantTimeEqual, sha256 } from "../lib/crypto";
 
 export const CSRF_HEADER = "X-CSRF-Token";
 
-/** Checks the X-CSRF-Token header against the session's token hash: "ok", or why not. */
+/** How to fix a refusal: the token came with the login and sits in the csrf_token cookie, or is one call away. */
+const HOW_TO_SEND =
+  "send it in the X-CSRF-Token header (the csrf_token of the login answer or cookie), or get a new one from POST /api/v1/auth/refresh-csrf";
+
+/** Checks the X-CSRF-Token header against the session's token hash: "ok", or why not and how to fix it. */
 export async function checkCsrfToken(header: string | null, csrfHash: string | null): Promise<"ok" | string> {
-  if (header === null || header === "" || csrfHash === null) return "Missing CSRF token: send it in the X-CSRF-Token header";
-  return constantTimeEqual(await sha256(header), csrfHash) ? "ok" : "Invalid CSRF token";
+  if (header === null || header === "" || csrfHash === null) return `Missing CSRF token: ${HOW_TO_SEND}`;
+  return constantTimeEqual(await sha256(header), csrfHash) ? "ok" : `Invalid CSRF token: ${HOW_TO_SEND}`;
 }

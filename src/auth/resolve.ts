@@ -11,7 +11,7 @@ import { useKey } from "../api-keys/key-service";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { Config } from "../config/config";
 import { ApiError, type ErrorCode, tooManyRequests } from "../http/errors";
-import { isTrustedOrigin } from "../http/origins";
+import { FOREIGN_ORIGIN_DETAIL, isTrustedOrigin } from "../http/origins";
 import type { AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord } from "../sessions/isolate-memory";
 import { assuranceOf, expiresAt } from "../sessions/session-policy";
@@ -84,7 +84,7 @@ async function session(deps: ResolveDeps, token: string, request: RequestFacts):
   if (result.status !== "valid") return { status: "refused", code: "not_authenticated", detail: "Not authenticated", clearCookies: true };
   if (request.unsafe) {
     if (request.origin !== null && !isTrustedOrigin(deps.config, request.url, request.origin)) {
-      return { status: "refused", code: "csrf_failed", detail: "Cross-origin request refused" };
+      return { status: "refused", code: "csrf_failed", detail: FOREIGN_ORIGIN_DETAIL };
     }
     if (deps.config.csrfEnabled && request.csrf === "check") {
       const csrf = await checkCsrfToken(request.csrfHeader, result.csrfHash);

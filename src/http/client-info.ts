@@ -14,15 +14,27 @@ const MAX_USER_AGENT_LENGTH = 512;
 export function clientInfo(request: Request): ClientInfo {
   const userAgent = (request.headers.get("User-Agent") ?? "").slice(0, MAX_USER_AGENT_LENGTH);
   const cf = (request as { cf?: IncomingRequestCfProperties }).cf;
+  const located = cf !== undefined && !isPlaceholderCf(cf);
   return {
     ip: clientIp(request),
     userAgent,
     device: parseUserAgent(userAgent),
     location: {
-      country: typeof cf?.country === "string" ? cf.country : null,
-      city: typeof cf?.city === "string" ? cf.city : null,
+      country: located && typeof cf.country === "string" ? cf.country : null,
+      city: located && typeof cf.city === "string" ? cf.city : null,
     },
   };
+}
+
+/**
+ * Miniflare (wrangler dev, local tests) gives every request the same placeholder
+ * `request.cf` when it does not fetch the machine's own: Austin, Texas, seen from colo DFW.
+ * It is nobody's location, so it reads as unknown. At the edge `cf` describes the request
+ * itself; a real one matches only with these exact coordinates, network and colo, and then
+ * loses just its city and country.
+ */
+function isPlaceholderCf(cf: IncomingRequestCfProperties): boolean {
+  return cf.asn === 395747 && cf.colo === "DFW" && cf.latitude === "30.27130" && cf.longitude === "-97.74260";
 }
 
 /**

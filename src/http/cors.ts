@@ -18,7 +18,7 @@ export function isPreflight(request: Request): boolean {
 
 /** The answer to a preflight: allowed origins only. */
 export function preflightResponse(config: Config, origin: string | null): Response {
-  if (!isCorsOrigin(config, origin)) throw new ApiError("forbidden", "Origin not allowed");
+  if (!isCorsOrigin(config, origin)) throw new ApiError("forbidden", "Origin not allowed: add it to CORS_ORIGINS to call from it");
   return new Response(null, {
     status: 204,
     headers: {

@@ -12,7 +12,7 @@ import { ApiError } from "./errors";
 import type { HttpEnv } from "./http-env";
 import { configOf } from "./load-config";
 import { isUnsafeMethod } from "./methods";
-import { isForeignWrite } from "./origins";
+import { FOREIGN_ORIGIN_DETAIL, isForeignWrite } from "./origins";
 import { requestIdOf } from "./request-id";
 import { logRequest } from "./request-log";
 import { applySecurityHeaders } from "./security-headers";
@@ -37,7 +37,7 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
       if (preflight) {
         c.res = preflightResponse(config, origin);
       } else {
-        if (isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", "Cross-origin request refused");
+        if (isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", FOREIGN_ORIGIN_DETAIL);
         if (isUnsafeMethod(request.method)) c.set("body", await readBody(request, c.req.path));
         await next();
       }

@@ -1,6 +1,9 @@
 import type { Config } from "../config/config";
 import { isUnsafeMethod } from "./methods";
 
+/** The answer to a request from an origin that is not trusted, and how to trust it. */
+export const FOREIGN_ORIGIN_DETAIL = "Cross-origin request refused: add this origin to CORS_ORIGINS to call from it";
+
 /**
  * Origins trusted to make credentialed requests: the service's own origin, the app's
  * (APP_BASE_URL) and every origin in CORS_ORIGINS. `Origin: null` (sandboxed frames,

@@ -1,6 +1,8 @@
 // The documentation's commands and samples, checked. Every ```sh block of the README and
 // of docs/guides and docs/concepts runs, in order per page, in bash against the Worker
-// as it deploys (Miniflare on loopback, real local D1, KV and Durable Objects); a page's
+// as it deploys (Miniflare on loopback, real local D1, KV and Durable Objects) with the
+// settings `npm run dev` starts with (.dev.vars.example), at the address the docs give
+// it (http://localhost:8787, rewritten to the test's own); a page's
 // blocks share one shell, so a later block uses what an earlier one made. A block marked
 // `<!-- from: path -->` must be lines of that file, which the tests build and run. Any
 // other code block fails this test, so nothing in the docs is untested prose-code.
@@ -34,8 +36,10 @@ const PAGES = [
 ];
 /** Languages that are data or output, not something to run. */
 const DATA = new Set(["text", "json"]);
-/** Where the docs say the service runs; the test points both at the local one. */
-const DOCUMENTED_ORIGINS = ["https://auth.example.com", "http://localhost:8787"];
+/** Where the docs say `npm run dev` serves; the test points it at its own service. */
+const DEV_ORIGIN = "http://localhost:8787";
+/** The one line the local walkthrough adds to .dev.vars. */
+const WALKTHROUGH_ADMIN = "first-admin@example.com";
 
 function blocksOf(page: string): Block[] {
   const lines = readFileSync(page, "utf8").split("\n");
@@ -61,16 +65,21 @@ function blocksOf(page: string): Block[] {
 
 const ALL = PAGES.flatMap(blocksOf);
 const workRoot = "test-results/docs-run";
+/** The settings of .dev.vars.example, as wrangler reads the .dev.vars made from it. */
+function devVarsExample(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(".dev.vars.example", "utf8").split("\n")) {
+    const setting = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (setting) vars[setting[1] ?? ""] = setting[2] ?? "";
+  }
+  return vars;
+}
 const bindings: Record<string, string> = {
-  ENVIRONMENT: "development",
+  ...devVarsExample(),
+  // npm run dev puts a random key in place of the example's.
   SECRET_KEY: "docs-test-secret-key-with-at-least-32-chars",
-  SESSION_SECURE_COOKIES: "false",
-  MAIL_PROVIDER: "dev",
+  ADMIN_EMAILS: WALKTHROUGH_ADMIN,
   REQUEST_LOGS: "false",
-  CORS_ORIGINS: "https://app.example.com",
-  // The pages register a few users each, all from this one loopback address.
-  REGISTRATION_MAX_PER_HOUR: "1000",
-  ALGORITHM: "ES256",
 };
 let served: Served | undefined;
 
@@ -79,17 +88,25 @@ beforeAll(async () => {
     const found = spawnSync(tool, ["--version"], { encoding: "utf8" });
     if (found.status !== 0) throw new Error(`The documentation's commands need ${tool}: install it (apt-get install -y ${tool})`);
   }
-  const { privateKey } = await generateKeyPair("ES256", { extractable: true });
-  bindings.JWT_SIGNING_KEYS = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "docs-test" }] });
-  const script = (build as (entry: null, outdir: string) => string)(null, "bench/out/docs-build");
-  served = await (serveService as (script: string, options: { bindings: Record<string, string> }) => Promise<Served>)(script, { bindings });
-  await (migrate as (mf: unknown) => Promise<void>)(served.mf);
+  bundle = (build as (entry: null, outdir: string) => string)(null, "bench/out/docs-build");
+  served = await serve(bindings);
   rmSync(workRoot, { recursive: true, force: true });
 }, 180_000);
 
 afterAll(async () => {
   await served?.mf.dispose();
 });
+
+/** The Worker as it deploys, built once. */
+let bundle = "";
+/** Serves the bundle with these settings, on a fresh database. */
+async function serve(settings: Record<string, string>): Promise<Served> {
+  const service = await (serveService as (script: string, options: { bindings: Record<string, string> }) => Promise<Served>)(bundle, {
+    bindings: settings,
+  });
+  await (migrate as (mf: unknown) => Promise<void>)(service.mf);
+  return service;
+}
 
 describe("the documentation", () => {
   it("has a code sample only where it is run here or taken from a file the tests build", () => {
@@ -113,8 +130,11 @@ describe("the documentation", () => {
         if (block.page !== "README.md") problems.push(`${where}: only the README's quick start may be marked "not run"`);
       } else if (block.lang !== "sh" && !DATA.has(block.lang)) {
         problems.push(`${where}: a ${block.lang || "plain"} block must name its source (<!-- from: path -->)`);
+      } else if (block.lang === "sh" && block.text.includes("https://auth.example.com")) {
+        problems.push(`${where}: commands run against npm run dev: call ${DEV_ORIGIN}, not https://auth.example.com`);
       }
     }
+    expect(readFileSync("docs/guides/local-walkthrough.md", "utf8")).toContain(`ADMIN_EMAILS=${WALKTHROUGH_ADMIN}`);
     expect(problems).toEqual([]);
     expect(ALL.filter((block) => block.lang === "sh" && block.marker === null).length).toBeGreaterThanOrEqual(10);
     expect(ALL.filter((block) => block.marker?.kind === "from").length).toBeGreaterThanOrEqual(5);
@@ -166,7 +186,7 @@ describe("the documentation", () => {
       mkdirSync(dir, { recursive: true });
       let script = "set -euo pipefail\n";
       for (const block of runnable) script += `echo "== ${page}:${block.line}" >&2\n${block.text}\n`;
-      for (const origin of DOCUMENTED_ORIGINS) script = script.split(origin).join(url);
+      script = script.split(DEV_ORIGIN).join(url);
       const run = spawnSync("bash", ["-c", script], { cwd: dir, encoding: "utf8", timeout: 90_000 });
       if (run.status !== 0) throw new Error(`exit ${run.status}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
       expect(run.status).toBe(0);
@@ -174,18 +194,26 @@ describe("the documentation", () => {
   }
 
   it("the backend guide's JWKS verifier accepts the service's access tokens and refuses a tampered one", async () => {
-    const url = served?.url ?? "";
-    const credentials = { email: `jwks-${Date.now()}@example.com`, password: "a verifier passphrase" };
-    const post = (route: string, body: unknown) =>
-      fetch(`${url}${route}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const user = (await (await post("/api/v1/users", credentials)).json()) as { id: string };
-    const pair = (await (await post("/api/v1/auth/token", credentials)).json()) as { access_token: string; refresh_token: string };
-    const verify = accessTokenVerifier(`${url}/.well-known/jwks.json`);
-    const payload = await verify(pair.access_token);
-    expect(payload.sub).toBe(user.id);
-    const [header, body, signature = ""] = pair.access_token.split(".");
-    const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`;
-    await expect(verify(`${header}.${body}.${flipped}`)).rejects.toThrow();
-    await expect(verify(pair.refresh_token)).rejects.toThrow();
-  });
+    // The guide's settings for it: ES256 with a signing key (development signs with HS256).
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const signingKeys = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: "docs-test" }] });
+    const es256 = await serve({ ...bindings, ALGORITHM: "ES256", JWT_SIGNING_KEYS: signingKeys });
+    try {
+      const url = es256.url;
+      const credentials = { email: `jwks-${Date.now()}@example.com`, password: "a verifier passphrase" };
+      const post = (route: string, body: unknown) =>
+        fetch(`${url}${route}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const user = (await (await post("/api/v1/users", credentials)).json()) as { id: string };
+      const pair = (await (await post("/api/v1/auth/token", credentials)).json()) as { access_token: string; refresh_token: string };
+      const verify = accessTokenVerifier(`${url}/.well-known/jwks.json`);
+      const payload = await verify(pair.access_token);
+      expect(payload.sub).toBe(user.id);
+      const [header, body, signature = ""] = pair.access_token.split(".");
+      const flipped = `${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`;
+      await expect(verify(`${header}.${body}.${flipped}`)).rejects.toThrow();
+      await expect(verify(pair.refresh_token)).rejects.toThrow();
+    } finally {
+      await es256.mf.dispose();
+    }
+  }, 120_000);
 });
