@@ -181,7 +181,7 @@ describe("POST /api/v1/auth/refresh", () => {
     expect((await client.post("/api/v1/auth/refresh")).status).toBe(200);
   });
 
-  it("refuses unknown, malformed and missing refresh tokens with 401 invalid_token", async () => {
+  it("refuses unknown and malformed refresh tokens with 401 invalid_token, and a body without one with 422", async () => {
     const first = await tokensFor(await registerUser(new TestClient()));
     const [id] = first.refresh_token.split(".");
     for (const token of [`${id}.${"B".repeat(43)}`, "garbage", first.access_token]) {
@@ -189,7 +189,8 @@ describe("POST /api/v1/auth/refresh", () => {
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ code: "invalid_token" });
     }
-    expect((await new TestClient().post("/api/v1/auth/refresh", { json: {} })).status).toBe(401);
+    // Contract v1.2: only a body that lacks refresh_token (and no cookie) is malformed.
+    expect((await new TestClient().post("/api/v1/auth/refresh", { json: {} })).status).toBe(422);
   });
 
   it("refuses a refresh token after its absolute lifetime", async () => {

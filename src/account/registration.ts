@@ -1,6 +1,6 @@
 // Creating an account, and the per-IP hourly limit that registration shares with every
 // request that sends mail (each costs a password hash or a message).
-import { ApiError, tooManyRequests } from "../http/errors";
+import { ApiError, tooManyAttempts } from "../http/errors";
 import { hashPassword } from "../passwords/hash";
 import type { Services } from "../services/services";
 import { takeHourlySlot } from "../throttle/login-guard";
@@ -10,7 +10,7 @@ import { type PublicUser, toPublicUser } from "../users/user-view";
 /** Takes one of this client IP's hourly slots (REGISTRATION_MAX_PER_HOUR), or refuses with 429. */
 export async function limitPerIp(services: Pick<Services, "throttle" | "config" | "ip">): Promise<void> {
   const slot = await takeHourlySlot(services.throttle, services.ip, services.config.registrationMaxPerHour);
-  if (!slot.allowed) throw tooManyRequests("too_many_attempts", slot.retryAfterSeconds);
+  if (!slot.allowed) throw tooManyAttempts("ip_hourly", slot.retryAfterSeconds);
 }
 
 export async function register(

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { emailField, newPasswordField, presentedPasswordField } from "../users/schemas";
 
-const mailedToken = z.string().min(1).max(128);
+/** Any string: an unknown or malformed link token is the route's 401 invalid_token, not a 422 (contract v1.2). */
+const mailedToken = z.string();
 
 export const changePasswordBody = z
   .object({ current_password: presentedPasswordField, new_password: newPasswordField })

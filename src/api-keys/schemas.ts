@@ -30,7 +30,8 @@ export const updateKeyBody = z
 
 export const verifyKeyBody = z
   .object({
-    api_key: z.string().min(1).max(256),
+    /** Any string: a malformed key is answered like an unknown one, `{valid: false}` (contract v1.2). */
+    api_key: z.string(),
     resource: z.string().min(1).max(64).optional(),
     action: z.string().min(1).max(64).optional(),
   })

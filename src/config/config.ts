@@ -4,6 +4,7 @@ import { type MfaSettings, readMfaSettings } from "./mfa-settings";
 import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import { type RawSettings, SettingError, readBool, readEnum, readInt, readOrigins, readRaw, readString, readUrl } from "./parse";
+import { emailKey } from "../lib/email-address";
 
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
@@ -34,6 +35,7 @@ export interface Config {
   };
   /** REGISTRATION_MAX_PER_HOUR: registrations and mail-sending requests per client IP and hour. */
   registrationMaxPerHour: number;
+  /** APP_BASE_URL; required outside development and test (there: the request's origin when unset). */
   appBaseUrl: string | undefined;
   tokens: {
     algorithm: JwtAlgorithm;
@@ -108,7 +110,7 @@ export function parseConfig(raw: RawSettings): Config {
       windowMs: readInt(raw, "LOGIN_WINDOW_MINUTES", 15, { min: 1, max: 10_080 }) * MINUTE,
     },
     registrationMaxPerHour: readInt(raw, "REGISTRATION_MAX_PER_HOUR", 20, { min: 1, max: 1_000_000 }),
-    appBaseUrl: readUrl(raw, "APP_BASE_URL"),
+    appBaseUrl: readAppBaseUrl(raw, environment),
     tokens: readTokenSettings(raw),
     mail: readMailSettings(raw, environment),
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
@@ -118,7 +120,7 @@ export function parseConfig(raw: RawSettings): Config {
     admin: {
       emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")
         .split(",")
-        .map((email) => email.trim().toLowerCase())
+        .map((email) => emailKey(email))
         .filter((email) => email !== ""),
       requireMfa: readBool(raw, "ADMIN_REQUIRE_MFA", true),
       console: readBool(raw, "ADMIN_CONSOLE", true),
@@ -189,6 +191,19 @@ function readSecretKey(raw: RawSettings, environment: Environment): string {
   }
   if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
     throw new SettingError("SECRET_KEY", `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in ${environment}`);
+  }
+  return value;
+}
+
+/**
+ * Where mailed links point, and the passkeys' RP ID when WEBAUTHN_RP_ID is unset. Only
+ * development and test fall back to the origin a request came in on: anywhere else that
+ * is a decision, not whichever host a request used (a workers.dev name, a preview URL).
+ */
+function readAppBaseUrl(raw: RawSettings, environment: Environment): string | undefined {
+  const value = readUrl(raw, "APP_BASE_URL");
+  if (value === undefined && !isDevelopmentEnvironment(environment)) {
+    throw new SettingError("APP_BASE_URL", `must be set in ${environment}: mailed links and the passkeys' RP ID are made from it`);
   }
   return value;
 }

@@ -1,9 +1,10 @@
-// Reading and validating request bodies. Unsafe requests are read once, up front, by
-// the request frame (frame.ts, readBody): the size limit and the content-type rule hold for every route alike.
+// Reading and validating request bodies, and validating query parameters. Unsafe requests
+// are read once, up front, by the request frame (frame.ts, readBody): the size limit and
+// the content-type rule hold for every route alike.
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { HttpEnv } from "./http-env";
-import { ApiError, validationError } from "./errors";
+import { ApiError, queryValidationError, validationError } from "./errors";
 
 /** Bodies above this are refused with 413 (documented in docs/decisions.md). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -33,15 +34,20 @@ export function parseBody<T extends z.ZodType, E extends HttpEnv>(c: Context<E>,
   return parseInput(schema, c.get("body") ?? {});
 }
 
-export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+/**
+ * Validates the query parameters against a schema; a bad one is a 422 that says so, its
+ * errors[].path naming the parameter (`query.days`), never "the request body".
+ */
+export function parseQuery<T extends z.ZodType, E extends HttpEnv>(c: Context<E>, schema: T): z.output<T> {
+  return parseInput(schema, c.req.query(), { source: "query" });
+}
+
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown, options: { source?: "body" | "query" } = {}): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw validationError(
-    result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join(".") || "body",
-      message: issue.message,
-    })),
-  );
+  const errors = result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+  if (options.source === "query") throw queryValidationError(errors);
+  throw validationError(errors.map((error) => ({ ...error, path: error.path || "body" })));
 }
 
 function parseJson(text: string): unknown {

@@ -145,15 +145,40 @@ export function validationError(errors: FieldError[]): ApiError {
   return new ApiError("invalid_input", "The request body is not valid", { errors });
 }
 
+/** A 422 for query parameters: each errors[].path names its parameter (`query.days`), and the detail says so. */
+export function queryValidationError(errors: FieldError[]): ApiError {
+  const named = errors.map((error) => ({ ...error, path: error.path === "" ? "query" : `query.${error.path}` }));
+  return new ApiError("invalid_input", "A query parameter is not valid", { errors: named });
+}
+
 /** A 429 with the Retry-After header every 429 of this API carries. */
 export function tooManyRequests(
   code: "too_many_attempts" | "rate_limited",
   retryAfterSeconds: number,
   extra?: Record<string, unknown>,
 ): ApiError {
-  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-  const detail = code === "too_many_attempts" ? "Too many failed attempts; try again later" : "Rate limit exceeded; try again later";
-  return new ApiError(code, detail, { headers: { "Retry-After": String(seconds) }, extra });
+  const detail = code === "too_many_attempts" ? THROTTLE_DETAILS.failed_sign_ins : "Rate limit exceeded; try again later";
+  return new ApiError(code, detail, { headers: { "Retry-After": String(retryAfter(retryAfterSeconds)) }, extra });
+}
+
+/** What a 429 too_many_attempts was counting (contract v1.2: its detail names the cause). */
+export type ThrottleCause = "failed_sign_ins" | "ip_hourly" | "mails_per_address";
+
+const THROTTLE_DETAILS: Record<ThrottleCause, string> = {
+  failed_sign_ins: "Too many failed sign-in attempts; try again later",
+  /** REGISTRATION_MAX_PER_HOUR per client IP, shared by registration and every request that sends mail. */
+  ip_hourly: "Too many registrations or mails from this address in the last hour; try again later",
+  /** At most 3 mailed tokens per email address and purpose per hour. */
+  mails_per_address: "Too many mails to this email address in the last hour; try again later",
+};
+
+/** A 429 too_many_attempts whose detail names which limit refused it. */
+export function tooManyAttempts(cause: ThrottleCause, retryAfterSeconds: number): ApiError {
+  return new ApiError("too_many_attempts", THROTTLE_DETAILS[cause], { headers: { "Retry-After": String(retryAfter(retryAfterSeconds)) } });
+}
+
+function retryAfter(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds));
 }
 
 /** A dependency (D1, KV, a Durable Object, a provider) failed: the request was not let through. */

@@ -3,7 +3,8 @@ import { presentedPasswordField } from "../users/schemas";
 
 const name = z.string().trim().min(1).max(64).optional();
 const code = z.string().trim().min(1).max(64);
-const mfaToken = z.string().min(1).max(256);
+/** Any string: an unknown or malformed mfa_token is 401 invalid_token, not a 422 (contract v1.2). */
+const mfaToken = z.string();
 
 /** A WebAuthn response (RegistrationResponseJSON or AuthenticationResponseJSON): the shape is checked here, the content by the verifier. */
 const credentialResponse = z.looseObject({

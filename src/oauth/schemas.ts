@@ -25,7 +25,8 @@ export type CallbackQuery = z.infer<typeof callbackQuery>;
 
 export const codeGrantBody = z.object({
   grant_type: z.literal("authorization_code"),
-  code: z.string().min(1).max(256),
+  /** Any string: a malformed code is 400 invalid_grant like an unknown one (contract v1.2). */
+  code: z.string(),
   code_verifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, "code_verifier must be 43 to 128 unreserved characters"),
   redirect_uri: z.string().min(1).max(2048),
 });

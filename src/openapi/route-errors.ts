@@ -41,7 +41,7 @@ const CODE_MEANINGS: ReadonlyMap<string, string> = new Map([
 
 /** A code's meaning at a status (invalid_request is both 400 and 422). */
 export function meaningOf(code: string, status: number): string {
-  if (status === 422) return "a field is not valid, or the change is refused: see errors[]";
+  if (status === 422) return "a field or query parameter is not valid (errors[].path names it), or the change is refused";
   return CODE_MEANINGS.get(code) ?? "";
 }
 

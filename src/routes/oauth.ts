@@ -6,7 +6,7 @@ import type { AppEnv } from "../auth/app-env";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import { fresh } from "../auth/fresh";
 import { failureLocation, finishOAuth, startOAuth, unlinkOAuth } from "../auth/oauth-sign-in";
-import { parseInput } from "../http/body";
+import { parseQuery } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { setMfaCookie, setSessionCookies } from "../http/cookies";
 import { mfaRequired } from "../auth/second-factor";
@@ -18,7 +18,7 @@ import { clearBindingCookie, readBindingCookie, setBindingCookie } from "./oauth
 export const oauthRoutes = new Hono<AppEnv>();
 
 oauthRoutes.get("/callback/:provider", async (c) => {
-  const query = parseInput(callbackQuery, c.req.query());
+  const query = parseQuery(c, callbackQuery);
   const binding = readBindingCookie(c);
   const outcome = await finishOAuth(c.get("services"), clientInfo(c.req.raw), c.req.param("provider"), query, binding);
   clearBindingCookie(c);
@@ -57,7 +57,7 @@ oauthRoutes.get("/providers", (c) => {
 });
 
 oauthRoutes.get("/:provider", async (c) => {
-  const query = parseInput(startQuery, c.req.query());
+  const query = parseQuery(c, startQuery);
   if (query.link !== undefined) {
     throw new ApiError("invalid_request", "Link a provider with POST /api/v1/auth/oauth/{provider}/link while signed in");
   }
@@ -69,7 +69,7 @@ oauthRoutes.get("/:provider", async (c) => {
 /** A signed-in user adds a provider identity: the callback links it if this session still stands. */
 oauthRoutes.post("/:provider/link", authenticate(), fresh(), async (c) => {
   const principal = userPrincipal(c);
-  const query = parseInput(startQuery, c.req.query());
+  const query = parseQuery(c, startQuery);
   const link = { userId: principal.userId, sessionId: principal.session.id };
   const started = await startOAuth(c.get("services"), c.req.param("provider"), { ...query, client: "web" }, link);
   setBindingCookie(c, started.binding);

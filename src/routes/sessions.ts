@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import type { AppEnv } from "../auth/app-env";
-import { parseBody, parseInput } from "../http/body";
+import { parseBody, parseQuery } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/cookies";
 import { ApiError, accountDisabled } from "../http/errors";
@@ -46,7 +46,7 @@ sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) =>
 });
 
 sessionRoutes.post("/logout-all", authenticate(), async (c) => {
-  const query = parseInput(logoutAllQuery, c.req.query());
+  const query = parseQuery(c, logoutAllQuery);
   const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
   const revoked = await authorityFor(c.get("services").authority, userId).revokeAll(keepCurrent ? session.id : null);

@@ -9,7 +9,7 @@ import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
-import { ApiError, accountDisabled } from "../http/errors";
+import { ApiError, accountDisabled, validationError } from "../http/errors";
 import { codeGrantBody } from "../oauth/schemas";
 import { keySet } from "../tokens/keys";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
@@ -56,7 +56,8 @@ tokenRoutes.post("/token", async (c) => {
 tokenRoutes.post("/refresh", async (c) => {
   const body = parseBody(c, refreshBody);
   const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
-  if (token === undefined) throw new ApiError("invalid_token", "Send refresh_token");
+  // Only a body without a token is malformed; any token sent is judged by refreshTokens (401).
+  if (token === undefined) throw validationError([{ path: "refresh_token", message: "Send refresh_token (or the refresh_token cookie)" }]);
   const result = await refreshTokens(c.get("services"), token);
   if (result.status === "reused") {
     recordEventLater(c.get("services"), result.userId, "refresh_token_reused", { family_revoked: true });

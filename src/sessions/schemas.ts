@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { presentedPasswordField } from "../users/schemas";
+import { loginIdentifierField, presentedPasswordField } from "../users/schemas";
 
 /** Form posts send booleans as text ("true", "on", "1"). */
 const formBoolean = z.union([
@@ -10,8 +10,8 @@ const formBoolean = z.union([
 /** `username` may hold an email too: OAuth2 password-form clients only have that field. */
 export const loginBody = z
   .object({
-    username: z.string().trim().min(1).max(254).optional(),
-    email: z.string().trim().min(1).max(254).optional(),
+    username: loginIdentifierField.optional(),
+    email: loginIdentifierField.optional(),
     password: presentedPasswordField,
     remember_me: formBoolean.optional().default(false),
   })

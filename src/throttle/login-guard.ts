@@ -3,6 +3,7 @@
 // account has a counter of its own, so unknown names are throttled alike). Either one
 // over its limit refuses the attempt.
 import { throttleKeyForIp } from "../http/client-info";
+import { emailKey } from "../lib/email-address";
 import type { LoginThrottle } from "./login-throttle";
 import type { ThrottlePolicy } from "./throttle-policy";
 
@@ -26,8 +27,9 @@ export interface ThrottleDeps {
   policy: ThrottlePolicy;
 }
 
+/** An email's unique key (lib/email-address.ts), else the lower-cased name: spellings of one name share a counter. */
 export function normalizeIdentifier(identifier: string): string {
-  return identifier.trim().toLowerCase();
+  return identifier.includes("@") ? emailKey(identifier) : identifier.trim().toLowerCase();
 }
 
 /** The throttle key of an account, or of an identifier that names none. */
@@ -82,7 +84,8 @@ export async function takeHourlySlot(
 
 /**
  * An admin clears login throttling: the counters of an identifier (the account it names
- * and the bare name) and of a client IP (by its /64 for IPv6).
+ * and the bare name) and of a client IP (by its /64 for IPv6), whose hourly budget of
+ * registrations and mail (takeHourlySlot) is cleared with it.
  */
 export async function clearLoginThrottle(
   namespace: DurableObjectNamespace<LoginThrottle>,
@@ -91,6 +94,6 @@ export async function clearLoginThrottle(
   const names: string[] = [];
   if (target.identifier !== undefined) names.push(`id:${normalizeIdentifier(target.identifier)}`);
   if (target.userId != null) names.push(`account:${target.userId}`);
-  if (target.ip !== undefined) names.push(`ip:${throttleKeyForIp(target.ip)}`);
+  if (target.ip !== undefined) names.push(`ip:${throttleKeyForIp(target.ip)}`, `hourly:${throttleKeyForIp(target.ip)}`);
   await Promise.all(names.map((name) => namespace.getByName(name).clear()));
 }

@@ -1,12 +1,29 @@
 // Input rules for user fields, shared by every route that takes them.
 import { z } from "zod";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, isCommonPassword, passwordLength } from "../passwords/policy";
+import { checkEmail, emailKey, hasInvisibleCharacters } from "../lib/email-address";
 
+/** An address being set or named (registration, reset request, admin): its canonical form, or a 422 (lib/email-address.ts). */
 export const emailField = z
   .string()
+  .describe("Stored trimmed, in Unicode NFC, the domain lower-cased; control and invisible characters are refused")
+  .transform((value, ctx) => {
+    const checked = checkEmail(value);
+    if (checked.ok) return checked.email;
+    ctx.addIssue({ code: "custom", message: checked.message });
+    return z.NEVER;
+  });
+
+/**
+ * A login identifier (an email or a username), as typed: looked up by its normalized key.
+ * Characters no address or username can hold are a 422, as they are at registration.
+ */
+export const loginIdentifierField = z
+  .string()
   .trim()
-  .max(254, "Email must be at most 254 characters")
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "Enter a valid email address");
+  .min(1)
+  .max(254)
+  .refine((identifier) => !hasInvisibleCharacters(identifier), { message: "Must not contain control or invisible characters" });
 
 export const usernameField = z
   .string()
@@ -45,8 +62,9 @@ export const updateProfileBody = z
   })
   .strict();
 
+/** The unique key of an address (users.email_normalized); see lib/email-address.ts. */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return emailKey(email);
 }
 
 export function normalizeUsername(username: string): string {
