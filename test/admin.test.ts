@@ -85,15 +85,23 @@ describe("who may use the admin routes", () => {
     expect((await env.DB.prepare("SELECT name FROM users WHERE id = ?").bind(target.id).first<{ name: string | null }>())?.name).toBeNull();
   });
 
-  it("promotes an address verified before it was listed in ADMIN_EMAILS at its next password sign-in, and never an unverified one", async () => {
+  it("promotes an address its holder proved before it was listed in ADMIN_EMAILS at its next password sign-in, never an unverified or click-verified one", async () => {
     const { linkToken } = await import("./helpers/mail");
     const client = new TestClient();
     const user = await registerUser(client);
     await login(client, user);
     await client.post("/api/v1/auth/verify-email/request");
-    await new TestClient().post("/api/v1/auth/verify-email/confirm", { json: { token: await linkToken(user.email, "/verify-email") } });
+    await client.post("/api/v1/auth/verify-email/confirm", { json: { token: await linkToken(user.email, "/verify-email") } });
     const unverified = await registerUser(new TestClient());
-    const listed = { ADMIN_EMAILS: `${user.email},${unverified.email}` };
+    // Verified by a click from a client not signed in: the mailbox, not the account's holder.
+    const clicked = new TestClient();
+    const clickedUser = await registerUser(clicked);
+    await login(clicked, clickedUser);
+    await clicked.post("/api/v1/auth/verify-email/request");
+    await new TestClient().post("/api/v1/auth/verify-email/confirm", {
+      json: { token: await linkToken(clickedUser.email, "/verify-email") },
+    });
+    const listed = { ADMIN_EMAILS: `${user.email},${unverified.email},${clickedUser.email}` };
     const signedIn = await new TestClient({ settings: listed }).post("/api/v1/auth/login", {
       json: { email: user.email, password: user.password },
     });
@@ -102,6 +110,10 @@ describe("who may use the admin routes", () => {
       json: { email: unverified.email, password: unverified.password },
     });
     expect(await notYet.json()).toMatchObject({ user: { is_superuser: false } });
+    const byClick = await new TestClient({ settings: listed }).post("/api/v1/auth/login", {
+      json: { email: clickedUser.email, password: clickedUser.password },
+    });
+    expect(await byClick.json()).toMatchObject({ user: { is_superuser: false, email_verified: true } });
   });
 
   it("refuses an admin signed in with one factor, unless ADMIN_REQUIRE_MFA=false", async () => {

@@ -187,6 +187,25 @@ describe("The MFA gate on password sign-ins", () => {
     expect(await late.json()).toMatchObject({ code: "invalid_mfa_code" });
   });
 
+  it("tells the holder of a right code whose step is spent to wait for the next one, and a wrong code nothing", async () => {
+    const settings = { LOGIN_MAX_ATTEMPTS: "50" };
+    const { user, secret } = await signedInWithTotp(settings);
+    await stableStep();
+    const code = await codeAt(secret);
+    expect((await verify(await mfaTokenFor(new TestClient({ settings }), user), { method: "totp", code }, settings)).status).toBe(200);
+
+    const reused = await verify(await mfaTokenFor(new TestClient({ settings }), user), { method: "totp", code }, settings);
+    expect(reused.status).toBe(401);
+    expect(await reused.json()).toMatchObject({ code: "invalid_mfa_code", detail: expect.stringMatching(/wait for the next/) });
+    const wrong = await verify(
+      await mfaTokenFor(new TestClient({ settings }), user),
+      { method: "totp", code: await codeAt(secret, 5) },
+      settings,
+    );
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ code: "invalid_mfa_code", detail: "The code or passkey was not accepted" });
+  });
+
   it("throttles wrong second factors per user exactly under concurrency, then refuses even the right code with 429", async () => {
     const settings = { LOGIN_MAX_ATTEMPTS: "3" };
     const { user, secret } = await signedInWithTotp(settings);

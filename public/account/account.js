@@ -1,7 +1,10 @@
 // The account page: sign-in (password, passkey, OAuth, the second step), and for the
 // signed-in user their profile, password, email verification, second factors, sessions,
-// API keys with usage, and security events. Served by the service at /account; it can
-// also run on another origin (listed in CORS_ORIGINS) with ?api=<service origin>.
+// API keys with usage, and security events. Served by the service at /account, where it
+// only talks to its own origin (any ?api= is ignored). A copy can run on another origin
+// (listed in the service's CORS_ORIGINS) with ?api=<service origin>, if that origin is in
+// the copy's <meta name="edge-auth-api-origins"> (shared/api.js): a link naming any other
+// server is ignored, so no link can make this page send a password elsewhere.
 // Mailed links land here: /verify-email?token= and /reset-password?token=.
 import { api, ensureCsrfToken, problem, readSession, setCsrfToken, useApiBase } from "/shared/api.js";
 import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
@@ -9,8 +12,9 @@ import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "
 import { setupFactors, showFactors } from "./factors.js";
 import { setupKeys, showKeys } from "./keys.js";
 
-const base = useApiBase({ allowQuery: true });
+const { base, refused } = useApiBase({ allowQuery: true });
 $("api-base").textContent = base;
+if (refused !== null) show(`Ignored ?api=: this page may not use ${refused} as its service`, "error");
 // Served by the service itself, the page needs no word on where the service is.
 $("api-base").parentElement.hidden = base === location.origin;
 const query = new URLSearchParams(location.search);
@@ -105,10 +109,7 @@ async function showProviders() {
         type: "button",
         id: `oauth-${id}`,
         // A full-page navigation: the service sends the browser to the provider and back here.
-        onclick: () =>
-          location.assign(
-            `${useApiBase({ allowQuery: true })}/api/v1/auth/oauth/${encodeURIComponent(id)}?redirect_to=${encodeURIComponent(back)}`,
-          ),
+        onclick: () => location.assign(`${base}/api/v1/auth/oauth/${encodeURIComponent(id)}?redirect_to=${encodeURIComponent(back)}`),
       },
       `Sign in with ${id}`,
     ),
@@ -193,13 +194,41 @@ setupSignInSteps(refresh);
 setupFactors(refresh);
 setupKeys(refresh);
 
+/**
+ * A verification link names an account: show which, and let the reader say whether it
+ * is theirs. Nothing is posted on load (a mail scanner opening the link decides
+ * nothing). Confirmed while signed in to that account, the address is proven by the
+ * account's holder; "This wasn't me" locks the account someone else made with it.
+ */
+async function askToVerify() {
+  const details = await api("POST", "/api/v1/auth/verify-email/details", { token: mailedToken });
+  if (details.status !== 200) return show(`Not verified: ${problem(details)}`, "error");
+  const account = details.data;
+  const who = [account.username, account.name].filter(Boolean).join(", ");
+  $("verify-account").textContent =
+    `Verify ${account.email} for the account${who === "" ? "" : ` ${who}`} created ${when(account.created_at)}?`;
+  $("verify-hint").textContent = account.signed_in
+    ? "You are signed in to this account here."
+    : "You are not signed in to this account here. If you did not create it, choose \u201cThis wasn't me\u201d: it is locked, " +
+      "and you can claim the address by resetting the password.";
+  $("verify").hidden = false;
+  $("verify-confirm").onclick = () => answerVerification("/api/v1/auth/verify-email/confirm", "Email address verified");
+  $("verify-disown").onclick = () =>
+    answerVerification("/api/v1/auth/verify-email/disown", "The account is locked; reset the password to claim the address");
+}
+
+async function answerVerification(path, done) {
+  const result = await api("POST", path, { token: mailedToken });
+  $("verify").hidden = true;
+  await refresh();
+  show(result.status === 200 ? done : `Not verified: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+}
+
 async function start() {
   await showProviders();
   await refresh();
   if (location.pathname === "/verify-email" && mailedToken !== null) {
-    const result = await api("POST", "/api/v1/auth/verify-email/confirm", { token: mailedToken });
-    await refresh();
-    show(result.status === 200 ? "Email address verified" : `Not verified: ${problem(result)}`, result.status === 200 ? "ok" : "error");
+    await askToVerify();
   } else if (location.pathname === "/reset-password" && mailedToken !== null) {
     $("reset").hidden = false;
   }

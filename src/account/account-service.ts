@@ -16,13 +16,15 @@ import { type AuthorityNamespace, authorityFor } from "../sessions/authority-cli
 import type { LoginThrottle } from "../throttle/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
-import { findUserById, findUserByIdentifier, markEmailVerified, publicUser, replacePassword, resetPassword } from "../users/user-store";
+import { findUserById, findUserByIdentifier, publicUser } from "../users/user-store";
+import { recordAddressProven, replacePassword, resetPassword } from "../users/user-credentials";
 import type { PublicUser } from "../users/user-view";
+import { proveAddress } from "../auth/prove-address";
 import { consumeMailToken, issueMailToken } from "./mail-tokens";
 
 export type AccountDeps = Pick<
   Services,
-  "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase" | "ip"
+  "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase" | "ip" | "client"
 >;
 
 export type VerificationRequest =
@@ -40,19 +42,6 @@ export async function requestEmailVerification(deps: AccountDeps, user: PublicUs
   const link = `${deps.appBase}/verify-email?token=${issued.token}`;
   deps.waitUntil(deliver(deps.mailer, verifyEmailMessage(user.email, link)));
   return { status: "sent" };
-}
-
-/** Marks the address verified if the token is live and the account still has that address. */
-export async function confirmEmailVerification(deps: AccountDeps, token: string): Promise<PublicUser | null> {
-  const owner = await consumeMailToken(deps.d1, token, "verify_email");
-  if (owner === null) return null;
-  const row = await findUserById(deps.db, owner.userId);
-  if (row === null || row.emailNormalized !== owner.email) return null;
-  const updated = await markEmailVerified(deps.db, row.id, deps.config.admin.emails);
-  if (updated === null) return null;
-  const user = await publicUser(deps.db, updated);
-  await authorityFor(deps.authority, user.id).updateUser(user);
-  return user;
 }
 
 /**
@@ -76,16 +65,23 @@ export function requestPasswordReset(deps: AccountDeps, email: string): void {
   );
 }
 
-/** Sets the new password and ends every session and token family of the user. */
+/**
+ * Sets the new password and ends every session and token family of the user. The reset
+ * proves the address to whoever now holds the password: on an account whose address its
+ * credential holder had not proven, every other credential made before ends too
+ * (address-proof.ts), and an ADMIN_EMAILS address becomes a superuser.
+ */
 export async function confirmPasswordReset(deps: AccountDeps, token: string, newPassword: string): Promise<{ userId: string } | null> {
   const owner = await consumeMailToken(deps.d1, token, "password_reset");
   if (owner === null) return null;
   const hash = await hashPassword(newPassword, { pepper: deps.config.passwordPepper });
-  const row = await resetPassword(deps.db, owner.userId, owner.email, hash, deps.config.admin.emails);
+  const row = await resetPassword(deps.db, owner.userId, owner.email, hash);
   if (row === null) return null;
   const authority = authorityFor(deps.authority, row.id);
   await authority.credentialsChanged(row.credentialEpoch, null);
-  await authority.updateUser(await publicUser(deps.db, row));
+  if (!(await proveAddress(deps, row, "reset"))) return null;
+  const proven = (await recordAddressProven(deps.db, row.id, deps.config.admin.emails)) ?? row;
+  await authority.updateUser(await publicUser(deps.db, proven));
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(row.email, "reset")));
   return { userId: row.id };
 }

@@ -4,10 +4,12 @@ import { allKeyIds, keyRowDeletions } from "../api-keys/key-store";
 import type { PrincipalSession } from "../auth/principal";
 import { eventDeletion } from "../events/event-log";
 import { ApiError, tooManyRequests, validationError } from "../http/errors";
+import { mailRetryDeletion } from "../mail/retry-queue";
 import { appCodeDeletion } from "../oauth/app-codes";
 import { identityDeletion } from "../oauth/oauth-accounts";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
+import type { AuditEntry } from "../sessions/authority/audit-outbox";
 import { findUserById, userRowDeletion } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { checkCurrentPassword } from "./account-service";
@@ -45,15 +47,21 @@ export async function deleteOwnAccount(
  * afterwards; then every API key is erased at its own authority (those the user's
  * authority counted, and any older ones D1 lists); then every row of personal data in
  * D1, in one transaction. API keys and their usage go too: they identify the person.
+ * `audit`: an admin's entry, queued with the tombstone (it outlives the account).
  */
-export async function deleteAccount(services: Pick<Services, "db" | "d1" | "authority" | "keys">, userId: string): Promise<void> {
+export async function deleteAccount(
+  services: Pick<Services, "db" | "d1" | "authority" | "keys">,
+  userId: string,
+  audit?: AuditEntry,
+): Promise<void> {
   const { db, d1 } = services;
-  const { keyIds } = await authorityFor(services.authority, userId).deleteAccount();
+  const { keyIds } = await authorityFor(services.authority, userId).deleteAccount(audit);
   const ids = new Set([...keyIds, ...(await allKeyIds(db, userId))]);
   await Promise.all([...ids].map((id) => services.keys.getByName(id).erase()));
   await d1.batch([
     ...keyRowDeletions(db, d1, userId),
     mailTokenDeletion(d1, userId),
+    mailRetryDeletion(d1, userId),
     eventDeletion(db, d1, userId),
     identityDeletion(db, d1, userId),
     appCodeDeletion(d1, userId),

@@ -63,6 +63,20 @@ export async function consumeMailToken(
   return row === null ? null : { userId: row.user_id, email: row.email };
 }
 
+/** Whose a live token is, without using it (the verification page shows which account it verifies); null when not live. */
+export async function peekMailToken(
+  db: D1Database,
+  token: string,
+  purpose: MailPurpose,
+): Promise<{ userId: string; email: string } | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const row = await db
+    .prepare("SELECT user_id, email FROM mail_tokens WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?")
+    .bind(await sha256(token), purpose, new Date().toISOString())
+    .first<{ user_id: string; email: string }>();
+  return row === null ? null : { userId: row.user_id, email: row.email };
+}
+
 /** The statement that deletes the user's mailed tokens (account deletion). */
 export function mailTokenDeletion(d1: D1Database, userId: string): D1PreparedStatement {
   return d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId);

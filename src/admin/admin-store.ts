@@ -2,11 +2,12 @@
 // admin's changes to a user row, and the audit log across users. Records only: every
 // decision about a user's sign-ins is the user's authority's.
 import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { type Database, asStatement } from "../db/client";
 import { type UserRow, securityEvents, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
 import { type EventView, eventView } from "../events/event-log";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
+import { canonicalEmail } from "../lib/email-address";
 import { normalizeEmail, normalizeUsername } from "../users/schemas";
 import { normalizeName } from "../users/user-store";
 
@@ -92,15 +93,20 @@ export interface AdminChanges {
   disabled?: boolean;
 }
 
-/** Applies an admin's changes to the user row; a conflict names the taken column. */
+/**
+ * Applies an admin's changes to the user row, in one transaction with `alongside` (the
+ * change's audit entry), and answers the row as it now is; a conflict names the taken
+ * column, and then nothing was written.
+ */
 export async function updateUserAsAdmin(
   db: Database,
   id: string,
   changes: AdminChanges,
+  alongside: { d1: D1Database; statements: D1PreparedStatement[] },
 ): Promise<UserRow | "email_taken" | "username_taken" | null> {
   const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
   if (changes.email !== undefined) {
-    values.email = changes.email.trim();
+    values.email = canonicalEmail(changes.email);
     values.emailNormalized = normalizeEmail(changes.email);
   }
   if (changes.username !== undefined) {
@@ -112,10 +118,14 @@ export async function updateUserAsAdmin(
     values.nameNormalized = normalizeName(changes.name);
   }
   if (changes.emailVerified !== undefined) values.emailVerified = changes.emailVerified;
+  // An admin who marks the address verified vouches for it (migrations/0013).
+  if (changes.emailVerified === true) values.addressProven = true;
   if (changes.isSuperuser !== undefined) values.isSuperuser = changes.isSuperuser;
   if (changes.disabled !== undefined) values.disabled = changes.disabled;
   try {
-    return (await db.update(users).set(values).where(eq(users.id, id)).returning().get()) ?? null;
+    const { d1, statements } = alongside;
+    await d1.batch([asStatement(d1, db.update(users).set(values).where(eq(users.id, id))), ...statements]);
+    return (await db.select().from(users).where(eq(users.id, id)).get()) ?? null;
   } catch (error) {
     const column = uniqueViolation(error);
     if (column === "users.email_normalized") return "email_taken";

@@ -37,15 +37,17 @@ export interface KeyInput {
 
 export type CreateResult = { status: "created"; row: ApiKeyRow; key: string } | { status: "too_many" } | { status: "gone" };
 
-export async function createKey(deps: KeyDeps, userId: string, input: KeyInput): Promise<CreateResult> {
+/** A new key for `userId`, made by the session (or token family) `sessionId`, which must still stand. */
+export async function createKey(deps: KeyDeps, owner: { userId: string; sessionId: string }, input: KeyInput): Promise<CreateResult> {
+  const { userId, sessionId } = owner;
   const authority = authorityFor(deps.authority, userId);
   // 36^8 ids make a clash rare; a few tries make it harmless.
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createApiKey(deps.config.apiKeys.prefix);
-    let reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, null);
+    let reservation = await authority.reserveApiKey(created.id, sessionId, MAX_ACTIVE_KEYS_PER_USER, null);
     // Once per user: the authority has not counted the keys made before it kept the count.
     if (reservation === "needs_seed") {
-      reservation = await authority.reserveApiKey(created.id, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
+      reservation = await authority.reserveApiKey(created.id, sessionId, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
     }
     if (reservation === "needs_seed") throw new Error("the key count was not seeded");
     if (reservation !== "reserved") return { status: reservation };
@@ -77,9 +79,10 @@ export async function createKey(deps: KeyDeps, userId: string, input: KeyInput):
     }
     const keyAuthority = deps.keys.getByName(row.id);
     await keyAuthority.setRecord(toRecord(row));
-    // A deletion that raced this creation erased the reserved key at its authority;
-    // make sure its D1 row does not outlive the account either.
-    if (!(await authority.isActive())) {
+    // A deletion or a proof of the address that raced this creation ended the
+    // reservation (and erased or revoked the key at its object, if it had the id by
+    // then): make sure neither the key nor its D1 row outlives it.
+    if (!(await authority.holdsApiKey(row.id))) {
       await keyAuthority.erase();
       await deleteKeyRow(deps.db, row.id);
       return { status: "gone" };

@@ -8,7 +8,7 @@ import { ApiError, accountDisabled } from "../http/errors";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import { issueAppCode, redeemAppCode } from "../oauth/app-codes";
 import type { ClientCredentials } from "../oauth/arctic";
-import { resolveOAuthUser, unlinkProvider } from "../oauth/oauth-accounts";
+import { dropLink, resolveOAuthUser, unlinkProvider } from "../oauth/oauth-accounts";
 import { providerFor } from "../oauth/providers";
 import { OAuthFailure, type OAuthProvider } from "../oauth/providers/provider";
 import { isAllowedAppRedirect, resolveRedirectTo, withParams } from "../oauth/redirects";
@@ -21,6 +21,7 @@ import { type IssuedTokens, issueTokens } from "../tokens/token-service";
 import { findUserById, publicUser } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { recordLoginSuccess } from "./login-outcome";
+import { claimAccount } from "./provider-claim";
 import { mfaRequired } from "./second-factor";
 
 function configured(services: Services, name: string): { provider: OAuthProvider; client: ClientCredentials } {
@@ -138,9 +139,24 @@ export async function finishOAuth(
   if (pending.link !== null && !(await authorityFor(services.authority, pending.link.userId).hasSession(pending.link.sessionId))) {
     return fail("session_ended");
   }
-  const resolution = await resolveOAuthUser(services.db, name, identity, pending.link?.userId ?? null, services.config.admin.emails);
+  let resolution = await resolveOAuthUser(services.db, name, identity, pending.link?.userId ?? null, services.config.admin.emails);
   if (resolution.status === "account_exists") return fail("email_in_use", "account_exists");
   if (resolution.status === "failed") return fail(resolution.reason);
+  if (resolution.status === "claim") {
+    const claimed = await claimAccount(services, resolution.user, name, identity);
+    if (claimed === null) return fail("account_missing");
+    resolution = { status: "linked", user: claimed };
+  }
+  // Asked again once the link exists: a logout, reset or proof of the address that ended
+  // the session in between would otherwise miss a link written after it cleaned up.
+  if (pending.link !== null && resolution.status === "linked") {
+    if (!(await authorityFor(services.authority, pending.link.userId).hasSession(pending.link.sessionId))) {
+      await dropLink(services.db, pending.link.userId, name, identity.providerUserId);
+      return fail("session_ended");
+    }
+  }
+  // When the credential this sign-in rests on was made: an older link (or now).
+  const madeAt = resolution.status === "existing" ? resolution.linkedAt : Date.now();
 
   const user = await publicUser(services.db, resolution.user);
   if (resolution.status !== "existing") {
@@ -153,6 +169,7 @@ export async function finishOAuth(
       userId: user.id,
       redirectUri: pending.app.redirectUri,
       codeChallenge: pending.app.codeChallenge,
+      madeAt,
     });
     const params: Record<string, string> = { code };
     if (pending.app.state !== null) params.state = pending.app.state;
@@ -165,6 +182,7 @@ export async function finishOAuth(
     credentialEpoch: resolution.user.credentialEpoch,
     assurance: { aal: 1, amr: ["oauth"] },
     answer: { kind: "oauth", isNewUser, method: `oauth:${name}` },
+    madeAt,
   });
   if (session === null) return fail("account_missing");
   // A disabled account: back to where the login was meant to end, like any failure.
@@ -191,14 +209,15 @@ export async function appCodeSignIn(
   client: ClientInfo,
   input: { code: string; codeVerifier: string; redirectUri: string },
 ): Promise<IssuedTokens> {
-  const userId = await redeemAppCode(services.d1, input);
-  const row = userId === null ? null : await findUserById(services.db, userId);
+  const redeemed = await redeemAppCode(services.d1, input);
+  const row = redeemed === null ? null : await findUserById(services.db, redeemed.userId);
   if (row === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   const user = await publicUser(services.db, row);
   const issued = await issueTokens(services, user, client, {
     credentialEpoch: row.credentialEpoch,
     amr: ["oauth"],
     answer: { isNewUser: false, method: "oauth_code" },
+    madeAt: redeemed?.madeAt,
   });
   if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   if (issued.status === "disabled") throw accountDisabled();

@@ -7,7 +7,8 @@ import type { UserRow } from "../db/schema";
 import { needsRehash, verifyPassword, hashPassword } from "../passwords/hash";
 import type { LoginThrottle } from "../throttle/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
-import { findSignInUser, upgradePasswordHash } from "../users/user-store";
+import { findSignInUser } from "../users/user-store";
+import { upgradePasswordHash } from "../users/user-credentials";
 import { logError } from "../lib/log";
 
 export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;

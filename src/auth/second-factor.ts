@@ -45,7 +45,8 @@ export async function mfaPasskeyOptions(services: Services, mfaToken: string) {
   const ticket = await ticketOf(mfaToken);
   const passkeys = await authorityFor(services.authority, ticket.userId).pendingPasskeys(ticket.id, ticket.tokenHash);
   if (passkeys === null) throw invalidToken();
-  if (passkeys.length === 0) throw new ApiError("invalid_input", "This account has no passkey");
+  // No passkey, or the sign-in began with a passkey that did not verify the user (the same one is never also the second).
+  if (passkeys.length === 0) throw new ApiError("invalid_input", "No passkey can complete this sign-in; use another method");
   return assertionOptions(services, "mfa", ticket.userId, passkeys);
 }
 

@@ -25,6 +25,8 @@ export const users = sqliteTable("users", {
   nameNormalized: text("name_normalized"),
   /** A record of the last sign-in, written after it (the authority holds the exact one). */
   lastLoginAt: text("last_login_at"),
+  /** The credential holder proved the address (migrations/0013; the authority holds the ordered truth). */
+  addressProven: integer("address_proven", { mode: "boolean" }).notNull().default(false),
 });
 
 export type UserRow = typeof users.$inferSelect;

@@ -12,6 +12,8 @@ export type SecurityEventType =
   | "password_changed"
   | "password_reset"
   | "email_verified"
+  | "address_proven"
+  | "account_locked"
   | "oauth_linked"
   | "oauth_unlinked"
   | "api_key_created"
@@ -38,15 +40,19 @@ export interface SecurityEvent {
   detail?: Record<string, string | number | boolean | null>;
   /** The admin who caused it (admin_* events). */
   actorId?: string;
+  /** Set when the event is written later than it happened (an outbox): the same id and time on every try. */
+  id?: string;
+  at?: string;
 }
 
 /**
  * One event's row. An event the user caused (no `actorId`) is written only while the
  * user's row exists: an account deletion removes the row and every event in one batch,
  * so a login or revocation that raced it and records afterwards leaves nothing behind.
- * An admin's audit entry (with `actorId`) is kept even for a deleted account.
+ * An admin's audit entry (with `actorId`) is kept even for a deleted account. OR IGNORE:
+ * an outbox that sends the same event (same id) again writes it once.
  */
-const INSERT_EVENT = `INSERT INTO security_events (id, user_id, type, at, ip, user_agent, device, location, detail, actor_id)
+const INSERT_EVENT = `INSERT OR IGNORE INTO security_events (id, user_id, type, at, ip, user_agent, device, location, detail, actor_id)
   SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE ?10 IS NOT NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?2)`;
 
 export async function recordEvent(d1: D1Database, event: SecurityEvent): Promise<void> {
@@ -59,10 +65,10 @@ export function eventStatement(d1: D1Database, event: SecurityEvent): D1Prepared
   return d1
     .prepare(INSERT_EVENT)
     .bind(
-      crypto.randomUUID(),
+      event.id ?? crypto.randomUUID(),
       event.userId,
       event.type,
-      new Date().toISOString(),
+      event.at ?? new Date().toISOString(),
       client?.ip ?? null,
       client?.userAgent ?? null,
       client === null ? null : JSON.stringify(client.device),

@@ -16,6 +16,7 @@ import { authorityFor } from "../sessions/authority-client";
 import { totpBoxContext } from "../sessions/authority/factors";
 import type { FactorProof, FactorView, ProofRefusal, StoredPasskey } from "../sessions/authority/types";
 import type { PublicUser } from "../users/user-view";
+import { reauthenticationRequired } from "./reauth-methods";
 import { type ChallengePurpose, challengeOf, checkChallenge, issueChallenge } from "./challenges";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes";
 import {
@@ -42,7 +43,12 @@ const TOTP_SECRET_BYTES = 20; // 160 bits, RFC 4226's recommendation
 export function proofRefusal(refusal: ProofRefusal): ApiError {
   switch (refusal.status) {
     case "invalid_code":
-      return new ApiError("invalid_mfa_code", "The code or passkey was not accepted");
+      return new ApiError(
+        "invalid_mfa_code",
+        refusal.stepUsed
+          ? "This code was already used: wait for the next one (a new code every 30 s)"
+          : "The code or passkey was not accepted",
+      );
     case "throttled":
       return tooManyRequests("too_many_attempts", refusal.retryAfterSeconds);
     case "invalid_token":
@@ -74,8 +80,14 @@ export async function enrollTotp(deps: MfaDeps, owner: FactorOwner, name: string
   const factorId = randomToken(12);
   const secret = randomBytes(TOTP_SECRET_BYTES);
   const box = await seal(deps.config.mfa.encryptionKeys, secret, totpBoxContext(owner.user.id, factorId));
-  const stored = await authorityFor(deps.authority, owner.user.id).addPendingTotp(factorId, name ?? "Authenticator app", box);
-  if (!stored) throw new ApiError("not_authenticated", "Not authenticated");
+  const stored = await authorityFor(deps.authority, owner.user.id).addPendingTotp(
+    factorId,
+    name ?? "Authenticator app",
+    box,
+    owner.sessionId,
+  );
+  if (stored === "refused") throw new ApiError("not_authenticated", "Not authenticated");
+  if (stored === "second_factor_required") throw await reauthenticationRequired(deps, owner.user.id, true);
   const base32 = toBase32(secret);
   return {
     factor_id: factorId,
@@ -125,6 +137,9 @@ async function factorAdded(
   codes: string[],
 ): Promise<{ factor: FactorView; recovery_codes?: string[] }> {
   if (result.status === "not_found") throw new ApiError("not_found", "No such pending factor");
+  if (result.status === "second_factor_required") throw await reauthenticationRequired(deps, owner.user.id, true);
+  // The session that asked ended while the proof was checked (a logout, a reset).
+  if (result.status === "refused") throw new ApiError("not_authenticated", "Not authenticated");
   if (result.status !== "added") throw proofRefusal(result);
   noticeFactorChange(deps, owner.user, "mfa_enabled", { factor: result.factor });
   return result.recoveryIssued ? { factor: result.factor, recovery_codes: codes } : { factor: result.factor };

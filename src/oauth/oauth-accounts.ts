@@ -5,12 +5,20 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
+import { checkEmail } from "../lib/email-address";
 import { normalizeEmail } from "../users/schemas";
-import { findUserById, insertUser, isListedAdmin } from "../users/user-store";
+import { findUserById, insertUser } from "../users/user-store";
+import { isListedAdmin } from "../users/user-credentials";
 import type { ProviderIdentity } from "./providers/provider";
 
 export type Resolution =
-  | { status: "existing"; user: UserRow }
+  /** `linkedAt`: when the identity was linked (a sign-in through a link from before a proof of the address opens nothing). */
+  | { status: "existing"; user: UserRow; linkedAt: number }
+  /**
+   * The provider vouches for the address of an account whose credential holder never
+   * proved it: the sign-in proves it (claimAccount), and only then is the identity linked.
+   */
+  | { status: "claim"; user: UserRow }
   | { status: "linked"; user: UserRow }
   | { status: "created"; user: UserRow }
   | { status: "account_exists" }
@@ -23,15 +31,18 @@ export async function resolveOAuthUser(
   linkUserId: string | null,
   adminEmails: readonly string[] = [],
 ): Promise<Resolution> {
+  // The link and its account in one read, so the account's credential epoch is the one
+  // that stood while the link did.
   const linked = await db
-    .select({ userId: oauthAccounts.userId })
+    .select({ userId: oauthAccounts.userId, createdAt: oauthAccounts.createdAt, user: users })
     .from(oauthAccounts)
+    .leftJoin(users, eq(users.id, oauthAccounts.userId))
     .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, identity.providerUserId)))
     .get();
   if (linked !== undefined) {
     if (linkUserId !== null && linked.userId !== linkUserId) return { status: "account_exists" };
-    const user = await findUserById(db, linked.userId);
-    return user === null ? { status: "failed", reason: "account_missing" } : { status: "existing", user };
+    if (linked.user === null) return { status: "failed", reason: "account_missing" };
+    return { status: "existing", user: linked.user, linkedAt: Date.parse(linked.createdAt) };
   }
 
   if (linkUserId !== null) {
@@ -42,6 +53,8 @@ export async function resolveOAuthUser(
   }
 
   if (identity.email === null) return { status: "failed", reason: "no_email" };
+  // The same rules as an address typed at registration: no lookalike or invisible spelling.
+  if (!checkEmail(identity.email).ok) return { status: "failed", reason: "invalid_email" };
   const byEmail = await db
     .select()
     .from(users)
@@ -50,6 +63,9 @@ export async function resolveOAuthUser(
   if (byEmail !== undefined) {
     // Never hand an account to someone who only claims its address.
     if (!identity.emailVerified || !byEmail.emailVerified) return { status: "account_exists" };
+    // Verified by a click nobody can tie to whoever made the account (perhaps someone who
+    // registered another person's address): the vouched sign-in claims it first.
+    if (!byEmail.addressProven) return { status: "claim", user: byEmail };
     await link(db, provider, identity, byEmail.id);
     return { status: "linked", user: byEmail };
   }
@@ -63,7 +79,9 @@ export async function resolveOAuthUser(
     name: identity.name?.slice(0, 100) ?? null,
     passwordHash: null,
     emailVerified: true,
-    // The provider vouched for the address: an ADMIN_EMAILS address is an admin at once.
+    // The provider vouched for the address to whoever signs in with it: the credential
+    // holder proved it, and an ADMIN_EMAILS address is an admin at once.
+    addressProven: true,
     isSuperuser: isListedAdmin(adminEmails, identity.email),
   });
   if (created === "email_taken" || created === "username_taken") return { status: "account_exists" };
@@ -71,7 +89,7 @@ export async function resolveOAuthUser(
   return { status: "created", user: created };
 }
 
-async function link(db: Database, provider: string, identity: ProviderIdentity, userId: string): Promise<void> {
+export async function link(db: Database, provider: string, identity: ProviderIdentity, userId: string): Promise<void> {
   await db
     .insert(oauthAccounts)
     .values({
@@ -82,6 +100,14 @@ async function link(db: Database, provider: string, identity: ProviderIdentity, 
       createdAt: new Date().toISOString(),
     })
     .onConflictDoNothing()
+    .run();
+}
+
+/** Removes one identity's link (a link whose session ended while it was being made). */
+export async function dropLink(db: Database, userId: string, provider: string, providerUserId: string): Promise<void> {
+  await db
+    .delete(oauthAccounts)
+    .where(and(eq(oauthAccounts.userId, userId), eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, providerUserId)))
     .run();
 }
 

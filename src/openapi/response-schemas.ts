@@ -25,6 +25,15 @@ export const userResponse = z.object({
 
 export const detailResponse = z.object({ detail: z.string() });
 
+/** The account a verification link names, shown before anyone confirms it. */
+export const verificationDetailsResponse = z.object({
+  email: z.string(),
+  username: z.string().nullable(),
+  name: z.string().nullable(),
+  created_at: timestamp,
+  signed_in: z.boolean().describe("The request carries a session or token of this account: confirming proves the address by its holder"),
+});
+
 export const loginResponse = z.object({ user: userResponse, csrf_token: z.string() });
 
 /** How a session signed in: aal 1 (one factor) or 2, the methods (amr), and when. */

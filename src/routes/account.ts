@@ -1,14 +1,14 @@
 // Account lifecycle routes: password change and account deletion under /users/me,
 // email verification, password reset and security events under /auth.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import {
   changePassword,
   checkCurrentPassword,
-  confirmEmailVerification,
   confirmPasswordReset,
   requestEmailVerification,
   requestPasswordReset,
 } from "../account/account-service";
+import { confirmEmailVerification, disownAddress, verificationDetails } from "../account/address-proof";
 import { deleteOwnAccount } from "../account/deletion";
 import { limitPerIp } from "../account/registration";
 import {
@@ -22,9 +22,9 @@ import {
 import type { AppEnv } from "../auth/app-env";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import { listEvents, recordEventLater } from "../events/event-log";
-import { parseBody, parseInput } from "../http/body";
+import { parseBody, parseQuery } from "../http/body";
 import { clearSessionCookies } from "../http/cookies";
-import { ApiError, tooManyRequests } from "../http/errors";
+import { ApiError, tooManyAttempts } from "../http/errors";
 
 export const accountUserRoutes = new Hono<AppEnv>();
 
@@ -33,7 +33,7 @@ accountUserRoutes.post("/me/password", authenticate(), async (c) => {
   const principal = userPrincipal(c);
   const deps = c.get("services");
   const check = await checkCurrentPassword(deps, principal.user, input.current_password);
-  if (check.status === "throttled") throw tooManyRequests("too_many_attempts", check.retryAfterSeconds);
+  if (check.status === "throttled") throw tooManyAttempts("failed_sign_ins", check.retryAfterSeconds);
   if (check.status === "wrong") throw new ApiError("invalid_credentials", "The current password is not correct");
   const revoked = await changePassword(deps, principal.user, {
     checkedHash: check.hash,
@@ -58,17 +58,42 @@ export const accountAuthRoutes = new Hono<AppEnv>();
 accountAuthRoutes.post("/verify-email/request", authenticate(), async (c) => {
   await limitPerIp(c.get("services"));
   const result = await requestEmailVerification(c.get("services"), userPrincipal(c).user);
-  if (result.status === "rate_limited") throw tooManyRequests("too_many_attempts", result.retryAfterSeconds);
+  if (result.status === "rate_limited") throw tooManyAttempts("mails_per_address", result.retryAfterSeconds);
   const detail = result.status === "already_verified" ? "Email already verified" : "Verification email sent";
   return c.json({ detail }, 202);
 });
 
-accountAuthRoutes.post("/verify-email/confirm", async (c) => {
+const invalidLink = (): ApiError => new ApiError("invalid_token", "This link is invalid, expired or already used");
+
+/** Who is signed in on a verification request, if anyone: confirming as the account itself proves the address by its holder. */
+const signedInAs = (c: Context<AppEnv>): string | null => {
+  const principal = c.get("principal");
+  return principal === undefined || principal.kind === "api_key" ? null : principal.userId;
+};
+
+// No CSRF token is needed (the link's page may have none), and any credential that does
+// not check out is taken as none: a session here only ever names its own account.
+const maybeSignedIn = authenticate({ optional: true, skipCsrfToken: true });
+
+accountAuthRoutes.post("/verify-email/details", maybeSignedIn, async (c) => {
   const { token } = parseBody(c, confirmVerificationBody);
-  const user = await confirmEmailVerification(c.get("services"), token);
-  if (user === null) throw new ApiError("invalid_token", "This link is invalid, expired or already used");
+  const details = await verificationDetails(c.get("services"), token, signedInAs(c));
+  if (details === null) throw invalidLink();
+  return c.json(details);
+});
+
+accountAuthRoutes.post("/verify-email/confirm", maybeSignedIn, async (c) => {
+  const { token } = parseBody(c, confirmVerificationBody);
+  const user = await confirmEmailVerification(c.get("services"), token, signedInAs(c));
+  if (user === null) throw invalidLink();
   recordEventLater(c.get("services"), user.id, "email_verified");
   return c.json(user);
+});
+
+accountAuthRoutes.post("/verify-email/disown", async (c) => {
+  const { token } = parseBody(c, confirmVerificationBody);
+  await disownAddress(c.get("services"), token);
+  return c.json({ detail: "The account is locked and signed out everywhere; reset the password to claim it" });
 });
 
 accountAuthRoutes.post("/password-reset/request", async (c) => {
@@ -87,7 +112,7 @@ accountAuthRoutes.post("/password-reset/confirm", async (c) => {
 });
 
 accountAuthRoutes.get("/events", authenticate(), async (c) => {
-  const page = parseInput(eventsQuery, c.req.query());
+  const page = parseQuery(c, eventsQuery);
   const items = await listEvents(c.get("services").db, userPrincipal(c).userId, page);
   return c.json({ items });
 });

@@ -1,21 +1,18 @@
 // /api/v1/admin: user management and the audit log. Every route is guarded by admin()
 // (a superuser at aal 2, fresh for writes, or a superuser's key with the admin
-// permission); the work is in admin/admin-service.ts.
+// permission); the work is in admin/admin-service.ts and admin/admin-writes.ts.
 import { type Context, Hono } from "hono";
 import { decodeCursor, encodeCursor, listAuditEvents, signInsPerDay } from "../admin/admin-store";
+import { createUser, getUser, listUsers, userSessions } from "../admin/admin-service";
 import {
   clearThrottle,
-  createUser,
   deleteUser,
-  getUser,
-  listUsers,
   resetFactors,
   revokeUserSession,
   revokeUserSessions,
   sendPasswordReset,
   updateUser,
-  userSessions,
-} from "../admin/admin-service";
+} from "../admin/admin-writes";
 import { auditQuery, createUserBody, statsQuery, throttleClearBody, updateUserBody, userListQuery } from "../admin/schemas";
 import { keyUsage } from "../api-keys/key-service";
 import { findUserKey, listUserKeys } from "../api-keys/key-store";
@@ -23,8 +20,8 @@ import { toKeyView } from "../api-keys/key-view";
 import { listQuery, usageQuery } from "../api-keys/schemas";
 import { admin } from "../auth/admin-guard";
 import type { AppEnv } from "../auth/app-env";
-import { parseBody, parseInput } from "../http/body";
-import { ApiError, validationError } from "../http/errors";
+import { parseBody, parseQuery } from "../http/body";
+import { ApiError, queryValidationError } from "../http/errors";
 import { sessionListItem } from "./session-view";
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -38,12 +35,12 @@ const actor = (c: Context<AppEnv>) => ({ id: c.get("principal").userId });
 function cursorOf(text: string | undefined, path: string) {
   if (text === undefined) return null;
   const cursor = decodeCursor(text);
-  if (cursor === null) throw validationError([{ path, message: "Not a cursor this service gave" }]);
+  if (cursor === null) throw queryValidationError([{ path, message: "Not a cursor this service gave" }]);
   return cursor;
 }
 
 adminRoutes.get("/users", READ, async (c) => {
-  const query = parseInput(userListQuery, c.req.query());
+  const query = parseQuery(c, userListQuery);
   const page = await listUsers(c.get("services"), { query: query.query, limit: query.limit, cursor: cursorOf(query.cursor, "cursor") });
   return c.json({ items: page.items, next_cursor: page.next === null ? null : encodeCursor(page.next) });
 });
@@ -95,7 +92,7 @@ adminRoutes.post("/throttle/clear", WRITE, async (c) => {
 });
 
 adminRoutes.get("/events", AUDIT, async (c) => {
-  const query = parseInput(auditQuery, c.req.query());
+  const query = parseQuery(c, auditQuery);
   const page = await listAuditEvents(c.get("services").db, {
     userId: query.user_id,
     type: query.type,
@@ -108,19 +105,19 @@ adminRoutes.get("/events", AUDIT, async (c) => {
 // Additions to the contract, for the console: a user's API keys and a key's usage (as
 // the owner sees them), and sign-ins per day across users.
 adminRoutes.get("/users/:id/api-keys", READ, async (c) => {
-  const page = parseInput(listQuery, c.req.query());
+  const page = parseQuery(c, listQuery);
   const result = await listUserKeys(c.get("services").db, c.req.param("id"), page);
   return c.json({ items: result.items.map((row) => toKeyView(row)), total: result.total });
 });
 
 adminRoutes.get("/users/:id/api-keys/:key_id/usage", READ, async (c) => {
-  const { days } = parseInput(usageQuery, c.req.query());
+  const { days } = parseQuery(c, usageQuery);
   const row = await findUserKey(c.get("services").db, c.req.param("id"), c.req.param("key_id"));
   if (row === null) throw new ApiError("not_found", "Not found");
   return c.json(await keyUsage(c.get("services"), row.id, days));
 });
 
 adminRoutes.get("/stats/sign-ins", AUDIT, async (c) => {
-  const { days } = parseInput(statsQuery, c.req.query());
+  const { days } = parseQuery(c, statsQuery);
   return c.json({ days, items: await signInsPerDay(c.get("services").d1, days) });
 });

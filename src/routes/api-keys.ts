@@ -1,12 +1,12 @@
 // /api/v1/api-keys: key management for the signed-in user (never for a key), and
 // verification for other services that accept this service's keys.
 import { isAdminResource } from "../api-keys/permissions";
-import { fresh } from "../auth/fresh";
-import { Hono } from "hono";
+import { fresh, isFresh, reauthenticationRequired } from "../auth/fresh";
+import { type Context, Hono } from "hono";
 import { authenticate, setRateLimitHeaders, userPrincipal } from "../auth/authenticate";
 import type { AppEnv } from "../auth/app-env";
 import { recordEvent } from "../events/record-event";
-import { parseBody, parseInput } from "../http/body";
+import { parseBody, parseQuery } from "../http/body";
 import { ApiError, tooManyRequests, validationError } from "../http/errors";
 import type { KeyChanges } from "../api-keys/authority/api-key-authority";
 import { createKey, keyUsage, revokeKey, updateKey } from "../api-keys/key-service";
@@ -43,17 +43,21 @@ apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
     throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
   }
-  const { userId, user } = userPrincipal(c);
-  onlyAdminsHoldAdminPermissions(user.is_superuser, input.permissions);
-  const result = await createKey(c.get("services"), userId, {
-    name: input.name,
-    permissions: input.permissions,
-    rateLimits: {
-      requestsPerMinute: input.rate_limits?.requests_per_minute ?? null,
-      requestsPerDay: input.rate_limits?.requests_per_day ?? null,
+  const { userId, session } = userPrincipal(c);
+  mayGrant(c, input.permissions);
+  const result = await createKey(
+    c.get("services"),
+    { userId, sessionId: session.id },
+    {
+      name: input.name,
+      permissions: input.permissions,
+      rateLimits: {
+        requestsPerMinute: input.rate_limits?.requests_per_minute ?? null,
+        requestsPerDay: input.rate_limits?.requests_per_day ?? null,
+      },
+      expiresAt: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
     },
-    expiresAt: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
-  });
+  );
   if (result.status === "too_many") {
     throw new ApiError("invalid_input", "Too many active API keys; revoke one first");
   }
@@ -68,7 +72,7 @@ apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
 });
 
 apiKeyRoutes.get("/", authenticate(), async (c) => {
-  const page = parseInput(listQuery, c.req.query());
+  const page = parseQuery(c, listQuery);
   const { items, total } = await listUserKeys(c.get("services").db, userPrincipal(c).userId, page);
   return c.json({ items: items.map((row) => toKeyView(row)), total });
 });
@@ -84,7 +88,10 @@ apiKeyRoutes.patch("/:id", authenticate(), async (c) => {
   const changes: KeyChanges = {};
   if (input.name !== undefined) changes.name = input.name;
   if (input.permissions !== undefined) {
-    onlyAdminsHoldAdminPermissions(userPrincipal(c).user.is_superuser, input.permissions);
+    // New permissions are a new grant: fresh, as creating a key is.
+    const { session, userId } = userPrincipal(c);
+    if (!isFresh(c.get("services"), session.assurance)) throw await reauthenticationRequired(c.get("services"), userId);
+    mayGrant(c, input.permissions);
     changes.permissions = input.permissions;
   }
   if (input.rate_limits?.requests_per_minute !== undefined) changes.requestsPerMinute = input.rate_limits.requests_per_minute;
@@ -120,15 +127,22 @@ apiKeyRoutes.delete("/:id", authenticate(), async (c) => {
 });
 
 apiKeyRoutes.get("/:id/usage", authenticate(), async (c) => {
-  const { days } = parseInput(usageQuery, c.req.query());
+  const { days } = parseQuery(c, usageQuery);
   const row = await findUserKey(c.get("services").db, userPrincipal(c).userId, c.req.param("id"));
   if (row === null) throw notFound();
   return c.json(await keyUsage(c.get("services"), row.id, days));
 });
 
-/** admin_users / admin_audit can only be granted to a superuser's keys. */
-function onlyAdminsHoldAdminPermissions(isSuperuser: boolean, permissions: Record<string, string[]>): void {
-  if (!isSuperuser && Object.keys(permissions).some(isAdminResource)) {
-    throw new ApiError("forbidden", "Only an administrator's keys can hold admin permissions");
+/**
+ * admin_users / admin_audit are granted only by a session that may use the admin routes
+ * itself: a superuser's, at aal 2 unless ADMIN_REQUIRE_MFA=false. A key never reaches
+ * further than the session that made it.
+ */
+function mayGrant(c: Context<AppEnv>, permissions: Record<string, string[]>): void {
+  if (!Object.keys(permissions).some(isAdminResource)) return;
+  const { user, session } = userPrincipal(c);
+  if (!user.is_superuser) throw new ApiError("forbidden", "Only an administrator's keys can hold admin permissions");
+  if (c.get("services").config.admin.requireMfa && session.assurance.aal !== 2) {
+    throw new ApiError("forbidden", "Admin permissions are granted only from a session signed in with a second factor (aal 2)");
   }
 }

@@ -6,6 +6,8 @@
 // retried once when the platform marks the error retryable, on a fresh stub; the others
 // are not (docs/concepts/consistency.md, "Failures, retries and bounds": how each write stays exactly-once).
 import { retryOnce } from "../lib/platform-errors";
+import type { AddressProof } from "./authority/address-proof";
+import type { AuditEntry } from "./authority/audit-outbox";
 import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "./authority/user-authority";
 import { forgetUser } from "./isolate-memory";
 
@@ -77,12 +79,12 @@ export class AuthorityClient {
     return this.idempotent((stub) => stub.listSessions());
   }
 
-  revokeSession(id: string) {
-    return this.changing(() => this.idempotent((stub) => stub.revokeSession(id)));
+  revokeSession(id: string, audit?: AuditEntry) {
+    return this.changing(() => this.idempotent((stub) => stub.revokeSession(id, audit)));
   }
 
-  revokeAll(exceptId: string | null) {
-    return this.changing(() => this.idempotent((stub) => stub.revokeAll(exceptId)));
+  revokeAll(exceptId: string | null, audit?: AuditEntry) {
+    return this.changing(() => this.idempotent((stub) => stub.revokeAll(exceptId, audit)));
   }
 
   credentialsChanged(epoch: number, keepSessionId: string | null) {
@@ -93,8 +95,8 @@ export class AuthorityClient {
     return this.changing(() => this.stub.updateUser(user));
   }
 
-  deleteAccount() {
-    return this.changing(() => this.stub.deleteAccount());
+  deleteAccount(audit?: AuditEntry) {
+    return this.changing(() => this.stub.deleteAccount(audit));
   }
 
   isActive() {
@@ -109,8 +111,16 @@ export class AuthorityClient {
     return this.idempotent((stub) => stub.readPrincipal());
   }
 
-  reserveApiKey(id: string, max: number, known: string[] | null) {
-    return this.stub.reserveApiKey(id, max, known);
+  reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null) {
+    return this.stub.reserveApiKey(id, sessionId, max, known);
+  }
+
+  holdsApiKey(id: string) {
+    return this.idempotent((stub) => stub.holdsApiKey(id));
+  }
+
+  proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }) {
+    return this.changing(() => this.stub.proveAddress(proof, options));
   }
 
   releaseApiKey(id: string) {
@@ -133,8 +143,8 @@ export class AuthorityClient {
     return this.idempotent((stub) => stub.pendingPasskeys(pendingId, tokenHash));
   }
 
-  addPendingTotp(id: string, name: string, box: string) {
-    return this.stub.addPendingTotp(id, name, box);
+  addPendingTotp(id: string, name: string, box: string, sessionId: string) {
+    return this.stub.addPendingTotp(id, name, box, sessionId);
   }
 
   confirmTotp(factorId: string, proof: FactorProof, sessionId: string, recoveryHashes: string[], policy: ThrottlePolicy) {
@@ -176,11 +186,11 @@ export class AuthorityClient {
     return this.idempotent((stub) => stub.summary());
   }
 
-  setDisabled(disabled: boolean) {
-    return this.changing(() => this.idempotent((stub) => stub.setDisabled(disabled)));
+  setDisabled(disabled: boolean, audit?: AuditEntry) {
+    return this.changing(() => this.idempotent((stub) => stub.setDisabled(disabled, audit)));
   }
 
-  removeAllFactors() {
-    return this.stub.removeAllFactors();
+  removeAllFactors(audit?: AuditEntry) {
+    return this.changing(() => this.stub.removeAllFactors(audit));
   }
 }

@@ -70,6 +70,8 @@ export async function startSession(
     credentialEpoch: number;
     assurance: NewSession["assurance"];
     answer: Omit<SignInAnswer, "rememberMe">;
+    /** See NewSession.madeAt. */
+    madeAt?: number | undefined;
   },
 ): Promise<StartedSession | MfaRequired | Disabled | null> {
   const lifetime = cookieLifetime(deps.config, options.rememberMe);
@@ -89,6 +91,7 @@ export async function startSession(
       credentialEpoch: options.credentialEpoch,
       assurance: options.assurance,
       mfa: mfa.ticket,
+      ...(options.madeAt === undefined ? {} : { madeAt: options.madeAt }),
     },
     deps.config.sessions.maxPerUser,
   );

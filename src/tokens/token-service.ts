@@ -65,7 +65,7 @@ export async function issueTokens(
   deps: TokenDeps,
   user: PublicUser,
   client: ClientInfo,
-  first: { credentialEpoch: number; amr: AuthMethod[]; answer: Omit<SignInAnswer, "kind" | "rememberMe"> },
+  first: { credentialEpoch: number; amr: AuthMethod[]; answer: Omit<SignInAnswer, "kind" | "rememberMe">; madeAt?: number | undefined },
 ): Promise<TokenIssue | null> {
   const family = await createSessionToken(user.id);
   const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false });
@@ -81,6 +81,7 @@ export async function issueTokens(
       credentialEpoch: first.credentialEpoch,
       assurance: { aal: 1, amr: first.amr },
       mfa: mfa.ticket,
+      ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
     },
     deps.config.sessions.maxPerUser,
   );

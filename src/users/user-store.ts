@@ -4,6 +4,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
+import { canonicalEmail } from "../lib/email-address";
 import { normalizeEmail, normalizeUsername } from "./schemas";
 import { type PublicUser, toPublicUser } from "./user-view";
 
@@ -15,6 +16,8 @@ export interface NewUser {
   emailVerified: boolean;
   /** Only an admin creates superusers. */
   isSuperuser?: boolean;
+  /** The address is proven by whoever holds the account (a vouching provider, an admin). */
+  addressProven?: boolean;
 }
 
 export type Conflict = "email_taken" | "username_taken";
@@ -81,11 +84,19 @@ export async function findSignInUser(db: Database, identifier: string): Promise<
   return { row: found.row, providers: [...new Set(linked.map(([provider]) => provider))] };
 }
 
-export async function insertUser(db: Database, input: NewUser): Promise<UserRow | Conflict> {
+/**
+ * Adds a user. `alongside`: statements that must land in the same transaction (an
+ * admin's audit entry), made from the new row.
+ */
+export async function insertUser(
+  db: Database,
+  input: NewUser,
+  alongside?: { d1: D1Database; statements: (row: UserRow) => D1PreparedStatement[] },
+): Promise<UserRow | Conflict> {
   const now = new Date().toISOString();
   const row: UserRow = {
     id: crypto.randomUUID(),
-    email: input.email.trim(),
+    email: canonicalEmail(input.email), // what is shown and mailed, whoever passed it
     emailNormalized: normalizeEmail(input.email),
     username: input.username,
     usernameNormalized: input.username === null ? null : normalizeUsername(input.username),
@@ -99,9 +110,11 @@ export async function insertUser(db: Database, input: NewUser): Promise<UserRow 
     disabled: false,
     nameNormalized: normalizeName(input.name),
     lastLoginAt: null,
+    addressProven: input.addressProven ?? false,
   };
   try {
-    await db.insert(users).values(row).run();
+    if (alongside === undefined) await db.insert(users).values(row).run();
+    else await alongside.d1.batch([asStatement(alongside.d1, db.insert(users).values(row)), ...alongside.statements(row)]);
     return row;
   } catch (error) {
     const conflict = uniqueConflict(error);
@@ -132,104 +145,6 @@ export async function updateUserProfile(db: Database, id: string, changes: Profi
     if (conflict === null) throw error;
     return conflict;
   }
-}
-
-/**
- * Replaces the password hash only if it is still `expectedHash` (the one just checked),
- * and advances the credential epoch in the same statement. Returns the new epoch, or
- * null when the hash changed meanwhile (a racing change or reset won).
- */
-export async function replacePassword(db: Database, id: string, expectedHash: string, passwordHash: string): Promise<number | null> {
-  const row = await db
-    .update(users)
-    .set({ passwordHash, credentialEpoch: sql`${users.credentialEpoch} + 1`, updatedAt: new Date().toISOString() })
-    .where(and(eq(users.id, id), eq(users.passwordHash, expectedHash)))
-    .returning({ epoch: users.credentialEpoch })
-    .get();
-  return row?.epoch ?? null;
-}
-
-/**
- * A password reset: sets the hash whatever it was, marks the address verified (the
- * mailed link proved it) and advances the credential epoch, in one statement, only
- * while the account still has the address the link was sent to.
- */
-export async function resetPassword(
-  db: Database,
-  id: string,
-  emailNormalized: string,
-  passwordHash: string,
-  adminEmails: readonly string[],
-): Promise<UserRow | null> {
-  return (
-    (await db
-      .update(users)
-      .set({
-        passwordHash,
-        emailVerified: true,
-        isSuperuser: promoteListed(adminEmails),
-        credentialEpoch: sql`${users.credentialEpoch} + 1`,
-        updatedAt: new Date().toISOString(),
-      })
-      .where(and(eq(users.id, id), eq(users.emailNormalized, emailNormalized)))
-      .returning()
-      .get()) ?? null
-  );
-}
-
-/**
- * A stronger hash of the same password (after a login): written only over the exact
- * hash it upgrades, so it can never undo a password change that raced the login. The
- * epoch stays: the password is the same.
- */
-export async function upgradePasswordHash(db: Database, id: string, oldHash: string, newHash: string): Promise<void> {
-  await db
-    .update(users)
-    .set({ passwordHash: newHash })
-    .where(and(eq(users.id, id), eq(users.passwordHash, oldHash)))
-    .run();
-}
-
-/**
- * Marks the address verified; an address listed in ADMIN_EMAILS (`adminEmails`) becomes
- * a superuser in the same statement, so only a proven owner of the address ever is one.
- */
-export async function markEmailVerified(db: Database, id: string, adminEmails: readonly string[]): Promise<UserRow | null> {
-  return (
-    (await db
-      .update(users)
-      .set({ emailVerified: true, isSuperuser: promoteListed(adminEmails), updatedAt: new Date().toISOString() })
-      .where(eq(users.id, id))
-      .returning()
-      .get()) ?? null
-  );
-}
-
-/** is_superuser after the address is verified: set for an ADMIN_EMAILS address, else unchanged. */
-function promoteListed(adminEmails: readonly string[]) {
-  if (adminEmails.length === 0) return sql`${users.isSuperuser}`;
-  return sql`CASE WHEN ${inArray(users.emailNormalized, [...adminEmails])} THEN 1 ELSE ${users.isSuperuser} END`;
-}
-
-/**
- * An account whose address was verified before it was listed in ADMIN_EMAILS becomes a
- * superuser at its next password sign-in. Null when nothing changed.
- */
-export async function promoteVerifiedListedAdmin(db: Database, row: UserRow, adminEmails: readonly string[]): Promise<UserRow | null> {
-  if (row.isSuperuser || !row.emailVerified || !adminEmails.includes(row.emailNormalized)) return null;
-  return (
-    (await db
-      .update(users)
-      .set({ isSuperuser: true, updatedAt: new Date().toISOString() })
-      .where(and(eq(users.id, row.id), eq(users.emailVerified, true), eq(users.emailNormalized, row.emailNormalized)))
-      .returning()
-      .get()) ?? null
-  );
-}
-
-/** Whether a verified address makes its account a superuser (ADMIN_EMAILS). */
-export function isListedAdmin(adminEmails: readonly string[], email: string): boolean {
-  return adminEmails.includes(normalizeEmail(email));
 }
 
 /** The statement that deletes the user's row (account deletion batches it last). */

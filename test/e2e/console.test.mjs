@@ -4,7 +4,8 @@
 //   account page, signs in to the console with password and code, finds a user by typing
 //   part of the email, ends one of the user's sessions (that browser's next write fails,
 //   the other's still works), disables and enables the user (each visible where the user
-//   is), and reads the audit entries of those actions;
+//   is), and reads the audit entries of those actions (the user and the acting admin by
+//   email); a 249-character email keeps the users table within the window;
 // - a user sets up TOTP on the account page and signs in with it, creates an API key and
 //   sees its usage chart after a few calls.
 // Each step saves screenshots at 360 and 1280 px, and axe-core checks each view.
@@ -70,6 +71,11 @@ async function prepareAdmin() {
   const link = /https?:\/\/\S+\/verify-email\?token=\S+/.exec(outbox.body.items[0].body)?.[0];
   assert.ok(link, "the mailed link points at the page");
   await setup.page.goto(link);
+  // The page names the account and waits for an answer; signed in here, confirming proves the address.
+  await setup.page.waitForSelector("#verify:not([hidden])");
+  assert.match(await setup.page.textContent("#verify-account"), new RegExp(`Verify ${admin.email.replace(/[.+]/g, "\\$&")} `));
+  assert.match(await setup.page.textContent("#verify-hint"), /signed in to this account/);
+  await setup.page.click("#verify-confirm");
   await message(setup.page, /^Email address verified/);
   assert.equal(new URL(setup.page.url()).search, "", "the token is out of the address bar");
   assert.equal(await setup.page.textContent("#email-state"), "verified");
@@ -173,7 +179,7 @@ describe("the admin console", () => {
     await signIn(first.page, user);
     await status(first.page, "Signed in");
 
-    // The audit log, filtered to the user: the three actions, each by the admin.
+    // The audit log, filtered to the user: the three actions, each by the admin, named by email.
     await page.click('nav a[data-tab="audit"]');
     await page.waitForSelector("#view-audit:not([hidden])");
     const userId = await page.evaluate(() => document.getElementById("user-facts").textContent.match(/id (\S+)/)[1]);
@@ -187,14 +193,45 @@ describe("the admin console", () => {
     const kinds = audit.map((cells) => cells[1]);
     for (const kind of ["admin session revoked", "admin user disabled", "admin user enabled"]) {
       assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(", ")}`);
-      assert.notEqual(audit.find((cells) => cells[1] === kind)[3], "", `${kind} names its actor`);
+      const cells = audit.find((one) => one[1] === kind);
+      assert.equal(cells[2], user.email, `${kind} names the user`);
+      assert.equal(cells[3], admin.email, `${kind} names the admin who did it`);
     }
+    assert.equal(audit.find((cells) => cells[1] === "login succeeded")?.[3], "the user", "a sign-in is the user's own");
     await accessible(page, "console audit");
     await shots(page, "console-audit");
+
+    // A 249-character address (the longest the service takes, near RFC 5321's 254) is cut
+    // in the users table, whole in its title: the table stays within the window.
+    const long = `${"l".repeat(64)}@${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(51)}.test`;
+    assert.equal(long.length, 249);
+    const created = await page.evaluate(async (email) => {
+      const body = JSON.stringify({ email, password: "a long address passphrase" });
+      return (await fetch("/api/v1/users", { method: "POST", headers: { "Content-Type": "application/json" }, body })).status;
+    }, long);
+    assert.equal(created, 201);
+    await page.click('nav a[data-tab="users"]');
+    await page.waitForSelector("#view-users:not([hidden])");
+    await page.fill("#user-search", long.slice(0, 40));
+    await page.waitForFunction((want) => document.getElementById("users").dataset.query === want, long.slice(0, 40));
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      const sizes = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        table: document.getElementById("users").getBoundingClientRect().width,
+        title: document.querySelector("#users tbody a").title,
+      }));
+      assert.equal(sizes.title, long, "the whole address is in the title");
+      assert.ok(sizes.page <= width, `the page is ${sizes.page} px wide at ${width} px`);
+      if (width === 1280) assert.ok(sizes.table <= width, `the users table is ${sizes.table} px wide at ${width} px`);
+    }
+    await shots(page, "console-users-long-email");
 
     await page.click('nav a[data-tab="overview"]');
     await page.waitForSelector("#sign-in-chart svg");
     assert.ok(Number(await page.getAttribute("#sign-in-chart", "data-total")) >= 4, "sign-ins of this run are drawn");
+    const axis = await page.$$eval("#sign-in-chart text.chart-axis", (labels) => labels.map((label) => label.textContent));
+    assert.ok(!axis.some((label) => /^\d{2}-\d{2}$/.test(label)), `days as the other dates are written: ${axis.join(", ")}`);
     await accessible(page, "console sign-ins");
     await shots(page, "console-sign-ins");
     for (const one of [context, first.context, second.context]) await one.close();

@@ -13,7 +13,7 @@ export interface Admin {
   secret: string;
 }
 
-/** A superuser through ADMIN_EMAILS: registers, verifies the address, enrolls TOTP (that session is aal 2). */
+/** A superuser through ADMIN_EMAILS: registers, verifies the address signed in, enrolls TOTP (that session is aal 2). */
 export async function makeAdmin(settings: Settings = {}): Promise<Admin> {
   const email = uniqueEmail();
   const all = { ...settings, ADMIN_EMAILS: email };
@@ -22,7 +22,8 @@ export async function makeAdmin(settings: Settings = {}): Promise<Admin> {
   await login(client, user);
   expect((await client.post("/api/v1/auth/verify-email/request")).status).toBe(202);
   const token = await linkToken(email, "/verify-email");
-  const verified = await new TestClient({ settings: all }).post("/api/v1/auth/verify-email/confirm", { json: { token } });
+  // Confirmed signed in: the credential holder proves the address (a click from elsewhere never promotes).
+  const verified = await client.post("/api/v1/auth/verify-email/confirm", { json: { token } });
   expect(await verified.json()).toMatchObject({ is_superuser: true });
   const { secret } = await enrollTotp(client, user.id);
   return { client, user, secret };

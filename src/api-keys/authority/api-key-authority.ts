@@ -98,8 +98,12 @@ export class ApiKeyAuthority extends DurableObject<Env> {
   /**
    * The key's owner was disabled (or enabled again) by an admin: every use is refused
    * while disabled. Kept apart from `revoked`, so enabling the owner gives the key back.
+   * `generation` is the owner's authority's number for that decision: one older than the
+   * last applied arrived late (a racing disable and enable) and changes nothing.
    */
-  setOwnerDisabled(disabled: boolean): void {
+  setOwnerDisabled(disabled: boolean, generation: number): void {
+    if (generation <= Number(this.getMeta("owner_generation") ?? "0")) return;
+    this.setMeta("owner_generation", String(generation));
     if (disabled) this.setMeta("owner_disabled", "1");
     else this.sql.exec("DELETE FROM meta WHERE key = 'owner_disabled'");
     this.ownerDisabled = disabled;

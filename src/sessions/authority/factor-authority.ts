@@ -6,7 +6,8 @@
 import type { AuthMethod } from "../session-policy";
 import { AMR_OF } from "./factors";
 import { countAttempt, dropPending, loadPending } from "./pending";
-import { assurance } from "./rows";
+import { isExpired } from "../session-policy";
+import { assurance, times } from "./rows";
 import { SessionAuthority } from "./session-authority";
 import type {
   Challenge,
@@ -38,14 +39,37 @@ export class FactorAuthority extends SessionAuthority {
   /** The passkeys of the user a live mfa_token names; null when the token is not live. */
   pendingPasskeys(pendingId: string, tokenHash: string): StoredPasskey[] | null {
     if (this.schema.blank) return null;
-    return loadPending(this.state.sql, pendingId, tokenHash, Date.now()) === null ? null : this.factors.passkeys();
+    const pending = loadPending(this.state.sql, pendingId, tokenHash, Date.now());
+    if (pending === null) return null;
+    // A passkey sign-in that did not verify the user waits for a different factor.
+    return pending.session.assurance.amr.includes("webauthn") ? [] : this.factors.passkeys();
   }
 
-  /** A TOTP factor waiting for its first code (its secret sealed for this user and factor id). */
-  addPendingTotp(id: string, name: string, box: string): boolean {
-    if (this.state.isDeleted()) return false;
-    this.factors.addPendingTotp(id, name, box, Date.now());
-    return true;
+  /**
+   * A TOTP factor waiting for its first code (its secret sealed for this user and factor
+   * id), for a live session that may add a factor (see `mayAddFactor`).
+   */
+  addPendingTotp(id: string, name: string, box: string, sessionId: string): "added" | "refused" | "second_factor_required" {
+    return this.ctx.storage.transactionSync(() => {
+      const allowed = this.mayAddFactor(sessionId);
+      if (allowed !== "yes") return allowed;
+      this.factors.addPendingTotp(id, name, box, Date.now());
+      return "added";
+    });
+  }
+
+  /**
+   * Whether the session may add a factor now: it must still stand (a factor is never
+   * added by a session that a logout, reset or proof of the address has ended), and once
+   * the user has a factor, only a session at aal 2 adds another. Otherwise an aal-1
+   * session (one from before the first factor, or a stolen one) would add its own factor
+   * and earn aal 2 with it.
+   */
+  private mayAddFactor(sessionId: string): "yes" | "refused" | "second_factor_required" {
+    const { state } = this;
+    const row = state.row(sessionId);
+    if (state.isDeleted() || row === null || isExpired(times(row), Date.now())) return "refused";
+    return this.factors.hasActive() && assurance(row).aal !== 2 ? "second_factor_required" : "yes";
   }
 
   /**
@@ -117,8 +141,12 @@ export class FactorAuthority extends SessionAuthority {
     const { state, factors } = this;
     const sql = state.sql;
     const begun = this.ctx.storage.transactionSync(() => {
-      if (loadPending(sql, pendingId, tokenHash, Date.now()) === null) return { status: "invalid_token" } as const;
+      const pending = loadPending(sql, pendingId, tokenHash, Date.now());
+      if (pending === null) return { status: "invalid_token" } as const;
       countAttempt(sql, pendingId);
+      // The second factor is a different factor than the first: a passkey that did not
+      // verify the user is one factor, and the same passkey is never also the second.
+      if (pending.session.assurance.amr.includes(AMR_OF[proof.method])) return { status: "invalid_code" } as const;
       return null;
     });
     if (begun !== null) return begun;
@@ -215,20 +243,26 @@ export class FactorAuthority extends SessionAuthority {
   ): Promise<FactorAdded> {
     const { state, factors } = this;
     const added = this.ctx.storage.transactionSync(() => {
-      // The account may have been deleted while a proof was checked: nothing is added to a tombstone.
-      if (state.isDeleted()) return null;
+      // Decided again here, after the proof was checked: the account may have been
+      // deleted, the session ended, or another factor added by a racing request.
+      const allowed = this.mayAddFactor(sessionId);
+      if (allowed !== "yes") return { status: allowed } as const;
       const first = !factors.hasActive();
       const id = commit();
-      if (id === null) return null;
+      if (id === null) return { status: "invalid_code" } as const;
       factors.clearAttempts();
-      if (first) factors.replaceRecoveryCodes(recoveryHashes);
-      const row = state.row(sessionId);
-      if (row !== null) {
+      if (first) {
+        factors.replaceRecoveryCodes(recoveryHashes);
+        // The first factor lifts the session that added it (the contract's enrollment
+        // answer): the user had no other factor it could stand in for. A later factor is
+        // added only at aal 2 (mayAddFactor), so it never lifts anything.
+        const row = state.row(sessionId)!;
         state.sql.exec("UPDATE sessions SET aal = 2, amr = ? WHERE id = ?", JSON.stringify(merge(assurance(row).amr, method)), sessionId);
       }
-      return { id, first };
+      return { status: "added", id, first } as const;
     });
-    if (added === null) return { status: "invalid_code" };
+    if (added.status === "refused") return { status: "refused" };
+    if (added.status !== "added") return { status: added.status };
     await this.cache.sync([sessionId]);
     const factor = factors.view(added.id);
     if (factor === null) return { status: "not_found" };

@@ -30,6 +30,13 @@ export type CheckedProof =
   | { ok: true; method: "recovery_code"; codeHash: string }
   | { ok: true; method: "webauthn"; proof: Extract<FactorProof, { verified: true }> };
 
+/**
+ * A right TOTP code of a time step this user already used: refused like a wrong one, but
+ * the refusal says to wait for the next code. Only the holder of a right code learns it,
+ * and what they learn is that its step is spent.
+ */
+export type StepUsed = { status: "invalid_code"; stepUsed: true };
+
 /** The context a TOTP secret is sealed for: a box copied to another user or factor does not open. */
 export function totpBoxContext(userId: string, factorId: string): string {
   return `totp:${userId}:${factorId}`;
@@ -149,7 +156,7 @@ export class Factors {
    * Checks a proof without taking anything: the TOTP code against every active TOTP
    * factor (or the one pending factor `pendingId`), the recovery code's presence.
    */
-  async check(userId: string, proof: FactorProof, now: number, pendingId: string | null = null): Promise<CheckedProof> {
+  async check(userId: string, proof: FactorProof, now: number, pendingId: string | null = null): Promise<CheckedProof | StepUsed> {
     if (proof.method === "recovery_code") {
       const present = this.sql.exec("SELECT 1 FROM recovery_codes WHERE code_hash = ?", proof.codeHash).toArray().length > 0;
       return present && pendingId === null ? { ok: true, method: "recovery_code", codeHash: proof.codeHash } : { ok: false };
@@ -161,7 +168,10 @@ export class Factors {
     for (const row of candidates) {
       const secret = row.secret_box === null ? null : await open(proof.keys, row.secret_box, totpBoxContext(userId, row.id));
       const step = secret === null ? null : await matchTotpStep(secret, proof.code, now);
-      if (step !== null) return { ok: true, method: "totp", factorId: row.id, step };
+      if (step === null) continue;
+      // A hint only: `take` decides, so a step used by a racing request is still refused there.
+      if (step <= Number(this.meta("totp_last_step") ?? "-1")) return { status: "invalid_code", stepUsed: true };
+      return { ok: true, method: "totp", factorId: row.id, step };
     }
     return { ok: false };
   }

@@ -106,4 +106,10 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   // challenges already answered (single use), kept until they would have expired.
   "CREATE TABLE mfa_failures (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)",
   "CREATE TABLE used_challenges (challenge_hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
+  // What a proof of the address still has to end outside this object (see
+  // address-proof.ts): the API keys at their own objects, and the D1 records of keys,
+  // provider links and app codes made before it. Kept until done; the alarm retries.
+  "CREATE TABLE proof_cleanup (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, proven_at INTEGER NOT NULL, key_ids TEXT NOT NULL)",
+  // Admin audit entries queued with the change they record, until D1 has them (audit-outbox.ts).
+  "CREATE TABLE audit_outbox (id TEXT PRIMARY KEY, event TEXT NOT NULL)",
 ];

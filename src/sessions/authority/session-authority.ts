@@ -9,6 +9,9 @@ import { constantTimeEqual } from "../../lib/crypto";
 import { LazySchema } from "../../lib/sqlite-schema";
 import type { PrincipalRecord } from "../principal-record";
 import { type SessionInfo, CACHE_TOUCH_INTERVAL_MS, isExpired } from "../session-policy";
+import { logError } from "../../lib/log";
+import { hasProofCleanup, madeBeforeProof, runProofCleanup } from "./address-proof";
+import { type AuditEntry, flushAudit, hasQueuedAudit, queueAudit } from "./audit-outbox";
 import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
 import { RefreshTokens } from "./refresh";
 import { Factors } from "./factors";
@@ -56,7 +59,7 @@ export class SessionAuthority extends DurableObject<Env> {
    */
   async createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
     const { state, factors } = this;
-    if (state.isDeleted() || input.credentialEpoch < state.epoch()) return { status: "refused" };
+    if (state.isDeleted() || input.credentialEpoch < state.epoch() || madeBeforeProof(state, input.madeAt)) return { status: "refused" };
     if (state.isDisabled()) return { status: "disabled" };
     const now = Date.now();
     if (input.assurance.aal < 2 && factors.hasActive()) {
@@ -162,29 +165,54 @@ export class SessionAuthority extends DurableObject<Env> {
     return this.state.sql.exec<SessionRow>("SELECT * FROM sessions ORDER BY last_activity DESC").toArray().map(toInfo);
   }
 
-  /** Ends one session; false when the user has no such session. */
-  async revokeSession(id: string): Promise<boolean> {
+  /** Ends one session; false when the user has no such session. `audit`: an admin's entry, landing with the change. */
+  async revokeSession(id: string, audit?: AuditEntry): Promise<boolean> {
     if (this.schema.blank) return false;
-    if (this.state.row(id) === null) return false;
-    await this.end([id]);
+    const ended = this.ctx.storage.transactionSync(() => {
+      if (this.state.row(id) === null) return false;
+      this.state.endSessions([id]);
+      if (audit !== undefined) queueAudit(this.state.sql, audit);
+      return true;
+    });
+    if (!ended) return false;
+    await this.cache.sync([id]);
+    await this.sendAudit();
     return true;
   }
 
   /**
    * Ends every session but `exceptId` (null: all of them, and access tokens issued
-   * until now are refused from now on). Returns how many ended.
+   * until now are refused from now on). Returns how many ended. `audit`: an admin's
+   * entry, landing with the change (with how many ended).
    */
-  async revokeAll(exceptId: string | null): Promise<number> {
+  async revokeAll(exceptId: string | null, audit?: AuditEntry): Promise<number> {
     const { state } = this;
     const now = Date.now();
     const ids = this.ctx.storage.transactionSync(() => {
       const ids = state.sessionIds().filter((id) => id !== exceptId);
       state.endSessions(ids);
       if (exceptId === null) state.setNotBefore(now);
+      if (audit !== undefined) queueAudit(state.sql, audit, { revoked: ids.length });
       return ids;
     });
     await this.cache.sync(ids);
+    await this.sendAudit();
     return ids.length;
+  }
+
+  /**
+   * Sends the audit entries queued with a change (audit-outbox.ts). A failure leaves
+   * them for the alarm and reaches the caller, which answers 503: the change stands,
+   * and its entry lands when D1 answers again.
+   */
+  protected async sendAudit(): Promise<void> {
+    if (!hasQueuedAudit(this.state.sql)) return;
+    try {
+      await flushAudit(this.state.sql, this.env.DB);
+    } catch (error) {
+      await this.schedulePurge();
+      throw error;
+    }
   }
 
   /**
@@ -235,6 +263,8 @@ export class SessionAuthority extends DurableObject<Env> {
     });
     if (purged.length > 0) await this.cache.sync(purged);
     await this.cache.retryFailed();
+    await runProofCleanup(this.state.sql, this.env).catch((error: unknown) => logError("proof_cleanup_failed", error));
+    await flushAudit(this.state.sql, this.env.DB).catch((error: unknown) => logError("audit_send_failed", error));
     await this.schedulePurge();
   }
 
@@ -247,7 +277,8 @@ export class SessionAuthority extends DurableObject<Env> {
   /** The alarm runs when the next session would expire (or sooner, for a cache retry). */
   protected async schedulePurge(): Promise<void> {
     const next = this.state.nextExpiry();
-    const retry = this.cache.hasPending() ? Date.now() + CACHE_RETRY_DELAY_MS : null;
+    const { sql } = this.state;
+    const retry = this.cache.hasPending() || hasProofCleanup(sql) || hasQueuedAudit(sql) ? Date.now() + CACHE_RETRY_DELAY_MS : null;
     const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
     if (at === null) return;
     const current = await this.ctx.storage.getAlarm();

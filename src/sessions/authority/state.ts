@@ -145,9 +145,12 @@ export class AuthorityState {
     return this.getMeta("deleted") !== null;
   }
 
-  /** An admin disabled the account: no sign-in, token family or API key until enabled. */
+  /**
+   * No sign-in, token family or API key: an admin disabled the account (until enabled),
+   * or the address's owner answered "this wasn't me" (locked until a password reset).
+   */
   isDisabled(): boolean {
-    return this.getMeta("disabled") !== null;
+    return this.getMeta("disabled") !== null || this.getMeta("locked") !== null;
   }
 
   saveUser(user: PublicUser): void {

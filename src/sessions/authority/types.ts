@@ -19,6 +19,11 @@ export interface NewSession {
   assurance: { aal: 1 | 2; amr: AuthMethod[] };
   /** Where the sign-in waits for its second factor, if the gate stops it. */
   mfa: MfaTicket;
+  /**
+   * When the credential this sign-in rests on was made, for those a proof of the address
+   * ends (an OAuth link, an app code from one): one made before the proof opens nothing.
+   */
+  madeAt?: number;
 }
 
 /** The mfa_token's place in the authority (`id`) and its hash, and what to answer once verified. */
@@ -66,7 +71,7 @@ export interface ThrottlePolicy {
 }
 
 export type ProofRefusal =
-  | { status: "invalid_code" }
+  | { status: "invalid_code"; stepUsed?: true }
   | { status: "throttled"; retryAfterSeconds: number }
   | { status: "invalid_token" }
   | { status: "refused" }
@@ -120,7 +125,12 @@ export interface NewPasskey {
   backedUp: boolean;
 }
 
-export type FactorAdded = { status: "added"; factor: FactorView; recoveryIssued: boolean } | ProofRefusal | { status: "not_found" };
+export type FactorAdded =
+  | { status: "added"; factor: FactorView; recoveryIssued: boolean }
+  | ProofRefusal
+  | { status: "not_found" }
+  /** The user already has a factor and the session asking is at aal 1: it must prove one of them first. */
+  | { status: "second_factor_required" };
 
 export type Authorization =
   { status: "valid"; session: CachedSession; csrfHash: string | null } | { status: "expired" } | { status: "unknown" };

@@ -2,6 +2,8 @@
 // half (session-authority.ts), the second factors (factor-authority.ts), and here the
 // account itself: its user object, its deletion, and the exact counters it owns.
 import type { PublicUser } from "../../users/user-view";
+import { type AddressProof, type ProofEffect, proveAddress, runProofCleanup } from "./address-proof";
+import { type AuditEntry, queueAudit } from "./audit-outbox";
 import { reserveApiKey, takeMailSlot } from "./counters";
 import { FactorAuthority } from "./factor-authority";
 import type { AuthoritySummary, MailSlot, Reservation } from "./types";
@@ -20,6 +22,7 @@ const ACCOUNT_TABLES = [
   "mfa_pending",
   "mfa_failures",
   "used_challenges",
+  "proof_cleanup",
 ];
 
 export class UserAuthority extends FactorAuthority {
@@ -35,7 +38,7 @@ export class UserAuthority extends FactorAuthority {
    * cache entries and the principal record, and keeps only a tombstone that refuses
    * every later session, token family, API key and mail. Returns the API keys to erase.
    */
-  async deleteAccount(): Promise<{ keyIds: string[] }> {
+  async deleteAccount(audit?: AuditEntry): Promise<{ keyIds: string[] }> {
     const { state } = this;
     const userId = state.loadUser()?.id ?? null;
     const { ids, keyIds } = this.ctx.storage.transactionSync(() => {
@@ -44,10 +47,13 @@ export class UserAuthority extends FactorAuthority {
       for (const table of ACCOUNT_TABLES) state.sql.exec(`DELETE FROM ${table}`);
       state.sql.exec("DELETE FROM meta WHERE key NOT IN ('principal_cached')");
       state.setMeta("deleted", userId ?? "unknown");
+      // An admin's entry outlives the account (D1 keeps entries with an actor).
+      if (audit !== undefined) queueAudit(state.sql, audit);
       return { ids, keyIds };
     });
     this.refresh.clear();
     await this.cache.sync(ids);
+    await this.sendAudit();
     return { keyIds };
   }
 
@@ -58,22 +64,51 @@ export class UserAuthority extends FactorAuthority {
    * returns the key ids the caller must also stop at their own objects. Enabling brings
    * no session back.
    */
-  async setDisabled(disabled: boolean): Promise<{ keyIds: string[] }> {
+  async setDisabled(disabled: boolean, audit?: AuditEntry): Promise<{ keyIds: string[]; generation: number }> {
     const { state } = this;
-    const ended = this.ctx.storage.transactionSync(() => {
+    const { ended, generation } = this.ctx.storage.transactionSync(() => {
+      // Each decision gets the next number: the key objects apply a decision only over an
+      // older one, so a disable and an enable that race reach them in this order.
+      const generation = Number(state.getMeta("disabled_generation") ?? "0") + 1;
+      state.setMeta("disabled_generation", String(generation));
+      // The entry records a change: a second disable (a retry) changes nothing.
+      if (audit !== undefined && (state.getMeta("disabled") !== null) !== disabled) queueAudit(state.sql, audit);
       if (!disabled) {
         state.sql.exec("DELETE FROM meta WHERE key = 'disabled'");
-        return [];
+        return { ended: [], generation };
       }
       state.setMeta("disabled", String(Date.now()));
       state.sql.exec("DELETE FROM mfa_pending");
       const ids = state.sessionIds();
       state.endSessions(ids);
       state.setNotBefore(Date.now());
-      return ids;
+      return { ended: ids, generation };
     });
     await this.cache.sync(ended);
-    return { keyIds: this.keyIds() };
+    await this.sendAudit();
+    return { keyIds: this.keyIds(), generation };
+  }
+
+  /**
+   * The address was proven (address-proof.ts): ends, in one transaction, every
+   * credential made before the proof unless the credential holder proved it, then what
+   * lies outside this object (keys, links, app codes). A cleanup that failed stays
+   * booked for the alarm, and this call fails (the caller answers 503).
+   */
+  async proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }): Promise<ProofEffect | null> {
+    const { state, factors } = this;
+    const effect = this.ctx.storage.transactionSync(() =>
+      state.isDeleted() ? null : proveAddress(state, factors, proof, { ...options, now: Date.now() }),
+    );
+    if (effect === null) return null;
+    await this.cache.sync(effect.ended);
+    try {
+      await runProofCleanup(state.sql, this.env);
+    } catch (error) {
+      await this.schedulePurge();
+      throw error;
+    }
+    return effect;
   }
 
   /** What the admin list shows: disabled, MFA, live sessions, last sign-in. */
@@ -90,13 +125,26 @@ export class UserAuthority extends FactorAuthority {
   }
 
   /** An admin removes every factor and recovery code (the user's sessions stay). Returns how many factors went. */
-  removeAllFactors(): number {
-    return this.ctx.storage.transactionSync(() => this.factors.removeAll());
+  async removeAllFactors(audit?: AuditEntry): Promise<number> {
+    const removed = this.ctx.storage.transactionSync(() => {
+      const removed = this.factors.removeAll();
+      if (audit !== undefined) queueAudit(this.state.sql, audit, { factors_removed: removed });
+      return removed;
+    });
+    await this.sendAudit();
+    return removed;
   }
 
-  reserveApiKey(id: string, max: number, known: string[] | null): Reservation {
-    if (this.state.isDisabled()) return "gone";
+  /** Counts a new key made by `sessionId`, which must still stand (an address proof or a logout may have ended it). */
+  reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): Reservation {
+    if (this.state.isDisabled() || !this.hasSession(sessionId)) return "gone";
     return reserveApiKey(this.state, this.ctx.storage, id, max, known);
+  }
+
+  /** Whether a reserved key still counts (no proof of the address or deletion ended it meanwhile). */
+  holdsApiKey(id: string): boolean {
+    if (this.state.isDeleted()) return false;
+    return this.state.sql.exec("SELECT 1 FROM api_keys WHERE id = ?", id).toArray().length > 0;
   }
 
   /** A key was revoked (or its creation failed): it no longer counts. */
