@@ -4,8 +4,8 @@ import { runScheduled } from "./scheduled";
 
 export { ApiKeyAuthority } from "./api-keys/authority/api-key-authority";
 export { AuthService } from "./rpc/auth-service";
-export { LoginThrottle } from "./throttle/login-throttle";
-export { UserAuthority } from "./sessions/authority/user-authority";
+export { LoginThrottle } from "./throttle/authority/login-throttle";
+export { UserAuthority } from "./user-authority/user-authority";
 
 const app = createApp();
 

@@ -4,7 +4,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { flushAudit, queueAudit } from "../src/sessions/authority/audit-outbox";
+import { flushAudit, queueAudit } from "../src/user-authority/audit-outbox";
 import { makeAdmin } from "./helpers/admin";
 import { TestClient } from "./helpers/client";
 import { Faults } from "./helpers/faults";

@@ -5,9 +5,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { HISTORY_KEPT } from "../src/sessions/authority/refresh";
+import { HISTORY_KEPT } from "../src/user-authority/refresh";
 import { MAX_USERS, rememberSession, rememberedSession, rememberedUsers } from "../src/sessions/isolate-memory";
-import type { CachedSession } from "../src/sessions/session-policy";
+import type { CachedSession } from "../src/user-authority/session-policy";
 import { TestClient } from "./helpers/client";
 import { Faults } from "./helpers/faults";
 import { registerUser, tokensFor } from "./helpers/users";

@@ -7,9 +7,9 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/config/config";
 import { SettingError } from "../src/config/parse";
-import { CacheWriter } from "../src/sessions/authority/cache-writer";
+import { CacheWriter } from "../src/user-authority/cache-writer";
 import { forgetUser } from "../src/sessions/isolate-memory";
-import type { UserAuthority } from "../src/sessions/authority/user-authority";
+import type { UserAuthority } from "../src/user-authority/user-authority";
 import { BASE_URL, TestClient, callWorker } from "./helpers/client";
 import { d1Holding, hold, namespaceHolding, withBindings } from "./helpers/holds";
 import { forgeHs256 } from "./helpers/jwt";
@@ -536,7 +536,7 @@ describe("12. Revocation bounds hold exactly", () => {
       delete: async () => Promise.reject(new Error("KV DELETE failed: 503")),
     } as unknown as KVNamespace;
     await runInDurableObject(authorityOf(user.id), async (instance, state) => {
-      const internals = instance as unknown as { cache: CacheWriter };
+      const internals = (instance as unknown as { parts: { cache: CacheWriter } }).parts;
       const working = internals.cache;
       internals.cache = new CacheWriter(state.storage.sql, state.storage, failingKv, (working as unknown as { source: never }).source);
       await instance.revokeAll(null);
@@ -573,7 +573,7 @@ describe("12. Revocation bounds hold exactly", () => {
       },
     } as unknown as KVNamespace;
     await runInDurableObject(authorityOf(user.id), async (instance, state) => {
-      const internals = instance as unknown as { cache: CacheWriter };
+      const internals = (instance as unknown as { parts: { cache: CacheWriter } }).parts;
       internals.cache = new CacheWriter(
         state.storage.sql,
         state.storage,

@@ -2,11 +2,11 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PENDING_TIMEOUT_MS } from "../src/throttle/throttle-policy";
+import { PENDING_TIMEOUT_MS } from "../src/throttle/authority/throttle-policy";
 
 const policy = { maxAttempts: 3, windowMs: 60_000 };
 
-function throttle(): DurableObjectStub<import("../src/throttle/login-throttle").LoginThrottle> {
+function throttle(): DurableObjectStub<import("../src/throttle/authority/login-throttle").LoginThrottle> {
   return env.LOGIN_THROTTLE.getByName(`test:${crypto.randomUUID()}`);
 }
 
@@ -108,7 +108,7 @@ describe("UserAuthority", () => {
     };
   }
 
-  function newSession(userId: string, n: number): import("../src/sessions/authority/user-authority").NewSession {
+  function newSession(userId: string, n: number): import("../src/user-authority/user-authority").NewSession {
     const id = userId.replace(/-/g, "") + n.toString(16).padStart(16, "0");
     return {
       id,
@@ -270,7 +270,7 @@ describe("ApiKeyAuthority", () => {
 
 describe("UserAuthority schema steps", () => {
   it("carry an older object's refresh history into the family-keyed table, and the rotation trigger records new hashes", async () => {
-    const { USER_AUTHORITY_SCHEMA } = await import("../src/sessions/authority/schema");
+    const { USER_AUTHORITY_SCHEMA } = await import("../src/user-authority/schema");
     const { applySchema } = await import("../src/lib/sqlite-schema");
     // A scratch SQLite database: a fresh throttle object's storage, emptied.
     const scratch = env.LOGIN_THROTTLE.getByName(`schema:${crypto.randomUUID()}`);

@@ -1,7 +1,7 @@
 // The isolate memory's own rules, with a KV whose reads the test releases by hand.
 import { describe, expect, it } from "vitest";
 import { forgetUser, readCachedSession, rememberedSession } from "../src/sessions/isolate-memory";
-import type { CachedSession } from "../src/sessions/session-policy";
+import type { CachedSession } from "../src/user-authority/session-policy";
 
 function heldKv(): { kv: KVNamespace; reads: number; release: (value: unknown) => void } {
   const state = { reads: 0, release: (_value: unknown) => {} };

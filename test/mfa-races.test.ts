@@ -146,7 +146,7 @@ describe("second factors racing the user's other writes", () => {
     const sessionId = owner.sessionToken!.split(".")[0]!;
     const result = await runInDurableObject(env.USER_AUTHORITY.getByName(user.id), async (instance) => {
       // The deletion runs inside the await of the proof check: between the check and the commit.
-      const factors = (instance as unknown as { factors: { check: (...args: unknown[]) => Promise<unknown> } }).factors;
+      const factors = (instance as unknown as { parts: { factors: { check: (...args: unknown[]) => Promise<unknown> } } }).parts.factors;
       const check = factors.check.bind(factors);
       factors.check = async (...args: unknown[]) => {
         const checked = await check(...args);

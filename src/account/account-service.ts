@@ -13,7 +13,7 @@ import { type Mailer, deliver } from "../mail/mailer";
 import { passwordChangedMessage, passwordResetMessage, verifyEmailMessage } from "../mail/templates";
 import { hashPassword, verifyPassword } from "../passwords/hash";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
-import type { LoginThrottle } from "../throttle/login-throttle";
+import type { LoginThrottle } from "../throttle/authority/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
 import { findUserById, findUserByIdentifier, publicUser } from "../users/user-store";

@@ -1,6 +1,6 @@
 // Proving an address, as the Worker runs it: email verification (confirmed signed in or
 // not), "this wasn't me", and the proof a password reset makes (account-service.ts).
-// The user's authority decides what a proof ends (sessions/authority/address-proof.ts);
+// The user's authority decides what a proof ends (user-authority/address-proof.ts);
 // D1 records the outcome afterwards, so a failure in between leaves the account
 // unproven (fail closed), never proven with a pre-hijacker's credentials still working.
 import { type ProofDeps, proveAddress } from "../auth/prove-address";

@@ -9,7 +9,7 @@ import { appCodeDeletion } from "../oauth/app-codes";
 import { identityDeletion } from "../oauth/oauth-accounts";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { AuditEntry } from "../sessions/authority/audit-outbox";
+import type { AuditEntry } from "../user-authority/audit-outbox";
 import { findUserById, userRowDeletion } from "../users/user-store";
 import type { PublicUser } from "../users/user-view";
 import { checkCurrentPassword } from "./account-service";

@@ -13,7 +13,7 @@ import { ApiError } from "../http/errors";
 import { noticeFactorChange } from "../mfa/mfa-service";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { AuditEntry } from "../sessions/authority/audit-outbox";
+import type { AuditEntry } from "../user-authority/audit-outbox";
 import { isSessionId } from "../sessions/session-token";
 import { clearLoginThrottle } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";

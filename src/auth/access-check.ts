@@ -6,10 +6,10 @@ import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import { authorityFor, type AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
-import { tokenStanding } from "../sessions/principal-record";
+import { tokenStanding } from "../user-authority/principal-record";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
 import type { PublicUser } from "../users/user-view";
-import type { Assurance } from "../sessions/session-policy";
+import type { Assurance } from "../user-authority/session-policy";
 
 export type AccessDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;
 

@@ -5,7 +5,7 @@
 // came from the user's authority, so a re-authentication counts at once.
 import type { MiddlewareHandler } from "hono";
 import type { Services } from "../services/services";
-import { lastAuthenticatedAt } from "../sessions/session-policy";
+import { lastAuthenticatedAt } from "../user-authority/session-policy";
 import type { AppEnv } from "./app-env";
 import { reauthenticationRequired } from "../mfa/reauth-methods";
 import { userPrincipal } from "./authenticate";

@@ -5,7 +5,7 @@ import type { Config } from "../config/config";
 import type { Database } from "../db/client";
 import type { UserRow } from "../db/schema";
 import { needsRehash, verifyPassword, hashPassword } from "../passwords/hash";
-import type { LoginThrottle } from "../throttle/login-throttle";
+import type { LoginThrottle } from "../throttle/authority/login-throttle";
 import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
 import { findSignInUser } from "../users/user-store";
 import { upgradePasswordHash } from "../users/user-credentials";

@@ -1,5 +1,5 @@
 // Who a request acts for, whatever credential it came with.
-import type { Assurance } from "../sessions/session-policy";
+import type { Assurance } from "../user-authority/session-policy";
 import type { PublicUser } from "../users/user-view";
 
 export interface PrincipalSession {

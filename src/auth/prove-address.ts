@@ -1,5 +1,5 @@
 // Proving an address, the Worker's half: asks the user's authority to decide the proof
-// (sessions/authority/address-proof.ts) and records what it ended. Used by email
+// (user-authority/address-proof.ts) and records what it ended. Used by email
 // verification, "this wasn't me" and the password reset (account/), and by a provider
 // sign-in that claims an account (provider-claim.ts).
 import { activeKeyIds } from "../api-keys/key-store";
@@ -7,7 +7,7 @@ import type { UserRow } from "../db/schema";
 import { recordEventLater } from "../events/event-log";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { AddressProof } from "../sessions/authority/address-proof";
+import type { AddressProof } from "../user-authority/address-proof";
 
 export type ProofDeps = Pick<Services, "db" | "d1" | "config" | "authority" | "waitUntil" | "client">;
 

@@ -14,7 +14,7 @@ import { ApiError, type ErrorCode, tooManyRequests } from "../http/errors";
 import { FOREIGN_ORIGIN_DETAIL, isTrustedOrigin } from "../http/origins";
 import type { AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord } from "../sessions/isolate-memory";
-import { assuranceOf, expiresAt } from "../sessions/session-policy";
+import { assuranceOf, expiresAt } from "../user-authority/session-policy";
 import { resolveSession } from "../sessions/session-service";
 import { checkAccessToken } from "./access-check";
 import type { Credential } from "./credentials";

@@ -8,10 +8,10 @@ import { assertionOptions, assertionProof, noticeFactorChange, proofRefusal, rec
 import type { AuthenticationResponseJSON } from "../mfa/webauthn";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { FactorProof, TokenResponse } from "../sessions/authority/types";
+import type { FactorProof, TokenResponse } from "../user-authority/types";
 import { type MfaRequired, newSessionSecrets } from "../sessions/session-service";
 import { parseSessionToken, userIdOfSession } from "../sessions/session-token";
-import type { Assurance } from "../sessions/session-policy";
+import type { Assurance } from "../user-authority/session-policy";
 import type { PublicUser } from "../users/user-view";
 import { tokenAnswer } from "../tokens/token-service";
 import { recordLoginSuccess } from "./login-outcome";

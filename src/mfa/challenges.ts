@@ -5,7 +5,7 @@
 // challenge is single use, expires, and cannot be moved to another user or ceremony.
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
 import { constantTimeEqual, randomBytes, sha256 } from "../lib/crypto";
-import type { Challenge } from "../sessions/authority/types";
+import type { Challenge } from "../user-authority/types";
 
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 export type ChallengePurpose = "register" | "mfa" | "reauth" | "login";

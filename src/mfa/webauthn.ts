@@ -6,7 +6,7 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Config } from "../config/config";
 import { fromBase64Url, toBase64Url, utf8 } from "../lib/encoding";
-import type { NewPasskey, StoredPasskey } from "../sessions/authority/types";
+import type { NewPasskey, StoredPasskey } from "../user-authority/types";
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 

@@ -38,7 +38,7 @@ import {
 } from "../mfa/schemas";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "../mfa/webauthn";
 import { authorityFor } from "../sessions/authority-client";
-import type { FactorProof } from "../sessions/authority/types";
+import type { FactorProof } from "../user-authority/types";
 
 export const mfaRoutes = new Hono<AppEnv>();
 

@@ -6,9 +6,9 @@
 // retried once when the platform marks the error retryable, on a fresh stub; the others
 // are not (docs/concepts/consistency.md, "Failures, retries and bounds": how each write stays exactly-once).
 import { retryOnce } from "../lib/platform-errors";
-import type { AddressProof } from "./authority/address-proof";
-import type { AuditEntry } from "./authority/audit-outbox";
-import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "./authority/user-authority";
+import type { AddressProof } from "../user-authority/address-proof";
+import type { AuditEntry } from "../user-authority/audit-outbox";
+import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "../user-authority/user-authority";
 import { forgetUser } from "./isolate-memory";
 
 export type AuthorityNamespace = DurableObjectNamespace<UserAuthority>;

@@ -10,10 +10,10 @@
 import { logWarning } from "../lib/log";
 import { retryOnce } from "../lib/platform-errors";
 import type { Services } from "../services/services";
-import type { UserAuthority } from "./authority/user-authority";
-import { principalCacheKey, sessionCacheKey } from "./kv-keys";
-import type { PrincipalRecord } from "./principal-record";
-import type { CachedSession } from "./session-policy";
+import type { UserAuthority } from "../user-authority/user-authority";
+import { principalCacheKey, sessionCacheKey } from "../user-authority/kv-keys";
+import type { PrincipalRecord } from "../user-authority/principal-record";
+import type { CachedSession } from "../user-authority/session-policy";
 
 export const MEMORY_MS = 5_000;
 /**

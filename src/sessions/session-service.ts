@@ -7,8 +7,8 @@ import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type AuthorityClient, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
-import type { NewSession, SecondFactorMethod, SignInAnswer } from "./authority/types";
-import { type Assurance, type CachedSession, isExpired, needsTouch } from "./session-policy";
+import type { NewSession, SecondFactorMethod, SignInAnswer } from "../user-authority/types";
+import { type Assurance, type CachedSession, isExpired, needsTouch } from "../user-authority/session-policy";
 import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "./session-token";
 
 export type SessionDeps = Pick<Services, "config" | "kv" | "authority" | "waitUntil">;

@@ -5,7 +5,7 @@
 // digits. Carrying the user id lets any request find the user's Durable Object, the
 // session authority, even when the KV cache has not seen the session yet.
 import { randomToken, sha256 } from "../lib/crypto";
-import type { MfaTicket, SignInAnswer } from "./authority/types";
+import type { MfaTicket, SignInAnswer } from "../user-authority/types";
 
 const SECRET_BYTES = 32; // 256 bits; the contract asks for at least 128.
 const ID_PATTERN = /^[0-9a-f]{48}$/;

@@ -4,8 +4,8 @@
 // over its limit refuses the attempt.
 import { throttleKeyForIp } from "../http/client-info";
 import { emailKey } from "../lib/email-address";
-import type { LoginThrottle } from "./login-throttle";
-import type { ThrottlePolicy } from "./throttle-policy";
+import type { LoginThrottle } from "./authority/login-throttle";
+import type { ThrottlePolicy } from "./authority/throttle-policy";
 
 export interface LoginAttempt {
   allowed: true;

@@ -9,7 +9,7 @@ import { jwtVerify } from "jose";
 import type { Config } from "../config/config";
 import { randomToken } from "../lib/crypto";
 import { toBase64Url, utf8 } from "../lib/encoding";
-import type { Assurance, AuthMethod } from "../sessions/session-policy";
+import type { Assurance, AuthMethod } from "../user-authority/session-policy";
 import { type KeySet, keySet } from "./keys";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";

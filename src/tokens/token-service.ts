@@ -6,10 +6,10 @@ import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
 import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "../sessions/session-token";
-import type { Assurance, AuthMethod } from "../sessions/session-policy";
-import type { SecondFactorMethod, SignInAnswer } from "../sessions/authority/types";
+import type { Assurance, AuthMethod } from "../user-authority/session-policy";
+import type { SecondFactorMethod, SignInAnswer } from "../user-authority/types";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
-import type { NewSession, TokenResponse } from "../sessions/authority/user-authority";
+import type { NewSession, TokenResponse } from "../user-authority/user-authority";
 import type { PublicUser } from "../users/user-view";
 import { signAccessToken, verifyAccessToken } from "./access-token";
 

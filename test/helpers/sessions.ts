@@ -1,7 +1,7 @@
 // Direct access to session storage, for tests that need to move a session through time.
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { CachedSession } from "../../src/sessions/session-policy";
+import type { CachedSession } from "../../src/user-authority/session-policy";
 import { userIdOfSession } from "../../src/sessions/session-token";
 
 export function sessionIdOf(token: string | undefined): string {

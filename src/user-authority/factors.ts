@@ -4,9 +4,9 @@
 // them, so a time step, a recovery code, a challenge or an attempt is taken exactly once
 // however many requests race for it. The only await (opening a TOTP secret and computing
 // codes) comes before the decision, never inside it.
-import { open } from "../../lib/secret-box";
-import { matchTotpStep } from "../../lib/totp";
-import type { AuthMethod } from "../session-policy";
+import { open } from "../lib/secret-box";
+import { matchTotpStep } from "../lib/totp";
+import type { AuthMethod } from "./session-policy";
 import type { FactorProof, FactorView, NewPasskey, SecondFactorMethod, StoredPasskey, ThrottlePolicy } from "./types";
 
 type FactorRow = {

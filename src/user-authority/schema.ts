@@ -1,7 +1,7 @@
 // The UserAuthority's SQLite schema, as ordered steps (see lib/sqlite-schema.ts).
 // Objects created before the step list existed already have the first four tables
 // (CREATE ... IF NOT EXISTS makes those steps harmless for them).
-import type { SchemaStep } from "../../lib/sqlite-schema";
+import type { SchemaStep } from "../lib/sqlite-schema";
 
 export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   `CREATE TABLE IF NOT EXISTS sessions (

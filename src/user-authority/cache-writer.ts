@@ -3,10 +3,10 @@
 // write runs (not when it was queued), so a late write can never bring back a revoked
 // session. A write that fails is remembered in SQLite and retried by the alarm, so a
 // KV outage delays the read-path bound instead of breaking it for good.
-import type { PublicUser } from "../../users/user-view";
-import { isPrincipalKey, principalCacheKey, sessionCacheKey, sessionIdOfKey } from "../kv-keys";
-import { type PrincipalRecord, principalFingerprint } from "../principal-record";
-import { cacheTtlSeconds, isExpired } from "../session-policy";
+import type { PublicUser } from "../users/user-view";
+import { isPrincipalKey, principalCacheKey, sessionCacheKey, sessionIdOfKey } from "./kv-keys";
+import { type PrincipalRecord, principalFingerprint } from "./principal-record";
+import { cacheTtlSeconds, isExpired } from "./session-policy";
 import { type SessionRow, times, toCached } from "./rows";
 
 /** KV drops `user:<id>` after this long unless rewritten; a reader that misses asks the authority. */

@@ -1,6 +1,6 @@
 // Session rows as the UserAuthority stores them, and the shapes they are handed out in.
-import type { PublicUser } from "../../users/user-view";
-import type { Assurance, AuthMethod, CachedSession, SessionInfo, SessionKind, SessionTimes } from "../session-policy";
+import type { PublicUser } from "../users/user-view";
+import type { Assurance, AuthMethod, CachedSession, SessionInfo, SessionKind, SessionTimes } from "./session-policy";
 
 export type SessionRow = {
   id: string;

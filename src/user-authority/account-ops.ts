@@ -1,14 +1,12 @@
-// The per-user authority as the Worker binds it (class UserAuthority): the sessions
-// half (session-authority.ts), the second factors (factor-authority.ts), and here the
-// account itself: its user object, its deletion, and the exact counters it owns.
-import type { PublicUser } from "../../users/user-view";
+// The account itself, as the user's authority decides it: the user object caches carry,
+// deletion (a tombstone), disabling, a proof of the address, an admin's factor reset,
+// and the exact counters it owns (API keys, mailed tokens).
+import type { PublicUser } from "../users/user-view";
 import { type AddressProof, type ProofEffect, proveAddress, runProofCleanup } from "./address-proof";
 import { type AuditEntry, queueAudit } from "./audit-outbox";
 import { reserveApiKey, takeMailSlot } from "./counters";
-import { FactorAuthority } from "./factor-authority";
+import type { AuthorityParts } from "./parts";
 import type { AuthoritySummary, MailSlot, Reservation } from "./types";
-
-export type * from "./types";
 
 /** What a deletion empties: everything but the meta values it keeps for the tombstone. */
 const ACCOUNT_TABLES = [
@@ -25,12 +23,14 @@ const ACCOUNT_TABLES = [
   "proof_cleanup",
 ];
 
-export class UserAuthority extends FactorAuthority {
+export class AccountOps {
+  constructor(private readonly p: AuthorityParts) {}
+
   /** Refreshes the user object that caches carry (after a profile change). */
   async updateUser(user: PublicUser): Promise<void> {
-    if (this.state.isDeleted()) return;
-    this.state.saveUser(user);
-    await this.cache.sync(this.state.sessionIds());
+    if (this.p.state.isDeleted()) return;
+    this.p.state.saveUser(user);
+    await this.p.cache.sync(this.p.state.sessionIds());
   }
 
   /**
@@ -39,9 +39,9 @@ export class UserAuthority extends FactorAuthority {
    * every later session, token family, API key and mail. Returns the API keys to erase.
    */
   async deleteAccount(audit?: AuditEntry): Promise<{ keyIds: string[] }> {
-    const { state } = this;
+    const { state } = this.p;
     const userId = state.loadUser()?.id ?? null;
-    const { ids, keyIds } = this.ctx.storage.transactionSync(() => {
+    const { ids, keyIds } = this.p.ctx.storage.transactionSync(() => {
       const ids = state.sessionIds();
       const keyIds = this.keyIds();
       for (const table of ACCOUNT_TABLES) state.sql.exec(`DELETE FROM ${table}`);
@@ -51,9 +51,9 @@ export class UserAuthority extends FactorAuthority {
       if (audit !== undefined) queueAudit(state.sql, audit);
       return { ids, keyIds };
     });
-    this.refresh.clear();
-    await this.cache.sync(ids);
-    await this.sendAudit();
+    this.p.refresh.clear();
+    await this.p.cache.sync(ids);
+    await this.p.sendAudit();
     return { keyIds };
   }
 
@@ -65,8 +65,8 @@ export class UserAuthority extends FactorAuthority {
    * no session back.
    */
   async setDisabled(disabled: boolean, audit?: AuditEntry): Promise<{ keyIds: string[]; generation: number }> {
-    const { state } = this;
-    const { ended, generation } = this.ctx.storage.transactionSync(() => {
+    const { state } = this.p;
+    const { ended, generation } = this.p.ctx.storage.transactionSync(() => {
       // Each decision gets the next number: the key objects apply a decision only over an
       // older one, so a disable and an enable that race reach them in this order.
       const generation = Number(state.getMeta("disabled_generation") ?? "0") + 1;
@@ -84,8 +84,8 @@ export class UserAuthority extends FactorAuthority {
       state.setNotBefore(Date.now());
       return { ended: ids, generation };
     });
-    await this.cache.sync(ended);
-    await this.sendAudit();
+    await this.p.cache.sync(ended);
+    await this.p.sendAudit();
     return { keyIds: this.keyIds(), generation };
   }
 
@@ -96,16 +96,16 @@ export class UserAuthority extends FactorAuthority {
    * booked for the alarm, and this call fails (the caller answers 503).
    */
   async proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }): Promise<ProofEffect | null> {
-    const { state, factors } = this;
-    const effect = this.ctx.storage.transactionSync(() =>
+    const { state, factors } = this.p;
+    const effect = this.p.ctx.storage.transactionSync(() =>
       state.isDeleted() ? null : proveAddress(state, factors, proof, { ...options, now: Date.now() }),
     );
     if (effect === null) return null;
-    await this.cache.sync(effect.ended);
+    await this.p.cache.sync(effect.ended);
     try {
-      await runProofCleanup(state.sql, this.env);
+      await runProofCleanup(state.sql, this.p.env);
     } catch (error) {
-      await this.schedulePurge();
+      await this.p.schedulePurge();
       throw error;
     }
     return effect;
@@ -113,12 +113,12 @@ export class UserAuthority extends FactorAuthority {
 
   /** What the admin list shows: disabled, MFA, live sessions, last sign-in. */
   summary(): AuthoritySummary {
-    const { state } = this;
-    this.ctx.storage.transactionSync(() => state.purgeExpired(Date.now()));
+    const { state } = this.p;
+    this.p.ctx.storage.transactionSync(() => state.purgeExpired(Date.now()));
     const lastLogin = state.getMeta("last_login_at");
     return {
       disabled: state.isDisabled(),
-      mfaEnabled: this.factors.hasActive(),
+      mfaEnabled: this.p.factors.hasActive(),
       sessionCount: state.sessionIds().length,
       lastLoginAt: lastLogin === null ? null : Number(lastLogin),
     };
@@ -126,38 +126,38 @@ export class UserAuthority extends FactorAuthority {
 
   /** An admin removes every factor and recovery code (the user's sessions stay). Returns how many factors went. */
   async removeAllFactors(audit?: AuditEntry): Promise<number> {
-    const removed = this.ctx.storage.transactionSync(() => {
-      const removed = this.factors.removeAll();
-      if (audit !== undefined) queueAudit(this.state.sql, audit, { factors_removed: removed });
+    const removed = this.p.ctx.storage.transactionSync(() => {
+      const removed = this.p.factors.removeAll();
+      if (audit !== undefined) queueAudit(this.p.state.sql, audit, { factors_removed: removed });
       return removed;
     });
-    await this.sendAudit();
+    await this.p.sendAudit();
     return removed;
   }
 
   /** Counts a new key made by `sessionId`, which must still stand (an address proof or a logout may have ended it). */
   reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): Reservation {
-    if (this.state.isDisabled() || !this.hasSession(sessionId)) return "gone";
-    return reserveApiKey(this.state, this.ctx.storage, id, max, known);
+    if (this.p.state.isDisabled() || !this.p.hasSession(sessionId)) return "gone";
+    return reserveApiKey(this.p.state, this.p.ctx.storage, id, max, known);
   }
 
   /** Whether a reserved key still counts (no proof of the address or deletion ended it meanwhile). */
   holdsApiKey(id: string): boolean {
-    if (this.state.isDeleted()) return false;
-    return this.state.sql.exec("SELECT 1 FROM api_keys WHERE id = ?", id).toArray().length > 0;
+    if (this.p.state.isDeleted()) return false;
+    return this.p.state.sql.exec("SELECT 1 FROM api_keys WHERE id = ?", id).toArray().length > 0;
   }
 
   /** A key was revoked (or its creation failed): it no longer counts. */
   releaseApiKey(id: string): void {
-    this.state.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
+    this.p.state.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
   }
 
   takeMailSlot(purpose: string, address: string, maxPerHour: number): MailSlot {
-    return takeMailSlot(this.state, this.ctx.storage, purpose, address, maxPerHour);
+    return takeMailSlot(this.p.state, this.p.ctx.storage, purpose, address, maxPerHour);
   }
 
   private keyIds(): string[] {
-    return this.state.sql
+    return this.p.state.sql
       .exec<{ id: string }>("SELECT id FROM api_keys")
       .toArray()
       .map((row) => row.id);

@@ -1,8 +1,8 @@
 // What the UserAuthority's methods take and answer (its RPC surface).
-import type { ClientInfo } from "../../http/client-info";
-import type { PublicUser } from "../../users/user-view";
-import type { BoxKey } from "../../lib/secret-box";
-import type { Assurance, AuthMethod, CachedSession, SessionKind } from "../session-policy";
+import type { ClientInfo } from "../http/client-info";
+import type { PublicUser } from "../users/user-view";
+import type { BoxKey } from "../lib/secret-box";
+import type { Assurance, AuthMethod, CachedSession, SessionKind } from "./session-policy";
 
 export interface NewSession {
   id: string;

@@ -1,7 +1,7 @@
 // Sign-ins waiting at the MFA gate, in the user's authority: the session the first factor
 // asked for (without its secrets: new ones are made when the second factor arrives), what
 // to answer, 5 minutes to finish, and at most 5 wrong second factors per mfa_token.
-import { constantTimeEqual } from "../../lib/crypto";
+import { constantTimeEqual } from "../lib/crypto";
 import type { AuthorityState } from "./state";
 import type { NewSession, SignInAnswer } from "./types";
 

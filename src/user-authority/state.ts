@@ -1,10 +1,10 @@
 // The UserAuthority's SQLite state and the operations every concern shares: the meta
 // values (user, credential epoch, not-before, tombstone), session rows, ending and
 // purging sessions, and the principal record read paths check.
-import type { ClientInfo } from "../../http/client-info";
-import type { PublicUser } from "../../users/user-view";
-import type { PrincipalRecord } from "../principal-record";
-import { isExpired } from "../session-policy";
+import type { ClientInfo } from "../http/client-info";
+import type { PublicUser } from "../users/user-view";
+import type { PrincipalRecord } from "./principal-record";
+import { isExpired } from "./session-policy";
 import { type SessionRow, times } from "./rows";
 import type { NewSession } from "./types";
 

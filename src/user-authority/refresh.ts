@@ -1,8 +1,8 @@
 // Refresh-token rotation inside the user's authority. The decision itself is the pure
 // `decideRotation` (rotation.ts); this file reads what it needs, applies the verdict in
 // one transaction, and keeps the in-memory replay memo (no token is stored at rest).
-import { constantTimeEqual, randomToken } from "../../lib/crypto";
-import { isExpired } from "../session-policy";
+import { constantTimeEqual, randomToken } from "../lib/crypto";
+import { isExpired } from "./session-policy";
 import type { CacheWriter } from "./cache-writer";
 import { decideRotation } from "./rotation";
 import { assurance, times } from "./rows";

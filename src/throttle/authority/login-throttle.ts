@@ -4,7 +4,7 @@
 // checked, and the object answers one call at a time, so 30 racing guesses can never
 // get more than maxAttempts passwords checked.
 import { DurableObject } from "cloudflare:workers";
-import { LazySchema } from "../lib/sqlite-schema";
+import { LazySchema } from "../../lib/sqlite-schema";
 import {
   MAX_WAIT_MS,
   PENDING_TIMEOUT_MS,

@@ -4,7 +4,7 @@
 // queued for the alarm, so the change never stands without its entry. Each entry keeps
 // its id and time, and the insert ignores an id already there: a second send of the
 // same entry writes nothing.
-import { type SecurityEvent, eventStatement } from "../../events/record-event";
+import { type SecurityEvent, eventStatement } from "../events/record-event";
 
 /** An entry as the caller describes it; the authority adds what only it knows (`detail`). */
 export type AuditEntry = Omit<SecurityEvent, "id" | "at">;

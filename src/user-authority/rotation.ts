@@ -1,6 +1,6 @@
 // The refresh-rotation rule as a pure decision, so it can be read (and tested) apart
 // from storage. The UserAuthority gathers the facts and carries out the verdict.
-import { constantTimeEqual } from "../../lib/crypto";
+import { constantTimeEqual } from "../lib/crypto";
 
 export interface RotationFacts {
   /** The family's current refresh-token hash, or null when the family is unknown, expired or not a token family. */

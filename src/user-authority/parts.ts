@@ -1,0 +1,118 @@
+// The parts a user's authority is composed of, each owning its tables: the account's
+// meta values and its sessions (state.ts), refresh families (refresh.ts), second
+// factors and waiting sign-ins (factors.ts, pending.ts), the KV caches it alone writes
+// (cache-writer.ts), and the outboxes of work outside the object (address-proof.ts,
+// audit-outbox.ts). The operations (session-ops.ts, sign-in-ops.ts, factor-ops.ts,
+// account-ops.ts) share one instance, and with it what several of them need: opening a
+// session's caches, ending sessions, the purge alarm, sending queued audit entries.
+import { logError } from "../lib/log";
+import { LazySchema } from "../lib/sqlite-schema";
+import { hasProofCleanup, runProofCleanup } from "./address-proof";
+import { flushAudit, hasQueuedAudit } from "./audit-outbox";
+import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
+import { Factors } from "./factors";
+import { RefreshTokens } from "./refresh";
+import { times } from "./rows";
+import { USER_AUTHORITY_SCHEMA } from "./schema";
+import { isExpired } from "./session-policy";
+import { AuthorityState } from "./state";
+import type { NewSession, SessionCreation } from "./types";
+
+export class AuthorityParts {
+  readonly state: AuthorityState;
+  readonly cache: CacheWriter;
+  readonly refresh: RefreshTokens;
+  readonly factors: Factors;
+  /**
+   * The schema is applied on the first write: an object asked only about what it does not
+   * hold (a random, well-formed session id, refresh token or mfa_token names a user that
+   * has no authority) answers from `blank` and leaves no storage behind.
+   */
+  readonly schema: LazySchema;
+
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly env: Env,
+  ) {
+    this.schema = new LazySchema(ctx.storage.sql, USER_AUTHORITY_SCHEMA);
+    const sql = this.schema.sql;
+    this.state = new AuthorityState(sql, (id) => this.refresh.forget(id));
+    this.cache = new CacheWriter(sql, ctx.storage, env.SESSIONS, {
+      row: (id) => this.state.row(id),
+      user: () => this.state.loadUser(),
+      userId: () => this.state.loadUser()?.id ?? this.state.getMeta("deleted"),
+      principal: (user) => this.state.principalRecord(user),
+    });
+    this.refresh = new RefreshTokens(this.state, ctx.storage, this.cache);
+    this.factors = new Factors(sql);
+  }
+
+  /**
+   * After a session was opened at `now`: its cache entry (and those of the sessions it
+   * ended), and the purge alarm. (A racing login may already have ended it again: the
+   * answer describes the session as it was opened.)
+   */
+  async opened(
+    input: NewSession,
+    now: number,
+    ended: string[],
+    newDevice: boolean,
+  ): Promise<Extract<SessionCreation, { status: "created" }>> {
+    await this.cache.sync([input.id, ...ended]);
+    await this.schedulePurge();
+    const { aal, amr } = input.assurance;
+    return { status: "created", evicted: ended, newDevice, assurance: { aal, amr, authTime: now, reauthAt: null } };
+  }
+
+  /** Ends sessions in one transaction, then takes their cache entries down. */
+  async end(ids: string[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.state.endSessions(ids));
+    await this.cache.sync(ids);
+  }
+
+  /** The alarm runs when the next session would expire (or sooner, for a cache retry). */
+  async schedulePurge(): Promise<void> {
+    const next = this.state.nextExpiry();
+    const { sql } = this.state;
+    const retry = this.cache.hasPending() || hasProofCleanup(sql) || hasQueuedAudit(sql) ? Date.now() + CACHE_RETRY_DELAY_MS : null;
+    const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
+    if (at === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Sends the audit entries queued with a change (audit-outbox.ts). A failure leaves
+   * them for the alarm and reaches the caller, which answers 503: the change stands,
+   * and its entry lands when D1 answers again.
+   */
+  async sendAudit(): Promise<void> {
+    if (!hasQueuedAudit(this.state.sql)) return;
+    try {
+      await flushAudit(this.state.sql, this.env.DB);
+    } catch (error) {
+      await this.schedulePurge();
+      throw error;
+    }
+  }
+
+  /** Whether the user still holds this session or token family (not ended, not expired). */
+  hasSession(id: string): boolean {
+    if (this.schema.blank) return false;
+    const row = this.state.row(id);
+    return row !== null && !this.state.isDeleted() && !isExpired(times(row), Date.now());
+  }
+
+  /** The alarm: purges what has expired (and updates the caches), writes again the cache entries whose last write failed, and books the next purge. */
+  async runAlarm(): Promise<void> {
+    const purged = this.ctx.storage.transactionSync(() => {
+      this.factors.purgeExpired(Date.now());
+      return this.state.purgeExpired(Date.now());
+    });
+    if (purged.length > 0) await this.cache.sync(purged);
+    await this.cache.retryFailed();
+    await runProofCleanup(this.state.sql, this.env).catch((error: unknown) => logError("proof_cleanup_failed", error));
+    await flushAudit(this.state.sql, this.env.DB).catch((error: unknown) => logError("audit_send_failed", error));
+    await this.schedulePurge();
+  }
+}

@@ -1,0 +1,217 @@
+// The per-user authority as the Worker binds it (class UserAuthority): one SQLite-backed
+// Durable Object per user, named by the user id. Every decision about the user is made
+// here, in order (sessions, token families, the MFA gate, factors, the caps, rotation,
+// revocation, the account's state, a proof of its address); D1 keeps the records and
+// never decides a race. The object is composed, not inherited: the parts that own its
+// tables (parts.ts) and the operations on them, each in its own file; this class is the
+// RPC surface and hands every call to the operation that owns it.
+import { DurableObject } from "cloudflare:workers";
+import type { PublicUser } from "../users/user-view";
+import { AccountOps } from "./account-ops";
+import type { AddressProof, ProofEffect } from "./address-proof";
+import type { AuditEntry } from "./audit-outbox";
+import { FactorOps, type ReauthProof } from "./factor-ops";
+import { AuthorityParts } from "./parts";
+import type { PrincipalRecord } from "./principal-record";
+import { SessionOps } from "./session-ops";
+import type { SessionInfo } from "./session-policy";
+import { SignInOps } from "./sign-in-ops";
+import type {
+  AuthoritySummary,
+  Authorization,
+  Challenge,
+  FactorAdded,
+  FactorProof,
+  FactorView,
+  FamilyAuthorization,
+  MailSlot,
+  NewPasskey,
+  NewSession,
+  ProofRefusal,
+  Reservation,
+  Rotation,
+  SessionCreation,
+  SignInCompletion,
+  StoredPasskey,
+  ThrottlePolicy,
+} from "./types";
+
+export type * from "./types";
+
+export class UserAuthority extends DurableObject<Env> {
+  private readonly parts: AuthorityParts;
+  private readonly sessions: SessionOps;
+  private readonly signIns: SignInOps;
+  private readonly factorOps: FactorOps;
+  private readonly account: AccountOps;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.parts = new AuthorityParts(ctx, env);
+    this.sessions = new SessionOps(this.parts);
+    this.factorOps = new FactorOps(this.parts);
+    this.signIns = new SignInOps(this.parts, this.sessions, this.factorOps);
+    this.account = new AccountOps(this.parts);
+  }
+
+  // Each method is documented where it is implemented: session-ops.ts, sign-in-ops.ts,
+  // factor-ops.ts and account-ops.ts (the order below).
+  createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
+    return this.sessions.createSession(input, maxSessions);
+  }
+
+  authorize(id: string, secretHash: string): Promise<Authorization> {
+    return this.sessions.authorize(id, secretHash);
+  }
+
+  touch(id: string, secretHash: string): Promise<Authorization> {
+    return this.sessions.touch(id, secretHash);
+  }
+
+  authorizeFamily(familyId: string, issuedAtSeconds: number): FamilyAuthorization {
+    return this.sessions.authorizeFamily(familyId, issuedAtSeconds);
+  }
+
+  rotateCsrf(id: string, secretHash: string, csrfHash: string): Promise<boolean> {
+    return this.sessions.rotateCsrf(id, secretHash, csrfHash);
+  }
+
+  rotateRefreshToken(
+    familyId: string,
+    presentedHash: string,
+    candidate: { secretHash: string; refreshToken: string },
+    graceMs: number,
+  ): Promise<Rotation> {
+    return this.sessions.rotateRefreshToken(familyId, presentedHash, candidate, graceMs);
+  }
+
+  revokeRefreshToken(familyId: string, presentedHash: string): Promise<boolean> {
+    return this.sessions.revokeRefreshToken(familyId, presentedHash);
+  }
+
+  listSessions(): SessionInfo[] {
+    return this.sessions.listSessions();
+  }
+
+  revokeSession(id: string, audit?: AuditEntry): Promise<boolean> {
+    return this.sessions.revokeSession(id, audit);
+  }
+
+  revokeAll(exceptId: string | null, audit?: AuditEntry): Promise<number> {
+    return this.sessions.revokeAll(exceptId, audit);
+  }
+
+  credentialsChanged(epoch: number, keepSessionId: string | null): Promise<number> {
+    return this.sessions.credentialsChanged(epoch, keepSessionId);
+  }
+
+  isActive(): boolean {
+    return this.sessions.isActive();
+  }
+
+  readPrincipal(): Promise<PrincipalRecord | null> {
+    return this.sessions.readPrincipal();
+  }
+
+  pendingPasskeys(pendingId: string, tokenHash: string): StoredPasskey[] | null {
+    return this.signIns.pendingPasskeys(pendingId, tokenHash);
+  }
+
+  completeSignIn(
+    pendingId: string,
+    tokenHash: string,
+    proof: FactorProof,
+    fresh: { id: string; secretHash: string; csrfHash: string | null },
+    maxSessions: number,
+    policy: ThrottlePolicy,
+  ): Promise<SignInCompletion> {
+    return this.signIns.completeSignIn(pendingId, tokenHash, proof, fresh, maxSessions, policy);
+  }
+
+  passkeySignIn(proof: FactorProof, input: NewSession, maxSessions: number): Promise<SessionCreation | ProofRefusal> {
+    return this.signIns.passkeySignIn(proof, input, maxSessions);
+  }
+
+  listFactors() {
+    return this.factorOps.listFactors();
+  }
+
+  passkeys(): StoredPasskey[] {
+    return this.factorOps.passkeys();
+  }
+
+  addPendingTotp(id: string, name: string, box: string, sessionId: string): "added" | "refused" | "second_factor_required" {
+    return this.factorOps.addPendingTotp(id, name, box, sessionId);
+  }
+
+  confirmTotp(factorId: string, proof: FactorProof, sessionId: string, recoveryHashes: string[], policy: ThrottlePolicy) {
+    return this.factorOps.confirmTotp(factorId, proof, sessionId, recoveryHashes, policy);
+  }
+
+  addPasskey(passkey: NewPasskey, challenge: Challenge, sessionId: string, recoveryHashes: string[]): Promise<FactorAdded> {
+    return this.factorOps.addPasskey(passkey, challenge, sessionId, recoveryHashes);
+  }
+
+  removeFactor(
+    factorId: string,
+    sessionId: string,
+  ): Promise<{ status: "removed"; factor: FactorView; last: boolean } | { status: "not_found" }> {
+    return this.factorOps.removeFactor(factorId, sessionId);
+  }
+
+  replaceRecoveryCodes(hashes: string[]): boolean {
+    return this.factorOps.replaceRecoveryCodes(hashes);
+  }
+
+  reauthenticate(sessionId: string, proof: ReauthProof, policy: ThrottlePolicy) {
+    return this.factorOps.reauthenticate(sessionId, proof, policy);
+  }
+
+  updateUser(user: PublicUser): Promise<void> {
+    return this.account.updateUser(user);
+  }
+
+  deleteAccount(audit?: AuditEntry): Promise<{ keyIds: string[] }> {
+    return this.account.deleteAccount(audit);
+  }
+
+  setDisabled(disabled: boolean, audit?: AuditEntry): Promise<{ keyIds: string[]; generation: number }> {
+    return this.account.setDisabled(disabled, audit);
+  }
+
+  proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }): Promise<ProofEffect | null> {
+    return this.account.proveAddress(proof, options);
+  }
+
+  summary(): AuthoritySummary {
+    return this.account.summary();
+  }
+
+  removeAllFactors(audit?: AuditEntry): Promise<number> {
+    return this.account.removeAllFactors(audit);
+  }
+
+  reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): Reservation {
+    return this.account.reserveApiKey(id, sessionId, max, known);
+  }
+
+  holdsApiKey(id: string): boolean {
+    return this.account.holdsApiKey(id);
+  }
+
+  releaseApiKey(id: string): void {
+    return this.account.releaseApiKey(id);
+  }
+
+  takeMailSlot(purpose: string, address: string, maxPerHour: number): MailSlot {
+    return this.account.takeMailSlot(purpose, address, maxPerHour);
+  }
+
+  hasSession(id: string): boolean {
+    return this.parts.hasSession(id);
+  }
+
+  override async alarm(): Promise<void> {
+    await this.parts.runAlarm();
+  }
+}
