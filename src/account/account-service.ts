@@ -20,7 +20,7 @@ import { findUserById, findUserByIdentifier, publicUser } from "../users/user-st
 import { recordAddressProven, replacePassword, resetPassword } from "../users/user-credentials";
 import type { PublicUser } from "../users/user-view";
 import { proveAddress } from "../auth/prove-address";
-import { consumeMailToken, issueMailToken } from "./mail-tokens";
+import { consumeMailToken, issueMailToken, retireVerificationLinks } from "./mail-tokens";
 
 export type AccountDeps = Pick<
   Services,
@@ -31,7 +31,10 @@ export type VerificationRequest =
   { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
 
 export async function requestEmailVerification(deps: AccountDeps, user: PublicUser): Promise<VerificationRequest> {
-  if (user.email_verified) return { status: "already_verified" };
+  // A verified address is mailed again while its holder has not proven it (a click from
+  // elsewhere verified it): confirming the new link signed in binds the account.
+  const row = user.email_verified ? await findUserById(deps.db, user.id) : null;
+  if (user.email_verified && (row === null || row.addressProven)) return { status: "already_verified" };
   const issued = await issueMailToken(deps.d1, authorityFor(deps.authority, user.id), {
     userId: user.id,
     email: normalizeEmail(user.email),
@@ -79,7 +82,8 @@ export async function confirmPasswordReset(deps: AccountDeps, token: string, new
   if (row === null) return null;
   const authority = authorityFor(deps.authority, row.id);
   await authority.credentialsChanged(row.credentialEpoch, null);
-  if (!(await proveAddress(deps, row, "reset"))) return null;
+  if ((await proveAddress(deps, row, "reset")) === null) return null;
+  await retireVerificationLinks(deps.d1, row.id);
   const proven = (await recordAddressProven(deps.db, row.id, deps.config.admin.emails)) ?? row;
   await authority.updateUser(await publicUser(deps.db, proven));
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(row.email, "reset")));

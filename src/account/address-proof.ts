@@ -11,7 +11,7 @@ import { findUserById, publicUser } from "../users/user-store";
 import { markEmailVerified } from "../users/user-credentials";
 import type { UserRow } from "../db/schema";
 import type { PublicUser } from "../users/user-view";
-import { consumeMailToken, peekMailToken } from "./mail-tokens";
+import { consumeMailToken, peekMailToken, retireVerificationLinks } from "./mail-tokens";
 
 /** The live verification link's account, or null (unknown, used, expired, or the account's address changed). */
 async function linkAccount(deps: ProofDeps, owner: { userId: string; email: string } | null): Promise<UserRow | null> {
@@ -43,7 +43,8 @@ export async function confirmEmailVerification(deps: ProofDeps, token: string, s
   const row = await linkAccount(deps, await consumeMailToken(deps.d1, token, "verify_email"));
   if (row === null) return null;
   const byHolder = signedInAs === row.id;
-  if (byHolder && !(await proveAddress(deps, row, "signed_in"))) return null;
+  if (byHolder && (await proveAddress(deps, row, "signed_in")) === null) return null;
+  await retireVerificationLinks(deps.d1, row.id);
   const updated = await markEmailVerified(deps.db, row.id, deps.config.admin.emails, { byHolder });
   if (updated === null) return null;
   const user = await publicUser(deps.db, updated);
@@ -58,8 +59,11 @@ export async function confirmEmailVerification(deps: ProofDeps, token: string, s
  */
 export async function disownAddress(deps: ProofDeps, token: string): Promise<void> {
   const row = await linkAccount(deps, await consumeMailToken(deps.d1, token, "verify_email"));
-  if (row === null || !(await proveAddress(deps, row, "disowned"))) {
+  const effect = row === null ? null : await proveAddress(deps, row, "disowned");
+  // An account whose holder proved the address cannot be disowned with a link.
+  if (row === null || effect === null || effect.refused === true) {
     throw new ApiError("invalid_token", "This link is invalid, expired or already used");
   }
+  await retireVerificationLinks(deps.d1, row.id);
   recordEventLater(deps, row.id, "account_locked", { reason: "address_disowned" });
 }

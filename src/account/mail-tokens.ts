@@ -77,6 +77,18 @@ export async function peekMailToken(
   return row === null ? null : { userId: row.user_id, email: row.email };
 }
 
+/**
+ * Uses up every live verification link of the user: once the address is verified,
+ * disowned or reset, an older link must not be answered again (a "this wasn't me" on a
+ * link the account's owner never used would lock them out).
+ */
+export async function retireVerificationLinks(db: D1Database, userId: string): Promise<void> {
+  await db
+    .prepare("UPDATE mail_tokens SET used_at = ? WHERE user_id = ? AND purpose = 'verify_email' AND used_at IS NULL")
+    .bind(new Date().toISOString(), userId)
+    .run();
+}
+
 /** The statement that deletes the user's mailed tokens (account deletion). */
 export function mailTokenDeletion(d1: D1Database, userId: string): D1PreparedStatement {
   return d1.prepare("DELETE FROM mail_tokens WHERE user_id = ?").bind(userId);

@@ -118,8 +118,10 @@ export async function updateUserAsAdmin(
     values.nameNormalized = normalizeName(changes.name);
   }
   if (changes.emailVerified !== undefined) values.emailVerified = changes.emailVerified;
-  // An admin who marks the address verified vouches for it (migrations/0013).
+  // An admin who marks the address verified vouches for it (migrations/0013); a new
+  // address nobody vouched for is proven by nobody yet.
   if (changes.emailVerified === true) values.addressProven = true;
+  else if (changes.email !== undefined) values.addressProven = false;
   if (changes.isSuperuser !== undefined) values.isSuperuser = changes.isSuperuser;
   if (changes.disabled !== undefined) values.disabled = changes.disabled;
   try {

@@ -76,6 +76,9 @@ export async function updateUser(services: Services, actor: Actor, id: string, i
   }
   const { changes, detail } = changesOf(before, input);
   let row: UserRow | "email_taken" | "username_taken" | null = before;
+  // A new address is proven by nobody yet: the authority forgets the old proof first, so
+  // a failure before the record changes leaves it as it was (see admin-store.ts).
+  if (changes.email !== undefined) await authorityFor(services.authority, id).forgetAddressProof();
   if (Object.keys(changes).length > 0) {
     const entry = eventStatement(services.d1, auditEntry(services, actor, id, "admin_user_updated", detail));
     row = await updateUserAsAdmin(services.db, id, changes, { d1: services.d1, statements: [entry] });

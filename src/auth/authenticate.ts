@@ -17,6 +17,8 @@ import { refusalError, resolveCredential } from "./resolve";
 export interface AuthenticateOptions {
   /** No credential is fine: the route runs without a principal. */
   optional?: boolean;
+  /** With `optional`: an API key is taken as no credential (not checked, not counted). */
+  ignoreApiKeys?: boolean;
   /** Skip the CSRF token check (refresh-csrf: a reloaded page has no token yet). */
   skipCsrfToken?: boolean;
   /** Which user credentials the route takes (default: session and token). */
@@ -34,7 +36,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
   const csrf = options.skipCsrfToken ? "skip" : "check";
   return async function authenticateMiddleware(c, next) {
     const credential = credentialOf(c.get("config"), c.req.raw.headers);
-    if (credential === null) {
+    if (credential === null || (options.optional && options.ignoreApiKeys && credential.kind === "api_key")) {
       if (options.optional) return next();
       throw new ApiError("not_authenticated", "Not authenticated");
     }

@@ -143,9 +143,10 @@ export async function finishOAuth(
   if (resolution.status === "account_exists") return fail("email_in_use", "account_exists");
   if (resolution.status === "failed") return fail(resolution.reason);
   if (resolution.status === "claim") {
-    const claimed = await claimAccount(services, resolution.user, name, identity);
-    if (claimed === null) return fail("account_missing");
-    resolution = { status: "linked", user: claimed };
+    const claim = await claimAccount(services, resolution.user, name, identity);
+    if (claim.status === "disabled") return fail("account_disabled", "account_disabled");
+    if (claim.status === "gone") return fail("account_missing");
+    resolution = { status: "linked", user: claim.user };
   }
   // Asked again once the link exists: a logout, reset or proof of the address that ended
   // the session in between would otherwise miss a link written after it cleaned up.

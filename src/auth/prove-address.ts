@@ -7,21 +7,21 @@ import type { UserRow } from "../db/schema";
 import { recordEventLater } from "../events/event-log";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import type { AddressProof } from "../user-authority/address-proof";
+import type { AddressProof, ProofEffect } from "../user-authority/address-proof";
 
 export type ProofDeps = Pick<Services, "db" | "d1" | "config" | "authority" | "waitUntil" | "client">;
 
 /**
  * Asks the user's authority to end what came before the proof (unless the credential
- * holder made it), and records it as a security event when anything ended. False when
+ * holder made it), and records it as a security event when anything ended. Null when
  * the account is gone.
  */
-export async function proveAddress(deps: ProofDeps, row: UserRow, proof: AddressProof): Promise<boolean> {
+export async function proveAddress(deps: ProofDeps, row: UserRow, proof: AddressProof): Promise<ProofEffect | null> {
   const effect = await authorityFor(deps.authority, row.id).proveAddress(proof, {
     boundInRecord: row.addressProven,
     knownKeyIds: await activeKeyIds(deps.db, row.id),
   });
-  if (effect === null) return false;
+  if (effect === null) return null;
   if (effect.provenAt !== null) {
     recordEventLater(deps, row.id, "address_proven", {
       by: proof,
@@ -30,5 +30,5 @@ export async function proveAddress(deps: ProofDeps, row: UserRow, proof: Address
       api_keys_revoked: effect.keyIds.length,
     });
   }
-  return true;
+  return effect;
 }

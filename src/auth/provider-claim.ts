@@ -4,27 +4,37 @@
 // the address, so, as a password reset would, the claim ends every credential made
 // before it; and as whoever set the password never proved the address, the password
 // goes too (its owner sets one by reset). Only then is the identity linked.
+//
+// Not when the account has a second factor: a provider's word (perhaps a stale address)
+// never removes one. The identity is linked and the sign-in meets the MFA gate as before;
+// someone who registered the owner's address and added a factor is ended by the owner's
+// password reset instead.
 import type { UserRow } from "../db/schema";
 import { link } from "../oauth/oauth-accounts";
 import type { ProviderIdentity } from "../oauth/providers/provider";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
-import { claimByProvider } from "../users/user-credentials";
+import { clearPasswordForClaim, recordAddressProven } from "../users/user-credentials";
 import { proveAddress } from "./prove-address";
 
-/** The account once claimed and linked, or null when it is gone. */
-export async function claimAccount(
-  services: Services,
-  row: UserRow,
-  provider: string,
-  identity: ProviderIdentity,
-): Promise<UserRow | null> {
-  // The authority first: a failure after it leaves the account unclaimed in D1 (fail closed).
-  if (!(await proveAddress(services, row, "provider"))) return null;
-  const claimed = await claimByProvider(services.db, row.id, services.config.admin.emails);
-  if (claimed === null) return null;
-  // Sign-ins that checked the old password before the claim end, and later ones are refused.
-  await authorityFor(services.authority, row.id).credentialsChanged(claimed.credentialEpoch, null);
+export type Claim = { status: "claimed" | "linked"; user: UserRow } | { status: "disabled" } | { status: "gone" };
+
+export async function claimAccount(services: Services, row: UserRow, provider: string, identity: ProviderIdentity): Promise<Claim> {
+  if (row.disabled) return { status: "disabled" };
+  const authority = authorityFor(services.authority, row.id);
+  if ((await authority.listFactors()).factors.length > 0) {
+    await link(services.db, provider, identity, row.id);
+    return { status: "linked", user: row };
+  }
+  // The password first, with a new credential epoch: from here no password signs in, and
+  // sign-ins that checked it before are refused (or ended) by the authority.
+  const cleared = await clearPasswordForClaim(services.db, row.id);
+  if (cleared === null) return { status: "gone" };
+  await authority.credentialsChanged(cleared.credentialEpoch, null);
+  // Then everything else made before, decided by the authority; D1 records it afterwards,
+  // so a failure in between leaves the account unproven, and a retry claims it again.
+  if ((await proveAddress(services, cleared, "provider")) === null) return { status: "gone" };
+  const proven = (await recordAddressProven(services.db, row.id, services.config.admin.emails)) ?? cleared;
   await link(services.db, provider, identity, row.id);
-  return claimed;
+  return { status: "claimed", user: proven };
 }

@@ -71,9 +71,10 @@ const signedInAs = (c: Context<AppEnv>): string | null => {
   return principal === undefined || principal.kind === "api_key" ? null : principal.userId;
 };
 
-// No CSRF token is needed (the link's page may have none), and any credential that does
-// not check out is taken as none: a session here only ever names its own account.
-const maybeSignedIn = authenticate({ optional: true, skipCsrfToken: true });
+// No CSRF token is needed (the link's page may have none), an API key is taken as no
+// credential, and a session that does not check out is taken as none: a session here
+// only ever names its own account.
+const maybeSignedIn = authenticate({ optional: true, skipCsrfToken: true, ignoreApiKeys: true });
 
 accountAuthRoutes.post("/verify-email/details", maybeSignedIn, async (c) => {
   const { token } = parseBody(c, confirmVerificationBody);

@@ -123,6 +123,10 @@ export class AuthorityClient {
     return this.changing(() => this.stub.proveAddress(proof, options));
   }
 
+  forgetAddressProof() {
+    return this.idempotent((stub) => stub.forgetAddressProof());
+  }
+
   releaseApiKey(id: string) {
     return this.stub.releaseApiKey(id);
   }

@@ -74,7 +74,8 @@ export class AccountOps {
       // The entry records a change: a second disable (a retry) changes nothing.
       if (audit !== undefined && (state.getMeta("disabled") !== null) !== disabled) queueAudit(state.sql, audit);
       if (!disabled) {
-        state.sql.exec("DELETE FROM meta WHERE key = 'disabled'");
+        // An admin's enable also lifts a lock from "this wasn't me".
+        state.sql.exec("DELETE FROM meta WHERE key IN ('disabled', 'locked')");
         return { ended: [], generation };
       }
       state.setMeta("disabled", String(Date.now()));
@@ -109,6 +110,14 @@ export class AccountOps {
       throw error;
     }
     return effect;
+  }
+
+  /**
+   * An admin gave the account a new address: nobody has proven it yet, so the next
+   * proof decides again (a reset by the new address's owner ends what came before).
+   */
+  forgetAddressProof(): void {
+    this.p.state.sql.exec("DELETE FROM meta WHERE key = 'address_owner'");
   }
 
   /** What the admin list shows: disabled, MFA, live sessions, last sign-in. */

@@ -29,6 +29,8 @@ export interface ProofEffect {
   ended: string[];
   keyIds: string[];
   factorsRemoved: number;
+  /** "This wasn't me" about an account whose holder had proven the address: refused, nothing changed. */
+  refused?: true;
 }
 
 const NOTHING_ENDED: ProofEffect = { provenAt: null, ended: [], keyIds: [], factorsRemoved: 0 };
@@ -47,7 +49,13 @@ export function proveAddress(
 ): ProofEffect {
   const { now } = options;
   const bound = state.getMeta("address_owner") !== null || options.boundInRecord;
-  if (proof !== "disowned") state.setMeta("address_owner", String(now));
+  // The holder proved the address already: nobody can disown it with an old link.
+  if (proof === "disowned" && bound) return { ...NOTHING_ENDED, refused: true };
+  if (proof !== "disowned") {
+    // Whoever proves the address now holds the account: a lock from "this wasn't me" ends.
+    state.setMeta("address_owner", String(now));
+    state.sql.exec("DELETE FROM meta WHERE key = 'locked'");
+  }
   // The credential holder proved the mailbox, or had already: what they made is theirs.
   if (proof === "signed_in" || (bound && proof !== "disowned")) return NOTHING_ENDED;
 
@@ -60,7 +68,6 @@ export function proveAddress(
   const keyIds = [...new Set([...counted.map((row) => row.id), ...options.knownKeyIds])];
   state.sql.exec("DELETE FROM api_keys");
   state.setMeta("address_proven_at", String(now));
-  if (proof !== "disowned") state.sql.exec("DELETE FROM meta WHERE key = 'locked'");
   if (proof === "disowned") state.setMeta("locked", String(now));
   const userId = state.loadUser()?.id ?? null;
   if (userId !== null) {

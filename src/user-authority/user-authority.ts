@@ -207,6 +207,10 @@ export class UserAuthority extends DurableObject<Env> {
     return this.account.takeMailSlot(purpose, address, maxPerHour);
   }
 
+  forgetAddressProof(): void {
+    this.account.forgetAddressProof();
+  }
+
   hasSession(id: string): boolean {
     return this.parts.hasSession(id);
   }

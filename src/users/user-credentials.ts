@@ -92,14 +92,14 @@ export async function recordAddressProven(db: Database, id: string, adminEmails:
 /**
  * A provider vouched for the address of an account whose holder never proved it: the
  * person signing in owns the address, and whoever set the password may not. The password
- * goes (its owner sets one by reset), the credential epoch advances, and the account is
- * recorded as proven, in one statement (after the authority ended what came before).
+ * goes (its owner sets one by reset) and the credential epoch advances, before the
+ * authority ends what else came before; the proof is recorded after it.
  */
-export async function claimByProvider(db: Database, id: string, adminEmails: readonly string[]): Promise<UserRow | null> {
+export async function clearPasswordForClaim(db: Database, id: string): Promise<UserRow | null> {
   return (
     (await db
       .update(users)
-      .set({ ...provenValues(adminEmails), passwordHash: null, credentialEpoch: sql`${users.credentialEpoch} + 1` })
+      .set({ passwordHash: null, credentialEpoch: sql`${users.credentialEpoch} + 1`, updatedAt: new Date().toISOString() })
       .where(eq(users.id, id))
       .returning()
       .get()) ?? null
