@@ -6,23 +6,10 @@
 // before that await (factors.ts), so limits hold under concurrency.
 import type { AuthMethod } from "./session-policy";
 import { AMR_OF } from "./factors";
-import { countAttempt, dropPending, loadPending } from "./pending";
 import { isExpired } from "./session-policy";
 import { assurance, times } from "./rows";
 import type { AuthorityParts } from "./parts";
-import type {
-  Challenge,
-  FactorAdded,
-  FactorProof,
-  FactorView,
-  NewPasskey,
-  NewSession,
-  ProofRefusal,
-  SessionCreation,
-  SignInCompletion,
-  StoredPasskey,
-  ThrottlePolicy,
-} from "./types";
+import type { Challenge, FactorAdded, FactorProof, FactorView, NewPasskey, StoredPasskey, ThrottlePolicy } from "./types";
 
 export type ReauthProof = FactorProof | { method: "password" };
 

@@ -1,27 +1,13 @@
 // Finishing a sign-in, as the user's authority decides it: the second factor of a
 // sign-in held at the MFA gate (a different factor than the first), and a passwordless
 // passkey sign-in, whose challenge and counter are taken here before the usual gate.
-import type { AuthMethod } from "./session-policy";
 import { AMR_OF } from "./factors";
 import { countAttempt, dropPending, loadPending } from "./pending";
-import { isExpired } from "./session-policy";
-import { assurance, times } from "./rows";
+import { assurance } from "./rows";
 import { type FactorOps, merge } from "./factor-ops";
 import type { AuthorityParts } from "./parts";
 import type { SessionOps } from "./session-ops";
-import type {
-  Challenge,
-  FactorAdded,
-  FactorProof,
-  FactorView,
-  NewPasskey,
-  NewSession,
-  ProofRefusal,
-  SessionCreation,
-  SignInCompletion,
-  StoredPasskey,
-  ThrottlePolicy,
-} from "./types";
+import type { FactorProof, NewSession, ProofRefusal, SessionCreation, SignInCompletion, StoredPasskey, ThrottlePolicy } from "./types";
 
 export class SignInOps {
   constructor(
