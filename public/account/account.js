@@ -48,6 +48,8 @@ async function refresh() {
 
 /** Shows one side once its data is in, so nothing moves after it appears. */
 function reveal(signedIn) {
+  // Signed in while a verification link waits for an answer: it now names whether this is the account.
+  if (!$("verify").hidden) askToVerify();
   $("signed-in").hidden = !signedIn;
   $("signed-out").hidden = signedIn;
   $("status").textContent = signedIn ? "Signed in" : "Signed out";
@@ -208,9 +210,10 @@ async function askToVerify() {
   $("verify-account").textContent =
     `Verify ${account.email} for the account${who === "" ? "" : ` ${who}`} created ${when(account.created_at)}?`;
   $("verify-hint").textContent = account.signed_in
-    ? "You are signed in to this account here."
-    : "You are not signed in to this account here. If you did not create it, choose \u201cThis wasn't me\u201d: it is locked, " +
-      "and you can claim the address by resetting the password.";
+    ? "You are signed in to this account here: verifying proves the address is yours."
+    : "You are not signed in to this account here. If it is yours, sign in first (below): verified while signed in, " +
+      "the address is bound to you and your second factors survive any password reset. " +
+      "If you did not create it, choose \u201cThis wasn't me\u201d: it is locked, and you can claim the address by resetting the password.";
   $("verify").hidden = false;
   $("verify-confirm").onclick = () => answerVerification("/api/v1/auth/verify-email/confirm", "Email address verified");
   $("verify-disown").onclick = () =>

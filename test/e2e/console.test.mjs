@@ -74,7 +74,7 @@ async function prepareAdmin() {
   // The page names the account and waits for an answer; signed in here, confirming proves the address.
   await setup.page.waitForSelector("#verify:not([hidden])");
   assert.match(await setup.page.textContent("#verify-account"), new RegExp(`Verify ${admin.email.replace(/[.+]/g, "\\$&")} `));
-  assert.match(await setup.page.textContent("#verify-hint"), /signed in to this account/);
+  assert.match(await setup.page.textContent("#verify-hint"), /^You are signed in to this account here/);
   await setup.page.click("#verify-confirm");
   await message(setup.page, /^Email address verified/);
   assert.equal(new URL(setup.page.url()).search, "", "the token is out of the address bar");
