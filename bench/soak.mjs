@@ -30,7 +30,7 @@ const MINUTES = (() => {
  */
 const WARMUP_SECONDS = (() => {
   const index = process.argv.indexOf("--warmup-seconds");
-  const value = index === -1 ? 180 : Number(process.argv[index + 1]);
+  const value = index === -1 ? 240 : Number(process.argv[index + 1]);
   if (!Number.isFinite(value) || value < 0) throw new Error("--warmup-seconds takes a number >= 0");
   return value;
 })();
