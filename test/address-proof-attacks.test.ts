@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { makeAdmin } from "./helpers/admin";
 import { BASE_URL, TestClient, callWorker } from "./helpers/client";
 import { Faults } from "./helpers/faults";
-import { hold, namespaceHolding, withBindings } from "./helpers/holds";
+import { d1Holding, hold, namespaceHolding, withBindings } from "./helpers/holds";
 import { linkToken, outbox } from "./helpers/mail";
 import { enrollTotp } from "./helpers/mfa";
 import { OAuthBrowser } from "./helpers/oauth-browser";
@@ -106,6 +106,22 @@ describe("a provider's claim of an account whose holder never proved the address
     expect(signedIn.status).toBe(401);
     expect(await signedIn.json()).toMatchObject({ code: "mfa_required" });
     const factors = (await (await holder.get("/api/v1/auth/mfa")).json()) as { factors: unknown[] };
+    expect(factors.factors).toHaveLength(1);
+  });
+
+  it("does not remove a factor added while the claim was under way: the authority refuses, the gate applies", async () => {
+    const address = `oidc-${crypto.randomUUID()}@example.com`;
+    const { squatter, user } = await squatVerifiedByClick(address);
+    // The claim saw no factor; before it clears the password, one is added.
+    const gate = hold();
+    const owner = new OAuthBrowser();
+    owner.bindings = withBindings({ DB: d1Holding(/update "users" set "password_hash"/i, gate) });
+    const claiming = owner.loginWith("/api/v1/auth/oauth/testidp?mode=json", address);
+    await gate.reached(1);
+    await enrollTotp(squatter, user.id);
+    gate.release();
+    expect(await (await claiming).json()).toMatchObject({ code: "mfa_required" });
+    const factors = await env.USER_AUTHORITY.getByName(user.id).listFactors();
     expect(factors.factors).toHaveLength(1);
   });
 

@@ -84,7 +84,7 @@ export async function confirmPasswordReset(deps: AccountDeps, token: string, new
   await authority.credentialsChanged(row.credentialEpoch, null);
   if ((await proveAddress(deps, row, "reset")) === null) return null;
   await retireVerificationLinks(deps.d1, row.id);
-  const proven = (await recordAddressProven(deps.db, row.id, deps.config.admin.emails)) ?? row;
+  const proven = (await recordAddressProven(deps.db, row.id, row.emailNormalized, deps.config.admin.emails)) ?? row;
   await authority.updateUser(await publicUser(deps.db, proven));
   deps.waitUntil(deliver(deps.mailer, passwordChangedMessage(row.email, "reset")));
   return { userId: row.id };

@@ -45,7 +45,7 @@ export async function confirmEmailVerification(deps: ProofDeps, token: string, s
   const byHolder = signedInAs === row.id;
   if (byHolder && (await proveAddress(deps, row, "signed_in")) === null) return null;
   await retireVerificationLinks(deps.d1, row.id);
-  const updated = await markEmailVerified(deps.db, row.id, deps.config.admin.emails, { byHolder });
+  const updated = await markEmailVerified(deps.db, row.id, deps.config.admin.emails, { byHolder, emailNormalized: row.emailNormalized });
   if (updated === null) return null;
   const user = await publicUser(deps.db, updated);
   await authorityFor(deps.authority, user.id).updateUser(user);

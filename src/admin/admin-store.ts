@@ -102,7 +102,7 @@ export async function updateUserAsAdmin(
   db: Database,
   id: string,
   changes: AdminChanges,
-  alongside: { d1: D1Database; statements: D1PreparedStatement[] },
+  alongside?: { d1: D1Database; statements: D1PreparedStatement[] },
 ): Promise<UserRow | "email_taken" | "username_taken" | null> {
   const values: Partial<UserRow> = { updatedAt: new Date().toISOString() };
   if (changes.email !== undefined) {
@@ -125,8 +125,10 @@ export async function updateUserAsAdmin(
   if (changes.isSuperuser !== undefined) values.isSuperuser = changes.isSuperuser;
   if (changes.disabled !== undefined) values.disabled = changes.disabled;
   try {
+    const update = db.update(users).set(values).where(eq(users.id, id));
+    if (alongside === undefined) return (await update.returning().get()) ?? null;
     const { d1, statements } = alongside;
-    await d1.batch([asStatement(d1, db.update(users).set(values).where(eq(users.id, id))), ...statements]);
+    await d1.batch([asStatement(d1, update), ...statements]);
     return (await db.select().from(users).where(eq(users.id, id)).get()) ?? null;
   } catch (error) {
     const column = uniqueViolation(error);

@@ -8,7 +8,7 @@ import { requestPasswordReset } from "../account/account-service";
 import { deleteAccount } from "../account/deletion";
 import { allKeyIds } from "../api-keys/key-store";
 import type { UserRow } from "../db/schema";
-import { eventStatement } from "../events/record-event";
+import { eventStatement, recordEvent } from "../events/record-event";
 import { ApiError } from "../http/errors";
 import { noticeFactorChange } from "../mfa/mfa-service";
 import type { Services } from "../services/services";
@@ -91,7 +91,7 @@ export async function updateUser(services: Services, actor: Actor, id: string, i
     const type = input.disabled ? "admin_user_disabled" : "admin_user_enabled";
     await setDisabled(services, id, input.disabled, auditEntry(services, actor, id, type));
     if (input.disabled !== row.disabled) {
-      const recorded = await updateUserAsAdmin(services.db, id, { disabled: input.disabled }, { d1: services.d1, statements: [] });
+      const recorded = await updateUserAsAdmin(services.db, id, { disabled: input.disabled });
       if (recorded !== null && typeof recorded !== "string") row = recorded;
     }
   }
@@ -132,7 +132,7 @@ export async function revokeUserSession(services: Services, actor: Actor, id: st
 
 export async function sendPasswordReset(services: Services, actor: Actor, id: string): Promise<void> {
   const row = await target(services, id);
-  await services.d1.batch([eventStatement(services.d1, auditEntry(services, actor, id, "admin_password_reset_sent"))]);
+  await recordEvent(services.d1, auditEntry(services, actor, id, "admin_password_reset_sent"));
   requestPasswordReset(services, row.email);
 }
 
@@ -155,5 +155,5 @@ export async function clearThrottle(
     identifier: row === null ? (input.identifier ?? null) : null,
     ip: input.ip ?? null,
   });
-  await services.d1.batch([eventStatement(services.d1, entry)]);
+  await recordEvent(services.d1, entry);
 }

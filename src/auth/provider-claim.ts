@@ -6,7 +6,7 @@
 // goes too (its owner sets one by reset). Only then is the identity linked.
 //
 // Not when the account has a second factor: a provider's word (perhaps a stale address)
-// never removes one. The identity is linked and the sign-in meets the MFA gate as before;
+// never removes one (checked here first, decided by the authority with the proof). The identity is linked and the sign-in meets the MFA gate as before;
 // someone who registered the owner's address and added a factor is ended by the owner's
 // password reset instead.
 import type { UserRow } from "../db/schema";
@@ -33,8 +33,15 @@ export async function claimAccount(services: Services, row: UserRow, provider: s
   await authority.credentialsChanged(cleared.credentialEpoch, null);
   // Then everything else made before, decided by the authority; D1 records it afterwards,
   // so a failure in between leaves the account unproven, and a retry claims it again.
-  if ((await proveAddress(services, cleared, "provider")) === null) return { status: "gone" };
-  const proven = (await recordAddressProven(services.db, row.id, services.config.admin.emails)) ?? cleared;
+  const effect = await proveAddress(services, cleared, "provider");
+  if (effect === null) return { status: "gone" };
+  // The authority refused: a factor or a disable raced the check above, or the address was
+  // proven meanwhile. Linked, the sign-in meets the gate (or the refusal) as before.
+  if (effect.refused === true) {
+    await link(services.db, provider, identity, row.id);
+    return { status: "linked", user: cleared };
+  }
+  const proven = (await recordAddressProven(services.db, row.id, row.emailNormalized, services.config.admin.emails)) ?? cleared;
   await link(services.db, provider, identity, row.id);
   return { status: "claimed", user: proven };
 }

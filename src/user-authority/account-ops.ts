@@ -1,6 +1,7 @@
 // The account itself, as the user's authority decides it: the user object caches carry,
 // deletion (a tombstone), disabling, a proof of the address, an admin's factor reset,
 // and the exact counters it owns (API keys, mailed tokens).
+import { logError } from "../lib/log";
 import type { PublicUser } from "../users/user-view";
 import { type AddressProof, type ProofEffect, proveAddress, runProofCleanup } from "./address-proof";
 import { type AuditEntry, queueAudit } from "./audit-outbox";
@@ -94,7 +95,7 @@ export class AccountOps {
    * The address was proven (address-proof.ts): ends, in one transaction, every
    * credential made before the proof unless the credential holder proved it, then what
    * lies outside this object (keys, links, app codes). A cleanup that failed stays
-   * booked for the alarm, and this call fails (the caller answers 503).
+   * booked for the alarm (the key objects refuse nothing until it runs: about 10 s).
    */
   async proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }): Promise<ProofEffect | null> {
     const { state, factors } = this.p;
@@ -103,12 +104,12 @@ export class AccountOps {
     );
     if (effect === null) return null;
     await this.p.cache.sync(effect.ended);
-    try {
-      await runProofCleanup(state.sql, this.p.env);
-    } catch (error) {
+    // The proof is decided: what lies outside the object follows now, or by the alarm
+    // (booked before the answer) if a step fails. The caller still records the proof.
+    await runProofCleanup(state.sql, this.p.env).catch(async (error: unknown) => {
+      logError("proof_cleanup_failed", error);
       await this.p.schedulePurge();
-      throw error;
-    }
+    });
     return effect;
   }
 

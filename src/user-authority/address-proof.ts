@@ -29,7 +29,7 @@ export interface ProofEffect {
   ended: string[];
   keyIds: string[];
   factorsRemoved: number;
-  /** "This wasn't me" about an account whose holder had proven the address: refused, nothing changed. */
+  /** Refused, nothing changed: "this wasn't me" on a bound account, or a provider's claim of a bound, disabled or second-factor one. */
   refused?: true;
 }
 
@@ -51,6 +51,11 @@ export function proveAddress(
   const bound = state.getMeta("address_owner") !== null || options.boundInRecord;
   // The holder proved the address already: nobody can disown it with an old link.
   if (proof === "disowned" && bound) return { ...NOTHING_ENDED, refused: true };
+  // A provider's word claims only an unbound account with no second factor that no admin
+  // disabled, decided here, in order with a factor or a disable that races the claim.
+  if (proof === "provider" && (bound || factors.hasActive() || state.getMeta("disabled") !== null)) {
+    return { ...NOTHING_ENDED, refused: true };
+  }
   if (proof !== "disowned") {
     // Whoever proves the address now holds the account: a lock from "this wasn't me" ends.
     state.setMeta("address_owner", String(now));

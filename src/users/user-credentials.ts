@@ -67,14 +67,14 @@ export async function markEmailVerified(
   db: Database,
   id: string,
   adminEmails: readonly string[],
-  options: { byHolder: boolean },
+  options: { byHolder: boolean; emailNormalized: string },
 ): Promise<UserRow | null> {
   const values = options.byHolder ? provenValues(adminEmails) : { updatedAt: new Date().toISOString() };
   return (
     (await db
       .update(users)
       .set({ ...values, emailVerified: true })
-      .where(eq(users.id, id))
+      .where(and(eq(users.id, id), eq(users.emailNormalized, options.emailNormalized)))
       .returning()
       .get()) ?? null
   );
@@ -85,8 +85,15 @@ export async function markEmailVerified(
  * user's authority ended what came before it); an ADMIN_EMAILS address becomes a
  * superuser in the same statement, so only a proven owner of the address ever is one.
  */
-export async function recordAddressProven(db: Database, id: string, adminEmails: readonly string[]): Promise<UserRow | null> {
-  return (await db.update(users).set(provenValues(adminEmails)).where(eq(users.id, id)).returning().get()) ?? null;
+export async function recordAddressProven(
+  db: Database,
+  id: string,
+  emailNormalized: string,
+  adminEmails: readonly string[],
+): Promise<UserRow | null> {
+  // Only while the account still has the address that was proven (an admin may change it meanwhile).
+  const proven = and(eq(users.id, id), eq(users.emailNormalized, emailNormalized));
+  return (await db.update(users).set(provenValues(adminEmails)).where(proven).returning().get()) ?? null;
 }
 
 /**
