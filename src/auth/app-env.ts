@@ -2,6 +2,7 @@
 // authenticate middleware sets, and the request's services (src/services).
 import type { HttpVariables } from "../http/http-env";
 import type { Services } from "../services/services";
+import type { Caller } from "./caller";
 import type { Principal } from "./principal";
 
 export interface AppEnv {
@@ -9,6 +10,8 @@ export interface AppEnv {
   Variables: HttpVariables & {
     /** Set by the authenticate middleware. */
     principal: Principal;
+    /** Set by the authenticate middleware instead of `principal` on routes that act at the authority (caller.ts). */
+    caller: Caller;
     /** Set once per request by the app's services middleware. */
     services: Services;
   };

@@ -9,7 +9,8 @@ import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
 import { isUnsafeMethod } from "../http/methods";
-import { credentialOf } from "./credentials";
+import { callerOf } from "./caller";
+import { type Credential, credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
 import { refusalError, resolveCredential } from "./resolve";
@@ -27,6 +28,12 @@ export interface AuthenticateOptions {
   apiKey?: { resource: string; action: string };
   /** An admin route: a superuser's key with this admin permission named exactly; anyone else's key is 403 forbidden. */
   adminKey?: { resource: string; action: string };
+  /**
+   * The route acts on the caller's own sessions through UserAuthority.act (caller.ts),
+   * which checks a state-changing request's cookie or token family in the same call:
+   * those are not resolved here, and the route reads `c.get("caller")`.
+   */
+  actAtAuthority?: boolean;
 }
 
 const NO_USE = { endpoint: "", method: "", ip: "" };
@@ -41,7 +48,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       throw new ApiError("not_authenticated", "Not authenticated");
     }
     const services = c.get("services");
-    const result = await resolveCredential(services, credential, {
+    const facts = {
       unsafe: isUnsafeMethod(c.req.method),
       url: c.req.url,
       origin: c.req.header("Origin") ?? null,
@@ -49,7 +56,17 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       csrf,
       // Only an API key's use is recorded (reading the route pattern is not free).
       use: credential.kind === "api_key" ? { endpoint: c.req.routePath, method: c.req.method, ip: services.ip } : NO_USE,
-    });
+    } as const;
+    if (options.actAtAuthority && facts.unsafe && actsAtAuthority(credential, allow)) {
+      const caller = await callerOf(services.config, credential, facts);
+      if ("status" in caller) {
+        if (caller.clearCookies) clearSessionCookies(c);
+        throw refusalError(credential, caller);
+      }
+      c.set("caller", caller);
+      return next();
+    }
+    const result = await resolveCredential(services, credential, facts);
     if (result.ratelimit !== undefined) setRateLimitHeaders(c, result.ratelimit);
     if (result.status === "refused") {
       // An optional route treats a dead session cookie as no credential at all.
@@ -87,6 +104,13 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     await next();
     amend(c.res.status);
   };
+}
+
+function actsAtAuthority(
+  credential: Credential,
+  allow: PrincipalKind[],
+): credential is Extract<Credential, { kind: "session" | "bearer" }> {
+  return (credential.kind === "session" && allow.includes("session")) || (credential.kind === "bearer" && allow.includes("token"));
 }
 
 /** The principal of a route that refuses API keys (authenticate() without `apiKey`). */

@@ -11,6 +11,16 @@ const HOW_TO_SEND =
 
 /** Checks the X-CSRF-Token header against the session's token hash: "ok", or why not and how to fix it. */
 export async function checkCsrfToken(header: string | null, csrfHash: string | null): Promise<"ok" | string> {
-  if (header === null || header === "" || csrfHash === null) return `Missing CSRF token: ${HOW_TO_SEND}`;
-  return constantTimeEqual(await sha256(header), csrfHash) ? "ok" : `Invalid CSRF token: ${HOW_TO_SEND}`;
+  if (header === null || header === "" || csrfHash === null) return csrfRefusal("missing");
+  return constantTimeEqual(await sha256(header), csrfHash) ? "ok" : csrfRefusal("invalid");
+}
+
+/** The detail of a CSRF refusal. */
+export function csrfRefusal(why: "missing" | "invalid"): string {
+  return `${why === "missing" ? "Missing" : "Invalid"} CSRF token: ${HOW_TO_SEND}`;
+}
+
+/** What the authority compares with the session's token hash (UserAuthority.act): the header's hash, or null when none came. */
+export async function csrfHeaderHash(header: string | null): Promise<string | null> {
+  return header === null || header === "" ? null : sha256(header);
 }

@@ -56,7 +56,7 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
         route: c.req.routePath,
         status: c.res.status,
         durationMs: Date.now() - started,
-        principal: c.get("principal")?.kind ?? null,
+        principal: (c.get("principal") ?? c.get("caller"))?.kind ?? null,
       });
     }
   };

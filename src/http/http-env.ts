@@ -9,6 +9,8 @@ export interface HttpVariables {
   body: unknown;
   /** Who the request acts for, once the auth layer knows: logged by kind only. */
   principal: { kind: string };
+  /** Instead of `principal`, on routes that act at the user's authority. */
+  caller: { kind: string };
 }
 
 export interface HttpEnv {

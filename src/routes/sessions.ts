@@ -1,6 +1,7 @@
 // /api/v1/auth: cookie-session login, logout and session management.
 import { Hono } from "hono";
 import { authenticate, userPrincipal } from "../auth/authenticate";
+import { actAsCaller } from "../auth/caller";
 import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseQuery } from "../http/body";
 import { clientInfo } from "../http/client-info";
@@ -11,7 +12,7 @@ import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { authorityFor } from "../sessions/authority-client";
 import { logoutAllQuery, loginBody } from "../sessions/schemas";
-import { rotateCsrfToken, startSession } from "../sessions/session-service";
+import { newCsrfToken, startSession } from "../sessions/session-service";
 import { isSessionId } from "../sessions/session-token";
 import { currentSessionView, sessionListItem } from "./session-view";
 
@@ -38,19 +39,17 @@ sessionRoutes.post("/login", async (c) => {
   return c.json({ user, csrf_token: started.csrfToken });
 });
 
-sessionRoutes.post("/logout", authenticate({ allow: ["session"] }), async (c) => {
-  const { session, userId } = userPrincipal(c);
-  await authorityFor(c.get("services").authority, userId).revokeSession(session.id);
+sessionRoutes.post("/logout", authenticate({ allow: ["session"], actAtAuthority: true }), async (c) => {
+  await actAsCaller(c, { kind: "end_session", id: c.get("caller").sessionId });
   clearSessionCookies(c);
   return c.json({ detail: "Logged out" });
 });
 
-sessionRoutes.post("/logout-all", authenticate(), async (c) => {
+sessionRoutes.post("/logout-all", authenticate({ actAtAuthority: true }), async (c) => {
   const query = parseQuery(c, logoutAllQuery);
-  const { session, userId } = userPrincipal(c);
   const keepCurrent = query.keep_current === "true";
-  const revoked = await authorityFor(c.get("services").authority, userId).revokeAll(keepCurrent ? session.id : null);
-  recordEventLater(c.get("services"), userId, "logout_all", { revoked, keep_current: keepCurrent });
+  const { ended: revoked } = await actAsCaller(c, { kind: "end_all", keepCurrent });
+  recordEventLater(c.get("services"), c.get("caller").userId, "logout_all", { revoked, keep_current: keepCurrent });
   if (!keepCurrent) clearSessionCookies(c);
   return c.json({ revoked });
 });
@@ -61,18 +60,12 @@ sessionRoutes.get("/check-auth", authenticate({ optional: true }), (c) => {
   return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session) });
 });
 
-sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: ["session"] }), async (c) => {
-  const principal = c.get("principal");
-  if (principal.kind !== "session") throw new ApiError("not_authenticated", "Needs a session cookie");
-  const { session, userId } = principal;
-  const csrfToken = await rotateCsrfToken(c.get("services"), {
-    userId,
-    sessionId: session.id,
-    secretHash: session.secretHash,
-  });
-  if (csrfToken === null) throw new ApiError("not_authenticated", "Not authenticated");
+sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: ["session"], actAtAuthority: true }), async (c) => {
+  const csrf = await newCsrfToken();
+  const { absoluteExpiresAt } = await actAsCaller(c, { kind: "rotate_csrf", csrfHash: csrf.hash });
+  const csrfToken = csrf.token;
   // Same lifetime as the session cookie, so both cookies leave the browser together.
-  setCsrfCookie(c, csrfToken, Math.max(0, Math.floor((session.absoluteExpiresAt - Date.now()) / 1000)));
+  setCsrfCookie(c, csrfToken, Math.max(0, Math.floor((absoluteExpiresAt - Date.now()) / 1000)));
   return c.json({ csrf_token: csrfToken });
 });
 
@@ -82,13 +75,14 @@ sessionRoutes.get("/sessions", authenticate(), async (c) => {
   return c.json({ sessions: sessions.map((item) => sessionListItem(item, session.id)) });
 });
 
-sessionRoutes.delete("/sessions/:id", authenticate(), async (c) => {
+sessionRoutes.delete("/sessions/:id", authenticate({ actAtAuthority: true }), async (c) => {
   const id = c.req.param("id");
-  const { session, userId } = userPrincipal(c);
+  const { sessionId, userId } = c.get("caller");
   // Each user's authority only knows that user's sessions: someone else's id is "not found".
-  const revoked = isSessionId(id) && (await authorityFor(c.get("services").authority, userId).revokeSession(id));
-  if (!revoked) throw new ApiError("not_found", "Session not found");
+  // A malformed id is not asked about, but the caller is still checked first.
+  const { ended } = await actAsCaller(c, { kind: "end_session", id: isSessionId(id) ? id : "" });
+  if (ended === 0) throw new ApiError("not_found", "Session not found");
   recordEventLater(c.get("services"), userId, "session_revoked", { session_id: id });
-  if (id === session.id) clearSessionCookies(c);
+  if (id === sessionId) clearSessionCookies(c);
   return c.body(null, 204);
 });

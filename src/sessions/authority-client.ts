@@ -8,7 +8,16 @@
 import { retryOnce } from "../lib/platform-errors";
 import type { AddressProof } from "../user-authority/address-proof";
 import type { AuditEntry } from "../user-authority/audit-outbox";
-import type { Challenge, FactorProof, NewPasskey, NewSession, ThrottlePolicy, UserAuthority } from "../user-authority/user-authority";
+import type {
+  CallerAction,
+  CallerProof,
+  Challenge,
+  FactorProof,
+  NewPasskey,
+  NewSession,
+  ThrottlePolicy,
+  UserAuthority,
+} from "../user-authority/user-authority";
 import { forgetUser } from "./isolate-memory";
 
 export type AuthorityNamespace = DurableObjectNamespace<UserAuthority>;
@@ -51,6 +60,11 @@ export class AuthorityClient {
     return this.changing(() => this.stub.createSession(input, maxSessions));
   }
 
+  /** Not retried: a logout-all that ran would answer 0 the second time. */
+  act(proof: CallerProof, action: CallerAction) {
+    return this.changing(() => this.stub.act(proof, action));
+  }
+
   authorize(id: string, secretHash: string) {
     return this.idempotent((stub) => stub.authorize(id, secretHash));
   }
@@ -61,10 +75,6 @@ export class AuthorityClient {
 
   authorizeFamily(familyId: string, issuedAtSeconds: number) {
     return this.idempotent((stub) => stub.authorizeFamily(familyId, issuedAtSeconds));
-  }
-
-  rotateCsrf(id: string, secretHash: string, csrfHash: string) {
-    return this.idempotent((stub) => stub.rotateCsrf(id, secretHash, csrfHash));
   }
 
   rotateRefreshToken(familyId: string, presentedHash: string, candidate: { secretHash: string; refreshToken: string }, graceMs: number) {

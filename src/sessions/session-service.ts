@@ -163,16 +163,8 @@ async function authoritative(
   return result.status === "expired" ? { status: "expired" } : { status: "none" };
 }
 
-/** A fresh CSRF token for the session; null when the session is no longer valid. */
-export async function rotateCsrfToken(
-  deps: Pick<SessionDeps, "authority">,
-  session: { userId: string; sessionId: string; secretHash: string },
-): Promise<string | null> {
-  const csrfToken = randomToken(CSRF_TOKEN_BYTES);
-  const rotated = await authorityFor(deps.authority, session.userId).rotateCsrf(
-    session.sessionId,
-    session.secretHash,
-    await sha256(csrfToken),
-  );
-  return rotated ? csrfToken : null;
+/** A fresh CSRF token and its hash (the session's authority keeps the hash). */
+export async function newCsrfToken(): Promise<{ token: string; hash: string }> {
+  const token = randomToken(CSRF_TOKEN_BYTES);
+  return { token, hash: await sha256(token) };
 }

@@ -84,14 +84,6 @@ export class SessionOps {
     return { status: "valid", user, createdAt: row.created_at, assurance: assurance(row) };
   }
 
-  /** Replaces the session's CSRF token; false when the session is not valid. */
-  async rotateCsrf(id: string, secretHash: string, csrfHash: string): Promise<boolean> {
-    const result = await this.authorize(id, secretHash);
-    if (result.status !== "valid") return false;
-    this.p.state.sql.exec("UPDATE sessions SET csrf_hash = ? WHERE id = ?", csrfHash, id);
-    return true;
-  }
-
   /** See refresh.ts: rotated, the grace-period replay, reuse (the family ends), or invalid. */
   rotateRefreshToken(
     familyId: string,

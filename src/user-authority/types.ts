@@ -168,3 +168,21 @@ export type Rotation = { status: "rotated"; family: RotatedFamily } | { status: 
 export type Reservation = "reserved" | "too_many" | "gone" | "needs_seed";
 
 export type MailSlot = { status: "allowed" } | { status: "rate_limited"; retryAfterSeconds: number } | { status: "gone" };
+
+/**
+ * The credential of a request that acts on its own user's sessions (logout, logout-all,
+ * refresh-csrf, ending one session), checked by the authority in the same call that acts.
+ * A cookie carries the hash of the X-CSRF-Token header it came with (null: none sent;
+ * "skip": the route takes none) and whether its Origin was foreign.
+ */
+export type CallerProof =
+  | { kind: "cookie"; id: string; secretHash: string; csrfHash: string | null | "skip"; foreignOrigin: boolean }
+  | { kind: "family"; familyId: string; issuedAtSeconds: number };
+
+export type CallerAction =
+  { kind: "end_session"; id: string } | { kind: "end_all"; keepCurrent: boolean } | { kind: "rotate_csrf"; csrfHash: string };
+
+export type CallerOutcome =
+  | { status: "unknown" | "expired" | "foreign_origin" | "csrf_missing" | "csrf_invalid" }
+  /** `ended`: how many sessions the action ended; `absoluteExpiresAt`: the caller's session's (ms). */
+  | { status: "done"; ended: number; absoluteExpiresAt: number };

@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { PublicUser } from "../users/user-view";
 import { AccountOps } from "./account-ops";
+import { CallerOps } from "./caller-ops";
 import type { AddressProof, ProofEffect } from "./address-proof";
 import type { AuditEntry } from "./audit-outbox";
 import { FactorOps, type ReauthProof } from "./factor-ops";
@@ -19,6 +20,9 @@ import { SignInOps } from "./sign-in-ops";
 import type {
   AuthoritySummary,
   Authorization,
+  CallerAction,
+  CallerOutcome,
+  CallerProof,
   Challenge,
   FactorAdded,
   FactorProof,
@@ -44,6 +48,7 @@ export class UserAuthority extends DurableObject<Env> {
   private readonly signIns: SignInOps;
   private readonly factorOps: FactorOps;
   private readonly account: AccountOps;
+  private readonly callers: CallerOps;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,12 +57,17 @@ export class UserAuthority extends DurableObject<Env> {
     this.factorOps = new FactorOps(this.parts);
     this.signIns = new SignInOps(this.parts, this.sessions, this.factorOps);
     this.account = new AccountOps(this.parts);
+    this.callers = new CallerOps(this.parts, this.sessions);
   }
 
   // Each method is documented where it is implemented: session-ops.ts, sign-in-ops.ts,
-  // factor-ops.ts and account-ops.ts (the order below).
+  // caller-ops.ts, factor-ops.ts and account-ops.ts.
   createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
     return this.sessions.createSession(input, maxSessions);
+  }
+
+  act(proof: CallerProof, action: CallerAction): Promise<CallerOutcome> {
+    return this.callers.act(proof, action);
   }
 
   authorize(id: string, secretHash: string): Promise<Authorization> {
@@ -70,10 +80,6 @@ export class UserAuthority extends DurableObject<Env> {
 
   authorizeFamily(familyId: string, issuedAtSeconds: number): FamilyAuthorization {
     return this.sessions.authorizeFamily(familyId, issuedAtSeconds);
-  }
-
-  rotateCsrf(id: string, secretHash: string, csrfHash: string): Promise<boolean> {
-    return this.sessions.rotateCsrf(id, secretHash, csrfHash);
   }
 
   rotateRefreshToken(
