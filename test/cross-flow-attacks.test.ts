@@ -141,7 +141,7 @@ describe("3. A deletion racing logins and key creation leaves nothing working", 
       // Each racing login stops right after its password check passed, until the deletion is done.
       const checked = hold();
       const racers = Array.from({ length: 4 }, () =>
-        clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }),
+        clientWith({ USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "passwordSignIn", checked) }),
       );
       const logins = racers.map((racer) => racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
       await checked.reached(4);
@@ -222,7 +222,7 @@ describe("4. A password reset racing logins with the old password", () => {
       const token = await linkToken(user.email, "/reset-password");
       const checked = hold();
       const racers = Array.from({ length: 4 }, () =>
-        clientWith({ LOGIN_THROTTLE: namespaceHolding(env.LOGIN_THROTTLE, "clear", checked) }),
+        clientWith({ USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "passwordSignIn", checked) }),
       );
       const logins = racers.map((racer) => racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
       await checked.reached(4);

@@ -118,29 +118,30 @@ describe("login under faults", () => {
   it("the authority reset after it opened the session: 503, and the session is one, not two", async () => {
     const { client, user } = await signedIn();
     const before = await sessionCount(client);
-    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["createSession"], kind: "reset" });
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["passwordSignIn"], kind: "reset" });
     const other = new TestClient();
     other.bindings = faults.bindings();
     await expectUnavailable(await other.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
-    expect(faults.count("USER_AUTHORITY", "createSession")).toBe(1); // not idempotent: never retried
+    expect(faults.count("USER_AUTHORITY", "passwordSignIn")).toBe(1); // not idempotent: never retried
     expect(await sessionCount(client)).toBe(before + 1);
   });
 });
 
 describe("logout and revocation under faults", () => {
+  // Logout checks the session and ends it in one call (UserAuthority.act).
   it("the authority failing: 503, and the session still works (a 2xx is never claimed)", async () => {
     const { client } = await signedIn();
-    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["revokeSession"], kind: "overloaded" });
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["act"], kind: "overloaded" });
     await expectUnavailable(await faulty(client, faults).post("/api/v1/auth/logout"));
     expect((await client.get("/api/v1/users/me")).status).toBe(200);
   });
 
   it("a retryable error is retried (revoking twice is revoking once): 200, and the session is gone", async () => {
     const { client } = await signedIn();
-    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["revokeSession"], kind: "reset", times: 1 });
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["act"], kind: "reset", times: 1 });
     const copy = client.clone();
     expect((await faulty(client, faults).post("/api/v1/auth/logout")).status).toBe(200);
-    expect(faults.count("USER_AUTHORITY", "revokeSession")).toBe(2);
+    expect(faults.count("USER_AUTHORITY", "act")).toBe(2);
     expect((await copy.get("/api/v1/users/me")).status).toBe(401);
   });
 
@@ -148,8 +149,9 @@ describe("logout and revocation under faults", () => {
     const { client, user } = await signedIn();
     const second = new TestClient();
     await login(second, user);
-    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["revokeAll"], kind: "reset", times: 1 });
+    const faults = new Faults().fail("USER_AUTHORITY", { methods: ["act"], kind: "reset", times: 1 });
     expect((await faulty(client, faults).post("/api/v1/auth/logout-all")).status).toBe(200);
+    expect(faults.count("USER_AUTHORITY", "act")).toBe(2);
     expect((await second.get("/api/v1/users/me")).status).toBe(401);
   });
 });

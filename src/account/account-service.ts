@@ -12,9 +12,9 @@ import { logError } from "../lib/log";
 import { type Mailer, deliver } from "../mail/mailer";
 import { passwordChangedMessage, passwordResetMessage, verifyEmailMessage } from "../mail/templates";
 import { hashPassword, verifyPassword } from "../passwords/hash";
-import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
+import { type AuthorityClient, type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { LoginThrottle } from "../throttle/authority/login-throttle";
-import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
+import { reserveIpSlot } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
 import { findUserById, findUserByIdentifier, publicUser } from "../users/user-store";
 import { recordAddressProven, replacePassword, resetPassword } from "../users/user-credentials";
@@ -98,19 +98,21 @@ export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" }
  * account: a stolen session must not become a way to guess the password.
  */
 export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string): Promise<PasswordCheck> {
-  const attempt = await beginLoginAttempt(
-    { namespace: deps.throttle, policy: deps.config.login },
-    { ip: deps.ip, account: accountThrottleKey(user.id, user.email) },
-  );
-  if (!attempt.allowed) return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds };
-  const row = await findUserById(deps.db, user.id);
+  const [row, ip] = await Promise.all([
+    findUserById(deps.db, user.id),
+    reserveIpSlot({ namespace: deps.throttle, policy: deps.config.login }, deps.ip),
+  ]);
+  if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds };
   const hash = row?.passwordHash ?? null;
   const valid = await verifyPassword(password, hash, { pepper: deps.config.passwordPepper });
-  if (!valid || hash === null) {
-    await attempt.failed();
-    return { status: "wrong" };
+  let judged: Awaited<ReturnType<AuthorityClient["checkPassword"]>>;
+  try {
+    judged = await authorityFor(deps.authority, user.id).checkPassword({ verified: valid && hash !== null, policy: deps.config.login });
+  } finally {
+    deps.waitUntil(ip.settle(valid ? "released" : "failed"));
   }
-  await attempt.succeeded();
+  if (judged.status === "throttled") return { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds };
+  if (judged.status === "invalid" || hash === null) return { status: "wrong" };
   return { status: "ok", hash };
 }
 

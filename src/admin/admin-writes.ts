@@ -149,7 +149,10 @@ export async function clearThrottle(
   input: { identifier?: string | undefined; ip?: string | undefined },
 ): Promise<void> {
   const row = input.identifier === undefined ? null : await findUserByIdentifier(services.db, input.identifier);
-  await clearLoginThrottle(services.throttle, { identifier: input.identifier, userId: row?.id ?? null, ip: input.ip });
+  await Promise.all([
+    clearLoginThrottle(services.throttle, { identifier: input.identifier, userId: row?.id ?? null, ip: input.ip }),
+    row === null ? undefined : authorityFor(services.authority, row.id).clearLoginFailures(),
+  ]);
   // On the account the identifier names, else on the acting admin's own events.
   const entry = auditEntry(services, actor, row?.id ?? actor.id, "admin_throttle_cleared", {
     identifier: row === null ? (input.identifier ?? null) : null,

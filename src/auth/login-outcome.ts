@@ -10,23 +10,65 @@ import { lastLoginStatement } from "../users/user-store";
 import { promoteVerifiedListedAdmin } from "../users/user-credentials";
 import { logError } from "../lib/log";
 import { type PublicUser, toPublicUser } from "../users/user-view";
-import { type LoginResult, checkPasswordLogin } from "./password-login";
-
-/** A first factor that passed: the user, and the credential epoch it was checked under. */
-export interface SignedIn {
-  user: PublicUser;
-  credentialEpoch: number;
-}
+import type { UserRow } from "../db/schema";
+import { hashPassword, needsRehash } from "../passwords/hash";
+import { upgradePasswordHash } from "../users/user-credentials";
+import type { AttemptRefusal, PasswordVerdict } from "../user-authority/types";
+import { type LoginCheck, checkPasswordLogin } from "./password-login";
 
 /**
  * Checks a username/email and password (throttled) for session login and the token
- * endpoint alike; answers a refusal with the right error, else returns the user.
+ * endpoint alike. `open` asks the user's authority to judge the verdict against the
+ * account's throttle and, when it stands, to open the session or token family (one
+ * call); a refusal is thrown with the right error, else its result is returned.
  */
-export async function passwordSignIn(services: Services, input: { identifier: string; password: string }): Promise<SignedIn> {
-  const result = await checkPasswordLogin(services, { ...input, ip: services.ip });
-  if (result.status !== "ok") throw loginRefusal(services, result);
-  const row = (await promoteVerifiedListedAdmin(services.db, result.user, services.config.admin.emails)) ?? result.user;
-  return { user: toPublicUser(row, result.providers), credentialEpoch: row.credentialEpoch };
+export async function passwordSignIn<T>(
+  services: Services,
+  input: { identifier: string; password: string },
+  open: (user: PublicUser, credentialEpoch: number, verdict: PasswordVerdict) => Promise<T | AttemptRefusal>,
+): Promise<{ user: PublicUser; result: T }> {
+  const checked = await checkPasswordLogin(services, { ...input, ip: services.ip });
+  if (checked.status !== "checked") throw loginRefusal(services, checked);
+  const { verified, ip } = checked;
+  const row = verified
+    ? ((await promoteVerifiedListedAdmin(services.db, checked.user, services.config.admin.emails)) ?? checked.user)
+    : checked.user;
+  const user = toPublicUser(row, checked.providers);
+  let result: T | AttemptRefusal;
+  try {
+    result = await open(user, row.credentialEpoch, { verified, policy: services.config.login });
+  } catch (error) {
+    // Not judged (the authority did not answer): the IP's slot is given back, not counted.
+    services.waitUntil(ip.settle("released"));
+    throw error;
+  }
+  // The IP's slot is settled after the answer: a wrong password counts against it.
+  const refused = isAttemptRefusal(result) ? result : null;
+  services.waitUntil(ip.settle(refused?.status === "invalid" ? "failed" : "released"));
+  if (refused?.status === "invalid") throw loginRefusal(services, { status: "invalid", userId: user.id });
+  if (refused?.status === "throttled") {
+    const lockedOutUserId = refused.firstRefusal ? user.id : null;
+    throw loginRefusal(services, { status: "throttled", retryAfterSeconds: refused.retryAfterSeconds, lockedOutUserId });
+  }
+  if (verified) upgradeHashLater(services, row, input.password);
+  return { user, result: result as T };
+}
+
+function isAttemptRefusal(value: unknown): value is AttemptRefusal {
+  if (typeof value !== "object" || value === null || !("status" in value)) return false;
+  return value.status === "throttled" || value.status === "invalid";
+}
+
+/** A hash made with older settings is made again, after the answer, and only over the hash just checked. */
+function upgradeHashLater(services: Services, row: UserRow, password: string): void {
+  const checkedHash = row.passwordHash;
+  const options = { pepper: services.config.passwordPepper };
+  if (checkedHash === null || !needsRehash(checkedHash, options)) return;
+  services.waitUntil(
+    hashPassword(password, options)
+      .then((hash) => upgradePasswordHash(services.db, row.id, checkedHash, hash))
+      .catch((error: unknown) => logError("password_rehash_failed", error)),
+  );
 }
 
 /**
@@ -39,7 +81,7 @@ export function signInRefused(): ApiError {
 }
 
 /** Records the failed attempt on the account it named, and returns the error to answer with. */
-export function loginRefusal(services: Services, result: Exclude<LoginResult, { status: "ok" }>): ApiError {
+export function loginRefusal(services: Services, result: Exclude<LoginCheck, { status: "checked" }>): ApiError {
   if (result.status === "throttled") {
     if (result.lockedOutUserId !== null) recordEventLater(services, result.lockedOutUserId, "login_throttled");
     return tooManyRequests("too_many_attempts", result.retryAfterSeconds);

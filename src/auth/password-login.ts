@@ -1,21 +1,19 @@
 // Checking a username/email and password, throttled. Shared by session login and the
-// token endpoint so both are throttled and timed the same way.
+// token endpoint so both are throttled and timed the same way. The account read and the
+// client IP's throttle slot go side by side; the hash follows; the verdict then goes to
+// the account's authority, which judges it against the account's throttle and opens the
+// session in the same call (login-outcome.ts): two round trips besides the hash.
 import type { Services } from "../services/services";
-import type { Config } from "../config/config";
-import type { Database } from "../db/client";
 import type { UserRow } from "../db/schema";
-import { needsRehash, verifyPassword, hashPassword } from "../passwords/hash";
-import type { LoginThrottle } from "../throttle/authority/login-throttle";
-import { accountThrottleKey, beginLoginAttempt } from "../throttle/login-guard";
+import { verifyPassword } from "../passwords/hash";
+import { type IpSlot, failUnknownIdentifier, reserveIpSlot } from "../throttle/login-guard";
 import { findSignInUser } from "../users/user-store";
-import { upgradePasswordHash } from "../users/user-credentials";
-import { logError } from "../lib/log";
 
 export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;
 
-export type LoginResult =
-  /** user.credentialEpoch was read with the hash: the session must be made under it. */
-  | { status: "ok"; user: UserRow; providers: string[] }
+export type LoginCheck =
+  /** The password was checked against an account; its authority judges `verified` (user.credentialEpoch was read with the hash). */
+  | { status: "checked"; user: UserRow; providers: string[]; verified: boolean; ip: Extract<IpSlot, { allowed: true }> }
   /** userId: the account the identifier named, if any (for its security events). */
   | { status: "invalid"; userId: string | null }
   | { status: "throttled"; retryAfterSeconds: number; lockedOutUserId: string | null };
@@ -23,37 +21,20 @@ export type LoginResult =
 export async function checkPasswordLogin(
   deps: LoginDeps,
   input: { identifier: string; password: string; ip: string },
-): Promise<LoginResult> {
-  // The account first: its email and username share one throttle counter.
-  const found = await findSignInUser(deps.db, input.identifier);
+): Promise<LoginCheck> {
+  const throttle = { namespace: deps.throttle, policy: deps.config.login };
+  const [found, ip] = await Promise.all([findSignInUser(deps.db, input.identifier), reserveIpSlot(throttle, input.ip)]);
+  if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds, lockedOutUserId: null };
   const user = found?.row ?? null;
-  const attempt = await beginLoginAttempt(
-    { namespace: deps.throttle, policy: deps.config.login },
-    { ip: input.ip, account: accountThrottleKey(user?.id ?? null, input.identifier) },
-  );
-  if (!attempt.allowed) {
-    const lockedOutUserId = attempt.accountLockedOut ? (user?.id ?? null) : null;
-    return { status: "throttled", retryAfterSeconds: attempt.retryAfterSeconds, lockedOutUserId };
-  }
-
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.
-  const hashOptions = { pepper: deps.config.passwordPepper };
-  const valid = await verifyPassword(input.password, user?.passwordHash ?? null, hashOptions);
-  if (!valid || user === null || user.passwordHash === null) {
-    await attempt.failed();
-    return { status: "invalid", userId: user?.id ?? null };
+  const valid = await verifyPassword(input.password, user?.passwordHash ?? null, { pepper: deps.config.passwordPepper });
+  if (user === null) {
+    const judged = await failUnknownIdentifier(throttle, input.identifier);
+    deps.waitUntil(ip.settle(judged.allowed ? "failed" : "released"));
+    return judged.allowed
+      ? { status: "invalid", userId: null }
+      : { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds, lockedOutUserId: null };
   }
-
-  await attempt.succeeded();
-  const checkedHash = user.passwordHash;
-  if (needsRehash(checkedHash, hashOptions)) {
-    // Not needed for this login to succeed: after the response, and only over the hash just checked.
-    deps.waitUntil(
-      hashPassword(input.password, hashOptions)
-        .then((hash) => upgradePasswordHash(deps.db, user.id, checkedHash, hash))
-        .catch((error: unknown) => logError("password_rehash_failed", error)),
-    );
-  }
-  return { status: "ok", user, providers: found?.providers ?? [] };
+  return { status: "checked", user, providers: found?.providers ?? [], verified: valid && user.passwordHash !== null, ip };
 }

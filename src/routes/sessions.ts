@@ -21,16 +21,16 @@ export const sessionRoutes = new Hono<AppEnv>();
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
   const services = c.get("services");
-  const { user, credentialEpoch } = await passwordSignIn(services, {
-    identifier: input.email ?? input.username ?? "",
-    password: input.password,
-  });
-  const started = await startSession(services, user, clientInfo(c.req.raw), {
-    rememberMe: input.remember_me,
-    credentialEpoch,
-    assurance: { aal: 1, amr: ["pwd"] },
-    answer: { kind: "login", isNewUser: false, method: "password" },
-  });
+  const identity = { identifier: input.email ?? input.username ?? "", password: input.password };
+  const { user, result: started } = await passwordSignIn(services, identity, (user, credentialEpoch, verdict) =>
+    startSession(services, user, clientInfo(c.req.raw), {
+      rememberMe: input.remember_me,
+      credentialEpoch,
+      verdict,
+      assurance: { aal: 1, amr: ["pwd"] },
+      answer: { kind: "login", isNewUser: false, method: "password" },
+    }),
+  );
   if (started === null) throw signInRefused();
   if (started.status === "disabled") throw accountDisabled();
   if (started.status === "mfa_required") throw mfaRequired(started);

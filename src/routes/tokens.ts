@@ -34,15 +34,15 @@ tokenRoutes.post("/token", async (c) => {
     });
   } else {
     const input = parseBody(c, passwordGrantBody);
-    const { user, credentialEpoch } = await passwordSignIn(services, {
-      identifier: input.email ?? input.username ?? "",
-      password: input.password,
-    });
-    const result = await issueTokens(services, user, clientInfo(c.req.raw), {
-      credentialEpoch,
-      amr: ["pwd"],
-      answer: { isNewUser: false, method: "password" },
-    });
+    const identity = { identifier: input.email ?? input.username ?? "", password: input.password };
+    const { user, result } = await passwordSignIn(services, identity, (user, credentialEpoch, verdict) =>
+      issueTokens(services, user, clientInfo(c.req.raw), {
+        credentialEpoch,
+        verdict,
+        amr: ["pwd"],
+        answer: { isNewUser: false, method: "password" },
+      }),
+    );
     if (result === null) throw signInRefused();
     if (result.status === "disabled") throw accountDisabled();
     if (result.status === "mfa_required") throw mfaRequired(result);

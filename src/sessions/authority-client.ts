@@ -15,6 +15,7 @@ import type {
   FactorProof,
   NewPasskey,
   NewSession,
+  PasswordVerdict,
   ThrottlePolicy,
   UserAuthority,
 } from "../user-authority/user-authority";
@@ -60,9 +61,23 @@ export class AuthorityClient {
     return this.changing(() => this.stub.createSession(input, maxSessions));
   }
 
-  /** Not retried: a logout-all that ran would answer 0 the second time. */
+  /** Not retried: a verdict is counted once. */
+  passwordSignIn(input: NewSession, maxSessions: number, verdict: PasswordVerdict) {
+    return this.changing(() => this.stub.passwordSignIn(input, maxSessions, verdict));
+  }
+
+  checkPassword(verdict: PasswordVerdict) {
+    return this.stub.checkPassword(verdict);
+  }
+
+  clearLoginFailures() {
+    return this.idempotent((stub) => stub.clearLoginFailures());
+  }
+
+  /** Retried with the same nonce: a second run answers what the first did (caller-ops.ts). */
   act(proof: CallerProof, action: CallerAction) {
-    return this.changing(() => this.stub.act(proof, action));
+    const nonce = crypto.randomUUID();
+    return this.changing(() => this.idempotent((stub) => stub.act(proof, action, nonce)));
   }
 
   authorize(id: string, secretHash: string) {

@@ -7,7 +7,7 @@ import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
 import type { PublicUser } from "../users/user-view";
 import { type AuthorityClient, authorityFor } from "./authority-client";
 import { forgetSession, noteSessionActivity, readCachedSession, rememberedSession, sessionDueForRefresh } from "./isolate-memory";
-import type { NewSession, SecondFactorMethod, SignInAnswer } from "../user-authority/types";
+import type { AttemptRefusal, NewSession, PasswordVerdict, SecondFactorMethod, SignInAnswer } from "../user-authority/types";
 import { type Assurance, type CachedSession, isExpired, needsTouch } from "../user-authority/session-policy";
 import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "./session-token";
 
@@ -61,40 +61,59 @@ const CSRF_TOKEN_BYTES = 32;
  * A one-factor sign-in of a user with a second factor ends at the authority's MFA gate.
  * A disabled account answers `disabled` (the first factor was right: the caller says so).
  */
+export interface StartOptions {
+  rememberMe: boolean;
+  credentialEpoch: number;
+  assurance: NewSession["assurance"];
+  answer: Omit<SignInAnswer, "rememberMe">;
+  /** See NewSession.madeAt. */
+  madeAt?: number | undefined;
+}
+
+export type SessionStart = StartedSession | MfaRequired | Disabled | null;
+
 export async function startSession(
   deps: Pick<SessionDeps, "config" | "authority">,
   user: PublicUser,
   client: ClientInfo,
-  options: {
-    rememberMe: boolean;
-    credentialEpoch: number;
-    assurance: NewSession["assurance"];
-    answer: Omit<SignInAnswer, "rememberMe">;
-    /** See NewSession.madeAt. */
-    madeAt?: number | undefined;
-  },
-): Promise<StartedSession | MfaRequired | Disabled | null> {
+  options: StartOptions & { verdict: PasswordVerdict },
+): Promise<SessionStart | AttemptRefusal>;
+export async function startSession(
+  deps: Pick<SessionDeps, "config" | "authority">,
+  user: PublicUser,
+  client: ClientInfo,
+  options: StartOptions,
+): Promise<SessionStart>;
+/** With a password's `verdict`, the account's throttle judges it in the same call (PasswordOps). */
+export async function startSession(
+  deps: Pick<SessionDeps, "config" | "authority">,
+  user: PublicUser,
+  client: ClientInfo,
+  options: StartOptions & { verdict?: PasswordVerdict },
+): Promise<SessionStart | AttemptRefusal> {
   const lifetime = cookieLifetime(deps.config, options.rememberMe);
   const [secrets, mfa] = await Promise.all([
     newSessionSecrets(user.id),
     newMfaTicket(user.id, { ...options.answer, rememberMe: options.rememberMe }),
   ]);
-  const created = await authorityFor(deps.authority, user.id).createSession(
-    {
-      id: secrets.id,
-      kind: "cookie",
-      secretHash: secrets.secretHash,
-      csrfHash: secrets.csrfHash,
-      ...lifetime,
-      client,
-      user,
-      credentialEpoch: options.credentialEpoch,
-      assurance: options.assurance,
-      mfa: mfa.ticket,
-      ...(options.madeAt === undefined ? {} : { madeAt: options.madeAt }),
-    },
-    deps.config.sessions.maxPerUser,
-  );
+  const authority = authorityFor(deps.authority, user.id);
+  const input: NewSession = {
+    id: secrets.id,
+    kind: "cookie",
+    secretHash: secrets.secretHash,
+    csrfHash: secrets.csrfHash,
+    ...lifetime,
+    client,
+    user,
+    credentialEpoch: options.credentialEpoch,
+    assurance: options.assurance,
+    mfa: mfa.ticket,
+    ...(options.madeAt === undefined ? {} : { madeAt: options.madeAt }),
+  };
+  const max = deps.config.sessions.maxPerUser;
+  const created =
+    options.verdict === undefined ? await authority.createSession(input, max) : await authority.passwordSignIn(input, max, options.verdict);
+  if (created.status === "throttled" || created.status === "invalid") return created;
   if (created.status === "refused") return null;
   if (created.status === "disabled") return { status: "disabled" };
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };

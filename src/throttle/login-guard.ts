@@ -1,71 +1,46 @@
-// Login throttling across two keys at once: the client's IP and the account being
-// tried (its email and username share one counter; an identifier that names no
-// account has a counter of its own, so unknown names are throttled alike). Either one
-// over its limit refuses the attempt.
+// Login throttling across two keys: the client's IP, whose slot is taken before the
+// password is checked (beside the account read, so it costs no round trip of its own),
+// and the account being tried, whose counter its UserAuthority keeps and judges the
+// checked password against (user-authority/password-ops.ts). An identifier that names no
+// account has a counter of its own here, so unknown names are throttled alike. Either
+// one over its limit refuses the attempt.
 import { throttleKeyForIp } from "../http/client-info";
 import { emailKey } from "../lib/email-address";
 import type { LoginThrottle } from "./authority/login-throttle";
 import type { ThrottlePolicy } from "./authority/throttle-policy";
-
-export interface LoginAttempt {
-  allowed: true;
-  /** The password was right: clear the account's counter, give back the IP's slot. */
-  succeeded(): Promise<void>;
-  /** The password was wrong: both slots become counted failures. */
-  failed(): Promise<void>;
-}
-
-export interface Throttled {
-  allowed: false;
-  retryAfterSeconds: number;
-  /** The account's own limit refused it for the first time in this lockout. */
-  accountLockedOut: boolean;
-}
 
 export interface ThrottleDeps {
   namespace: DurableObjectNamespace<LoginThrottle>;
   policy: ThrottlePolicy;
 }
 
+/** The client IP's slot for one attempt, given back or counted as a failure once the attempt is judged. */
+export type IpSlot =
+  { allowed: true; settle(outcome: "failed" | "released"): Promise<void> } | { allowed: false; retryAfterSeconds: number };
+
 /** An email's unique key (lib/email-address.ts), else the lower-cased name: spellings of one name share a counter. */
 export function normalizeIdentifier(identifier: string): string {
   return identifier.includes("@") ? emailKey(identifier) : identifier.trim().toLowerCase();
 }
 
-/** The throttle key of an account, or of an identifier that names none. */
-export function accountThrottleKey(userId: string | null, identifier: string): string {
-  return userId !== null ? `account:${userId}` : `id:${normalizeIdentifier(identifier)}`;
-}
-
-/** Reserves a slot on both keys before the password is checked. */
-export async function beginLoginAttempt(deps: ThrottleDeps, keys: { ip: string; account: string }): Promise<LoginAttempt | Throttled> {
-  const ipStub = deps.namespace.getByName(`ip:${throttleKeyForIp(keys.ip)}`);
-  const idStub = deps.namespace.getByName(keys.account);
-  const [byIp, byIdentifier] = await Promise.all([ipStub.reserve(deps.policy), idStub.reserve(deps.policy)]);
-
-  if (!byIp.allowed || !byIdentifier.allowed) {
-    // The attempt is refused unchecked, so a slot taken on the other key is not a failure.
-    const releases: Promise<void>[] = [];
-    if (byIp.allowed) releases.push(ipStub.release(byIp.attemptId));
-    if (byIdentifier.allowed) releases.push(idStub.release(byIdentifier.attemptId));
-    await Promise.all(releases);
-    const waits = [byIp, byIdentifier].flatMap((result) => (result.allowed ? [] : [result.retryAfterSeconds]));
-    return {
-      allowed: false,
-      retryAfterSeconds: Math.max(...waits),
-      accountLockedOut: !byIdentifier.allowed && byIdentifier.firstRefusal,
-    };
-  }
-
+/** Takes the client IP's slot before the password is checked. */
+export async function reserveIpSlot(deps: ThrottleDeps, ip: string): Promise<IpSlot> {
+  const stub = deps.namespace.getByName(`ip:${throttleKeyForIp(ip)}`);
+  const reserved = await stub.reserve(deps.policy);
+  if (!reserved.allowed) return { allowed: false, retryAfterSeconds: reserved.retryAfterSeconds };
   return {
     allowed: true,
-    async succeeded(): Promise<void> {
-      await Promise.all([idStub.clear(), ipStub.release(byIp.attemptId)]);
-    },
-    async failed(): Promise<void> {
-      await Promise.all([idStub.fail(byIdentifier.attemptId), ipStub.fail(byIp.attemptId)]);
-    },
+    settle: (outcome) => (outcome === "failed" ? stub.fail(reserved.attemptId) : stub.release(reserved.attemptId)),
   };
+}
+
+/** An identifier that names no account, after its dummy check: a counted failure, or refused while its window is full. */
+export async function failUnknownIdentifier(
+  deps: ThrottleDeps,
+  identifier: string,
+): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const judged = await deps.namespace.getByName(`id:${normalizeIdentifier(identifier)}`).failUnlessLocked(deps.policy);
+  return judged.allowed ? { allowed: true } : { allowed: false, retryAfterSeconds: judged.retryAfterSeconds };
 }
 
 export type HourlyLimit = { allowed: true } | { allowed: false; retryAfterSeconds: number };
@@ -83,9 +58,10 @@ export async function takeHourlySlot(
 }
 
 /**
- * An admin clears login throttling: the counters of an identifier (the account it names
- * and the bare name) and of a client IP (by its /64 for IPv6), whose hourly budget of
- * registrations and mail (takeHourlySlot) is cleared with it.
+ * An admin clears login throttling: the counters of an identifier (the bare name, and an
+ * account's counter of earlier versions; its authority's is cleared by the caller) and of
+ * a client IP (by its /64 for IPv6), whose hourly budget of registrations and mail
+ * (takeHourlySlot) is cleared with it.
  */
 export async function clearLoginThrottle(
   namespace: DurableObjectNamespace<LoginThrottle>,

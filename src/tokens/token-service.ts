@@ -7,7 +7,7 @@ import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
 import { createSessionToken, newMfaTicket, parseSessionToken, userIdOfSession } from "../sessions/session-token";
 import type { Assurance, AuthMethod } from "../user-authority/session-policy";
-import type { SecondFactorMethod, SignInAnswer } from "../user-authority/types";
+import type { AttemptRefusal, PasswordVerdict, SecondFactorMethod, SignInAnswer } from "../user-authority/types";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { NewSession, TokenResponse } from "../user-authority/user-authority";
 import type { PublicUser } from "../users/user-view";
@@ -61,30 +61,47 @@ export type TokenIssue =
  * user's authority refuses it (account deleted, or password changed since the check).
  * A user with a second factor gets an mfa_token instead (the authority's MFA gate).
  */
+interface FirstFactor {
+  credentialEpoch: number;
+  amr: AuthMethod[];
+  answer: Omit<SignInAnswer, "kind" | "rememberMe">;
+  madeAt?: number | undefined;
+}
+
 export async function issueTokens(
   deps: TokenDeps,
   user: PublicUser,
   client: ClientInfo,
-  first: { credentialEpoch: number; amr: AuthMethod[]; answer: Omit<SignInAnswer, "kind" | "rememberMe">; madeAt?: number | undefined },
-): Promise<TokenIssue | null> {
+  first: FirstFactor & { verdict: PasswordVerdict },
+): Promise<TokenIssue | null | AttemptRefusal>;
+export async function issueTokens(deps: TokenDeps, user: PublicUser, client: ClientInfo, first: FirstFactor): Promise<TokenIssue | null>;
+/** With a password's `verdict`, the account's throttle judges it in the same call (PasswordOps). */
+export async function issueTokens(
+  deps: TokenDeps,
+  user: PublicUser,
+  client: ClientInfo,
+  first: FirstFactor & { verdict?: PasswordVerdict },
+): Promise<TokenIssue | null | AttemptRefusal> {
   const family = await createSessionToken(user.id);
   const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false });
-  const created = await authorityFor(deps.authority, user.id).createSession(
-    {
-      id: family.id,
-      kind: "token",
-      secretHash: family.secretHash,
-      csrfHash: null,
-      ...familyLifetime(deps.config),
-      client,
-      user,
-      credentialEpoch: first.credentialEpoch,
-      assurance: { aal: 1, amr: first.amr },
-      mfa: mfa.ticket,
-      ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
-    },
-    deps.config.sessions.maxPerUser,
-  );
+  const authority = authorityFor(deps.authority, user.id);
+  const input: NewSession = {
+    id: family.id,
+    kind: "token",
+    secretHash: family.secretHash,
+    csrfHash: null,
+    ...familyLifetime(deps.config),
+    client,
+    user,
+    credentialEpoch: first.credentialEpoch,
+    assurance: { aal: 1, amr: first.amr },
+    mfa: mfa.ticket,
+    ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
+  };
+  const max = deps.config.sessions.maxPerUser;
+  const created =
+    first.verdict === undefined ? await authority.createSession(input, max) : await authority.passwordSignIn(input, max, first.verdict);
+  if (created.status === "throttled" || created.status === "invalid") return created;
   if (created.status === "refused") return null;
   if (created.status === "disabled") return { status: "disabled" };
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };

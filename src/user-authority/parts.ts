@@ -50,7 +50,9 @@ export class AuthorityParts {
   /**
    * After a session was opened at `now`: its cache entry (and those of the sessions it
    * ended), and the purge alarm. (A racing login may already have ended it again: the
-   * answer describes the session as it was opened.)
+   * answer describes the session as it was opened.) A new session's entry is written
+   * after the answer: a reader that misses it asks this object, so nothing waits on KV;
+   * the entries of sessions it ended are revocations, taken down before the answer.
    */
   async opened(
     input: NewSession,
@@ -58,7 +60,10 @@ export class AuthorityParts {
     ended: string[],
     newDevice: boolean,
   ): Promise<Extract<SessionCreation, { status: "created" }>> {
-    await this.cache.sync([input.id, ...ended]);
+    const written = this.cache.sync([input.id, ...ended]);
+    if (ended.length > 0) await written;
+    // A failed write is remembered for the alarm by the writer itself.
+    else this.ctx.waitUntil(written.catch(() => undefined));
     await this.schedulePurge();
     const { aal, amr } = input.assurance;
     return { status: "created", evicted: ended, newDevice, assurance: { aal, amr, authTime: now, reauthAt: null } };

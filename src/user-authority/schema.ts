@@ -112,4 +112,8 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE proof_cleanup (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, proven_at INTEGER NOT NULL, key_ids TEXT NOT NULL)",
   // Admin audit entries queued with the change they record, until D1 has them (audit-outbox.ts).
   "CREATE TABLE audit_outbox (id TEXT PRIMARY KEY, event TEXT NOT NULL)",
+  // Wrong passwords in the current window: the account's login throttle (password-ops.ts).
+  "CREATE TABLE login_failures (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)",
+  // The outcomes of the last minute's logout-like calls, by nonce, for a retry (caller-ops.ts).
+  "CREATE TABLE caller_acts (nonce TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL)",
 ];

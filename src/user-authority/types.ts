@@ -186,3 +186,18 @@ export type CallerOutcome =
   | { status: "unknown" | "expired" | "foreign_origin" | "csrf_missing" | "csrf_invalid" }
   /** `ended`: how many sessions the action ended; `absoluteExpiresAt`: the caller's session's (ms). */
   | { status: "done"; ended: number; absoluteExpiresAt: number };
+
+/**
+ * A password checked by the Worker, for the account's login throttle, which its
+ * authority keeps: the verdict is counted (a wrong one is a failure, a right one clears
+ * them) or refused unrevealed while the account is locked, in order with every other
+ * decision about the user.
+ */
+export interface PasswordVerdict {
+  verified: boolean;
+  policy: ThrottlePolicy;
+}
+
+export type AttemptRefusal =
+  | { status: "throttled"; retryAfterSeconds: number; /** The first refusal of this lockout. */ firstRefusal: boolean }
+  | { status: "invalid" };

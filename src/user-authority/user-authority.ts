@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { PublicUser } from "../users/user-view";
 import { AccountOps } from "./account-ops";
 import { CallerOps } from "./caller-ops";
+import { PasswordOps } from "./password-ops";
 import type { AddressProof, ProofEffect } from "./address-proof";
 import type { AuditEntry } from "./audit-outbox";
 import { FactorOps, type ReauthProof } from "./factor-ops";
@@ -18,6 +19,7 @@ import { SessionOps } from "./session-ops";
 import type { SessionInfo } from "./session-policy";
 import { SignInOps } from "./sign-in-ops";
 import type {
+  AttemptRefusal,
   AuthoritySummary,
   Authorization,
   CallerAction,
@@ -31,6 +33,7 @@ import type {
   MailSlot,
   NewPasskey,
   NewSession,
+  PasswordVerdict,
   ProofRefusal,
   Reservation,
   Rotation,
@@ -49,6 +52,7 @@ export class UserAuthority extends DurableObject<Env> {
   private readonly factorOps: FactorOps;
   private readonly account: AccountOps;
   private readonly callers: CallerOps;
+  private readonly passwords: PasswordOps;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,16 +62,29 @@ export class UserAuthority extends DurableObject<Env> {
     this.signIns = new SignInOps(this.parts, this.sessions, this.factorOps);
     this.account = new AccountOps(this.parts);
     this.callers = new CallerOps(this.parts, this.sessions);
+    this.passwords = new PasswordOps(this.parts, this.sessions);
   }
 
   // Each method is documented where it is implemented: session-ops.ts, sign-in-ops.ts,
-  // caller-ops.ts, factor-ops.ts and account-ops.ts.
+  // password-ops.ts, caller-ops.ts, factor-ops.ts and account-ops.ts.
   createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
     return this.sessions.createSession(input, maxSessions);
   }
 
-  act(proof: CallerProof, action: CallerAction): Promise<CallerOutcome> {
-    return this.callers.act(proof, action);
+  passwordSignIn(input: NewSession, maxSessions: number, verdict: PasswordVerdict): Promise<SessionCreation | AttemptRefusal> {
+    return this.passwords.signIn(input, maxSessions, verdict);
+  }
+
+  checkPassword(verdict: PasswordVerdict): AttemptRefusal | { status: "ok" } {
+    return this.passwords.check(verdict);
+  }
+
+  clearLoginFailures(): void {
+    this.passwords.clear();
+  }
+
+  act(proof: CallerProof, action: CallerAction, nonce: string): Promise<CallerOutcome> {
+    return this.callers.act(proof, action, nonce);
   }
 
   authorize(id: string, secretHash: string): Promise<Authorization> {

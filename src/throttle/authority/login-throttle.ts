@@ -1,8 +1,10 @@
 // One SQLite-backed Durable Object per throttle key (`ip:<address>`,
 // `account:<user id>`, `id:<normalized identifier>` for names of no account, or
-// `hourly:<address>` for the per-IP registration and mail limit). Attempts take a slot *before* the password is
-// checked, and the object answers one call at a time, so 30 racing guesses can never
-// get more than maxAttempts passwords checked.
+// `hourly:<address>` for the per-IP registration and mail limit). An IP's attempts take
+// a slot *before* the password is checked, and the object answers one call at a time, so
+// 30 racing guesses can never get more than maxAttempts passwords checked. An account's
+// own counter lives in its UserAuthority (user-authority/password-ops.ts); `account:`
+// objects are only those of earlier versions, still cleared by an admin.
 import { DurableObject } from "cloudflare:workers";
 import { LazySchema } from "../../lib/sqlite-schema";
 import {
@@ -43,13 +45,7 @@ export class LoginThrottle extends DurableObject<Env> {
     for (;;) {
       const now = Date.now();
       const decision = decide(policy, this.counts(policy, now), now);
-      if (decision.kind === "deny") {
-        // One notice per lockout: the refusal is "first" if none came since the lockout began.
-        const lastRefusal = Number(this.ctx.storage.kv.get<string>("last_refusal") ?? "0");
-        const firstRefusal = now - lastRefusal > policy.windowMs;
-        this.ctx.storage.kv.put("last_refusal", String(now));
-        return { allowed: false, retryAfterSeconds: decision.retryAfterSeconds, firstRefusal };
-      }
+      if (decision.kind === "deny") return this.refuse(policy, decision.retryAfterSeconds, now);
       if (decision.kind === "allow") {
         const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now).one().id;
         // Clean up this object's storage once the window has passed with no new attempt.
@@ -59,6 +55,19 @@ export class LoginThrottle extends DurableObject<Env> {
       if (now >= deadline) return { allowed: false, retryAfterSeconds: 1, firstRefusal: false };
       await this.nextChange(deadline - now);
     }
+  }
+
+  /**
+   * An identifier that names no account, after its (dummy) password check: refused while
+   * its window is full, else one counted failure, in one call (password-login.ts).
+   */
+  async failUnlessLocked(policy: ThrottlePolicy): Promise<Reservation> {
+    const now = Date.now();
+    const decision = decide(policy, this.counts(policy, now), now);
+    if (decision.kind === "deny") return this.refuse(policy, decision.retryAfterSeconds, now);
+    const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 1) RETURNING id", now).one().id;
+    await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
+    return { allowed: true, attemptId };
   }
 
   /** The password was wrong: the slot becomes a counted failure. */
@@ -100,6 +109,14 @@ export class LoginThrottle extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.schema.emptied();
+  }
+
+  /** One notice per lockout: the refusal is "first" if none came since the lockout began. */
+  private refuse(policy: ThrottlePolicy, retryAfterSeconds: number, now: number): Reservation {
+    const lastRefusal = Number(this.ctx.storage.kv.get<string>("last_refusal") ?? "0");
+    const firstRefusal = now - lastRefusal > policy.windowMs;
+    this.ctx.storage.kv.put("last_refusal", String(now));
+    return { allowed: false, retryAfterSeconds, firstRefusal };
   }
 
   private counts(policy: ThrottlePolicy, now: number): SlotCounts {
