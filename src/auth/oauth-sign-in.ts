@@ -1,28 +1,26 @@
 // OAuth sign-in as the service does it, apart from HTTP: start a provider login (or a
-// link), finish it at the callback (which user, a session or a one-time app code), and
-// redeem an app code for tokens. The routes (routes/oauth.ts, routes/tokens.ts) only move
-// cookies and map these results to responses.
+// link) and finish it at the callback (which user, a session or a one-time app code;
+// app-code-sign-in.ts redeems that code). The routes (routes/oauth.ts) only move cookies
+// and map these results to responses.
 import { recordEventLater } from "../events/event-log";
 import type { ClientInfo } from "../http/client-info";
-import { ApiError, accountDisabled } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { constantTimeEqual, randomToken, sha256 } from "../lib/crypto";
-import { issueAppCode, redeemAppCode } from "../oauth/app-codes";
+import { issueAppCode } from "../oauth/app-codes";
 import type { ClientCredentials } from "../oauth/arctic";
-import { dropLink, resolveOAuthUser, unlinkProvider } from "../oauth/oauth-accounts";
+import { dropLink, findLinkedAccount, resolveOAuthUser, unlinkProvider } from "../oauth/oauth-accounts";
 import { providerFor } from "../oauth/providers";
-import { OAuthFailure, type OAuthProvider } from "../oauth/providers/provider";
+import { OAuthFailure, type OAuthProvider, type ProviderIdentity } from "../oauth/providers/provider";
 import { isAllowedAppRedirect, resolveRedirectTo, withParams } from "../oauth/redirects";
 import type { CallbackQuery, StartQuery } from "../oauth/schemas";
-import { type PendingLogin, savePendingLogin, takePendingLogin } from "../oauth/state-store";
+import { type PendingLogin, loginSecrets, savePendingLogin, takePendingLogin } from "../oauth/state-store";
 import type { Services } from "../services/services";
 import { authorityFor } from "../sessions/authority-client";
 import { type MfaRequired, type StartedSession, startSession } from "../sessions/session-service";
-import { type IssuedTokens, issueTokens } from "../tokens/token-service";
 import { findUserById, publicUser } from "../users/user-store";
-import type { PublicUser } from "../users/user-view";
+import { type PublicUser, toPublicUser } from "../users/user-view";
 import { recordLoginSuccess } from "./login-outcome";
 import { claimAccount } from "./provider-claim";
-import { mfaRequired } from "./second-factor";
 
 function configured(services: Services, name: string): { provider: OAuthProvider; client: ClientCredentials } {
   const settings = services.config.oauth.providers.get(name);
@@ -67,11 +65,12 @@ export async function startOAuth(services: Services, name: string, query: StartQ
 
   const state = randomToken(32);
   const binding = randomToken(32);
+  const secrets = await loginSecrets(config.secretKey, state, binding);
   const pending: PendingLogin = {
     provider: name,
     bindingHash: await sha256(binding),
-    codeVerifier: randomToken(32),
-    nonce: randomToken(32),
+    codeVerifier: secrets.codeVerifier,
+    nonce: secrets.nonce,
     redirectTo,
     // Where the callback lands: for a link too, a redirect unless the caller asked for JSON.
     mode: query.mode,
@@ -110,7 +109,17 @@ export async function finishOAuth(
   binding: string | undefined,
 ): Promise<CallbackOutcome> {
   const { provider, client: credentials } = configured(services, name);
-  const pending = query.state === undefined ? null : await takePendingLogin(services.d1, query.state);
+  // The code is redeemed first, with the verifier and nonce derived from the state and the
+  // binding cookie (loginSecrets); the state is then taken beside the account lookup, and
+  // decides before anything is used: two round trips besides the provider's own calls.
+  const { state, code } = query;
+  const ready = state !== undefined && binding !== undefined && code !== undefined && query.error === undefined;
+  const secrets = ready ? await loginSecrets(services.config.secretKey, state, binding) : null;
+  const identified = secrets === null || code === undefined ? null : await identify(provider, credentials, code, secrets);
+  const [pending, linked] = await Promise.all([
+    query.state === undefined ? null : takePendingLogin(services.d1, query.state),
+    identified === null || !("identity" in identified) ? null : findLinkedAccount(services.db, name, identified.identity.providerUserId),
+  ]);
   if (pending === null || pending.provider !== name) {
     throw new ApiError("oauth_failed", "Invalid or already used OAuth state; start the login again");
   }
@@ -123,23 +132,24 @@ export async function finishOAuth(
   if (pending.expired) return fail("state_expired");
   if (binding === undefined || !constantTimeEqual(await sha256(binding), pending.bindingHash)) return fail("state_mismatch");
   if (query.error !== undefined) return fail(/^[a-z_]{1,64}$/.test(query.error) ? query.error : "provider_error");
-  if (query.code === undefined) return fail("missing_code");
-
-  let identity;
-  try {
-    identity = await provider.identify(credentials, query.code, { codeVerifier: pending.codeVerifier, nonce: pending.nonce });
-  } catch (error) {
+  if (identified === null) return fail("missing_code");
+  // A login started by an earlier version has a random verifier: it cannot be finished.
+  if (pending.codeVerifier !== secrets?.codeVerifier) return fail("state_mismatch");
+  if (!("identity" in identified)) {
+    const error = identified.failure;
     if (error instanceof OAuthFailure && error.unavailable)
       throw new ApiError("service_unavailable", `The provider is unavailable (${error.reason})`);
     if (error instanceof OAuthFailure) return fail(error.reason);
     throw error;
   }
+  const { identity } = identified;
   // A link is decided now, by the user's authority: only while the session that asked
   // for it still stands (not logged out, not ended by logout-all or a password reset).
   if (pending.link !== null && !(await authorityFor(services.authority, pending.link.userId).hasSession(pending.link.sessionId))) {
     return fail("session_ended");
   }
-  let resolution = await resolveOAuthUser(services.db, name, identity, pending.link?.userId ?? null, services.config.admin.emails);
+  const linkUserId = pending.link?.userId ?? null;
+  let resolution = await resolveOAuthUser(services.db, name, identity, linkUserId, linked, services.config.admin.emails);
   if (resolution.status === "account_exists") return fail("email_in_use", "account_exists");
   if (resolution.status === "failed") return fail(resolution.reason);
   if (resolution.status === "claim") {
@@ -159,7 +169,8 @@ export async function finishOAuth(
   // When the credential this sign-in rests on was made: an older link (or now).
   const madeAt = resolution.status === "existing" ? resolution.linkedAt : Date.now();
 
-  const user = await publicUser(services.db, resolution.user);
+  const user =
+    resolution.status === "existing" ? toPublicUser(resolution.user, resolution.providers) : await publicUser(services.db, resolution.user);
   if (resolution.status !== "existing") {
     await authorityFor(services.authority, user.id).updateUser(user);
     recordEventLater(services, user.id, "oauth_linked", { provider: name, new_account: resolution.status === "created" });
@@ -193,6 +204,20 @@ export async function finishOAuth(
   return { kind: "signed_in", pending, user, session, isNewUser };
 }
 
+/** The provider's answer for a code, or what it failed with (judged once the state has decided). */
+async function identify(
+  provider: OAuthProvider,
+  credentials: ClientCredentials,
+  code: string,
+  secrets: { codeVerifier: string; nonce: string },
+): Promise<{ identity: ProviderIdentity } | { failure: unknown }> {
+  try {
+    return { identity: await provider.identify(credentials, code, secrets) };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
 /** Where a failed callback goes: back to the app or the page it meant to end on (null: answer JSON). */
 export function failureLocation(pending: PendingLogin, code: string, reason: string): string | null {
   if (pending.app !== null) {
@@ -202,29 +227,6 @@ export function failureLocation(pending: PendingLogin, code: string, reason: str
   }
   if (pending.mode === "json") return null;
   return withParams(pending.redirectTo, { error: code, reason });
-}
-
-/** The mobile end of an OAuth login: a one-time code and the app's PKCE verifier, for tokens. */
-export async function appCodeSignIn(
-  services: Services,
-  client: ClientInfo,
-  input: { code: string; codeVerifier: string; redirectUri: string },
-): Promise<IssuedTokens> {
-  const redeemed = await redeemAppCode(services.d1, input);
-  const row = redeemed === null ? null : await findUserById(services.db, redeemed.userId);
-  if (row === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
-  const user = await publicUser(services.db, row);
-  const issued = await issueTokens(services, user, client, {
-    credentialEpoch: row.credentialEpoch,
-    amr: ["oauth"],
-    answer: { isNewUser: false, method: "oauth_code" },
-    madeAt: redeemed?.madeAt,
-  });
-  if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
-  if (issued.status === "disabled") throw accountDisabled();
-  if (issued.status === "mfa_required") throw mfaRequired(issued);
-  recordLoginSuccess(services, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
-  return issued;
 }
 
 /** Unlinks a provider; refused when it is the account's only way to sign in. */

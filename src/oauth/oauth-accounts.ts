@@ -13,7 +13,7 @@ import type { ProviderIdentity } from "./providers/provider";
 
 export type Resolution =
   /** `linkedAt`: when the identity was linked (a sign-in through a link from before a proof of the address opens nothing). */
-  | { status: "existing"; user: UserRow; linkedAt: number }
+  | { status: "existing"; user: UserRow; linkedAt: number; providers: string[] }
   /**
    * The provider vouches for the address of an account whose credential holder never
    * proved it: the sign-in proves it (claimAccount), and only then is the identity linked.
@@ -24,25 +24,43 @@ export type Resolution =
   | { status: "account_exists" }
   | { status: "failed"; reason: string };
 
+/** The account an identity is linked to (null: none; `user` null: the account is gone), with its providers, in one read. */
+export interface LinkedAccount {
+  userId: string;
+  createdAt: string;
+  user: UserRow | null;
+  providers: string[];
+}
+
+export async function findLinkedAccount(db: Database, provider: string, providerUserId: string): Promise<LinkedAccount | null> {
+  // The link and its account in one read, so the account's credential epoch is the one
+  // that stood while the link did.
+  const links = sql<string>`(SELECT json_group_array(json_array(a.provider, a.created_at)) FROM oauth_accounts a WHERE a.user_id = ${oauthAccounts.userId})`;
+  const linked = await db
+    .select({ userId: oauthAccounts.userId, createdAt: oauthAccounts.createdAt, user: users, links })
+    .from(oauthAccounts)
+    .leftJoin(users, eq(users.id, oauthAccounts.userId))
+    .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, providerUserId)))
+    .get();
+  if (linked === undefined) return null;
+  // Oldest link first, each provider once, as publicUser lists them.
+  const sorted = (JSON.parse(linked.links) as [provider: string, createdAt: string][]).sort((a, b) => a[1].localeCompare(b[1]));
+  return { userId: linked.userId, createdAt: linked.createdAt, user: linked.user, providers: [...new Set(sorted.map(([name]) => name))] };
+}
+
+/** Which user a login signs in. `linked`: findLinkedAccount's answer for this identity (read beside the state). */
 export async function resolveOAuthUser(
   db: Database,
   provider: string,
   identity: ProviderIdentity,
   linkUserId: string | null,
+  linked: LinkedAccount | null,
   adminEmails: readonly string[] = [],
 ): Promise<Resolution> {
-  // The link and its account in one read, so the account's credential epoch is the one
-  // that stood while the link did.
-  const linked = await db
-    .select({ userId: oauthAccounts.userId, createdAt: oauthAccounts.createdAt, user: users })
-    .from(oauthAccounts)
-    .leftJoin(users, eq(users.id, oauthAccounts.userId))
-    .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, identity.providerUserId)))
-    .get();
-  if (linked !== undefined) {
+  if (linked !== null) {
     if (linkUserId !== null && linked.userId !== linkUserId) return { status: "account_exists" };
     if (linked.user === null) return { status: "failed", reason: "account_missing" };
-    return { status: "existing", user: linked.user, linkedAt: Date.parse(linked.createdAt) };
+    return { status: "existing", user: linked.user, linkedAt: Date.parse(linked.createdAt), providers: linked.providers };
   }
 
   if (linkUserId !== null) {

@@ -1,6 +1,7 @@
 // Pending OAuth logins in D1. `state` is 256 random bits, stored hashed, valid 10
 // minutes, and taken with DELETE ... RETURNING: it can be used exactly once.
-import { sha256 } from "../lib/crypto";
+import { hmacSha256, sha256 } from "../lib/crypto";
+import { toBase64Url } from "../lib/encoding";
 
 export const STATE_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -14,6 +15,20 @@ export interface PendingLogin {
   /** A link started by a signed-in user: who, and from which session or token family. */
   link: { userId: string; sessionId: string } | null;
   app: { redirectUri: string; codeChallenge: string; state: string | null } | null;
+}
+
+/**
+ * A login's PKCE verifier and OIDC nonce, derived with SECRET_KEY from its state and the
+ * binding cookie's secret: the callback redeems the code before it takes the state, and
+ * takes the state beside the account lookup (one round trip less). Both are also stored
+ * with the state, and the callback checks they match.
+ */
+export async function loginSecrets(secretKey: string, state: string, binding: string): Promise<{ codeVerifier: string; nonce: string }> {
+  const [verifier, nonce] = await Promise.all([
+    hmacSha256(secretKey, `oauth-pkce-verifier:${state}:${binding}`),
+    hmacSha256(secretKey, `oauth-nonce:${state}:${binding}`),
+  ]);
+  return { codeVerifier: toBase64Url(verifier), nonce: toBase64Url(nonce) };
 }
 
 export async function savePendingLogin(d1: D1Database, state: string, login: PendingLogin): Promise<void> {

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../auth/app-env";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
-import { appCodeSignIn } from "../auth/oauth-sign-in";
+import { appCodeSignIn } from "../auth/app-code-sign-in";
 import { mfaRequired } from "../auth/second-factor";
 import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
