@@ -19,6 +19,7 @@ import { sessionRoutes } from "./routes/sessions";
 import { jwksRoutes, tokenRoutes } from "./routes/tokens";
 import { userRoutes } from "./routes/users";
 import { buildServices } from "./services/services";
+import { ServerTiming, timedEnv } from "./http/server-timing";
 
 /** Every error the API answers with, thrown anywhere, is rendered here. */
 function renderError(error: unknown, c: Context): Response {
@@ -37,10 +38,14 @@ export function createApp(): Hono<AppEnv> {
   app.use(frame({ onError: renderError }));
   app.use(async function servicesMiddleware(c, next) {
     const executionCtx = c.executionCtx;
-    c.set(
-      "services",
-      buildServices({ env: c.env, config: c.get("config"), waitUntil: executionCtx.waitUntil.bind(executionCtx), request: c.req.raw }),
-    );
+    const config = c.get("config");
+    let env = c.env;
+    if (config.serverTiming) {
+      const timing = new ServerTiming();
+      c.set("timing", timing);
+      env = timedEnv(env, timing);
+    }
+    c.set("services", buildServices({ env, config, waitUntil: executionCtx.waitUntil.bind(executionCtx), request: c.req.raw }));
     await next();
   });
 

@@ -77,7 +77,9 @@ export async function createKey(deps: KeyDeps, owner: { userId: string; sessionI
       await authority.releaseApiKey(created.id);
       continue;
     }
-    const keyAuthority = deps.keys.getByName(row.id);
+    // The key's object is made here: where API_KEY_LOCATION_HINT says the servers that use keys run, else near this request.
+    const hint = deps.config.apiKeys.locationHint;
+    const keyAuthority = hint === null ? deps.keys.getByName(row.id) : deps.keys.getByName(row.id, { locationHint: hint });
     await keyAuthority.setRecord(toRecord(row));
     // A deletion or a proof of the address that raced this creation ended the
     // reservation (and erased or revoked the key at its object, if it had the id by

@@ -7,6 +7,8 @@
 // from an allowed Origin (when one is sent) and carry the X-CSRF-Token header.
 import type { Services } from "../services/services";
 import type { ApiKeyAuthority, UsedAt } from "../api-keys/authority/api-key-authority";
+import { parseApiKey } from "../api-keys/key-format";
+import { knownKeyOwner, rememberKeyOwner } from "../api-keys/key-owners";
 import { useKey } from "../api-keys/key-service";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import type { Config } from "../config/config";
@@ -134,7 +136,13 @@ async function bearer(deps: ResolveDeps, token: string, request: RequestFacts): 
 
 /** Every use of a key is counted against its rate limits before anything else. */
 async function apiKey(deps: ResolveDeps, presented: string, request: RequestFacts): Promise<Resolution> {
-  const result = await useKey(deps, presented, request.use);
+  // A key this isolate has seen: its owner's record is read beside the use (key-owners.ts).
+  const keyId = parseApiKey(deps.config.apiKeys.prefix, presented)?.id;
+  const owner = keyId === undefined ? undefined : knownKeyOwner(keyId);
+  const [result, early] = await Promise.all([
+    useKey(deps, presented, request.use),
+    owner === undefined ? null : principalRecord(deps, owner),
+  ]);
   if (result.status === "invalid") return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key" };
   if (result.status === "limited") {
     return {
@@ -145,7 +153,8 @@ async function apiKey(deps: ResolveDeps, presented: string, request: RequestFact
       retryAfterSeconds: result.retryAfterSeconds,
     };
   }
-  const record = await principalRecord(deps, result.key.userId);
+  if (keyId !== undefined) rememberKeyOwner(keyId, result.key.userId);
+  const record = owner === result.key.userId ? early : await principalRecord(deps, result.key.userId);
   if (record === null)
     return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key", ratelimit: result.rateLimit };
   const principal: ApiKeyPrincipal = { kind: "api_key", userId: result.key.userId, user: record.user, key: result.key };

@@ -66,12 +66,19 @@ export interface Config {
     /** ADMIN_CONSOLE (default true): the Worker serves the console page at /admin. */
     console: boolean;
   };
+  /** SERVER_TIMING (default false): answers carry a Server-Timing header with each binding call's time. */
+  serverTiming: boolean;
   apiKeys: {
     prefix: string;
     /** The per-minute limit of a key created without rate_limits. */
     defaultRequestsPerMinute: number;
+    /** API_KEY_LOCATION_HINT: where new keys' objects are placed (where the servers using them run); null: where the key is created. */
+    locationHint: DurableObjectLocationHint | null;
   };
 }
+
+/** Cloudflare's Durable Object location hints. */
+const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const;
 
 /** Used only outside production when SECRET_KEY is unset; production refuses it. */
 export const DEVELOPMENT_SECRET_KEY = "insecure-development-secret-key-do-not-use";
@@ -125,9 +132,12 @@ export function parseConfig(raw: RawSettings): Config {
       requireMfa: readBool(raw, "ADMIN_REQUIRE_MFA", true),
       console: readBool(raw, "ADMIN_CONSOLE", true),
     },
+    serverTiming: readBool(raw, "SERVER_TIMING", false),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),
       defaultRequestsPerMinute: readInt(raw, "API_KEY_DEFAULT_REQUESTS_PER_MINUTE", 600, { min: 1, max: 1_000_000 }),
+      locationHint:
+        readRaw(raw, "API_KEY_LOCATION_HINT") === undefined ? null : readEnum(raw, "API_KEY_LOCATION_HINT", "enam", LOCATION_HINTS),
     },
   };
 }

@@ -46,6 +46,8 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
     }
     const headers = c.res.headers;
     headers.set("X-Request-Id", requestId);
+    const timing = c.get("timing");
+    if (timing !== undefined) headers.set("Server-Timing", timing.header());
     applySecurityHeaders(headers, config);
     // A preflight's answer carries its own CORS headers.
     if (!preflight) applyCorsHeaders(headers, config !== undefined && isCorsOrigin(config, origin) ? origin : null);
