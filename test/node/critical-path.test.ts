@@ -15,6 +15,7 @@ interface Event {
 }
 interface Path {
   round_trips: number;
+  inside_trips: number;
   d1_primary_trips: number;
   provider_calls: number;
   chain: string[];
@@ -38,7 +39,7 @@ function provider(start: number, end: number): Event {
 
 describe("the critical path of one request", () => {
   it("has no round trip when the request calls nothing", () => {
-    expect(criticalPath([], REQUEST)).toEqual({ round_trips: 0, d1_primary_trips: 0, provider_calls: 0, chain: [] });
+    expect(criticalPath([], REQUEST)).toEqual({ round_trips: 0, inside_trips: 0, d1_primary_trips: 0, provider_calls: 0, chain: [] });
   });
 
   it("counts calls made side by side once", () => {
@@ -54,7 +55,7 @@ describe("the critical path of one request", () => {
     expect(path.chain).toHaveLength(3);
   });
 
-  it("adds the calls a Durable Object makes while answering, and theirs", () => {
+  it("counts a Durable Object call once, and the calls it makes while answering (and theirs) as inside trips", () => {
     const authority = "USER_AUTHORITY:u";
     const keys = "API_KEYS:k";
     const trace = [
@@ -67,8 +68,10 @@ describe("the critical path of one request", () => {
       kv(12, 13, "USER_AUTHORITY:someone-else"),
     ];
     const path = criticalPath(trace, REQUEST);
-    // The authority's hop, its D1 call, the key object's hop with its D1 call, its KV write.
-    expect(path.round_trips).toBe(5);
+    // The Worker waits for one call; inside it: the authority's D1 call, the key object's
+    // hop with its D1 call, its KV write.
+    expect(path.round_trips).toBe(1);
+    expect(path.inside_trips).toBe(4);
     expect(path.d1_primary_trips).toBe(2);
     expect(path.chain).toEqual(["USER_AUTHORITY.call { DB.first -> API_KEYS.call { DB.first } -> SESSIONS.get }"]);
   });

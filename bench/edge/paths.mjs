@@ -1,0 +1,232 @@
+// The paths the edge harness measures: how each request is made, against which build
+// (isolate memory on or off), and what it needs made beforehand. `setup` runs once per
+// measurement and `prepare` before each sample, both with no injected delay; only
+// `send` is measured.
+import { randomUUID } from "node:crypto";
+
+const PASSWORD = `edge-bench-password-${randomUUID()}`;
+let addresses = 0;
+
+/** A client IP never used before (198.18.0.0/15 is set aside for benchmarks): no throttle or hourly limit carries over. */
+export function freshIp() {
+  addresses += 1;
+  return `198.18.${Math.floor(addresses / 250) % 256}.${(addresses % 250) + 1}`;
+}
+
+function cookiesOf(response) {
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
+}
+
+async function call(base, method, route, { json, headers = {}, ip = freshIp() } = {}) {
+  const all = { "CF-Connecting-IP": ip, ...headers };
+  if (json !== undefined) all["Content-Type"] = "application/json";
+  return fetch(`${base}${route}`, {
+    method,
+    headers: all,
+    body: json === undefined ? undefined : JSON.stringify(json),
+    redirect: "manual",
+  });
+}
+
+async function expectStatus(response, status, what) {
+  if (response.status !== status) throw new Error(`${what}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+export async function register(base) {
+  const email = `edge-${randomUUID()}@bench.test`;
+  await expectStatus(await call(base, "POST", "/api/v1/users", { json: { email, password: PASSWORD } }), 201, "register");
+  return email;
+}
+
+/** A new session; the client keeps the IP it signed in from (`ip`). */
+export async function login(base, email, ip = freshIp()) {
+  const response = await call(base, "POST", "/api/v1/auth/login", { json: { email, password: PASSWORD }, ip });
+  await expectStatus(response, 200, "login");
+  const { csrf_token: csrf } = await response.json();
+  return { cookie: cookiesOf(response), csrf, ip };
+}
+
+/** A signed-in user with a token pair and an API key that may read the user's profile. */
+export async function signedInUser(base) {
+  const email = await register(base);
+  const session = await login(base, email);
+  const { ip } = session;
+  const tokens = await (await call(base, "POST", "/api/v1/auth/token", { json: { email, password: PASSWORD }, ip })).json();
+  const created = await call(base, "POST", "/api/v1/api-keys", {
+    json: {
+      name: "edge",
+      permissions: { user_profile: ["read"] },
+      rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
+    },
+    headers: { Cookie: session.cookie, "X-CSRF-Token": session.csrf },
+    ip,
+  });
+  const { api_key: apiKey } = await (await expectStatus(created, 201, "api key")).json();
+  return { email, ...session, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, apiKey };
+}
+
+/** A GitHub account at the loopback GitHub, new to the service. */
+function githubIdentity() {
+  const id = Math.floor(Math.random() * 1e9);
+  return { id, email: `edge-gh-${id}@bench.test` };
+}
+
+/** Starts a GitHub login and signs in at the loopback GitHub as `identity`; returns the callback to finish it. */
+async function oauthStart(base, githubUrl, identity) {
+  const ip = freshIp();
+  const started = await expectStatus(await call(base, "GET", "/api/v1/auth/oauth/github?mode=json", { ip }), 200, "oauth start");
+  const { url } = await started.json();
+  const state = new URL(url).searchParams.get("state");
+  const user = { id: identity.id, login: `edge${identity.id}`, name: "Edge Bench", email: null };
+  const emails = [{ email: identity.email, primary: true, verified: true, visibility: null }];
+  await fetch(`${githubUrl}/__users`, { method: "POST", body: JSON.stringify({ state, user, emails }) });
+  const authorized = await fetch(url, { redirect: "manual" });
+  const callback = new URL(authorized.headers.get("Location"));
+  return { route: `${callback.pathname}${callback.search}`, cookie: cookiesOf(started), ip };
+}
+
+function oauthCallback(base, flow) {
+  return call(base, "GET", flow.route, { headers: { Cookie: flow.cookie }, ip: flow.ip });
+}
+
+/**
+ * Each path: `build` ("memory" or "cold"), `route` (the request path the trace records),
+ * `status` (the answer expected), optional `setup(context)` and `prepare(context, state)`,
+ * and `send(context, state, input)`. `context`: { base, githubUrl, user } of the build.
+ */
+export const PATHS = {
+  session_check_memory: {
+    build: "memory",
+    route: "/api/v1/auth/check-auth",
+    send: ({ base, user }) => call(base, "GET", "/api/v1/auth/check-auth", { headers: { Cookie: user.cookie }, ip: user.ip }),
+  },
+  session_check_kv: {
+    build: "cold",
+    route: "/api/v1/auth/check-auth",
+    send: ({ base, user }) => call(base, "GET", "/api/v1/auth/check-auth", { headers: { Cookie: user.cookie }, ip: user.ip }),
+  },
+  bearer: {
+    build: "memory",
+    route: "/api/v1/users/me",
+    send: ({ base, user }) =>
+      call(base, "GET", "/api/v1/users/me", { headers: { Authorization: `Bearer ${user.accessToken}` }, ip: user.ip }),
+  },
+  bearer_kv: {
+    build: "cold",
+    route: "/api/v1/users/me",
+    send: ({ base, user }) =>
+      call(base, "GET", "/api/v1/users/me", { headers: { Authorization: `Bearer ${user.accessToken}` }, ip: user.ip }),
+  },
+  refresh: {
+    build: "memory",
+    route: "/api/v1/auth/refresh",
+    // Each sample presents the newest token of its own family: a fresh, never-used one.
+    setup: async ({ base }) => {
+      const ip = freshIp();
+      const tokens = await (
+        await call(base, "POST", "/api/v1/auth/token", { json: { email: await register(base), password: PASSWORD }, ip })
+      ).json();
+      return { token: tokens.refresh_token, ip };
+    },
+    send: async ({ base }, state) => {
+      const response = await call(base, "POST", "/api/v1/auth/refresh", { json: { refresh_token: state.token }, ip: state.ip });
+      if (response.status === 200) state.token = (await response.clone().json()).refresh_token;
+      return response;
+    },
+  },
+  refresh_csrf: {
+    build: "memory",
+    route: "/api/v1/auth/refresh-csrf",
+    setup: async ({ base }) => login(base, await register(base)),
+    send: ({ base }, session) =>
+      call(base, "POST", "/api/v1/auth/refresh-csrf", {
+        headers: { Cookie: session.cookie, "X-CSRF-Token": session.csrf },
+        ip: session.ip,
+      }),
+  },
+  api_key_verify: {
+    build: "memory",
+    route: "/api/v1/api-keys/verify",
+    send: ({ base, user }) =>
+      call(base, "POST", "/api/v1/api-keys/verify", {
+        json: { api_key: user.apiKey, resource: "user_profile", action: "read" },
+        ip: user.ip,
+      }),
+  },
+  // As a key's user is checked in an isolate that has not seen the user lately.
+  api_key_verify_kv: {
+    build: "cold",
+    route: "/api/v1/api-keys/verify",
+    send: ({ base, user }) =>
+      call(base, "POST", "/api/v1/api-keys/verify", {
+        json: { api_key: user.apiKey, resource: "user_profile", action: "read" },
+        ip: user.ip,
+      }),
+  },
+  logout: {
+    build: "memory",
+    route: "/api/v1/auth/logout",
+    setup: async ({ base }) => ({ email: await register(base) }),
+    prepare: ({ base }, state) => login(base, state.email),
+    send: ({ base }, state, session) =>
+      call(base, "POST", "/api/v1/auth/logout", { headers: { Cookie: session.cookie, "X-CSRF-Token": session.csrf }, ip: session.ip }),
+  },
+  logout_all: {
+    build: "memory",
+    route: "/api/v1/auth/logout-all",
+    setup: async ({ base }) => ({ email: await register(base) }),
+    prepare: ({ base }, state) => login(base, state.email),
+    send: ({ base }, state, session) =>
+      call(base, "POST", "/api/v1/auth/logout-all", { headers: { Cookie: session.cookie, "X-CSRF-Token": session.csrf }, ip: session.ip }),
+  },
+  login: {
+    build: "memory",
+    route: "/api/v1/auth/login",
+    // A right password from a new IP: nothing is counted against the account or the IP.
+    setup: async ({ base }) => ({ email: await register(base) }),
+    send: ({ base }, state) => call(base, "POST", "/api/v1/auth/login", { json: { email: state.email, password: PASSWORD } }),
+  },
+  registration: {
+    build: "memory",
+    route: "/api/v1/users",
+    status: 201,
+    send: ({ base }) => call(base, "POST", "/api/v1/users", { json: { email: `edge-${randomUUID()}@bench.test`, password: PASSWORD } }),
+  },
+  // A returning user: the GitHub account signed up in setup signs in again.
+  oauth_callback: {
+    build: "memory",
+    route: "/api/v1/auth/oauth/callback/github",
+    setup: async ({ base, githubUrl }) => {
+      const identity = githubIdentity();
+      await expectStatus(await oauthCallback(base, await oauthStart(base, githubUrl, identity)), 200, "oauth sign-up");
+      return identity;
+    },
+    prepare: ({ base, githubUrl }, identity) => oauthStart(base, githubUrl, identity),
+    send: ({ base }, identity, flow) => oauthCallback(base, flow),
+  },
+  // A new user: each sample signs up with a GitHub account the service has not seen.
+  oauth_signup: {
+    build: "memory",
+    route: "/api/v1/auth/oauth/callback/github",
+    prepare: ({ base, githubUrl }) => oauthStart(base, githubUrl, githubIdentity()),
+    send: ({ base }, state, flow) => oauthCallback(base, flow),
+  },
+};
+
+/** The paths of `npm run bench:edge` (the test adds refresh_csrf, bearer_kv, api_key_verify_kv and oauth_signup). */
+export const BENCH_PATHS = [
+  "session_check_memory",
+  "session_check_kv",
+  "bearer",
+  "refresh",
+  "api_key_verify",
+  "logout",
+  "logout_all",
+  "login",
+  "registration",
+  "oauth_callback",
+];

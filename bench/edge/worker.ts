@@ -1,0 +1,78 @@
+// The service as the edge harness serves it (bench build only; never deployed): every
+// binding wrapped with the latency of a placement scenario and traced (bench/edge/wrap.ts),
+// in the Worker and in each Durable Object, whose calls start from the object's home (its
+// alarms' calls are marked as background work: no request waits for them).
+//   POST /__edge/config  the RTT table, the placement, or a fixed delay per hop (tests)
+//   GET  /__edge/trace   waits until no traced call is in flight, then returns and clears
+//                        the calls and the requests' boundaries
+//   GET  /__edge/shared  whether a Durable Object runs with the Worker's module instance
+import worker, {
+  ApiKeyAuthority as RealApiKeyAuthority,
+  LoginThrottle as RealLoginThrottle,
+  UserAuthority as RealUserAuthority,
+} from "../../src/index";
+import { type EdgeConfig, moduleInstance, WORKER, asAlarm, drainTrace, requestStarted, setConfig } from "./trace";
+import { edgeEnv, objectCaller, traceFetch } from "./wrap";
+
+export { AuthService } from "../../src/index";
+
+traceFetch();
+
+export class UserAuthority extends RealUserAuthority {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, edgeEnv(env, objectCaller("USER_AUTHORITY", ctx.id)));
+  }
+
+  override alarm(): Promise<void> {
+    return asAlarm(() => super.alarm());
+  }
+}
+
+export class LoginThrottle extends RealLoginThrottle {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, edgeEnv(env, objectCaller("LOGIN_THROTTLE", ctx.id)));
+  }
+
+  /** The module instance this object runs with (GET /__edge/shared). */
+  edgeModuleInstance(): string {
+    return moduleInstance();
+  }
+
+  override alarm(): Promise<void> {
+    return asAlarm(() => super.alarm());
+  }
+}
+
+export class ApiKeyAuthority extends RealApiKeyAuthority {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, edgeEnv(env, objectCaller("API_KEYS", ctx.id)));
+  }
+
+  override alarm(): Promise<void> {
+    return asAlarm(() => super.alarm());
+  }
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/__edge/config" && request.method === "POST") {
+      setConfig((await request.json()) as EdgeConfig);
+      return new Response(null, { status: 204 });
+    }
+    if (url.pathname === "/__edge/shared") {
+      const probe = env.LOGIN_THROTTLE.getByName("edge:probe") as unknown as { edgeModuleInstance(): Promise<string> };
+      return Response.json({ shared: (await probe.edgeModuleInstance()) === moduleInstance() });
+    }
+    if (url.pathname === "/__edge/trace") {
+      const quiet = Number(url.searchParams.get("quiet") ?? "5");
+      return Response.json(await drainTrace(quiet));
+    }
+    const responded = requestStarted(request.method, url.pathname);
+    try {
+      return await worker.fetch(request, edgeEnv(env, WORKER), ctx);
+    } finally {
+      responded();
+    }
+  },
+} satisfies ExportedHandler<Env>;
