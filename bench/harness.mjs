@@ -2,15 +2,45 @@
 // built as it deploys, served by Miniflare's API on a direct loopback socket with real
 // local KV, D1 and Durable Objects (optionally persisted to a folder).
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 export const COMPAT = "2026-11-01";
 
+/**
+ * Which wrangler builds and serves: the repo's pinned one, or with
+ * EDGE_AUTH_BENCH_WRANGLER=newest the newest release (with its Miniflare and workerd),
+ * installed in bench/out/newest by `npm run bench -- --newest` (installNewest below).
+ * Production always runs the newest runtime, so the numbers are taken on both.
+ */
+export const TOOLCHAIN = process.env.EDGE_AUTH_BENCH_WRANGLER === "newest" ? "newest" : "pinned";
+const NEWEST_DIR = "bench/out/newest";
+const modules = TOOLCHAIN === "newest" ? path.resolve(NEWEST_DIR, "node_modules") : path.resolve("node_modules");
+const wranglerBin = path.join(modules, ".bin", "wrangler");
+const { Miniflare, convertV4MiniflareOptions } = await import(
+  pathToFileURL(path.join(modules, "miniflare", "dist", "src", "index.js")).href
+);
+const { unstable_getMiniflareWorkerOptions } = await import(pathToFileURL(path.join(modules, "wrangler", "wrangler-dist", "cli.js")).href);
+export { Miniflare, convertV4MiniflareOptions, unstable_getMiniflareWorkerOptions };
+
+/** The versions in use, for the report. */
+export function toolchainVersions() {
+  const version = (name) => JSON.parse(readFileSync(path.join(modules, name, "package.json"), "utf8")).version;
+  return { toolchain: TOOLCHAIN, wrangler: version("wrangler"), miniflare: version("miniflare"), workerd: version("workerd") };
+}
+
+/** Installs (or updates, with `refresh`) the newest wrangler release in bench/out/newest. */
+export function installNewest({ refresh = false } = {}) {
+  if (existsSync(path.join(NEWEST_DIR, "node_modules", ".bin", "wrangler")) && !refresh) return;
+  execFileSync("npm", ["install", "--prefix", NEWEST_DIR, "--no-audit", "--no-fund", "--no-save", "wrangler@latest"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
 /** Builds `entry` (null: the Worker of wrangler.toml) with wrangler, as `wrangler deploy` would; returns the bundle's path. */
 export function build(entry, outdir, extra = []) {
-  execFileSync("npx", ["wrangler", "deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, ...extra], {
+  execFileSync(wranglerBin, ["deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, ...extra], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });

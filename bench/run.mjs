@@ -1,4 +1,5 @@
-// npm run bench: the service's speed and cost against the physical ceilings, in one run.
+// npm run bench: the service's speed and cost against the physical ceilings, in one run
+// (`-- --newest`: on the newest wrangler release instead of the pinned one).
 //
 // 1. Builds the Worker as it deploys (wrangler deploy --dry-run --outdir), plus the
 //    ceiling Workers and an instrumented build that counts storage operations.
@@ -12,11 +13,19 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { randomUUID, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import autocannon from "autocannon";
 import { build as esbuild } from "esbuild";
-import { COMPAT, build, migrate } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+import {
+  COMPAT,
+  Miniflare,
+  build,
+  convertV4MiniflareOptions,
+  installNewest,
+  migrate,
+  toolchainVersions,
+  unstable_getMiniflareWorkerOptions,
+} from "./harness.mjs";
 
 const QUICK = process.argv.includes("--quick");
 /** `--only "me (bearer),refresh"`: just these scenarios (and their ceilings), for working on one path. */
@@ -772,6 +781,11 @@ function report(samples, scenarios, ops, scale, footprint) {
   lines.push(
     `| first response of a fresh Worker (median of ${footprint.starts}) | ${footprint.serviceStartMs} ms | ${footprint.bareStartMs} ms |`,
   );
+  const versions = toolchainVersions();
+  lines.push(
+    "",
+    `Built and served by wrangler ${versions.wrangler} (Miniflare ${versions.miniflare}, workerd ${versions.workerd}; ${versions.toolchain}).`,
+  );
   const table = lines.join("\n");
   process.stdout.write(`\n${table}\n\n`);
   process.stdout.write(
@@ -782,6 +796,7 @@ function report(samples, scenarios, ops, scale, footprint) {
     JSON.stringify(
       {
         date: new Date().toISOString(),
+        toolchain: toolchainVersions(),
         connections: CONNECTIONS,
         rounds: ROUNDS,
         seconds: SECONDS,
@@ -801,6 +816,15 @@ function report(samples, scenarios, ops, scale, footprint) {
   log(`results: ${OUT}/results.json, ${OUT}/results.md`);
 }
 
+/** `--newest`: the same run on the newest wrangler release, installed in bench/out/newest first. */
+function runOnNewest() {
+  installNewest({ refresh: process.argv.includes("--refresh") });
+  const args = process.argv.slice(1).filter((arg) => arg !== "--newest" && arg !== "--refresh");
+  const run = spawnSync(process.execPath, args, { stdio: "inherit", env: { ...process.env, EDGE_AUTH_BENCH_WRANGLER: "newest" } });
+  process.exit(run.status ?? 1);
+}
+
+if (process.argv.includes("--newest") && process.env.EDGE_AUTH_BENCH_WRANGLER !== "newest") runOnNewest();
 main().catch((error) => {
   console.error(error);
   process.exit(1);
