@@ -1,7 +1,7 @@
 // Seeds stored sessions, users and keys straight through the bindings, inside workerd
 // (bulk writes from Node through Miniflare's proxy are far slower).
 // POST /seed?from=&to= writes records [from, to): a KV session record, a D1 user row and
-// a D1 API key row each.
+// a D1 API key row each (and with &events=N, N security events per user).
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -13,12 +13,14 @@ export default {
     }
     const from = Number(url.searchParams.get("from"));
     const to = Number(url.searchParams.get("to"));
+    const eventsPerUser = Number(url.searchParams.get("events") ?? "0");
     const now = new Date().toISOString();
     for (let start = from; start < to; start += 2000) {
       const end = Math.min(to, start + 2000);
       const writes = [];
       const users = [];
       const keys = [];
+      const events = [];
       for (let i = start; i < end; i++) {
         const userId = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
         const sessionId = `${userId.replace(/-/g, "")}${String(i).padStart(16, "0")}`;
@@ -46,6 +48,7 @@ export default {
         writes.push(env.SESSIONS.put(`session:${sessionId}`, JSON.stringify(session), { expirationTtl: 86400 }));
         users.push(`('${userId}', 'u${i}@seed.test', 'u${i}@seed.test', '${now}', '${now}')`);
         keys.push(`('s${String(i).padStart(7, "0")}', '${userId}', 'seed', 'fai_s${i}', 'seed-${i}', '{}', '${now}', '${now}')`);
+        for (let e = 0; e < eventsPerUser; e++) events.push(`('seed-${i}-${e}', '${userId}', 'login_succeeded', '${now}')`);
       }
       // Values are generated numbers, never input: multi-row inserts are safe and fast here.
       const statements = [];
@@ -60,6 +63,9 @@ export default {
             `INSERT INTO api_keys (id, user_id, name, prefix, secret_hash, permissions, created_at, updated_at) VALUES ${keys.slice(j, j + 500).join(",")}`,
           ),
         );
+      }
+      for (let j = 0; j < events.length; j += 500) {
+        statements.push(env.DB.prepare(`INSERT INTO security_events (id, user_id, type, at) VALUES ${events.slice(j, j + 500).join(",")}`));
       }
       await Promise.all([...writes, env.DB.batch(statements)]);
     }

@@ -36,7 +36,7 @@ export async function buildEdge(outDir) {
  * Builds and serves both services; makes a signed-in user with a token pair and an API
  * key on each. Returns the edge handle the other functions take.
  */
-export async function startEdge({ outDir = "bench/out/edge" } = {}) {
+export async function startEdge({ outDir = "bench/out/edge", users = 0 } = {}) {
   const scripts = await buildEdge(outDir);
   const fakeGitHub = await import(pathToFileURL(path.resolve(outDir, "fake-github.mjs")).href);
   const github = await fakeGitHub.startFakeGitHub();
@@ -66,10 +66,26 @@ export async function startEdge({ outDir = "bench/out/edge" } = {}) {
     compatibilityFlags: ["nodejs_compat"],
     bindings,
   }));
+  // The bench's seeder (bench/seeder.js) shares the services' D1 and KV: `users` accounts
+  // with a session, a key and 3 security events each, so the paths run against a full table.
+  workers.push({
+    name: "seeder",
+    modules: true,
+    scriptPath: "bench/seeder.js",
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    kvNamespaces: workerOptions.kvNamespaces,
+    d1Databases: workerOptions.d1Databases,
+    compatibilityDate: COMPAT,
+  });
   const mf = new Miniflare(convertV4MiniflareOptions({ workers }));
   await mf.ready;
   await migrate(mf, "memory");
-  const edge = { mf, github, contexts: {}, warnings: [] };
+  const seeder = (await mf.unsafeGetDirectURL("seeder")).href.replace(/\/$/, "");
+  for (let from = 0; from < users; from += 10_000) {
+    const seeded = await fetch(`${seeder}/seed?from=${from}&to=${Math.min(users, from + 10_000)}&events=3`, { method: "POST" });
+    if (seeded.status !== 200) throw new Error(`seeding: ${seeded.status}`);
+  }
+  const edge = { mf, github, contexts: {}, warnings: [], users };
   for (const name of Object.keys(scripts)) {
     const base = (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "");
     edge.contexts[name] = { base, githubUrl: github.url };
