@@ -98,19 +98,30 @@ export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" }
  * account: a stolen session must not become a way to guess the password.
  */
 export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string): Promise<PasswordCheck> {
-  const [row, ip] = await Promise.all([
+  const [read, reserved] = await Promise.allSettled([
     findUserById(deps.db, user.id),
     reserveIpSlot({ namespace: deps.throttle, policy: deps.config.login }, deps.ip),
   ]);
+  if (read.status === "rejected") {
+    if (reserved.status === "fulfilled" && reserved.value.allowed) deps.waitUntil(reserved.value.settle("released"));
+    throw read.reason;
+  }
+  if (reserved.status === "rejected") throw reserved.reason;
+  const row = read.value;
+  const ip = reserved.value;
   if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds };
   const hash = row?.passwordHash ?? null;
   const valid = await verifyPassword(password, hash, { pepper: deps.config.passwordPepper });
   let judged: Awaited<ReturnType<AuthorityClient["checkPassword"]>>;
   try {
     judged = await authorityFor(deps.authority, user.id).checkPassword({ verified: valid && hash !== null, policy: deps.config.login });
-  } finally {
-    deps.waitUntil(ip.settle(valid ? "released" : "failed"));
+  } catch (error) {
+    deps.waitUntil(ip.settle("released"));
+    throw error;
   }
+  // Settled on the authority's judgement, never on the hash alone: a locked account's
+  // answer must not say, through the IP's count, whether the guess was right.
+  deps.waitUntil(ip.settle(judged.status === "ok" ? "released" : "failed"));
   if (judged.status === "throttled") return { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds };
   if (judged.status === "invalid" || hash === null) return { status: "wrong" };
   return { status: "ok", hash };

@@ -13,6 +13,7 @@ import { type PublicUser, toPublicUser } from "../users/user-view";
 import type { UserRow } from "../db/schema";
 import { hashPassword, needsRehash } from "../passwords/hash";
 import { upgradePasswordHash } from "../users/user-credentials";
+import { authorityFor } from "../sessions/authority-client";
 import type { AttemptRefusal, PasswordVerdict } from "../user-authority/types";
 import { type LoginCheck, checkPasswordLogin } from "./password-login";
 
@@ -30,10 +31,8 @@ export async function passwordSignIn<T>(
   const checked = await checkPasswordLogin(services, { ...input, ip: services.ip });
   if (checked.status !== "checked") throw loginRefusal(services, checked);
   const { verified, ip } = checked;
-  const row = verified
-    ? ((await promoteVerifiedListedAdmin(services.db, checked.user, services.config.admin.emails)) ?? checked.user)
-    : checked.user;
-  const user = toPublicUser(row, checked.providers);
+  const row = checked.user;
+  let user = toPublicUser(row, checked.providers);
   let result: T | AttemptRefusal;
   try {
     result = await open(user, row.credentialEpoch, { verified, policy: services.config.login });
@@ -42,16 +41,31 @@ export async function passwordSignIn<T>(
     services.waitUntil(ip.settle("released"));
     throw error;
   }
-  // The IP's slot is settled after the answer: a wrong password counts against it.
+  // The IP's slot is settled after the answer: a wrong password, and a guess at a locked
+  // account (which still cost a hash), count against it.
   const refused = isAttemptRefusal(result) ? result : null;
-  services.waitUntil(ip.settle(refused?.status === "invalid" ? "failed" : "released"));
+  services.waitUntil(ip.settle(refused === null ? "released" : "failed"));
   if (refused?.status === "invalid") throw loginRefusal(services, { status: "invalid", userId: user.id });
   if (refused?.status === "throttled") {
     const lockedOutUserId = refused.firstRefusal ? user.id : null;
     throw loginRefusal(services, { status: "throttled", retryAfterSeconds: refused.retryAfterSeconds, lockedOutUserId });
   }
+  // Only a sign-in the authority let through promotes an ADMIN_EMAILS address (once).
+  if (signedIn(result)) {
+    const promoted = await promoteVerifiedListedAdmin(services.db, row, services.config.admin.emails);
+    if (promoted !== null) {
+      user = toPublicUser(promoted, checked.providers);
+      await authorityFor(services.authority, user.id).updateUser(user);
+    }
+  }
   if (verified) upgradeHashLater(services, row, input.password);
   return { user, result: result as T };
+}
+
+/** A session or token family was opened, or waits at the MFA gate. */
+function signedIn(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || !("status" in value)) return false;
+  return value.status === "started" || value.status === "issued" || value.status === "mfa_required";
 }
 
 function isAttemptRefusal(value: unknown): value is AttemptRefusal {

@@ -10,7 +10,7 @@ import { issueAppCode } from "../oauth/app-codes";
 import type { ClientCredentials } from "../oauth/arctic";
 import { dropLink, findLinkedAccount, resolveOAuthUser, unlinkProvider } from "../oauth/oauth-accounts";
 import { providerFor } from "../oauth/providers";
-import { OAuthFailure, type OAuthProvider, type ProviderIdentity } from "../oauth/providers/provider";
+import { OAuthFailure, type OAuthProvider, identifySettled } from "../oauth/providers/provider";
 import { isAllowedAppRedirect, resolveRedirectTo, withParams } from "../oauth/redirects";
 import type { CallbackQuery, StartQuery } from "../oauth/schemas";
 import { type PendingLogin, loginSecrets, savePendingLogin, takePendingLogin } from "../oauth/state-store";
@@ -21,6 +21,9 @@ import { findUserById, publicUser } from "../users/user-store";
 import { type PublicUser, toPublicUser } from "../users/user-view";
 import { recordLoginSuccess } from "./login-outcome";
 import { claimAccount } from "./provider-claim";
+
+/** A state or binding secret as startOAuth makes them: 32 random bytes, base64url. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 function configured(services: Services, name: string): { provider: OAuthProvider; client: ClientCredentials } {
   const settings = services.config.oauth.providers.get(name);
@@ -113,9 +116,16 @@ export async function finishOAuth(
   // binding cookie (loginSecrets); the state is then taken beside the account lookup, and
   // decides before anything is used: two round trips besides the provider's own calls.
   const { state, code } = query;
-  const ready = state !== undefined && binding !== undefined && code !== undefined && query.error === undefined;
+  // Only a well-formed state and binding secret get the provider called before the state is taken.
+  const ready =
+    state !== undefined &&
+    binding !== undefined &&
+    code !== undefined &&
+    query.error === undefined &&
+    TOKEN.test(state) &&
+    TOKEN.test(binding);
   const secrets = ready ? await loginSecrets(services.config.secretKey, state, binding) : null;
-  const identified = secrets === null || code === undefined ? null : await identify(provider, credentials, code, secrets);
+  const identified = secrets === null || code === undefined ? null : await identifySettled(provider, credentials, code, secrets);
   const [pending, linked] = await Promise.all([
     query.state === undefined ? null : takePendingLogin(services.d1, query.state),
     identified === null || !("identity" in identified) ? null : findLinkedAccount(services.db, name, identified.identity.providerUserId),
@@ -202,20 +212,6 @@ export async function finishOAuth(
   if (session.status === "mfa_required") return { kind: "mfa_required", pending, stopped: session };
   recordLoginSuccess(services, user, { kind: "cookie", method: `oauth:${name}`, newDevice: session.newDevice });
   return { kind: "signed_in", pending, user, session, isNewUser };
-}
-
-/** The provider's answer for a code, or what it failed with (judged once the state has decided). */
-async function identify(
-  provider: OAuthProvider,
-  credentials: ClientCredentials,
-  code: string,
-  secrets: { codeVerifier: string; nonce: string },
-): Promise<{ identity: ProviderIdentity } | { failure: unknown }> {
-  try {
-    return { identity: await provider.identify(credentials, code, secrets) };
-  } catch (failure) {
-    return { failure };
-  }
 }
 
 /** Where a failed callback goes: back to the app or the page it meant to end on (null: answer JSON). */

@@ -23,15 +23,30 @@ export async function checkPasswordLogin(
   input: { identifier: string; password: string; ip: string },
 ): Promise<LoginCheck> {
   const throttle = { namespace: deps.throttle, policy: deps.config.login };
-  const [found, ip] = await Promise.all([findSignInUser(deps.db, input.identifier), reserveIpSlot(throttle, input.ip)]);
+  const [read, reserved] = await Promise.allSettled([findSignInUser(deps.db, input.identifier), reserveIpSlot(throttle, input.ip)]);
+  // A failed read must not leave the IP's slot pending (it would count as a failure).
+  if (read.status === "rejected") {
+    if (reserved.status === "fulfilled" && reserved.value.allowed) deps.waitUntil(reserved.value.settle("released"));
+    throw read.reason;
+  }
+  if (reserved.status === "rejected") throw reserved.reason;
+  const found = read.value;
+  const ip = reserved.value;
   if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds, lockedOutUserId: null };
   const user = found?.row ?? null;
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.
   const valid = await verifyPassword(input.password, user?.passwordHash ?? null, { pepper: deps.config.passwordPepper });
   if (user === null) {
-    const judged = await failUnknownIdentifier(throttle, input.identifier);
-    deps.waitUntil(ip.settle(judged.allowed ? "failed" : "released"));
+    let judged: Awaited<ReturnType<typeof failUnknownIdentifier>>;
+    try {
+      judged = await failUnknownIdentifier(throttle, input.identifier);
+    } catch (error) {
+      deps.waitUntil(ip.settle("released"));
+      throw error;
+    }
+    // Refused or not, the guess cost a hash: it counts against the IP.
+    deps.waitUntil(ip.settle("failed"));
     return judged.allowed
       ? { status: "invalid", userId: null }
       : { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds, lockedOutUserId: null };

@@ -1,6 +1,6 @@
 // SERVER_TIMING=true: every answer carries a Server-Timing header with the time of each
-// call the Worker made to a binding while answering (KV, D1, each kind of Durable
-// Object, outbound fetches), in order, and the total: what a request cost at the edge,
+// call the Worker made to a binding while answering (KV, D1, a Durable Object), in
+// order, and the total: what a request cost at the edge,
 // seen from a browser's devtools or `npm run probe`. Names only, never an identifier,
 // key or value. Off by default: a timing side channel is not served unless asked for.
 // Calls the Worker's objects make inside themselves show in their object's time.
@@ -41,9 +41,9 @@ export function timedEnv(env: Env, timing: ServerTiming): Env {
     ...env,
     SESSIONS: timedMethods(env.SESSIONS, timing, () => "kv"),
     DB: timedD1(env.DB, timing),
-    USER_AUTHORITY: timedNamespace(env.USER_AUTHORITY, timing, "user"),
-    LOGIN_THROTTLE: timedNamespace(env.LOGIN_THROTTLE, timing, "throttle"),
-    API_KEYS: timedNamespace(env.API_KEYS, timing, "key"),
+    USER_AUTHORITY: timedNamespace(env.USER_AUTHORITY, timing),
+    LOGIN_THROTTLE: timedNamespace(env.LOGIN_THROTTLE, timing),
+    API_KEYS: timedNamespace(env.API_KEYS, timing),
   } as Env;
 }
 
@@ -85,8 +85,12 @@ function timedD1(db: D1Database, timing: ServerTiming): D1Database {
   });
 }
 
-/** A Durable Object namespace: each call on a stub it makes is timed as `do-<kind>`. */
-function timedNamespace<T extends object>(namespace: T, timing: ServerTiming, kind: string): T {
+/**
+ * A Durable Object namespace: each call on a stub it makes is timed as `do`, whichever
+ * kind of object it is (a login for an unknown name calls a throttle where a known
+ * account's calls its authority: the header must not tell them apart).
+ */
+function timedNamespace<T extends object>(namespace: T, timing: ServerTiming): T {
   return new Proxy(namespace, {
     get(object, property) {
       const value = Reflect.get(object, property, object) as unknown;
@@ -101,7 +105,7 @@ function timedNamespace<T extends object>(namespace: T, timing: ServerTiming, ki
             if (typeof member !== "function" || typeof name !== "string" || name === "then" || name === "fetch") return member;
             // Reflect.apply: `.apply` on an RPC stub would itself be an RPC call.
             return (...callArgs: unknown[]) =>
-              timing.time(`do-${kind}`, () => Promise.resolve(Reflect.apply(member as (...a: unknown[]) => unknown, inner, callArgs)));
+              timing.time("do", () => Promise.resolve(Reflect.apply(member as (...a: unknown[]) => unknown, inner, callArgs)));
           },
         });
       };

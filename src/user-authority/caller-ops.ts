@@ -28,7 +28,12 @@ export class CallerOps {
     const { sql } = state;
     const now = Date.now();
     const replayed = sql.exec<{ outcome: string }>("SELECT outcome FROM caller_acts WHERE nonce = ?", nonce).toArray()[0];
-    if (replayed !== undefined) return JSON.parse(replayed.outcome) as Done;
+    if (replayed !== undefined) {
+      // The first run may have stopped before its cache entries came down: take them down again.
+      const { endedIds, ...outcome } = JSON.parse(replayed.outcome) as Done & { endedIds: string[] };
+      await this.p.cache.sync(endedIds);
+      return outcome;
+    }
     const checked = this.check(proof, now);
     if (checked.status === "expired" && proof.kind === "cookie") await this.p.end([proof.id]);
     if (checked.status !== "valid") return checked;
@@ -43,7 +48,7 @@ export class CallerOps {
       if (proof.kind === "cookie" && !ids.includes(callerId)) sql.exec("UPDATE sessions SET last_activity = ? WHERE id = ?", now, callerId);
       const outcome: Done = { status: "done", ended: ids.length, absoluteExpiresAt };
       sql.exec("DELETE FROM caller_acts WHERE at <= ?", now - REPLAY_MS);
-      sql.exec("INSERT INTO caller_acts (nonce, outcome, at) VALUES (?, ?, ?)", nonce, JSON.stringify(outcome), now);
+      sql.exec("INSERT INTO caller_acts (nonce, outcome, at) VALUES (?, ?, ?)", nonce, JSON.stringify({ ...outcome, endedIds: ids }), now);
       return ids;
     });
     // Revocations: their cache entries come down before the answer.

@@ -56,3 +56,17 @@ export async function fetchJson<T>(url: string, init: RequestInit, reason: strin
     throw new OAuthFailure(`${reason}_invalid`);
   }
 }
+
+/** The provider's answer for a code, or what it failed with (judged once the state has decided). */
+export async function identifySettled(
+  provider: OAuthProvider,
+  credentials: ClientCredentials,
+  code: string,
+  secrets: { codeVerifier: string; nonce: string },
+): Promise<{ identity: ProviderIdentity } | { failure: unknown }> {
+  try {
+    return { identity: await provider.identify(credentials, code, secrets) };
+  } catch (failure) {
+    return { failure };
+  }
+}
