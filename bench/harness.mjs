@@ -40,7 +40,9 @@ export function installNewest({ refresh = false } = {}) {
 
 /** Builds `entry` (null: the Worker of wrangler.toml) with wrangler, as `wrangler deploy` would; returns the bundle's path. */
 export function build(entry, outdir, extra = []) {
-  execFileSync(wranglerBin, ["deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, ...extra], {
+  // `--env=`: the top-level environment (wrangler.toml also defines staging), unless asked otherwise.
+  const env = extra.some((arg) => arg.startsWith("--env")) ? [] : ["--env="];
+  execFileSync(wranglerBin, ["deploy", ...(entry ? [entry] : []), "--dry-run", "--outdir", outdir, ...env, ...extra], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });

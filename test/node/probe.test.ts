@@ -45,6 +45,8 @@ describe("npm run probe", () => {
     // What the hops say matches what each path is built to do.
     expect(Object.keys(result.paths.login!.hops).sort()).toEqual(["d1", "do"]);
     expect(Object.keys(result.paths.refresh!.hops)).toEqual(["do"]);
-    expect(Object.keys(result.paths.api_key_verify!.hops)).toEqual(["do"]);
+    // The key's object; the owner's record comes from KV once, then from the isolate's memory.
+    expect(Object.keys(result.paths.api_key_verify!.hops)).toContain("do");
+    expect(result.paths.api_key_verify!.hops).not.toHaveProperty("d1");
   }, 120_000);
 });
