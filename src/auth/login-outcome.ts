@@ -50,15 +50,16 @@ export async function passwordSignIn<T>(
     const lockedOutUserId = refused.firstRefusal ? user.id : null;
     throw loginRefusal(services, { status: "throttled", retryAfterSeconds: refused.retryAfterSeconds, lockedOutUserId });
   }
-  // Only a sign-in the authority let through promotes an ADMIN_EMAILS address (once).
+  // Only a sign-in the authority let through promotes an ADMIN_EMAILS address (once) or
+  // upgrades the hash.
   if (signedIn(result)) {
     const promoted = await promoteVerifiedListedAdmin(services.db, row, services.config.admin.emails);
     if (promoted !== null) {
       user = toPublicUser(promoted, checked.providers);
       await authorityFor(services.authority, user.id).updateUser(user);
     }
+    upgradeHashLater(services, row, input.password);
   }
-  if (verified) upgradeHashLater(services, row, input.password);
   return { user, result: result as T };
 }
 
