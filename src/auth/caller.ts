@@ -54,7 +54,11 @@ export async function callerOf(
 export async function actAsCaller(c: Context<AppEnv>, action: CallerAction): Promise<Extract<CallerOutcome, { status: "done" }>> {
   const caller = c.get("caller");
   const outcome = await authorityFor(c.get("services").authority, caller.userId).act(caller.proof, action);
-  if (outcome.status === "done") return outcome;
+  if (outcome.status === "done") {
+    // Logged only once the authority accepted the caller: a refused cookie names no principal.
+    c.set("acted", caller.kind);
+    return outcome;
+  }
   const refusal = refusalOf(caller, outcome.status);
   if (refusal.clearCookies) clearSessionCookies(c);
   throw refusalError(caller.credential, refusal) satisfies ApiError;

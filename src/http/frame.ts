@@ -58,7 +58,7 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
         route: c.req.routePath,
         status: c.res.status,
         durationMs: Date.now() - started,
-        principal: (c.get("principal") ?? c.get("caller"))?.kind ?? null,
+        principal: c.get("principal")?.kind ?? c.get("acted") ?? null,
       });
     }
   };

@@ -11,6 +11,8 @@ export interface HttpVariables {
   principal: { kind: string };
   /** Instead of `principal`, on routes that act at the user's authority. */
   caller: { kind: string };
+  /** The kind of credential the user's authority accepted on such a route (logged). */
+  acted: string | undefined;
   /** SERVER_TIMING: the hops of this request (server-timing.ts). */
   timing: { header(): string } | undefined;
 }
