@@ -80,16 +80,13 @@ export async function migrate(mf, worker = "service") {
   for (const sql of migrationsSql()) for (const statement of statements(sql)) await db.prepare(statement).run();
 }
 
-/**
- * Serves the built service alone, on a direct socket. `persist`: a folder that keeps D1,
- * KV and Durable Object state across instances (a restart); none: in memory.
- */
-export async function serveService(script, { bindings, persist } = {}) {
+/** A build of the service as a Miniflare worker, on its own direct socket, with wrangler.toml's KV, D1 and Durable Objects. */
+export function serviceWorker(name, scriptPath, bindings) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
-  const worker = {
-    name: "service",
+  return {
+    name,
     modules: true,
-    scriptPath: script,
+    scriptPath,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     kvNamespaces: workerOptions.kvNamespaces,
     d1Databases: workerOptions.d1Databases,
@@ -98,6 +95,14 @@ export async function serveService(script, { bindings, persist } = {}) {
     compatibilityFlags: ["nodejs_compat"],
     bindings,
   };
+}
+
+/**
+ * Serves the built service alone, on a direct socket. `persist`: a folder that keeps D1,
+ * KV and Durable Object state across instances (a restart); none: in memory.
+ */
+export async function serveService(script, { bindings, persist } = {}) {
+  const worker = serviceWorker("service", script, bindings);
   const options = persist === undefined ? { workers: [worker] } : { workers: [worker], resourcePersistencePath: persist };
   const mf = new Miniflare(convertV4MiniflareOptions(options));
   await mf.ready;

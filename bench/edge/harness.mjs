@@ -8,7 +8,15 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build as esbuild } from "esbuild";
-import { COMPAT, Miniflare, build, convertV4MiniflareOptions, migrate, unstable_getMiniflareWorkerOptions } from "../harness.mjs";
+import {
+  COMPAT,
+  Miniflare,
+  build,
+  convertV4MiniflareOptions,
+  migrate,
+  serviceWorker,
+  unstable_getMiniflareWorkerOptions,
+} from "../harness.mjs";
 import { criticalPath } from "./critical-path.mjs";
 import { PATHS, signedInUser } from "./paths.mjs";
 import { edgeConfig } from "./scenarios.mjs";
@@ -54,18 +62,7 @@ export async function startEdge({ outDir = "bench/out/edge", users = 0 } = {}) {
     OAUTH_GITHUB_CLIENT_ID: fakeGitHub.GITHUB_CLIENT_ID,
     OAUTH_GITHUB_CLIENT_SECRET: fakeGitHub.GITHUB_CLIENT_SECRET,
   };
-  const workers = Object.entries(scripts).map(([name, scriptPath]) => ({
-    name,
-    modules: true,
-    scriptPath,
-    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    kvNamespaces: workerOptions.kvNamespaces,
-    d1Databases: workerOptions.d1Databases,
-    durableObjects: workerOptions.durableObjects,
-    compatibilityDate: COMPAT,
-    compatibilityFlags: ["nodejs_compat"],
-    bindings,
-  }));
+  const workers = Object.entries(scripts).map(([name, scriptPath]) => serviceWorker(name, scriptPath, bindings));
   // The bench's seeder (bench/seeder.js) shares the services' D1 and KV: `users` accounts
   // with a session, a key and 3 security events each, so the paths run against a full table.
   workers.push({

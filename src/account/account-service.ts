@@ -12,9 +12,9 @@ import { logError } from "../lib/log";
 import { type Mailer, deliver } from "../mail/mailer";
 import { passwordChangedMessage, passwordResetMessage, verifyEmailMessage } from "../mail/templates";
 import { hashPassword, verifyPassword } from "../passwords/hash";
-import { type AuthorityClient, type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
+import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { LoginThrottle } from "../throttle/authority/login-throttle";
-import { reserveIpSlot } from "../throttle/login-guard";
+import { besideIpSlot, judged } from "../throttle/login-guard";
 import { normalizeEmail } from "../users/schemas";
 import { findUserById, findUserByIdentifier, publicUser } from "../users/user-store";
 import { recordAddressProven, replacePassword, resetPassword } from "../users/user-credentials";
@@ -98,32 +98,18 @@ export type PasswordCheck = { status: "ok"; hash: string } | { status: "wrong" }
  * account: a stolen session must not become a way to guess the password.
  */
 export async function checkCurrentPassword(deps: AccountDeps, user: PublicUser, password: string): Promise<PasswordCheck> {
-  const [read, reserved] = await Promise.allSettled([
-    findUserById(deps.db, user.id),
-    reserveIpSlot({ namespace: deps.throttle, policy: deps.config.login }, deps.ip),
-  ]);
-  if (read.status === "rejected") {
-    if (reserved.status === "fulfilled" && reserved.value.allowed) deps.waitUntil(reserved.value.settle("released"));
-    throw read.reason;
-  }
-  if (reserved.status === "rejected") throw reserved.reason;
-  const row = read.value;
-  const ip = reserved.value;
+  const throttle = { namespace: deps.throttle, policy: deps.config.login, waitUntil: deps.waitUntil };
+  const [row, ip] = await besideIpSlot(throttle, deps.ip, findUserById(deps.db, user.id));
   if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds };
   const hash = row?.passwordHash ?? null;
   const valid = await verifyPassword(password, hash, { pepper: deps.config.passwordPepper });
-  let judged: Awaited<ReturnType<AuthorityClient["checkPassword"]>>;
-  try {
-    judged = await authorityFor(deps.authority, user.id).checkPassword({ verified: valid && hash !== null, policy: deps.config.login });
-  } catch (error) {
-    deps.waitUntil(ip.settle("released"));
-    throw error;
-  }
+  const verdict = { verified: valid && hash !== null, policy: deps.config.login };
+  const judgement = await judged(ip, deps.waitUntil, authorityFor(deps.authority, user.id).checkPassword(verdict));
   // Settled on the authority's judgement, never on the hash alone: a locked account's
   // answer must not say, through the IP's count, whether the guess was right.
-  deps.waitUntil(ip.settle(judged.status === "ok" ? "released" : "failed"));
-  if (judged.status === "throttled") return { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds };
-  if (judged.status === "invalid" || hash === null) return { status: "wrong" };
+  deps.waitUntil(ip.settle(judgement.status === "ok" ? "released" : "failed"));
+  if (judgement.status === "throttled") return { status: "throttled", retryAfterSeconds: judgement.retryAfterSeconds };
+  if (judgement.status === "invalid" || hash === null) return { status: "wrong" };
   return { status: "ok", hash };
 }
 

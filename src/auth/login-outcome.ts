@@ -15,6 +15,7 @@ import { hashPassword, needsRehash } from "../passwords/hash";
 import { upgradePasswordHash } from "../users/user-credentials";
 import { authorityFor } from "../sessions/authority-client";
 import type { AttemptRefusal, PasswordVerdict } from "../user-authority/types";
+import { judged } from "../throttle/login-guard";
 import { type LoginCheck, checkPasswordLogin } from "./password-login";
 
 /**
@@ -33,14 +34,7 @@ export async function passwordSignIn<T>(
   const { verified, ip } = checked;
   const row = checked.user;
   let user = toPublicUser(row, checked.providers);
-  let result: T | AttemptRefusal;
-  try {
-    result = await open(user, row.credentialEpoch, { verified, policy: services.config.login });
-  } catch (error) {
-    // Not judged (the authority did not answer): the IP's slot is given back, not counted.
-    services.waitUntil(ip.settle("released"));
-    throw error;
-  }
+  const result = await judged(ip, services.waitUntil, open(user, row.credentialEpoch, { verified, policy: services.config.login }));
   // The IP's slot is settled after the answer: a wrong password, and a guess at a locked
   // account (which still cost a hash), count against it.
   const refused = isAttemptRefusal(result) ? result : null;

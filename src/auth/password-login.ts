@@ -6,7 +6,7 @@
 import type { Services } from "../services/services";
 import type { UserRow } from "../db/schema";
 import { verifyPassword } from "../passwords/hash";
-import { type IpSlot, failUnknownIdentifier, reserveIpSlot } from "../throttle/login-guard";
+import { type IpSlot, besideIpSlot, failUnknownIdentifier, judged } from "../throttle/login-guard";
 import { findSignInUser } from "../users/user-store";
 
 export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;
@@ -23,33 +23,19 @@ export async function checkPasswordLogin(
   input: { identifier: string; password: string; ip: string },
 ): Promise<LoginCheck> {
   const throttle = { namespace: deps.throttle, policy: deps.config.login };
-  const [read, reserved] = await Promise.allSettled([findSignInUser(deps.db, input.identifier), reserveIpSlot(throttle, input.ip)]);
-  // A failed read must not leave the IP's slot pending (it would count as a failure).
-  if (read.status === "rejected") {
-    if (reserved.status === "fulfilled" && reserved.value.allowed) deps.waitUntil(reserved.value.settle("released"));
-    throw read.reason;
-  }
-  if (reserved.status === "rejected") throw reserved.reason;
-  const found = read.value;
-  const ip = reserved.value;
+  const [found, ip] = await besideIpSlot({ ...throttle, waitUntil: deps.waitUntil }, input.ip, findSignInUser(deps.db, input.identifier));
   if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds, lockedOutUserId: null };
   const user = found?.row ?? null;
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.
   const valid = await verifyPassword(input.password, user?.passwordHash ?? null, { pepper: deps.config.passwordPepper });
   if (user === null) {
-    let judged: Awaited<ReturnType<typeof failUnknownIdentifier>>;
-    try {
-      judged = await failUnknownIdentifier(throttle, input.identifier);
-    } catch (error) {
-      deps.waitUntil(ip.settle("released"));
-      throw error;
-    }
+    const refused = await judged(ip, deps.waitUntil, failUnknownIdentifier(throttle, input.identifier));
     // Refused or not, the guess cost a hash: it counts against the IP.
     deps.waitUntil(ip.settle("failed"));
-    return judged.allowed
+    return refused.allowed
       ? { status: "invalid", userId: null }
-      : { status: "throttled", retryAfterSeconds: judged.retryAfterSeconds, lockedOutUserId: null };
+      : { status: "throttled", retryAfterSeconds: refused.retryAfterSeconds, lockedOutUserId: null };
   }
   return { status: "checked", user, providers: found?.providers ?? [], verified: valid && user.passwordHash !== null, ip };
 }

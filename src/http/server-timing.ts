@@ -39,7 +39,7 @@ export class ServerTiming {
 export function timedEnv(env: Env, timing: ServerTiming): Env {
   return {
     ...env,
-    SESSIONS: timedMethods(env.SESSIONS, timing, () => "kv"),
+    SESSIONS: timedMethods(env.SESSIONS, timing, "kv"),
     DB: timedD1(env.DB, timing),
     USER_AUTHORITY: timedNamespace(env.USER_AUTHORITY, timing),
     LOGIN_THROTTLE: timedNamespace(env.LOGIN_THROTTLE, timing),
@@ -47,14 +47,12 @@ export function timedEnv(env: Env, timing: ServerTiming): Env {
   } as Env;
 }
 
-function timedMethods<T extends object>(target: T, timing: ServerTiming, name: (method: string) => string | null): T {
+function timedMethods<T extends object>(target: T, timing: ServerTiming, hop: string): T {
   return new Proxy(target, {
     get(object, property) {
       const value = Reflect.get(object, property, object) as unknown;
-      if (typeof value !== "function" || typeof property !== "string") return value;
-      const hop = name(property);
+      if (typeof value !== "function") return value;
       const method = value as (...args: unknown[]) => unknown;
-      if (hop === null) return method.bind(object);
       return (...args: unknown[]) => timing.time(hop, () => Promise.resolve(method.apply(object, args)));
     },
   });

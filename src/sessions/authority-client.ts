@@ -9,6 +9,7 @@ import { retryOnce } from "../lib/platform-errors";
 import type { AddressProof } from "../user-authority/address-proof";
 import type { AuditEntry } from "../user-authority/audit-outbox";
 import type {
+  AttemptRefusal,
   CallerAction,
   CallerProof,
   Challenge,
@@ -16,6 +17,7 @@ import type {
   NewPasskey,
   NewSession,
   PasswordVerdict,
+  SessionCreation,
   ThrottlePolicy,
   UserAuthority,
 } from "../user-authority/user-authority";
@@ -61,12 +63,16 @@ export class AuthorityClient {
     return this.changing(() => this.stub.createSession(input, maxSessions));
   }
 
-  /** Not retried: a verdict is counted once. */
-  passwordSignIn(input: NewSession, maxSessions: number, verdict: PasswordVerdict) {
+  /**
+   * Opens a session or token family; with a password's `verdict`, the account's throttle
+   * judges it in the same call (password-ops.ts). Not retried: a verdict is counted once.
+   */
+  async openSession(input: NewSession, maxSessions: number, verdict?: PasswordVerdict): Promise<SessionCreation | AttemptRefusal> {
+    if (verdict === undefined) return this.createSession(input, maxSessions);
     return this.changing(() => this.stub.passwordSignIn(input, maxSessions, verdict));
   }
 
-  checkPassword(verdict: PasswordVerdict) {
+  async checkPassword(verdict: PasswordVerdict): Promise<AttemptRefusal | { status: "ok" }> {
     return this.stub.checkPassword(verdict);
   }
 

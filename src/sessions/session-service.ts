@@ -111,8 +111,7 @@ export async function startSession(
     ...(options.madeAt === undefined ? {} : { madeAt: options.madeAt }),
   };
   const max = deps.config.sessions.maxPerUser;
-  const created =
-    options.verdict === undefined ? await authority.createSession(input, max) : await authority.passwordSignIn(input, max, options.verdict);
+  const created = await authority.openSession(input, max, options.verdict);
   if (created.status === "throttled" || created.status === "invalid") return created;
   if (created.status === "refused") return null;
   if (created.status === "disabled") return { status: "disabled" };

@@ -34,6 +34,36 @@ export async function reserveIpSlot(deps: ThrottleDeps, ip: string): Promise<IpS
   };
 }
 
+type Allowed = Extract<IpSlot, { allowed: true }>;
+
+/**
+ * `read` side by side with taking the client IP's slot (one round trip). A failed read
+ * gives the slot back: a pending slot left behind would count as a failure.
+ */
+export async function besideIpSlot<T>(
+  deps: ThrottleDeps & { waitUntil(promise: Promise<unknown>): void },
+  ip: string,
+  read: Promise<T>,
+): Promise<[T, IpSlot]> {
+  const [value, reserved] = await Promise.allSettled([read, reserveIpSlot(deps, ip)]);
+  if (value.status === "rejected") {
+    if (reserved.status === "fulfilled" && reserved.value.allowed) deps.waitUntil(reserved.value.settle("released"));
+    throw value.reason;
+  }
+  if (reserved.status === "rejected") throw reserved.reason;
+  return [value.value, reserved.value];
+}
+
+/** Waits for an attempt's judgement; one that never came (a dependency failed) gives the IP's slot back. */
+export async function judged<T>(slot: Allowed, waitUntil: (promise: Promise<unknown>) => void, judge: Promise<T>): Promise<T> {
+  try {
+    return await judge;
+  } catch (error) {
+    waitUntil(slot.settle("released"));
+    throw error;
+  }
+}
+
 /** An identifier that names no account, after its dummy check: a counted failure, or refused while its window is full. */
 export async function failUnknownIdentifier(
   deps: ThrottleDeps,

@@ -99,8 +99,7 @@ export async function issueTokens(
     ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
   };
   const max = deps.config.sessions.maxPerUser;
-  const created =
-    first.verdict === undefined ? await authority.createSession(input, max) : await authority.passwordSignIn(input, max, first.verdict);
+  const created = await authority.openSession(input, max, first.verdict);
   if (created.status === "throttled" || created.status === "invalid") return created;
   if (created.status === "refused") return null;
   if (created.status === "disabled") return { status: "disabled" };
