@@ -4,7 +4,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TestClient, uniqueIp } from "./helpers/client";
+import { makeAdmin } from "./helpers/admin";
 import { Faults } from "./helpers/faults";
+import { hold, namespaceHolding, withBindings } from "./helpers/holds";
 import { linkToken } from "./helpers/mail";
 import { login, registerUser, strongPassword, uniqueEmail } from "./helpers/users";
 
@@ -88,5 +90,44 @@ describe("a dependency failing during a login", () => {
       expect((await client.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(503);
     }
     expect((await login(new TestClient({ settings, ip }), user)).status).toBe(200);
+  });
+});
+
+describe("a login whose password check passed, racing the account's other writes", () => {
+  it("opens no session after an admin's disable that came first (3 rounds of 3 logins, held at the authority's call)", async () => {
+    const admin = await makeAdmin();
+    for (let round = 0; round < 3; round++) {
+      const user = await registerUser(new TestClient());
+      const checked = hold();
+      const racers = Array.from({ length: 3 }, () => {
+        const client = new TestClient();
+        client.bindings = withBindings({ USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "passwordSignIn", checked) });
+        return client;
+      });
+      const logins = racers.map((racer) => racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } }));
+      await checked.reached(3);
+      expect((await admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { disabled: true } })).status).toBe(200);
+      checked.release();
+      for (const [index, answer] of (await Promise.all(logins)).entries()) {
+        expect(answer.status).toBe(403);
+        expect(racers[index]?.sessionToken).toBeUndefined();
+      }
+    }
+  });
+
+  it("keeps a session opened after a logout-all that came first, and ends every one opened before it", async () => {
+    const owner = new TestClient();
+    const user = await registerUser(owner);
+    await login(owner, user);
+    const checked = hold();
+    const racer = new TestClient();
+    racer.bindings = withBindings({ USER_AUTHORITY: namespaceHolding(env.USER_AUTHORITY, "passwordSignIn", checked) });
+    const late = racer.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } });
+    await checked.reached(1);
+    expect((await owner.post("/api/v1/auth/logout-all")).status).toBe(200);
+    checked.release();
+    expect((await late).status).toBe(200);
+    expect((await owner.get("/api/v1/users/me")).status).toBe(401);
+    expect((await racer.get("/api/v1/users/me")).status).toBe(200);
   });
 });
