@@ -3,6 +3,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "./auth/app-env";
 import { ApiError, errorResponse, internalError, serviceUnavailable } from "./http/errors";
 import { frame } from "./http/frame";
+import { RememberingRouter } from "./http/router";
 import { methodNotAllowed } from "./http/method-not-allowed";
 import { logError } from "./lib/log";
 import { isProgrammingError } from "./lib/platform-errors";
@@ -33,7 +34,7 @@ function renderError(error: unknown, c: Context): Response {
 }
 
 export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: new RememberingRouter() });
 
   app.use(frame({ onError: renderError }));
   app.use(async function servicesMiddleware(c, next) {
