@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { applySecurityHeaders } from "../src/http/security-headers";
 import { BASE_URL, TestClient, callWorker } from "./helpers/client";
 
 describe("service basics", () => {
@@ -17,13 +18,58 @@ describe("service basics", () => {
     expect(replaced.headers.get("X-Request-Id")).not.toContain("script");
   });
 
-  it("sends safe default headers on every response", async () => {
-    const response = await new TestClient().get("/api/v1/nope");
-    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
-    expect(response.headers.get("Cache-Control")).toBe("no-store");
-    expect(response.headers.get("X-Frame-Options")).toBe("DENY");
-    expect(response.headers.get("X-Request-Id")).not.toBeNull();
-    expect(response.headers.get("Strict-Transport-Security")).toBeNull();
+  it("sends safe default headers on every response, and the document headers on everything but JSON", async () => {
+    const client = new TestClient();
+    const json = await client.get("/api/v1/nope");
+    expect(json.headers.get("Content-Type")).toMatch(/^application\/json/);
+    expect(json.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(json.headers.get("Cross-Origin-Resource-Policy")).toBe("same-site");
+    expect(json.headers.get("Cache-Control")).toBe("no-store");
+    expect(json.headers.get("X-Request-Id")).not.toBeNull();
+    expect(json.headers.get("Strict-Transport-Security")).toBeNull();
+    // JSON with nosniff is never rendered, framed or a source of a Referer.
+    expect(json.headers.get("X-Frame-Options")).toBeNull();
+    expect(json.headers.get("Content-Security-Policy")).toBeNull();
+    expect(json.headers.get("Referrer-Policy")).toBeNull();
+
+    const page = await client.get("/account");
+    const redirect = await client.get("/api/v1/auth/oauth/github?redirect_to=/account");
+    const empty = await client.request("OPTIONS", "/api/v1/users/me", {
+      headers: { Origin: "http://app.example.test", "Access-Control-Request-Method": "GET" },
+    });
+    const navigated = await client.get("/api/v1/nope", { headers: { "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document" } });
+    expect(navigated.headers.get("Content-Type")).toMatch(/^application\/json/);
+    for (const [name, response] of [
+      ["a page", page],
+      ["a redirect", redirect],
+      ["a bodiless answer", empty],
+      ["JSON shown in a tab", navigated],
+    ] as const) {
+      expect(response.headers.get("X-Frame-Options"), name).toBe("DENY");
+      expect(response.headers.get("Referrer-Policy"), name).toBe("no-referrer");
+      expect(response.headers.get("Content-Security-Policy"), name).toContain("frame-ancestors 'none'");
+      expect(response.headers.get("X-Content-Type-Options"), name).toBe("nosniff");
+      expect(response.headers.get("X-Request-Id"), name).not.toBeNull();
+    }
+    expect(redirect.status).toBe(302);
+  });
+
+  it("tells JSON from documents by the answer's type, and treats every redirect and navigation as a document", () => {
+    const framed = (contentType: string | null, status = 200, navigation = false): string | null => {
+      const headers = new Headers(contentType === null ? {} : { "Content-Type": contentType });
+      applySecurityHeaders(headers, undefined, { status, navigation });
+      return headers.get("X-Frame-Options");
+    };
+    expect(framed("application/json")).toBeNull();
+    expect(framed("Application/JSON; charset=utf-8")).toBeNull();
+    expect(framed("application/jwk-set+json")).toBeNull();
+    expect(framed("application/json", 302)).toBe("DENY");
+    expect(framed("application/json", 200, true)).toBe("DENY");
+    expect(framed("application/jsonp")).toBe("DENY");
+    expect(framed("text/html; charset=UTF-8")).toBe("DENY");
+    expect(framed("image/svg+xml")).toBe("DENY");
+    expect(framed("text/plain")).toBe("DENY");
+    expect(framed(null, 204)).toBe("DENY");
   });
 
   it("answers the refusals the request frame makes itself in the error shape, with the request id, security and CORS headers", async () => {

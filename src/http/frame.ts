@@ -15,7 +15,7 @@ import { isUnsafeMethod } from "./methods";
 import { FOREIGN_ORIGIN_DETAIL, isForeignWrite } from "./origins";
 import { requestIdOf } from "./request-id";
 import { logRequest } from "./request-log";
-import { applySecurityHeaders } from "./security-headers";
+import { applySecurityHeaders, isNavigation } from "./security-headers";
 
 export interface FrameOptions {
   /** Renders an error thrown inside the frame itself (a bad setting, a foreign Origin, a bad body). */
@@ -48,7 +48,7 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
     headers.set("X-Request-Id", requestId);
     const timing = c.get("timing");
     if (timing !== undefined) headers.set("Server-Timing", timing.header());
-    applySecurityHeaders(headers, config);
+    applySecurityHeaders(headers, config, { status: c.res.status, navigation: isNavigation(request) });
     // A preflight's answer carries its own CORS headers.
     if (!preflight) applyCorsHeaders(headers, config !== undefined && isCorsOrigin(config, origin) ? origin : null);
     if (config?.requestLogs !== false) {
