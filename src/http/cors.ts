@@ -36,7 +36,20 @@ export function preflightResponse(config: Config, origin: string | null): Respon
 export function applyCorsHeaders(headers: Headers, allowedOrigin: string | null): void {
   headers.append("Vary", "Origin");
   if (allowedOrigin === null) return;
-  headers.set("Access-Control-Allow-Origin", allowedOrigin);
-  headers.set("Access-Control-Allow-Credentials", "true");
-  headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+  for (const [name, value] of Object.entries(allowedOriginHeaders(allowedOrigin))) headers.set(name, value);
+}
+
+const NOT_ALLOWED: Readonly<Record<string, string>> = Object.freeze({ Vary: "Origin" });
+
+/** applyCorsHeaders as one object, for an answer built whole with no Vary of its own (auth/memory-answer.ts). */
+export function corsHeaders(config: Config, origin: string | null): Readonly<Record<string, string>> {
+  return isCorsOrigin(config, origin) ? { Vary: "Origin", ...allowedOriginHeaders(origin) } : NOT_ALLOWED;
+}
+
+function allowedOriginHeaders(origin: string): Record<string, string> {
+  return {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+  };
 }

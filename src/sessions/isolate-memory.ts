@@ -22,6 +22,8 @@ export const MEMORY_MS = 5_000;
  * past MEMORY_MS: the bound is unchanged.
  */
 const REFRESH_AHEAD_MS = 4_000;
+/** How old an entry freshPrincipal gives out may be: within the bound, and needing no read yet. */
+const FRESH_MS = Math.min(REFRESH_AHEAD_MS, MEMORY_MS);
 
 /**
  * Set only by the benchmark's cache-miss build (`--define EDGE_AUTH_BENCH_NO_MEMORY:true`):
@@ -110,6 +112,19 @@ export async function principalRecord(deps: PrincipalDeps, userId: string): Prom
     return hit.record;
   }
   return readPrincipal(deps, userId);
+}
+
+/**
+ * The user's principal record when this isolate holds it and needs no read for it yet
+ * (younger than REFRESH_AHEAD_MS); null otherwise, and then `principalRecord` decides.
+ * For answers made without waiting on anything (auth/memory-answer.ts).
+ */
+export function freshPrincipal(userId: string): PrincipalRecord | null {
+  const entry = MEMORY_OFF ? undefined : memory.get(userId);
+  const hit = entry?.principal;
+  if (entry === undefined || hit === undefined || Date.now() - hit.readAt >= FRESH_MS) return null;
+  used(userId, entry);
+  return hit.record;
 }
 
 /** Reads the principal record (KV, else the authority) and remembers it, unless the user was forgotten meanwhile. */

@@ -105,17 +105,26 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     verified.set(config, remembered);
   }
   const hit = remembered.get(token);
-  if (hit !== undefined) {
-    if (Date.now() / 1000 < hit.expiresAt) return hit;
-    remembered.delete(token);
-    return null;
-  }
+  if (hit !== undefined) return unexpired(remembered, token, hit);
   const claims = await verifySignedToken(config, token);
   if (claims !== null) {
     if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
     remembered.set(token, claims);
   }
   return claims;
+}
+
+/** The claims of a token this isolate has verified and that has not expired; null otherwise (not a refusal: verify it). */
+export function rememberedClaims(config: Config, token: string): AccessClaims | null {
+  const remembered = verified.get(config);
+  const hit = remembered?.get(token);
+  return remembered === undefined || hit === undefined ? null : unexpired(remembered, token, hit);
+}
+
+function unexpired(remembered: Map<string, AccessClaims>, token: string, claims: AccessClaims): AccessClaims | null {
+  if (Date.now() / 1000 < claims.expiresAt) return claims;
+  remembered.delete(token);
+  return null;
 }
 
 async function verifySignedToken(config: Config, token: string): Promise<AccessClaims | null> {
