@@ -53,23 +53,20 @@ const SECRET = randomBytes(32).toString("base64url");
 /** Cloudflare's published prices (USD), per million operations (Workers Paid plan). */
 const PRICES = { request: 0.3, kvRead: 0.5, kvWrite: 5.0, d1Row: 0.001, doRequest: 0.15 };
 
-// Targets: service requests/s as a share of its ceiling's.
+// Goals. A path with a least-work Worker (bench/floors/: the contract's work of the path
+// written as directly as the runtime allows, with only the headers the contract asks
+// for) must spend at most 1/0.95 of that Worker's CPU per request. The session checks
+// answered from the isolate's memory must serve 2.5 times the requests/s of one KV get.
 // Every row must also keep its p99 within twice its ceiling's p99, with no errors.
-const TARGETS = {
-  login: 0.95,
-  "session check": 0.8,
-  "session check (cache miss)": 0.9,
-  "me (bearer)": 0.9,
-  "me (api key)": 0.6,
-  "api key verify": 0.8,
-  refresh: 0.8,
-};
+const FLOOR_GOAL = 0.95;
+const CEILING_GOALS = { "session check": 2.5, "me (session)": 2.5 };
 
-/** The scenarios whose goal is missed by more than this machine's noise, and their least-work Worker. */
+/** Each path's least-work Worker. `me (api key)` is key verify's work and its answer (a key's use needs no more). */
 const FLOORS = {
   login: "login",
   "session check (cache miss)": "session-check",
   "me (bearer)": "bearer",
+  "me (api key)": "key-verify",
   "api key verify": "key-verify",
   refresh: "refresh",
 };
@@ -254,7 +251,11 @@ async function floorTargets(url, fixture, coldCookie) {
       connections: LOGIN_CONNECTIONS,
     },
     "session check (cache miss)": { method: "GET", url: `${url["floor-session-check"]}/`, headers: { Cookie: coldCookie } },
-    "me (bearer)": { method: "GET", url: `${url["floor-bearer"]}/`, headers: { Authorization: `Bearer ${fixture.accessToken}` } },
+    "me (bearer)": {
+      method: "GET",
+      url: `${url["floor-bearer"]}/api/v1/users/me`,
+      headers: { Authorization: `Bearer ${fixture.accessToken}` },
+    },
     "api key verify": {
       method: "POST",
       url: `${url["floor-key-verify"]}/`,
@@ -263,12 +264,14 @@ async function floorTargets(url, fixture, coldCookie) {
     },
     refresh: { method: "POST", url: `${url["floor-refresh"]}/`, headers: json, refreshFamilies: [], newFamilies },
   };
+  floors["me (api key)"] = floors["api key verify"];
   const [family] = await newFamilies();
   const checks = {
     login: (body) => typeof body.user?.id === "string" && typeof body.csrf_token === "string",
     "session check (cache miss)": (body) => body.authenticated === true && typeof body.session?.id === "string",
     "me (bearer)": (body) => typeof body.id === "string",
     "api key verify": (body) => body.valid === true && body.allowed === true,
+    "me (api key)": (body) => body.valid === true && body.allowed === true,
     refresh: (body) => typeof body.access_token === "string" && typeof body.refresh_token === "string",
   };
   for (const [name, floor] of Object.entries(floors)) {
@@ -664,11 +667,16 @@ function report(samples, scenarios, ops, scale, footprint) {
     const service = summary(samples[scenario.name]);
     const ceiling = summary(samples[`ceiling:${scenario.ceiling}`]);
     const ratio = service.rps / ceiling.rps;
-    const target = TARGETS[scenario.name];
+    const ceilingGoal = CEILING_GOALS[scenario.name];
     const p99Ok = service.p99 <= 2 * Math.max(ceiling.p99, 1);
     const floorRuns = samples[`floor:${scenario.name}`];
     const floor = floorRuns === undefined ? null : summary(floorRuns);
     const ratioOf = (value) => (value === null ? null : Number(value.toFixed(2)));
+    const serviceOfFloor = floor?.cpu == null || service.cpu === null ? null : ratioOf(floor.cpu / service.cpu);
+    const goalMet =
+      floor !== null
+        ? serviceOfFloor !== null && serviceOfFloor >= FLOOR_GOAL && floor.errors === 0
+        : ceilingGoal === undefined || ratio >= ceilingGoal;
     rows.push({
       scenario: scenario.name,
       ceiling: scenario.ceiling,
@@ -679,8 +687,9 @@ function report(samples, scenarios, ops, scale, footprint) {
       ceilingRps: Math.round(ceiling.rps),
       ceilingP99: ceiling.p99,
       ratio: Number(ratio.toFixed(2)),
-      target: target ?? null,
-      meetsTarget: (target === undefined || ratio >= target) && p99Ok && service.errors === 0,
+      goal:
+        floor !== null ? `CPU >= ${FLOOR_GOAL} of least work` : ceilingGoal === undefined ? null : `>= ${ceilingGoal}x ${scenario.ceiling}`,
+      meetsTarget: goalMet && p99Ok && service.errors === 0,
       p99WithinTwiceCeiling: p99Ok,
       cpuMicros: service.cpu === null ? null : Math.round(service.cpu),
       ceilingCpuMicros: ceiling.cpu === null ? null : Math.round(ceiling.cpu),
@@ -691,7 +700,7 @@ function report(samples, scenarios, ops, scale, footprint) {
       floorErrors: floor === null ? null : floor.errors,
       floorCpuMicros: floor?.cpu == null ? null : Math.round(floor.cpu),
       floorCpuRatio: floor?.cpu == null || ceiling.cpu === null ? null : ratioOf(ceiling.cpu / floor.cpu),
-      serviceOfFloor: floor?.cpu == null || service.cpu === null ? null : ratioOf(floor.cpu / service.cpu),
+      serviceOfFloor,
     });
   }
   const ceilingRows = Object.entries(samples)
@@ -707,7 +716,7 @@ function report(samples, scenarios, ops, scale, footprint) {
   const cell = (value) => (value === null ? "-" : value);
   for (const row of rows) {
     lines.push(
-      `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.errors} | ${row.ceiling} | ${row.ceilingRps} | ${row.ceilingP99} | ${row.ratio} | ${cell(row.floorRatio)} | ${row.target === null ? "-" : `>= ${row.target}`} | ${row.p99WithinTwiceCeiling ? "yes" : "no"} | ${row.meetsTarget ? "met" : "missed"} |`,
+      `| ${row.scenario} | ${row.rps} | ${row.p50} | ${row.p99} | ${row.errors} | ${row.ceiling} | ${row.ceilingRps} | ${row.ceilingP99} | ${row.ratio} | ${cell(row.floorRatio)} | ${cell(row.goal)} | ${row.p99WithinTwiceCeiling ? "yes" : "no"} | ${row.meetsTarget ? "met" : "missed"} |`,
     );
   }
   lines.push("");
@@ -721,15 +730,13 @@ function report(samples, scenarios, ops, scale, footprint) {
     );
   }
   lines.push("");
-  // A goal the path's least work does not reach either cannot be met by any change of
-  // this code that keeps the contract's behaviour: said under the table, row by row.
+  // A missed goal, said under the table, row by row.
   for (const row of rows) {
-    if (row.target === null || row.floorRatio === null || row.meetsTarget) continue;
-    const reached = Math.max(row.floorRatio, row.floorCpuRatio ?? 0);
+    if (row.goal === null || row.meetsTarget) continue;
     lines.push(
-      reached < row.target
-        ? `- ${row.scenario}: goal ${row.target} is above what the least work reaches (${row.floorRatio} by req/s, ${cell(row.floorCpuRatio)} by CPU).`
-        : `- ${row.scenario}: the least work reaches goal ${row.target} (${row.floorRatio} by req/s, ${cell(row.floorCpuRatio)} by CPU); the service does not.`,
+      row.serviceOfFloor === null
+        ? `- ${row.scenario}: missed (${row.ratio} of ${row.ceiling} by req/s; p99 within 2x: ${row.p99WithinTwiceCeiling ? "yes" : "no"}; errors ${row.errors}).`
+        : `- ${row.scenario}: the service spends ${row.cpuMicros} µs of CPU per request, its least work ${row.floorCpuMicros} µs (${row.serviceOfFloor}; p99 within 2x: ${row.p99WithinTwiceCeiling ? "yes" : "no"}; errors ${row.errors}).`,
     );
   }
   if (rows.some((row) => row.floorRatio !== null && row.floorErrors > 0))
