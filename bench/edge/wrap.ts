@@ -20,7 +20,8 @@ function wrapKv(kv: KVNamespace, caller: Caller): KVNamespace {
         const where = read ? from : placement().kvHome;
         const delay = read ? kvReadOneWayMs() : oneWayMs(from, where);
         const call = { kind: "kv", label: `SESSIONS.${String(prop)}`, from: caller.tag, region: from, target: "SESSIONS", where } as const;
-        return traced(call, delay, () => Reflect.apply(value as Fn, target, args));
+        // A hot read's published latency is the whole read: the local store's time is inside it.
+        return traced(call, delay, () => Reflect.apply(value as Fn, target, args), { whole: read });
       };
     },
   });
