@@ -32,24 +32,24 @@ export function preflightResponse(config: Config, origin: string | null): Respon
   });
 }
 
+/** What an allowed origin's answer carries besides Access-Control-Allow-Origin. */
+const ALLOWED_ORIGIN: ReadonlyArray<readonly [string, string]> = [
+  ["Access-Control-Allow-Credentials", "true"],
+  ["Access-Control-Expose-Headers", EXPOSED_HEADERS],
+];
+
 /** The CORS headers of an actual response (a preflight already carries its own). */
 export function applyCorsHeaders(headers: Headers, allowedOrigin: string | null): void {
   headers.append("Vary", "Origin");
   if (allowedOrigin === null) return;
-  for (const [name, value] of Object.entries(allowedOriginHeaders(allowedOrigin))) headers.set(name, value);
+  headers.set("Access-Control-Allow-Origin", allowedOrigin);
+  for (const [name, value] of ALLOWED_ORIGIN) headers.set(name, value);
 }
 
 const NOT_ALLOWED: Readonly<Record<string, string>> = Object.freeze({ Vary: "Origin" });
 
 /** applyCorsHeaders as one object, for an answer built whole with no Vary of its own (auth/memory-answer.ts). */
 export function corsHeaders(config: Config, origin: string | null): Readonly<Record<string, string>> {
-  return isCorsOrigin(config, origin) ? { Vary: "Origin", ...allowedOriginHeaders(origin) } : NOT_ALLOWED;
-}
-
-function allowedOriginHeaders(origin: string): Record<string, string> {
-  return {
-    "Access-Control-Allow-Origin": origin,
-    "Access-Control-Allow-Credentials": "true",
-    "Access-Control-Expose-Headers": EXPOSED_HEADERS,
-  };
+  if (!isCorsOrigin(config, origin)) return NOT_ALLOWED;
+  return { Vary: "Origin", "Access-Control-Allow-Origin": origin, ...Object.fromEntries(ALLOWED_ORIGIN) };
 }

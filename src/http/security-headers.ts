@@ -19,6 +19,7 @@ const DOCUMENTS: ReadonlyArray<readonly [string, string]> = [
   ["X-Frame-Options", "DENY"],
   ["Referrer-Policy", "no-referrer"],
 ];
+const NO_STORE = "no-store";
 /** The content security policy of a document unless its route chose its own (the docs page). */
 const LOCKED_DOWN_CSP = "default-src 'none'; frame-ancestors 'none'";
 
@@ -32,7 +33,7 @@ export function applySecurityHeaders(headers: Headers, config: Config | undefine
   for (const [name, value] of ALWAYS) headers.set(name, value);
   // No API response may be cached: most carry or depend on a credential (routes that may
   // be cached, the JWKS and static assets, choose their own).
-  if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+  if (!headers.has("Cache-Control")) headers.set("Cache-Control", NO_STORE);
   if (answer.navigation || (answer.status >= 300 && answer.status < 400) || !isJson(headers.get("Content-Type"))) {
     for (const [name, value] of DOCUMENTS) headers.set(name, value);
     if (!headers.has("Content-Security-Policy")) headers.set("Content-Security-Policy", LOCKED_DOWN_CSP);
@@ -54,7 +55,7 @@ export function jsonAnswerHeaders(config: Config): Readonly<Record<string, strin
     headers = Object.freeze({
       "Content-Type": "application/json",
       ...Object.fromEntries(ALWAYS),
-      "Cache-Control": "no-store",
+      "Cache-Control": NO_STORE,
       ...(config.cookies.secure ? Object.fromEntries([HSTS]) : {}),
     });
     jsonHeaders.set(config, headers);
