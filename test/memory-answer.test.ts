@@ -3,7 +3,7 @@
 // (the app answers) whenever it is not sure.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { answerFromMemory } from "../src/auth/memory-answer";
 import { BASE_URL, TestClient } from "./helpers/client";
@@ -38,7 +38,24 @@ async function signedInUser(): Promise<{ token: string; user: Awaited<ReturnType
   return { token, user };
 }
 
+/** The request log lines `run` prints, without the fields that differ per request. */
+async function logLines(run: () => unknown): Promise<Array<Record<string, unknown>>> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.event === "request")
+    .map(({ request_id: _id, duration_ms: _ms, ...rest }) => rest);
+}
+
 describe("bearer reads answered from isolate memory", () => {
+  afterEach(() => vi.restoreAllMocks());
+
   it("gives the app's answer: status, body and every header, with and without an Origin and an inbound request id", async () => {
     const isolate = isolateEnv();
     const { token, user } = await signedInUser();
@@ -63,6 +80,13 @@ describe("bearer reads answered from isolate memory", () => {
     }
     const body = (await answerFromMemory(me(token), isolate)!.json()) as { id: string; email: string };
     expect(body).toMatchObject({ id: user.id, email: user.email });
+    // The same request log line, naming the route and the principal's kind only.
+    const memoryLog = await logLines(() => answerFromMemory(me(token), isolate));
+    const appLog = await logLines(() => viaApp(me(token), isolate));
+    expect(memoryLog).toEqual([
+      { level: "info", event: "request", method: "GET", route: "/api/v1/users/me", status: 200, principal: "token" },
+    ]);
+    expect(memoryLog).toEqual(appLog);
   });
 
   it("leaves every other request to the app", async () => {
