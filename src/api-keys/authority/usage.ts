@@ -14,17 +14,7 @@ import { windowKeyEnded } from "../rate-limit-policy";
 
 /** How long usage waits in the buffer before a batch goes to D1. */
 const FLUSH_DELAY_MS = 5_000;
-
-type BufferedUse = {
-  id: number;
-  windows: string | null;
-  at: number;
-  endpoint: string;
-  method: string;
-  status: number;
-  delta: number;
-  ip: string | null;
-};
+const HOUR_MS = 3_600_000;
 
 export class UsageBuffer {
   /** Flushes run one at a time, so no buffered row is sent twice. */
@@ -81,8 +71,10 @@ export class UsageBuffer {
     for (const row of this.sql.exec<{ window: string; count: number }>("SELECT window, count FROM counters")) {
       counts.set(row.window, row.count);
     }
-    for (const row of this.sql.exec<{ windows: string }>("SELECT windows FROM usage_buffer WHERE windows IS NOT NULL")) {
-      countWindows(counts, row.windows);
+    for (const row of this.sql.exec<{ windows: string; uses: number }>(
+      "SELECT windows, COUNT(*) AS uses FROM usage_buffer WHERE windows IS NOT NULL GROUP BY windows",
+    )) {
+      countWindows(counts, row.windows, row.uses);
     }
     return counts;
   }
@@ -105,29 +97,39 @@ export class UsageBuffer {
   private async send(keyId: string): Promise<void> {
     const lastId = this.takeBatch();
     if (lastId === null) return;
-    const rows = this.sql.exec<BufferedUse>("SELECT * FROM usage_buffer WHERE id <= ? ORDER BY id", lastId).toArray();
-    const totals = new Map<string, { hour: string; endpoint: string; method: string; status: number; count: number }>();
-    for (const row of rows) {
-      const hour = new Date(row.at).toISOString().slice(0, 13);
-      const key = `${hour}|${row.endpoint}|${row.method}|${row.status}`;
-      const entry = totals.get(key) ?? { hour, endpoint: row.endpoint, method: row.method, status: row.status, count: 0 };
-      entry.count += row.delta;
-      totals.set(key, entry);
+    // The batch is summed by SQLite, not row by row here: a busy key buffers thousands of
+    // uses between flushes.
+    const totals = this.sql
+      .exec<{ hour: number; endpoint: string; method: string; status: number; count: number }>(
+        `SELECT at / ${HOUR_MS} AS hour, endpoint, method, status, SUM(delta) AS count FROM usage_buffer WHERE id <= ?
+         GROUP BY hour, endpoint, method, status HAVING SUM(delta) != 0`,
+        lastId,
+      )
+      .toArray();
+    const moved = new Map<string, number>();
+    for (const row of this.sql.exec<{ windows: string; uses: number }>(
+      "SELECT windows, COUNT(*) AS uses FROM usage_buffer WHERE id <= ? AND windows IS NOT NULL GROUP BY windows",
+      lastId,
+    )) {
+      countWindows(moved, row.windows, row.uses);
     }
     // api_key_usage is raw SQL throughout (see key-store.ts usageReport); api_keys is drizzle's.
-    const statements = [...totals.values()]
-      .filter((entry) => entry.count !== 0)
-      .map((entry) =>
-        this.d1
-          .prepare(
-            `INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) SELECT ?, ?, ?, ?, ?, ?
+    const statements = totals.map((entry) =>
+      this.d1
+        .prepare(
+          `INSERT INTO api_key_usage (key_id, hour, endpoint, method, status, count) SELECT ?, ?, ?, ?, ?, ?
              WHERE NOT EXISTS (SELECT 1 FROM api_key_usage_flushes WHERE key_id = ? AND through_id >= ?)
              ON CONFLICT (key_id, hour, endpoint, method, status) DO UPDATE SET count = count + excluded.count`,
-          )
-          .bind(keyId, entry.hour, entry.endpoint, entry.method, entry.status, entry.count, keyId, lastId),
-      );
+        )
+        .bind(keyId, hourOf(entry.hour), entry.endpoint, entry.method, entry.status, entry.count, keyId, lastId),
+    );
     // The newest use in this batch is the key's last use.
-    const lastUsed = [...rows].reverse().find((row) => row.delta > 0 && row.ip !== null);
+    const lastUsed = this.sql
+      .exec<{ at: number; ip: string }>(
+        "SELECT at, ip FROM usage_buffer WHERE id <= ? AND delta > 0 AND ip IS NOT NULL ORDER BY id DESC LIMIT 1",
+        lastId,
+      )
+      .toArray()[0];
     if (lastUsed !== undefined) {
       const at = new Date(lastUsed.at).toISOString();
       const update = database(this.d1)
@@ -148,8 +150,6 @@ export class UsageBuffer {
     await this.d1.batch(statements);
     // The sent rows leave the buffer, and what they counted moves to `counters`, together.
     this.storage.transactionSync(() => {
-      const moved = new Map<string, number>();
-      for (const row of rows) countWindows(moved, row.windows);
       for (const [key, count] of moved) {
         this.sql.exec(
           "INSERT INTO counters (window, count) VALUES (?, ?) ON CONFLICT (window) DO UPDATE SET count = count + excluded.count",
@@ -167,8 +167,12 @@ export class UsageBuffer {
   }
 }
 
-/** Adds one use to each window a usage row counted in (its comma-separated keys; null: none). */
-function countWindows(counts: Map<string, number>, windows: string | null): void {
-  if (windows === null) return;
-  for (const key of windows.split(",")) counts.set(key, (counts.get(key) ?? 0) + 1);
+/** Adds `uses` to each window usage rows counted in (their comma-separated keys). */
+function countWindows(counts: Map<string, number>, windows: string, uses: number): void {
+  for (const key of windows.split(",")) counts.set(key, (counts.get(key) ?? 0) + uses);
+}
+
+/** The hour's number since the epoch as api_key_usage writes it: `2026-12-07T11`. */
+function hourOf(hour: number): string {
+  return new Date(hour * HOUR_MS).toISOString().slice(0, 13);
 }
