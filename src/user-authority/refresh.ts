@@ -62,7 +62,7 @@ export class RefreshTokens {
   ): Promise<Rotation> {
     const { state } = this;
     const now = Date.now();
-    const row = state.row(familyId);
+    const row = state.rotationRow(familyId);
     if (row !== null && row.kind === "token" && isExpired(times(row), now)) {
       this.storage.transactionSync(() => state.endSessions([familyId]));
       await this.cache.sync([familyId]);

@@ -26,7 +26,14 @@ export type SessionRow = {
   reauth_at: number | null;
 };
 
-export function times(row: SessionRow): SessionTimes {
+/** The columns a refresh token's rotation reads (not the device's): a refresh's one read. */
+export type RotationRow = Pick<
+  SessionRow,
+  "kind" | "secret_hash" | "created_at" | "last_activity" | "idle_ms" | "absolute_expires_at" | "aal" | "amr" | "reauth_at"
+>;
+export const ROTATION_COLUMNS = "kind, secret_hash, created_at, last_activity, idle_ms, absolute_expires_at, aal, amr, reauth_at";
+
+export function times(row: Pick<SessionRow, "created_at" | "last_activity" | "idle_ms" | "absolute_expires_at">): SessionTimes {
   return {
     createdAt: row.created_at,
     lastActivity: row.last_activity,
@@ -35,7 +42,7 @@ export function times(row: SessionRow): SessionTimes {
   };
 }
 
-export function assurance(row: SessionRow): Assurance {
+export function assurance(row: Pick<SessionRow, "aal" | "amr" | "created_at" | "reauth_at">): Assurance {
   return {
     aal: row.aal === 2 ? 2 : 1,
     amr: JSON.parse(row.amr) as AuthMethod[],

@@ -5,7 +5,7 @@ import type { ClientInfo } from "../http/client-info";
 import type { PublicUser } from "../users/user-view";
 import type { PrincipalRecord } from "./principal-record";
 import { isExpired } from "./session-policy";
-import { type SessionRow, times } from "./rows";
+import { ROTATION_COLUMNS, type RotationRow, type SessionRow, times } from "./rows";
 import type { NewSession } from "./types";
 
 export class AuthorityState {
@@ -17,6 +17,10 @@ export class AuthorityState {
 
   row(id: string): SessionRow | null {
     return this.sql.exec<SessionRow>("SELECT * FROM sessions WHERE id = ?", id).toArray()[0] ?? null;
+  }
+  /** The row's columns a rotation needs, read by primary key: a refresh reads nothing else. */
+  rotationRow(id: string): RotationRow | null {
+    return this.sql.exec<RotationRow>(`SELECT ${ROTATION_COLUMNS} FROM sessions WHERE id = ?`, id).toArray()[0] ?? null;
   }
 
   sessionIds(): string[] {
