@@ -33,22 +33,23 @@ function renderError(error: unknown, c: Context): Response {
   return errorResponse(c, isProgrammingError(error) ? internalError() : serviceUnavailable());
 }
 
+/** The request's services (and, with SERVER_TIMING, its timed bindings), before any route runs. */
+function prepareServices(c: Context<AppEnv>): void {
+  const executionCtx = c.executionCtx;
+  const config = c.get("config");
+  let env = c.env;
+  if (config.serverTiming) {
+    const timing = new ServerTiming();
+    c.set("timing", timing);
+    env = timedEnv(env, timing);
+  }
+  c.set("services", buildServices({ env, config, waitUntil: executionCtx.waitUntil.bind(executionCtx), request: c.req.raw }));
+}
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ router: new RememberingRouter() });
 
-  app.use(frame({ onError: renderError }));
-  app.use(async function servicesMiddleware(c, next) {
-    const executionCtx = c.executionCtx;
-    const config = c.get("config");
-    let env = c.env;
-    if (config.serverTiming) {
-      const timing = new ServerTiming();
-      c.set("timing", timing);
-      env = timedEnv(env, timing);
-    }
-    c.set("services", buildServices({ env, config, waitUntil: executionCtx.waitUntil.bind(executionCtx), request: c.req.raw }));
-    await next();
-  });
+  app.use(frame<AppEnv>({ onError: renderError, prepare: prepareServices }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);

@@ -240,6 +240,12 @@ describe("authenticating with an API key", () => {
     expect(reset).toBeLessThanOrEqual(60);
     const second = await keyGet(key.api_key);
     expect(second.headers.get("RateLimit-Remaining")).toBe("48");
+    // A use the route then refuses (the key may read its profile, not change it) still counted, and says so.
+    const writer = withKey(key.api_key);
+    const refused = await writer.patch("/api/v1/users/me", { json: { full_name: "X" }, headers: writer.h });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("RateLimit-Limit")).toBe("50");
+    expect(refused.headers.get("RateLimit-Remaining")).toBe("47");
   });
 
   it("gives a key without rate_limits the documented default per-minute limit", async () => {

@@ -8,12 +8,13 @@ import { type RateLimitState, rateLimitHeaders } from "../api-keys/rate-limit-po
 import type { AppEnv } from "./app-env";
 import { clearSessionCookies } from "../http/cookies";
 import { ApiError } from "../http/errors";
+import { takeDecided } from "../http/handover";
 import { isUnsafeMethod } from "../http/methods";
 import { callerOf } from "./caller";
 import { type Credential, credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
-import { refusalError, resolveCredential } from "./resolve";
+import { type Resolution, refusalError, resolveCredential } from "./resolve";
 
 export interface AuthenticateOptions {
   /** No credential is fine: the route runs without a principal. */
@@ -66,7 +67,10 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       c.set("caller", caller);
       return next();
     }
-    const result = await resolveCredential(services, credential, facts);
+    // A credential a direct answer already resolved (direct-answers.ts) is not resolved
+    // again: a key's use is counted once.
+    const handed = takeDecided<Resolution>(c.req.raw, "credential");
+    const result = handed !== undefined ? handed.value : await resolveCredential(services, credential, facts);
     if (result.ratelimit !== undefined) setRateLimitHeaders(c, result.ratelimit);
     if (result.status === "refused") {
       // An optional route treats a dead session cookie as no credential at all.
@@ -120,6 +124,7 @@ export function userPrincipal(c: Context<AppEnv>): SessionPrincipal | TokenPrinc
   return principal;
 }
 
+/** The key's RateLimit-* headers, on whatever the answer turns out to be (the frame sets them). */
 export function setRateLimitHeaders(c: Context<AppEnv>, state: RateLimitState): void {
-  for (const [name, value] of rateLimitHeaders(state)) c.header(name, value);
+  c.set("answerHeaders", rateLimitHeaders(state));
 }

@@ -4,11 +4,12 @@
 // state-changing request, reading its body; then, on the way out, the request id, the
 // security headers and the CORS headers on every response (errors included), and the
 // request's log line. Each rule lives in its own module; this file only orders them.
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config/config";
 import { readBody } from "./body";
 import { applyCorsHeaders, isCorsOrigin, isPreflight, preflightResponse } from "./cors";
 import { ApiError } from "./errors";
+import { handedBody } from "./handover";
 import type { HttpEnv } from "./http-env";
 import { configOf } from "./load-config";
 import { isUnsafeMethod } from "./methods";
@@ -17,13 +18,20 @@ import { requestIdOf } from "./request-id";
 import { logRequest } from "./request-log";
 import { applySecurityHeaders, isNavigation } from "./security-headers";
 
-export interface FrameOptions {
+export interface FrameOptions<E extends HttpEnv> {
   /** Renders an error thrown inside the frame itself (a bad setting, a foreign Origin, a bad body). */
-  onError: (error: unknown, c: Parameters<MiddlewareHandler<HttpEnv>>[0]) => Response;
+  onError: (error: unknown, c: Context<E>) => Response;
+  /**
+   * Readies what the routes use (the app's services), once the settings are read and
+   * before the body: one call here instead of another middleware stage on every request.
+   */
+  prepare: (c: Context<E>) => void;
 }
 
-export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
-  return async function frameMiddleware(c, next) {
+export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHandler<E> {
+  return async function frameMiddleware(context, next) {
+    // The frame reads and sets only the HTTP layer's own variables.
+    const c = context as unknown as Context<HttpEnv>;
     const started = Date.now();
     const request = c.req.raw;
     const requestId = requestIdOf(request.headers);
@@ -38,14 +46,21 @@ export function frame(options: FrameOptions): MiddlewareHandler<HttpEnv> {
         c.res = preflightResponse(config, origin);
       } else {
         if (isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", FOREIGN_ORIGIN_DETAIL);
-        if (isUnsafeMethod(request.method)) c.set("body", await readBody(request, c.req.path));
+        options.prepare(context);
+        if (isUnsafeMethod(request.method)) {
+          // A direct answer that left the request to the app may have read the body already.
+          const handed = handedBody(request);
+          c.set("body", handed !== undefined ? handed.value : await readBody(request, c.req.path));
+        }
         await next();
       }
     } catch (error) {
-      c.res = options.onError(error, c);
+      c.res = options.onError(error, context);
     }
     const headers = c.res.headers;
     headers.set("X-Request-Id", requestId);
+    const answerHeaders = c.get("answerHeaders");
+    if (answerHeaders !== undefined) for (const [name, value] of answerHeaders) headers.set(name, value);
     const timing = c.get("timing");
     if (timing !== undefined) headers.set("Server-Timing", timing.header());
     applySecurityHeaders(headers, config, { status: c.res.status, navigation: isNavigation(request) });

@@ -13,6 +13,12 @@ export interface HttpVariables {
   caller: { kind: string };
   /** The kind of credential the user's authority accepted on such a route (logged). */
   acted: string | undefined;
+  /**
+   * Headers the frame sets on the answer, whatever it turns out to be (an error
+   * included): an API key's RateLimit-* headers. One list the frame walks, instead of a
+   * Headers object made for them before the answer exists.
+   */
+  answerHeaders: ReadonlyArray<readonly [string, string]> | undefined;
   /** SERVER_TIMING: the hops of this request (server-timing.ts). */
   timing: { header(): string } | undefined;
 }

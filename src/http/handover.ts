@@ -1,0 +1,40 @@
+// What a direct answer (auth/direct-answers.ts) already did to a request it then leaves to
+// the app: the body it read (a body can be read once), and the outcome of a call that must
+// not be made twice (a key's use is counted once, a refresh token rotated once). Keyed by
+// the Request object itself, taken once.
+export interface Handover {
+  /** The body as readBody gave it, or what it threw (a 413, bad JSON, a media type). */
+  body?: { value: unknown } | { error: unknown };
+  /** The outcome already decided, named by what decided it: what the call returned, or what it threw. */
+  decided?: { of: DecidedBy; value: unknown } | { of: DecidedBy; error: unknown };
+}
+
+/** `credential`: the resolution of the request's credential (a key's use counted in it). */
+export type DecidedBy = "credential" | "key_verdict" | "refresh";
+
+const handovers = new WeakMap<Request, Handover>();
+
+export function handOver(request: Request, handover: Handover): void {
+  handovers.set(request, handover);
+}
+
+/** The body a direct answer read: its value, or it throws what reading it threw. Undefined: none was read. */
+export function handedBody(request: Request): { value: unknown } | undefined {
+  const body = handovers.get(request)?.body;
+  if (body === undefined) return undefined;
+  if ("error" in body) throw body.error;
+  return body;
+}
+
+/**
+ * The outcome a direct answer decided for this request, once: what its call returned (in
+ * `value`), or it throws what the call threw (a dependency that failed: the app's 503).
+ */
+export function takeDecided<T>(request: Request, of: DecidedBy): { value: T } | undefined {
+  const handover = handovers.get(request);
+  const decided = handover?.decided;
+  if (handover === undefined || decided === undefined || decided.of !== of) return undefined;
+  handover.decided = undefined;
+  if ("error" in decided) throw decided.error;
+  return { value: decided.value as T };
+}
