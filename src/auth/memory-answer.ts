@@ -12,10 +12,9 @@ import { SettingError } from "../config/parse";
 import { freshPrincipal } from "../sessions/isolate-memory";
 import { rememberedClaims } from "../tokens/access-token";
 import { tokenStanding } from "../user-authority/principal-record";
-import { corsHeaders } from "../http/cors";
+import { directJsonAnswer, pathOf } from "../http/direct-answer";
 import { requestIdOf } from "../http/request-id";
-import { logRequest } from "../http/request-log";
-import { isNavigation, jsonAnswerHeaders } from "../http/security-headers";
+import { isNavigation } from "../http/security-headers";
 
 const ROUTE = "/api/v1/users/me";
 
@@ -43,16 +42,11 @@ function answer(request: Request, env: Env): Response | null {
   // A navigation gets the document headers (security-headers.ts): the app answers it.
   if (isNavigation(request)) return null;
 
-  const requestId = requestIdOf(request.headers);
-  const headers = { ...jsonAnswerHeaders(config), ...corsHeaders(config, request.headers.get("Origin")), "X-Request-Id": requestId };
-  const response = new Response(JSON.stringify(record.user), { headers });
-  if (config.requestLogs) {
-    logRequest({ requestId, method: "GET", route: ROUTE, status: 200, durationMs: 0, principal: "token" });
-  }
-  return response;
-}
-
-/** The path of an absolute request URL, query included (a query means the app answers). */
-function pathOf(url: string): string {
-  return url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  return directJsonAnswer(config, request, {
+    requestId: requestIdOf(request.headers),
+    route: ROUTE,
+    body: record.user,
+    principal: "token",
+    started: Date.now(),
+  });
 }

@@ -1,5 +1,5 @@
 // Sessions as the API shows them (ISO 8601 UTC timestamps).
-import type { PrincipalSession } from "../auth/principal";
+import type { PrincipalSession } from "./principal";
 import { type Assurance, type SessionInfo, expiresAt } from "../user-authority/session-policy";
 
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -22,7 +22,7 @@ import { admin } from "../auth/admin-guard";
 import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseQuery } from "../http/body";
 import { ApiError, queryValidationError } from "../http/errors";
-import { sessionListItem } from "./session-view";
+import { sessionListItem } from "../auth/session-view";
 
 export const adminRoutes = new Hono<AppEnv>();
 

@@ -14,7 +14,7 @@ import { authorityFor } from "../sessions/authority-client";
 import { logoutAllQuery, loginBody } from "../sessions/schemas";
 import { newCsrfToken, startSession } from "../sessions/session-service";
 import { isSessionId } from "../sessions/session-token";
-import { currentSessionView, sessionListItem } from "./session-view";
+import { currentSessionView, sessionListItem } from "../auth/session-view";
 
 export const sessionRoutes = new Hono<AppEnv>();
 

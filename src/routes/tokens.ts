@@ -10,10 +10,11 @@ import { recordEventLater } from "../events/event-log";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { ApiError, accountDisabled, validationError } from "../http/errors";
+import { takeDecided } from "../http/handover";
 import { codeGrantBody } from "../oauth/schemas";
 import { keySet } from "../tokens/keys";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
-import { type IssuedTokens, issueTokens, refreshTokens, revokeToken } from "../tokens/token-service";
+import { type IssuedTokens, type RefreshResult, issueTokens, refreshTokens, revokeToken } from "../tokens/token-service";
 
 export const tokenRoutes = new Hono<AppEnv>();
 
@@ -58,7 +59,9 @@ tokenRoutes.post("/refresh", async (c) => {
   const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
   // Only a body without a token is malformed; any token sent is judged by refreshTokens (401).
   if (token === undefined) throw validationError([{ path: "refresh_token", message: "Send refresh_token (or the refresh_token cookie)" }]);
-  const result = await refreshTokens(c.get("services"), token);
+  // A rotation a direct answer already asked for (auth/direct-answers.ts) is not asked for twice.
+  const handed = takeDecided<RefreshResult>(c.req.raw, "refresh");
+  const result = handed !== undefined ? handed.value : await refreshTokens(c.get("services"), token);
   if (result.status === "reused") {
     recordEventLater(c.get("services"), result.userId, "refresh_token_reused", { family_revoked: true });
     throw new ApiError("token_reused", "Refresh token was already used; every token of this sign-in is revoked");

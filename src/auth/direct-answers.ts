@@ -1,0 +1,199 @@
+// Four hot requests answered before the router, as the bearer read is from memory
+// (memory-answer.ts): a read with an API key (`GET /api/v1/users/me`), a key verification
+// (`POST /api/v1/api-keys/verify`), a token refresh (`POST /api/v1/auth/refresh`) and a
+// session check (`GET /api/v1/auth/check-auth` with the session cookie). Each
+// makes the same one call the app's route makes, through the same functions, and answers
+// its common outcome (the success) itself, skipping the router and the middleware chain
+// (a tenth of these paths' CPU: docs/benchmark.md). Every other outcome is left to the
+// app, with the body already read and the call's outcome already decided (http/handover.ts),
+// so a key's use is counted once and a token rotated once, and every refusal is the app's
+// own answer. Anything unusual (a navigation, an Origin from elsewhere, a setting to
+// report, Server-Timing, a cookie-borne refresh token) goes to the app before any call.
+import { keyRefusal } from "../api-keys/grants";
+import { rateLimitHeaders } from "../api-keys/rate-limit-policy";
+import { verifyKeyBody } from "../api-keys/schemas";
+import { type Config, loadConfig } from "../config/config";
+import { SettingError } from "../config/parse";
+import { readBody } from "../http/body";
+import { directJsonAnswer, pathOf } from "../http/direct-answer";
+import { type DecidedBy, handOver } from "../http/handover";
+import { isForeignWrite } from "../http/origins";
+import { requestIdOf } from "../http/request-id";
+import { isNavigation } from "../http/security-headers";
+import { type Services, buildServices } from "../services/services";
+import { refreshBody } from "../tokens/schemas";
+import { refreshTokens } from "../tokens/token-service";
+import { credentialOf } from "./credentials";
+import { CSRF_HEADER } from "./csrf";
+import { resolveCredential } from "./resolve";
+import { currentSessionView } from "./session-view";
+import { verifyKeyAnswer } from "./verify-key";
+
+export const KEY_READ_ROUTE = "/api/v1/users/me";
+export const KEY_VERIFY_ROUTE = "/api/v1/api-keys/verify";
+export const REFRESH_ROUTE = "/api/v1/auth/refresh";
+export const SESSION_CHECK_ROUTE = "/api/v1/auth/check-auth";
+/** Only an API key's use is recorded (as in authenticate.ts). */
+const NO_USE = { endpoint: "", method: "", ip: "" };
+/** What the app's `GET /users/me` asks of an API key (routes/users.ts). */
+const PROFILE_READ = { resource: "user_profile", action: "read" };
+const PRAGMA_NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ Pragma: "no-cache" });
+
+interface Direct {
+  request: Request;
+  config: Config;
+  services: Services;
+  requestId: string;
+  started: number;
+}
+
+type Handler = (direct: Direct) => Promise<Response | null>;
+
+const HANDLERS = new Map<string, Handler>([
+  [`GET ${KEY_READ_ROUTE}`, keyRead],
+  [`POST ${KEY_VERIFY_ROUTE}`, keyVerify],
+  [`POST ${REFRESH_ROUTE}`, refresh],
+  [`GET ${SESSION_CHECK_ROUTE}`, sessionCheck],
+]);
+
+/** The answer to one of the three requests, or null: the app answers (with whatever was handed over). */
+export function answerDirectly(request: Request, env: Env, ctx: ExecutionContext): Promise<Response | null> | null {
+  const handler = HANDLERS.get(`${request.method} ${pathOf(request.url)}`);
+  if (handler === undefined || isNavigation(request)) return null;
+  const started = Date.now();
+  let config: Config | SettingError;
+  try {
+    config = loadConfig(env);
+  } catch {
+    return null;
+  }
+  // A bad setting, Server-Timing asked for, or a write from a foreign Origin: the app answers (and reports it).
+  if (config instanceof SettingError || config.serverTiming) return null;
+  if (request.method === "POST" && isForeignWrite(config, request, request.headers.get("Origin"))) return null;
+  const services = buildServices({ env, config, waitUntil: ctx.waitUntil.bind(ctx), request });
+  // Whatever fails here, the app answers: with what was handed over, so nothing is done twice.
+  return handler({ request, config, services, requestId: requestIdOf(request.headers), started }).catch(() => null);
+}
+
+async function keyRead(direct: Direct): Promise<Response | null> {
+  const { request, config, services } = direct;
+  const credential = credentialOf(config, request.headers);
+  if (credential?.kind !== "api_key") return null;
+  const facts = { ...readFacts(request), use: { endpoint: KEY_READ_ROUTE, method: "GET", ip: services.ip } };
+  const decided = await decide(request, "credential", undefined, () => resolveCredential(services, credential, facts));
+  if (decided === null) return null;
+  const result = decided.value;
+  if (
+    result.status === "ok" &&
+    result.principal.kind === "api_key" &&
+    result.ratelimit !== undefined &&
+    keyRefusal(result.principal.key.permissions, { permission: PROFILE_READ }) === null
+  ) {
+    return answer(direct, KEY_READ_ROUTE, result.principal.user, "api_key", Object.fromEntries(rateLimitHeaders(result.ratelimit)));
+  }
+  return null;
+}
+
+async function sessionCheck(direct: Direct): Promise<Response | null> {
+  const { request, config, services } = direct;
+  const credential = credentialOf(config, request.headers);
+  if (credential?.kind !== "session") return null;
+  const facts = { ...readFacts(request), use: NO_USE };
+  const decided = await decide(request, "credential", undefined, () => resolveCredential(services, credential, facts));
+  if (decided === null) return null;
+  const result = decided.value;
+  if (result.status === "ok" && result.principal.kind === "session") {
+    const { user, session } = result.principal;
+    return answer(direct, SESSION_CHECK_ROUTE, { authenticated: true, user, session: currentSessionView(session) }, "session");
+  }
+  return null;
+}
+
+async function keyVerify(direct: Direct): Promise<Response | null> {
+  const { request, services } = direct;
+  const body = await bodyOf(request, KEY_VERIFY_ROUTE);
+  if (body === null) return null;
+  const input = verifyKeyBody.safeParse(body.value ?? {});
+  if (!input.success) return null;
+  const { api_key: key, resource, action } = input.data;
+  const check = resource === undefined || action === undefined ? undefined : { resource, action };
+  const use = { endpoint: KEY_VERIFY_ROUTE, method: "POST", ip: services.ip };
+  const decided = await decide(request, "key_verdict", body, () => verifyKeyAnswer(services, key, use, check));
+  if (decided === null) return null;
+  const verdict = decided.value;
+  if (verdict.valid) return answer(direct, KEY_VERIFY_ROUTE, verdict, null, Object.fromEntries(rateLimitHeaders(verdict.ratelimit)));
+  if (verdict.code === "invalid_api_key") return answer(direct, KEY_VERIFY_ROUTE, verdict, null);
+  return null;
+}
+
+async function refresh(direct: Direct): Promise<Response | null> {
+  const { request, services } = direct;
+  const body = await bodyOf(request, REFRESH_ROUTE);
+  if (body === null) return null;
+  const input = refreshBody.safeParse(body.value ?? {});
+  // No token in the body (it may be in the cookie): the app reads it.
+  if (!input.success || input.data.refresh_token === undefined) return null;
+  const token = input.data.refresh_token;
+  const decided = await decide(request, "refresh", body, () => refreshTokens(services, token));
+  if (decided === null) return null;
+  const result = decided.value;
+  if (result.status === "rotated") return answer(direct, REFRESH_ROUTE, result.response, null, PRAGMA_NO_CACHE);
+  return null;
+}
+
+/** What authenticate.ts gives the resolver about a GET. */
+function readFacts(request: Request) {
+  return {
+    unsafe: false,
+    url: request.url,
+    origin: request.headers.get("Origin"),
+    csrfHeader: request.headers.get(CSRF_HEADER),
+    csrf: "check",
+  } as const;
+}
+
+/**
+ * Makes the request's one call, and hands its outcome over at once: any outcome but the
+ * success is the app's to answer, with this outcome. A call that throws (a dependency failed, and it may or may
+ * not have acted) is handed over as thrown, and the app answers it as it answers any such
+ * failure (503): it never makes the call a second time.
+ */
+async function decide<T>(
+  request: Request,
+  of: DecidedBy,
+  body: { value: unknown } | undefined,
+  call: () => Promise<T>,
+): Promise<{ value: T } | null> {
+  try {
+    const value = await call();
+    // Recorded at once: should anything after it fail, the app answers with this outcome.
+    handOver(request, { body, decided: { of, value } });
+    return { value };
+  } catch (error) {
+    handOver(request, { body, decided: { of, error } });
+    return null;
+  }
+}
+
+/** The body, read as the frame reads it; null when reading it failed (handed over: the app refuses it). */
+async function bodyOf(request: Request, route: string): Promise<{ value: unknown } | null> {
+  try {
+    const body = { value: await readBody(request, route) };
+    handOver(request, { body });
+    return body;
+  } catch (error) {
+    handOver(request, { body: { error } });
+    return null;
+  }
+}
+
+function answer(direct: Direct, route: string, body: unknown, principal: string | null, headers?: Record<string, string>): Response {
+  return directJsonAnswer(direct.config, direct.request, {
+    requestId: direct.requestId,
+    route,
+    body,
+    headers,
+    principal,
+    started: direct.started,
+  });
+}

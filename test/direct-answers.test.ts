@@ -1,0 +1,248 @@
+// The three requests answered before the router (src/auth/direct-answers.ts) are
+// shortcuts only: their success is the app's answer (status, body, every header, the log
+// line), and every other outcome is the app's own, reached without making the request's
+// one call twice (a key's use counted once, a token rotated once).
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/app";
+import { answerDirectly } from "../src/auth/direct-answers";
+import worker from "../src/index";
+import { BASE_URL, TestClient } from "./helpers/client";
+import { login, registerUser, tokensFor } from "./helpers/users";
+
+const app = createApp();
+
+function isolateEnv(settings: Record<string, string> = {}): Env {
+  return { ...env, ...settings } as Env;
+}
+
+type Way = "direct" | "app" | "worker";
+
+/** One request answered one way: directly (null when it would not), by the app alone, or by the Worker's entry. */
+async function answered(way: Way, request: Request, isolate: Env): Promise<Response | null> {
+  const ctx = createExecutionContext();
+  const response =
+    way === "direct"
+      ? await answerDirectly(request, isolate, ctx)
+      : way === "app"
+        ? await app.fetch(request, isolate, ctx)
+        : await worker.fetch(request, isolate, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+const IP = { "CF-Connecting-IP": "10.8.8.8" };
+
+function keyRead(key: string, headers: Record<string, string> = {}, method = "GET"): Request {
+  return new Request(`${BASE_URL}/api/v1/users/me`, { method, headers: { "X-API-Key": key, ...IP, ...headers } });
+}
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}): Request {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  return new Request(`${BASE_URL}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...IP, ...headers },
+    body: text,
+  });
+}
+
+/** Every header but the request id and `except`, sorted. */
+function headersOf(response: Response, except: string[] = []): Array<[string, string]> {
+  return [...response.headers].filter(([name]) => name !== "x-request-id" && !except.includes(name));
+}
+
+async function logLines(run: () => unknown): Promise<Array<Record<string, unknown>>> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+  try {
+    await run();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.event === "request")
+    .map(({ request_id: _id, duration_ms: _ms, ...rest }) => rest);
+}
+
+async function newKey(
+  permissions: Record<string, string[]> = { user_profile: ["read"] },
+  limits = { requests_per_minute: 100 },
+): Promise<string> {
+  const client = new TestClient();
+  await login(client, await registerUser(client));
+  const response = await client.post("/api/v1/api-keys", { json: { name: "direct", permissions, rate_limits: limits } });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { api_key: string }).api_key;
+}
+
+const remaining = (response: Response): number => Number(response.headers.get("RateLimit-Remaining"));
+
+describe("requests answered directly", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a read with an API key: the app's answer and log line, each counting one use", async () => {
+    const isolate = isolateEnv();
+    const key = await newKey();
+    const variants: Array<Record<string, string>> = [
+      {},
+      { Origin: "http://app.example.test" },
+      { Origin: "https://evil.example" },
+      { "X-Request-Id": "trace-1" },
+    ];
+    for (const headers of variants) {
+      let direct: Response | null = null;
+      let viaApp: Response | null = null;
+      const directLog = await logLines(async () => (direct = await answered("direct", keyRead(key, headers), isolate)));
+      const appLog = await logLines(async () => (viaApp = await answered("app", keyRead(key, headers), isolate)));
+      expect(direct, JSON.stringify(headers)).not.toBeNull();
+      expect(direct!.status).toBe(200);
+      expect(viaApp!.status).toBe(200);
+      expect(headersOf(direct!, ["ratelimit-remaining"])).toEqual(headersOf(viaApp!, ["ratelimit-remaining"]));
+      expect(remaining(viaApp!)).toBe(remaining(direct!) - 1);
+      expect(await direct!.json()).toEqual(await viaApp!.json());
+      expect(directLog).toEqual(appLog);
+      expect(directLog).toEqual([
+        { level: "info", event: "request", method: "GET", route: "/api/v1/users/me", status: 200, principal: "api_key" },
+      ]);
+    }
+  });
+
+  it("a key verification: the app's answer for a valid and an unknown key", async () => {
+    const isolate = isolateEnv();
+    const key = await newKey();
+    const body = { api_key: key, resource: "user_profile", action: "read" };
+    const direct = (await answered("direct", post("/api/v1/api-keys/verify", body), isolate))!;
+    const viaApp = (await answered("app", post("/api/v1/api-keys/verify", body), isolate))!;
+    expect(direct.status).toBe(200);
+    expect(headersOf(direct, ["ratelimit-remaining"])).toEqual(headersOf(viaApp, ["ratelimit-remaining"]));
+    const [directBody, appBody] = [(await direct.json()) as Record<string, any>, (await viaApp.json()) as Record<string, any>];
+    expect(directBody.allowed).toBe(true);
+    expect(appBody.ratelimit.remaining).toBe(directBody.ratelimit.remaining - 1);
+    expect({ ...directBody, ratelimit: null }).toEqual({ ...appBody, ratelimit: null });
+
+    const unknown = { api_key: `${key.slice(0, -4)}AAAA` };
+    const directUnknown = (await answered("direct", post("/api/v1/api-keys/verify", unknown), isolate))!;
+    const appUnknown = (await answered("app", post("/api/v1/api-keys/verify", unknown), isolate))!;
+    expect(headersOf(directUnknown)).toEqual(headersOf(appUnknown));
+    expect(await directUnknown.json()).toEqual({ valid: false, code: "invalid_api_key" });
+    expect(await appUnknown.json()).toEqual({ valid: false, code: "invalid_api_key" });
+  });
+
+  it("a refresh: the app's headers and answer, each rotating once", async () => {
+    const isolate = isolateEnv();
+    const user = await registerUser(new TestClient());
+    const first = await tokensFor(user);
+    let direct: Response | null = null;
+    const directLog = await logLines(async () => {
+      direct = await answered("direct", post("/api/v1/auth/refresh", { refresh_token: first.refresh_token }), isolate);
+    });
+    expect(direct!.status).toBe(200);
+    const rotated = (await direct!.json()) as Record<string, unknown>;
+    let viaApp: Response | null = null;
+    const appLog = await logLines(async () => {
+      viaApp = await answered("app", post("/api/v1/auth/refresh", { refresh_token: rotated.refresh_token }), isolate);
+    });
+    expect(viaApp!.status).toBe(200);
+    expect(headersOf(direct!)).toEqual(headersOf(viaApp!));
+    expect(direct!.headers.get("Pragma")).toBe("no-cache");
+    const next = (await viaApp!.json()) as Record<string, unknown>;
+    expect(Object.keys(rotated).sort()).toEqual(Object.keys(next).sort());
+    expect({ ...rotated, access_token: "", refresh_token: "" }).toEqual({ ...next, access_token: "", refresh_token: "" });
+    expect(directLog).toEqual(appLog);
+  });
+
+  it("a session check: the app's answer and log line; a dead session is the app's answer too", async () => {
+    const isolate = isolateEnv();
+    const client = new TestClient();
+    await login(client, await registerUser(client));
+    const cookie = [...client.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const check = (headers: Record<string, string> = {}) =>
+      new Request(`${BASE_URL}/api/v1/auth/check-auth`, { headers: { Cookie: cookie, ...IP, ...headers } });
+    const variants: Array<Record<string, string>> = [{}, { Origin: "http://app.example.test" }, { "X-Request-Id": "trace-2" }];
+    for (const headers of variants) {
+      let direct: Response | null = null;
+      let viaApp: Response | null = null;
+      const directLog = await logLines(async () => (direct = await answered("direct", check(headers), isolate)));
+      const appLog = await logLines(async () => (viaApp = await answered("app", check(headers), isolate)));
+      expect(direct, JSON.stringify(headers)).not.toBeNull();
+      expect(headersOf(direct!)).toEqual(headersOf(viaApp!));
+      const body = await direct!.json();
+      expect(body).toMatchObject({ authenticated: true });
+      expect(body).toEqual(await viaApp!.json());
+      expect(directLog).toEqual(appLog);
+      expect(directLog).toEqual([
+        { level: "info", event: "request", method: "GET", route: "/api/v1/auth/check-auth", status: 200, principal: "session" },
+      ]);
+    }
+    expect((await client.post("/api/v1/auth/logout")).status).toBe(200);
+    expect(await answered("direct", check(), isolate)).toBeNull();
+    const ended = (await answered("worker", check(), isolate))!;
+    expect(ended.status).toBe(200);
+    expect(await ended.json()).toEqual({ authenticated: false });
+  });
+
+  it("leaves to the app, before any call, what it does not answer", async () => {
+    const isolate = isolateEnv();
+    const key = await newKey();
+    const user = await registerUser(new TestClient());
+    const { refresh_token: token } = await tokensFor(user);
+    const before = remaining((await answered("worker", keyRead(key), isolate))!);
+    const untouched: Request[] = [
+      keyRead(key, { "Sec-Fetch-Mode": "navigate" }),
+      keyRead(key, {}, "HEAD"),
+      new Request(`${BASE_URL}/api/v1/users/me?x=1`, { headers: { "X-API-Key": key } }),
+      post("/api/v1/api-keys/verify", { api_key: key }, { Origin: "https://evil.example" }),
+      post("/api/v1/auth/refresh", { refresh_token: token }, { Origin: "https://evil.example" }),
+    ];
+    for (const request of untouched) expect(await answered("direct", request, isolate), request.url).toBeNull();
+    expect(await answered("direct", keyRead(key), isolateEnv({ SERVER_TIMING: "true" }))).toBeNull();
+    expect(await answered("direct", keyRead(key), isolateEnv({ SESSION_TIMEOUT_MINUTES: "0" }))).toBeNull();
+    // None of them used the key or the token.
+    expect(remaining((await answered("worker", keyRead(key), isolate))!)).toBe(before - 1);
+    expect((await answered("worker", post("/api/v1/auth/refresh", { refresh_token: token }), isolate))!.status).toBe(200);
+  });
+
+  it("leaves every other outcome to the app, with the body read and the call made once", async () => {
+    const isolate = isolateEnv();
+    // A key that may not read the profile: the app's 403, with the use counted once and its headers.
+    const writer = await newKey({ api_keys: ["read"] });
+    const refused = (await answered("worker", keyRead(writer), isolate))!;
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: "insufficient_scope" });
+    const limit = Number(refused.headers.get("RateLimit-Limit"));
+    expect(remaining(refused)).toBe(limit - 1);
+    const verified = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: writer }), isolate))!;
+    expect(((await verified.json()) as { ratelimit: { remaining: number } }).ratelimit.remaining).toBe(limit - 2);
+
+    // Rate-limited: the app's 429, counted once.
+    const tight = await newKey(undefined, { requests_per_minute: 1 });
+    expect((await answered("worker", post("/api/v1/api-keys/verify", { api_key: tight }), isolate))!.status).toBe(200);
+    const limited = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: tight }), isolate))!;
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: "rate_limited", valid: false });
+    expect(limited.headers.get("Retry-After")).not.toBeNull();
+
+    // Bodies the app refuses, read once.
+    const bad = (await answered("worker", post("/api/v1/api-keys/verify", "{not json"), isolate))!;
+    expect(bad.status).toBe(400);
+    const invalid = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: 7 }), isolate))!;
+    expect(invalid.status).toBe(422);
+    const empty = (await answered("worker", post("/api/v1/auth/refresh", {}), isolate))!;
+    expect(empty.status).toBe(422);
+
+    // A reused refresh token: the app's 401 token_reused, the family revoked once.
+    const user = await registerUser(new TestClient());
+    const { refresh_token: token } = await tokensFor(user, { REFRESH_REUSE_GRACE_SECONDS: "0" });
+    const graceless = isolateEnv({ REFRESH_REUSE_GRACE_SECONDS: "0" });
+    const next = (await answered("worker", post("/api/v1/auth/refresh", { refresh_token: token }), graceless))!;
+    expect(next.status).toBe(200);
+    const { refresh_token: newer } = (await next.json()) as { refresh_token: string };
+    const reused = (await answered("worker", post("/api/v1/auth/refresh", { refresh_token: token }), graceless))!;
+    expect(reused.status).toBe(401);
+    expect(await reused.json()).toMatchObject({ code: "token_reused" });
+    const after = (await answered("worker", post("/api/v1/auth/refresh", { refresh_token: newer }), graceless))!;
+    expect(after.status).toBe(401);
+  });
+});
