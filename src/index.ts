@@ -12,7 +12,7 @@ export { UserAuthority } from "./user-authority/user-authority";
 const app = createApp();
 
 export default {
-  // The bearer read answered from isolate memory, three hot requests answered directly
+  // The bearer read answered from isolate memory, four hot requests answered directly
   // (each only when it is the common case), else the app.
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
     const remembered = answerFromMemory(request, env);

@@ -1,4 +1,4 @@
-// The three requests answered before the router (src/auth/direct-answers.ts) are
+// The four requests answered before the router (src/auth/direct-answers.ts) are
 // shortcuts only: their success is the app's answer (status, body, every header, the log
 // line), and every other outcome is the app's own, reached without making the request's
 // one call twice (a key's use counted once, a token rotated once).
@@ -9,6 +9,7 @@ import { createApp } from "../src/app";
 import { answerDirectly } from "../src/auth/direct-answers";
 import worker from "../src/index";
 import { BASE_URL, TestClient } from "./helpers/client";
+import { Faults } from "./helpers/faults";
 import { login, registerUser, tokensFor } from "./helpers/users";
 
 const app = createApp();
@@ -47,7 +48,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   });
 }
 
-/** Every header but the request id and `except`, sorted. */
+/** Every header but the request id and `except` (workerd gives them sorted by name). */
 function headersOf(response: Response, except: string[] = []): Array<[string, string]> {
   return [...response.headers].filter(([name]) => name !== "x-request-id" && !except.includes(name));
 }
@@ -66,9 +67,10 @@ async function logLines(run: () => unknown): Promise<Array<Record<string, unknow
     .map(({ request_id: _id, duration_ms: _ms, ...rest }) => rest);
 }
 
+/** A key limited per day only: no minute ends between two of a test's requests (RateLimit-Reset still moves by the second). */
 async function newKey(
   permissions: Record<string, string[]> = { user_profile: ["read"] },
-  limits = { requests_per_minute: 100 },
+  limits: Record<string, number> = { requests_per_day: 1000 },
 ): Promise<string> {
   const client = new TestClient();
   await login(client, await registerUser(client));
@@ -78,6 +80,8 @@ async function newKey(
 }
 
 const remaining = (response: Response): number => Number(response.headers.get("RateLimit-Remaining"));
+/** Headers that differ between two uses of one key: the count left, and the seconds to the window's end. */
+const PER_USE = ["ratelimit-remaining", "ratelimit-reset"];
 
 describe("requests answered directly", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -99,7 +103,7 @@ describe("requests answered directly", () => {
       expect(direct, JSON.stringify(headers)).not.toBeNull();
       expect(direct!.status).toBe(200);
       expect(viaApp!.status).toBe(200);
-      expect(headersOf(direct!, ["ratelimit-remaining"])).toEqual(headersOf(viaApp!, ["ratelimit-remaining"]));
+      expect(headersOf(direct!, PER_USE)).toEqual(headersOf(viaApp!, PER_USE));
       expect(remaining(viaApp!)).toBe(remaining(direct!) - 1);
       expect(await direct!.json()).toEqual(await viaApp!.json());
       expect(directLog).toEqual(appLog);
@@ -113,14 +117,22 @@ describe("requests answered directly", () => {
     const isolate = isolateEnv();
     const key = await newKey();
     const body = { api_key: key, resource: "user_profile", action: "read" };
-    const direct = (await answered("direct", post("/api/v1/api-keys/verify", body), isolate))!;
-    const viaApp = (await answered("app", post("/api/v1/api-keys/verify", body), isolate))!;
-    expect(direct.status).toBe(200);
-    expect(headersOf(direct, ["ratelimit-remaining"])).toEqual(headersOf(viaApp, ["ratelimit-remaining"]));
-    const [directBody, appBody] = [(await direct.json()) as Record<string, any>, (await viaApp.json()) as Record<string, any>];
+    let direct: Response | null = null;
+    let viaApp: Response | null = null;
+    const directLog = await logLines(async () => (direct = await answered("direct", post("/api/v1/api-keys/verify", body), isolate)));
+    const appLog = await logLines(async () => (viaApp = await answered("app", post("/api/v1/api-keys/verify", body), isolate)));
+    expect(direct!.status).toBe(200);
+    expect(headersOf(direct!, PER_USE)).toEqual(headersOf(viaApp!, PER_USE));
+    const [directBody, appBody] = [(await direct!.json()) as Record<string, any>, (await viaApp!.json()) as Record<string, any>];
     expect(directBody.allowed).toBe(true);
+    // A fresh key: the direct answer's use is its first, counted once.
+    expect(directBody.ratelimit.remaining).toBe(directBody.ratelimit.limit - 1);
     expect(appBody.ratelimit.remaining).toBe(directBody.ratelimit.remaining - 1);
     expect({ ...directBody, ratelimit: null }).toEqual({ ...appBody, ratelimit: null });
+    expect(directLog).toEqual(appLog);
+    expect(directLog).toEqual([
+      { level: "info", event: "request", method: "POST", route: "/api/v1/api-keys/verify", status: 200, principal: null },
+    ]);
 
     const unknown = { api_key: `${key.slice(0, -4)}AAAA` };
     const directUnknown = (await answered("direct", post("/api/v1/api-keys/verify", unknown), isolate))!;
@@ -205,37 +217,47 @@ describe("requests answered directly", () => {
   });
 
   it("leaves every other outcome to the app, with the body read and the call made once", async () => {
-    const isolate = isolateEnv();
-    // A key that may not read the profile: the app's 403, with the use counted once and its headers.
+    // The real bindings, with every call counted (no fault injected).
+    const faults = new Faults();
+    const isolate = { ...isolateEnv(), ...faults.bindings() } as Env;
+    const uses = (): number => faults.count("API_KEYS", "use");
+    const rotations = (): number => faults.count("USER_AUTHORITY", "rotateRefreshToken");
+
+    // A key that may not read the profile: the app's 403, the use counted once, its headers kept.
     const writer = await newKey({ api_keys: ["read"] });
     const refused = (await answered("worker", keyRead(writer), isolate))!;
     expect(refused.status).toBe(403);
     expect(await refused.json()).toMatchObject({ code: "insufficient_scope" });
+    expect(uses()).toBe(1);
     const limit = Number(refused.headers.get("RateLimit-Limit"));
     expect(remaining(refused)).toBe(limit - 1);
     const verified = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: writer }), isolate))!;
     expect(((await verified.json()) as { ratelimit: { remaining: number } }).ratelimit.remaining).toBe(limit - 2);
+    expect(uses()).toBe(2);
 
-    // Rate-limited: the app's 429, counted once.
-    const tight = await newKey(undefined, { requests_per_minute: 1 });
+    // Rate-limited: the app's 429, each request one use.
+    const tight = await newKey(undefined, { requests_per_day: 1 });
     expect((await answered("worker", post("/api/v1/api-keys/verify", { api_key: tight }), isolate))!.status).toBe(200);
     const limited = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: tight }), isolate))!;
     expect(limited.status).toBe(429);
     expect(await limited.json()).toMatchObject({ code: "rate_limited", valid: false });
     expect(limited.headers.get("Retry-After")).not.toBeNull();
+    expect(uses()).toBe(4);
 
-    // Bodies the app refuses, read once.
+    // Bodies the app refuses, read once and never used.
     const bad = (await answered("worker", post("/api/v1/api-keys/verify", "{not json"), isolate))!;
     expect(bad.status).toBe(400);
     const invalid = (await answered("worker", post("/api/v1/api-keys/verify", { api_key: 7 }), isolate))!;
     expect(invalid.status).toBe(422);
     const empty = (await answered("worker", post("/api/v1/auth/refresh", {}), isolate))!;
     expect(empty.status).toBe(422);
+    expect(uses()).toBe(4);
+    expect(rotations()).toBe(0);
 
-    // A reused refresh token: the app's 401 token_reused, the family revoked once.
+    // A reused refresh token: the app's 401 token_reused, one rotation call a request.
     const user = await registerUser(new TestClient());
     const { refresh_token: token } = await tokensFor(user, { REFRESH_REUSE_GRACE_SECONDS: "0" });
-    const graceless = isolateEnv({ REFRESH_REUSE_GRACE_SECONDS: "0" });
+    const graceless = { ...isolate, REFRESH_REUSE_GRACE_SECONDS: "0" } as Env;
     const next = (await answered("worker", post("/api/v1/auth/refresh", { refresh_token: token }), graceless))!;
     expect(next.status).toBe(200);
     const { refresh_token: newer } = (await next.json()) as { refresh_token: string };
@@ -244,5 +266,42 @@ describe("requests answered directly", () => {
     expect(await reused.json()).toMatchObject({ code: "token_reused" });
     const after = (await answered("worker", post("/api/v1/auth/refresh", { refresh_token: newer }), graceless))!;
     expect(after.status).toBe(401);
+    expect(rotations()).toBe(3);
+  });
+
+  it("a failing dependency is the app's 503, with the call made once", async () => {
+    const expectUnavailable = async (response: Response): Promise<void> => {
+      expect(response.status).toBe(503);
+      expect(response.headers.get("X-Request-Id")).not.toBeNull();
+      expect(response.headers.get("Retry-After")).toBe("1");
+      expect(await response.json()).toMatchObject({ code: "service_unavailable" });
+    };
+    const key = await newKey();
+    const keyFaults = new Faults().fail("API_KEYS", { methods: ["use"], kind: "overloaded" });
+    const keyIsolate = { ...isolateEnv(), ...keyFaults.bindings() } as Env;
+    await expectUnavailable((await answered("worker", keyRead(key), keyIsolate))!);
+    expect(keyFaults.count("API_KEYS", "use")).toBe(1);
+    await expectUnavailable((await answered("worker", post("/api/v1/api-keys/verify", { api_key: key }), keyIsolate))!);
+    expect(keyFaults.count("API_KEYS", "use")).toBe(2);
+
+    const user = await registerUser(new TestClient());
+    const { refresh_token: token } = await tokensFor(user);
+    const authorityFaults = new Faults().fail("USER_AUTHORITY", { kind: "overloaded" }).fail("SESSIONS", { methods: ["get"] });
+    const authorityIsolate = { ...isolateEnv(), ...authorityFaults.bindings() } as Env;
+    const lines = await logLines(async () => {
+      await expectUnavailable((await answered("worker", post("/api/v1/auth/refresh", { refresh_token: token }), authorityIsolate))!);
+    });
+    expect(authorityFaults.count("USER_AUTHORITY", "rotateRefreshToken")).toBe(1);
+    expect(lines).toEqual([
+      { level: "error", event: "request", method: "POST", route: "/api/v1/auth/refresh", status: 503, principal: null },
+    ]);
+
+    // A session this isolate has not seen: KV and the authority both failing.
+    const client = new TestClient();
+    await login(client, await registerUser(client));
+    const cookie = [...client.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const check = new Request(`${BASE_URL}/api/v1/auth/check-auth`, { headers: { Cookie: cookie, ...IP } });
+    await expectUnavailable((await answered("worker", check, authorityIsolate))!);
+    expect(authorityFaults.count("USER_AUTHORITY", "authorize")).toBe(1);
   });
 });

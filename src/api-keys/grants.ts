@@ -13,6 +13,9 @@ export function hasPermission(permissions: Permissions, resource: string, action
   return grants(resource).includes(action) || grants("*").includes(action) || grants(resource).includes("*") || grants("*").includes("*");
 }
 
+/** What `GET /api/v1/users/me` asks of an API key (routes/users.ts, auth/direct-answers.ts). */
+export const PROFILE_READ = Object.freeze({ resource: "user_profile", action: "read" });
+
 /** The refusal of an API key for a requirement, as every route and the AuthService give it; null when the key meets it. */
 export function keyRefusal(
   permissions: Permissions,

@@ -9,7 +9,7 @@
 // so a key's use is counted once and a token rotated once, and every refusal is the app's
 // own answer. Anything unusual (a navigation, an Origin from elsewhere, a setting to
 // report, Server-Timing, a cookie-borne refresh token) goes to the app before any call.
-import { keyRefusal } from "../api-keys/grants";
+import { PROFILE_READ, keyRefusal } from "../api-keys/grants";
 import { rateLimitHeaders } from "../api-keys/rate-limit-policy";
 import { verifyKeyBody } from "../api-keys/schemas";
 import { type Config, loadConfig } from "../config/config";
@@ -28,6 +28,7 @@ import { CSRF_HEADER } from "./csrf";
 import { resolveCredential } from "./resolve";
 import { currentSessionView } from "./session-view";
 import { verifyKeyAnswer } from "./verify-key";
+import { logError } from "../lib/log";
 
 export const KEY_READ_ROUTE = "/api/v1/users/me";
 export const KEY_VERIFY_ROUTE = "/api/v1/api-keys/verify";
@@ -35,8 +36,6 @@ export const REFRESH_ROUTE = "/api/v1/auth/refresh";
 export const SESSION_CHECK_ROUTE = "/api/v1/auth/check-auth";
 /** Only an API key's use is recorded (as in authenticate.ts). */
 const NO_USE = { endpoint: "", method: "", ip: "" };
-/** What the app's `GET /users/me` asks of an API key (routes/users.ts). */
-const PROFILE_READ = { resource: "user_profile", action: "read" };
 const PRAGMA_NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ Pragma: "no-cache" });
 
 interface Direct {
@@ -56,23 +55,41 @@ const HANDLERS = new Map<string, Handler>([
   [`GET ${SESSION_CHECK_ROUTE}`, sessionCheck],
 ]);
 
-/** The answer to one of the three requests, or null: the app answers (with whatever was handed over). */
+/** The answer to one of the four requests, or null: the app answers (with whatever was handed over). */
 export function answerDirectly(request: Request, env: Env, ctx: ExecutionContext): Promise<Response | null> | null {
-  const handler = HANDLERS.get(`${request.method} ${pathOf(request.url)}`);
-  if (handler === undefined || isNavigation(request)) return null;
+  const route = pathOf(request.url);
+  const handler = HANDLERS.get(`${request.method} ${route}`);
+  if (handler === undefined) return null;
   const started = Date.now();
-  let config: Config | SettingError;
+  let direct: Direct;
   try {
-    config = loadConfig(env);
-  } catch {
-    return null;
+    if (isNavigation(request)) return null;
+    const config = loadConfig(env);
+    // A bad setting, Server-Timing asked for, or a write from a foreign Origin: the app answers (and reports it).
+    if (config instanceof SettingError || config.serverTiming) return null;
+    if (request.method === "POST" && isForeignWrite(config, request, request.headers.get("Origin"))) return null;
+    const services = buildServices({ env, config, waitUntil: ctx.waitUntil.bind(ctx), request });
+    direct = { request, config, services, requestId: requestIdOf(request.headers), started };
+  } catch (error) {
+    return failed(request, route, error);
   }
-  // A bad setting, Server-Timing asked for, or a write from a foreign Origin: the app answers (and reports it).
-  if (config instanceof SettingError || config.serverTiming) return null;
-  if (request.method === "POST" && isForeignWrite(config, request, request.headers.get("Origin"))) return null;
-  const services = buildServices({ env, config, waitUntil: ctx.waitUntil.bind(ctx), request });
-  // Whatever fails here, the app answers: with what was handed over, so nothing is done twice.
-  return handler({ request, config, services, requestId: requestIdOf(request.headers), started }).catch(() => null);
+  // Whatever fails from here, the app answers, with what was handed over: nothing is done twice.
+  return handler(direct).then(
+    (response) => response ?? leave(request, started),
+    (error: unknown) => failed(request, route, error, started),
+  );
+}
+
+/** Left to the app: its log line counts the time spent here. */
+function leave(request: Request, started: number): null {
+  handOver(request, { started });
+  return null;
+}
+
+/** A bug here (a dependency's failure is handed over by decide): logged, and the app answers. */
+function failed(request: Request, route: string, error: unknown, started?: number): null {
+  logError("direct_answer_failed", error, { route });
+  return started === undefined ? null : leave(request, started);
 }
 
 async function keyRead(direct: Direct): Promise<Response | null> {
@@ -80,7 +97,7 @@ async function keyRead(direct: Direct): Promise<Response | null> {
   const credential = credentialOf(config, request.headers);
   if (credential?.kind !== "api_key") return null;
   const facts = { ...readFacts(request), use: { endpoint: KEY_READ_ROUTE, method: "GET", ip: services.ip } };
-  const decided = await decide(request, "credential", undefined, () => resolveCredential(services, credential, facts));
+  const decided = await decide(request, "credential", () => resolveCredential(services, credential, facts));
   if (decided === null) return null;
   const result = decided.value;
   if (
@@ -99,7 +116,7 @@ async function sessionCheck(direct: Direct): Promise<Response | null> {
   const credential = credentialOf(config, request.headers);
   if (credential?.kind !== "session") return null;
   const facts = { ...readFacts(request), use: NO_USE };
-  const decided = await decide(request, "credential", undefined, () => resolveCredential(services, credential, facts));
+  const decided = await decide(request, "credential", () => resolveCredential(services, credential, facts));
   if (decided === null) return null;
   const result = decided.value;
   if (result.status === "ok" && result.principal.kind === "session") {
@@ -118,7 +135,7 @@ async function keyVerify(direct: Direct): Promise<Response | null> {
   const { api_key: key, resource, action } = input.data;
   const check = resource === undefined || action === undefined ? undefined : { resource, action };
   const use = { endpoint: KEY_VERIFY_ROUTE, method: "POST", ip: services.ip };
-  const decided = await decide(request, "key_verdict", body, () => verifyKeyAnswer(services, key, use, check));
+  const decided = await decide(request, "key_verdict", () => verifyKeyAnswer(services, key, use, check));
   if (decided === null) return null;
   const verdict = decided.value;
   if (verdict.valid) return answer(direct, KEY_VERIFY_ROUTE, verdict, null, Object.fromEntries(rateLimitHeaders(verdict.ratelimit)));
@@ -134,7 +151,7 @@ async function refresh(direct: Direct): Promise<Response | null> {
   // No token in the body (it may be in the cookie): the app reads it.
   if (!input.success || input.data.refresh_token === undefined) return null;
   const token = input.data.refresh_token;
-  const decided = await decide(request, "refresh", body, () => refreshTokens(services, token));
+  const decided = await decide(request, "refresh", () => refreshTokens(services, token));
   if (decided === null) return null;
   const result = decided.value;
   if (result.status === "rotated") return answer(direct, REFRESH_ROUTE, result.response, null, PRAGMA_NO_CACHE);
@@ -153,24 +170,19 @@ function readFacts(request: Request) {
 }
 
 /**
- * Makes the request's one call, and hands its outcome over at once: any outcome but the
+ * Makes the request's one call (the body, if any, is already handed over), and hands its outcome over at once: any outcome but the
  * success is the app's to answer, with this outcome. A call that throws (a dependency failed, and it may or may
  * not have acted) is handed over as thrown, and the app answers it as it answers any such
  * failure (503): it never makes the call a second time.
  */
-async function decide<T>(
-  request: Request,
-  of: DecidedBy,
-  body: { value: unknown } | undefined,
-  call: () => Promise<T>,
-): Promise<{ value: T } | null> {
+async function decide<T>(request: Request, of: DecidedBy, call: () => Promise<T>): Promise<{ value: T } | null> {
   try {
     const value = await call();
     // Recorded at once: should anything after it fail, the app answers with this outcome.
-    handOver(request, { body, decided: { of, value } });
+    handOver(request, { decided: { of, value } });
     return { value };
   } catch (error) {
-    handOver(request, { body, decided: { of, error } });
+    handOver(request, { decided: { of, error } });
     return null;
   }
 }

@@ -9,7 +9,7 @@ import type { Config } from "../config/config";
 import { readBody } from "./body";
 import { applyCorsHeaders, isCorsOrigin, isPreflight, preflightResponse } from "./cors";
 import { ApiError } from "./errors";
-import { handedBody } from "./handover";
+import { handedBody, handedStarted } from "./handover";
 import type { HttpEnv } from "./http-env";
 import { configOf } from "./load-config";
 import { isUnsafeMethod } from "./methods";
@@ -32,8 +32,8 @@ export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHa
   return async function frameMiddleware(context, next) {
     // The frame reads and sets only the HTTP layer's own variables.
     const c = context as unknown as Context<HttpEnv>;
-    const started = Date.now();
     const request = c.req.raw;
+    const started = handedStarted(request) ?? Date.now();
     const requestId = requestIdOf(request.headers);
     c.set("requestId", requestId);
     const origin = request.headers.get("Origin");

@@ -3,6 +3,8 @@
 // not be made twice (a key's use is counted once, a refresh token rotated once). Keyed by
 // the Request object itself, taken once.
 export interface Handover {
+  /** When the request arrived (Date.now()): the log line's duration counts the direct answer's time too. */
+  started?: number;
   /** The body as readBody gave it, or what it threw (a 413, bad JSON, a media type). */
   body?: { value: unknown } | { error: unknown };
   /** The outcome already decided, named by what decided it: what the call returned, or what it threw. */
@@ -14,8 +16,15 @@ export type DecidedBy = "credential" | "key_verdict" | "refresh";
 
 const handovers = new WeakMap<Request, Handover>();
 
+/** Records (beside what is already recorded) what a direct answer did to the request. */
 export function handOver(request: Request, handover: Handover): void {
-  handovers.set(request, handover);
+  const earlier = handovers.get(request);
+  handovers.set(request, earlier === undefined ? handover : { ...earlier, ...handover });
+}
+
+/** When a direct answer that left the request to the app first saw it. */
+export function handedStarted(request: Request): number | undefined {
+  return handovers.get(request)?.started;
 }
 
 /** The body a direct answer read: its value, or it throws what reading it threw. Undefined: none was read. */

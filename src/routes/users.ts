@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { updateProfile } from "../account/profile";
 import { register } from "../account/registration";
 import type { AppEnv } from "../auth/app-env";
+import { PROFILE_READ } from "../api-keys/grants";
 import { authenticate } from "../auth/authenticate";
 import { parseBody } from "../http/body";
 import { registerBody, updateProfileBody } from "../users/schemas";
@@ -11,7 +12,7 @@ export const userRoutes = new Hono<AppEnv>();
 
 userRoutes.post("/", async (c) => c.json(await register(c.get("services"), parseBody(c, registerBody)), 201));
 
-userRoutes.get("/me", authenticate({ apiKey: { resource: "user_profile", action: "read" } }), (c) => c.json(c.get("principal").user));
+userRoutes.get("/me", authenticate({ apiKey: PROFILE_READ }), (c) => c.json(c.get("principal").user));
 
 userRoutes.patch("/me", authenticate({ apiKey: { resource: "user_profile", action: "update" } }), async (c) => {
   const changes = parseBody(c, updateProfileBody);

@@ -27,11 +27,19 @@ export type SessionRow = {
 };
 
 /** The columns a refresh token's rotation reads (not the device's): a refresh's one read. */
-export type RotationRow = Pick<
-  SessionRow,
-  "kind" | "secret_hash" | "created_at" | "last_activity" | "idle_ms" | "absolute_expires_at" | "aal" | "amr" | "reauth_at"
->;
-export const ROTATION_COLUMNS = "kind, secret_hash, created_at, last_activity, idle_ms, absolute_expires_at, aal, amr, reauth_at";
+const ROTATION_COLUMN_NAMES = [
+  "kind",
+  "secret_hash",
+  "created_at",
+  "last_activity",
+  "idle_ms",
+  "absolute_expires_at",
+  "aal",
+  "amr",
+  "reauth_at",
+] as const satisfies ReadonlyArray<keyof SessionRow>;
+export type RotationRow = Pick<SessionRow, (typeof ROTATION_COLUMN_NAMES)[number]>;
+export const ROTATION_COLUMNS = ROTATION_COLUMN_NAMES.join(", ");
 
 export function times(row: Pick<SessionRow, "created_at" | "last_activity" | "idle_ms" | "absolute_expires_at">): SessionTimes {
   return {
