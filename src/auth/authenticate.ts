@@ -14,7 +14,7 @@ import { callerOf } from "./caller";
 import { type Credential, credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
 import type { PrincipalKind, SessionPrincipal, TokenPrincipal } from "./principal";
-import { type Resolution, refusalError, resolveCredential } from "./resolve";
+import { refusalError, resolveCredential } from "./resolve";
 
 export interface AuthenticateOptions {
   /** No credential is fine: the route runs without a principal. */
@@ -69,7 +69,7 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
     }
     // A credential a direct answer already resolved (direct-answers.ts) is not resolved
     // again: a key's use is counted once.
-    const handed = takeDecided<Resolution>(c.req.raw, "credential");
+    const handed = takeDecided(c.req.raw, "credential");
     const result = handed !== undefined ? handed.value : await resolveCredential(services, credential, facts);
     if (result.ratelimit !== undefined) setRateLimitHeaders(c, result.ratelimit);
     if (result.status === "refused") {

@@ -16,18 +16,18 @@ import { type Config, loadConfig } from "../config/config";
 import { SettingError } from "../config/parse";
 import { readBody } from "../http/body";
 import { directJsonAnswer, pathOf } from "../http/direct-answer";
-import { type DecidedBy, handOver } from "../http/handover";
+import { type DecidedBy, type DecidedOutcomes, handOver } from "../http/handover";
 import { isForeignWrite } from "../http/origins";
 import { requestIdOf } from "../http/request-id";
 import { isNavigation } from "../http/security-headers";
 import { type Services, buildServices } from "../services/services";
 import { refreshBody } from "../tokens/schemas";
-import { refreshTokens } from "../tokens/token-service";
+import { type RefreshResult, refreshTokens } from "../tokens/token-service";
 import { credentialOf } from "./credentials";
 import { CSRF_HEADER } from "./csrf";
-import { resolveCredential } from "./resolve";
+import { type Resolution, resolveCredential } from "./resolve";
 import { currentSessionView } from "./session-view";
-import { verifyKeyAnswer } from "./verify-key";
+import { type KeyVerdict, verifyKeyAnswer } from "./verify-key";
 import { logError } from "../lib/log";
 
 export const KEY_READ_ROUTE = "/api/v1/users/me";
@@ -37,6 +37,14 @@ export const SESSION_CHECK_ROUTE = "/api/v1/auth/check-auth";
 /** Only an API key's use is recorded (as in authenticate.ts). */
 const NO_USE = { endpoint: "", method: "", ip: "" };
 const PRAGMA_NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ Pragma: "no-cache" });
+
+declare module "../http/handover" {
+  interface DecidedOutcomes {
+    credential: Resolution;
+    key_verdict: KeyVerdict;
+    refresh: RefreshResult;
+  }
+}
 
 interface Direct {
   request: Request;
@@ -175,7 +183,11 @@ function readFacts(request: Request) {
  * not have acted) is handed over as thrown, and the app answers it as it answers any such
  * failure (503): it never makes the call a second time.
  */
-async function decide<T>(request: Request, of: DecidedBy, call: () => Promise<T>): Promise<{ value: T } | null> {
+async function decide<K extends DecidedBy>(
+  request: Request,
+  of: K,
+  call: () => Promise<DecidedOutcomes[K]>,
+): Promise<{ value: DecidedOutcomes[K] } | null> {
   try {
     const value = await call();
     // Recorded at once: should anything after it fail, the app answers with this outcome.

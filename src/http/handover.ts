@@ -8,18 +8,32 @@ export interface Handover {
   /** The body as readBody gave it, or what it threw (a 413, bad JSON, a media type). */
   body?: { value: unknown } | { error: unknown };
   /** The outcome already decided, named by what decided it: what the call returned, or what it threw. */
-  decided?: { of: DecidedBy; value: unknown } | { of: DecidedBy; error: unknown };
+  decided?: Decided;
 }
 
-/** `credential`: the resolution of the request's credential (a key's use counted in it). */
-export type DecidedBy = "credential" | "key_verdict" | "refresh";
+/**
+ * What each kind of decided outcome is, declared by the module that decides it (this
+ * layer cannot name the auth layer's types): auth/direct-answers.ts adds `credential` (the
+ * resolution of the request's credential, a key's use counted in it), `key_verdict` and
+ * `refresh`. A taker gets the type its tag names.
+ */
+export interface DecidedOutcomes {}
+
+export type DecidedBy = keyof DecidedOutcomes;
+
+type Decided = { [K in DecidedBy]: { of: K; value: DecidedOutcomes[K] } | { of: K; error: unknown } }[DecidedBy];
 
 const handovers = new WeakMap<Request, Handover>();
 
+/** One kind's outcome: what the call returned, or what it threw. */
+export type DecidedAs<K extends DecidedBy> = { of: K; value: DecidedOutcomes[K] } | { of: K; error: unknown };
+
 /** Records (beside what is already recorded) what a direct answer did to the request. */
-export function handOver(request: Request, handover: Handover): void {
+export function handOver<K extends DecidedBy>(request: Request, handover: Omit<Handover, "decided"> & { decided?: DecidedAs<K> }): void {
   const earlier = handovers.get(request);
-  handovers.set(request, earlier === undefined ? handover : { ...earlier, ...handover });
+  // A DecidedAs<K> is one member of Decided: its tag and its value agree by construction.
+  const entry = handover as Handover;
+  handovers.set(request, earlier === undefined ? entry : { ...earlier, ...entry });
 }
 
 /** When a direct answer that left the request to the app first saw it. */
@@ -39,11 +53,12 @@ export function handedBody(request: Request): { value: unknown } | undefined {
  * The outcome a direct answer decided for this request, once: what its call returned (in
  * `value`), or it throws what the call threw (a dependency that failed: the app's 503).
  */
-export function takeDecided<T>(request: Request, of: DecidedBy): { value: T } | undefined {
+export function takeDecided<K extends DecidedBy>(request: Request, of: K): { value: DecidedOutcomes[K] } | undefined {
   const handover = handovers.get(request);
   const decided = handover?.decided;
   if (handover === undefined || decided === undefined || decided.of !== of) return undefined;
   handover.decided = undefined;
   if ("error" in decided) throw decided.error;
-  return { value: decided.value as T };
+  // The tag matched, so the value is the tag's type.
+  return { value: decided.value as DecidedOutcomes[K] };
 }

@@ -12,7 +12,7 @@ import type { KeyChanges } from "../api-keys/authority/api-key-authority";
 import { createKey, keyUsage, revokeKey, updateKey } from "../api-keys/key-service";
 import { findUserKey, listUserKeys } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";
-import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
+import { verifyKeyAnswer } from "../auth/verify-key";
 import { takeDecided } from "../http/handover";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
 
@@ -28,7 +28,7 @@ apiKeyRoutes.post("/verify", async (c) => {
   const check = input.resource === undefined || input.action === undefined ? undefined : { resource: input.resource, action: input.action };
   const use = { endpoint: c.req.routePath, method: c.req.method, ip: c.get("services").ip };
   // A verdict a direct answer already reached (auth/direct-answers.ts) is not reached twice.
-  const handed = takeDecided<KeyVerdict>(c.req.raw, "key_verdict");
+  const handed = takeDecided(c.req.raw, "key_verdict");
   const verdict = handed !== undefined ? handed.value : await verifyKeyAnswer(c.get("services"), input.api_key, use, check);
   if (verdict.valid) {
     setRateLimitHeaders(c, verdict.ratelimit);

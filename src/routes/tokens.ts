@@ -14,7 +14,7 @@ import { takeDecided } from "../http/handover";
 import { codeGrantBody } from "../oauth/schemas";
 import { keySet } from "../tokens/keys";
 import { grantTypeBody, passwordGrantBody, refreshBody, revokeBody } from "../tokens/schemas";
-import { type IssuedTokens, type RefreshResult, issueTokens, refreshTokens, revokeToken } from "../tokens/token-service";
+import { type IssuedTokens, issueTokens, refreshTokens, revokeToken } from "../tokens/token-service";
 
 export const tokenRoutes = new Hono<AppEnv>();
 
@@ -60,7 +60,7 @@ tokenRoutes.post("/refresh", async (c) => {
   // Only a body without a token is malformed; any token sent is judged by refreshTokens (401).
   if (token === undefined) throw validationError([{ path: "refresh_token", message: "Send refresh_token (or the refresh_token cookie)" }]);
   // A rotation a direct answer already asked for (auth/direct-answers.ts) is not asked for twice.
-  const handed = takeDecided<RefreshResult>(c.req.raw, "refresh");
+  const handed = takeDecided(c.req.raw, "refresh");
   const result = handed !== undefined ? handed.value : await refreshTokens(c.get("services"), token);
   if (result.status === "reused") {
     recordEventLater(c.get("services"), result.userId, "refresh_token_reused", { family_revoked: true });
