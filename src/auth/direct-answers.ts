@@ -16,7 +16,7 @@ import { type Config, loadConfig } from "../config/config";
 import { SettingError } from "../config/parse";
 import { readBody } from "../http/body";
 import { directJsonAnswer, pathOf } from "../http/direct-answer";
-import { type DecidedBy, type DecidedOutcomes, handOver } from "../http/handover";
+import { type DecidedBy, type DecidedOutcomes, type Handover, handoverFor, recordOutcome } from "../http/handover";
 import { isForeignWrite } from "../http/origins";
 import { requestIdOf } from "../http/request-id";
 import { isNavigation } from "../http/security-headers";
@@ -34,8 +34,9 @@ export const KEY_READ_ROUTE = "/api/v1/users/me";
 export const KEY_VERIFY_ROUTE = "/api/v1/api-keys/verify";
 export const REFRESH_ROUTE = "/api/v1/auth/refresh";
 export const SESSION_CHECK_ROUTE = "/api/v1/auth/check-auth";
+type UseFacts = { endpoint: string; method: string; ip: string };
 /** Only an API key's use is recorded (as in authenticate.ts). */
-const NO_USE = { endpoint: "", method: "", ip: "" };
+const NO_USE: UseFacts = { endpoint: "", method: "", ip: "" };
 const PRAGMA_NO_CACHE: Readonly<Record<string, string>> = Object.freeze({ Pragma: "no-cache" });
 
 declare module "../http/handover" {
@@ -51,7 +52,8 @@ interface Direct {
   config: Config;
   services: Services;
   requestId: string;
-  started: number;
+  /** What this did to the request, for the app should it be left the request. */
+  handover: Handover;
 }
 
 type Handler = (direct: Direct) => Promise<Response | null>;
@@ -68,7 +70,8 @@ export function answerDirectly(request: Request, env: Env, ctx: ExecutionContext
   const route = pathOf(request.url);
   const handler = HANDLERS.get(`${request.method} ${route}`);
   if (handler === undefined) return null;
-  const started = Date.now();
+  // Kept from the start: whatever is left to the app, its log line times the whole request.
+  const handover = handoverFor(request, Date.now());
   let direct: Direct;
   try {
     if (isNavigation(request)) return null;
@@ -77,39 +80,25 @@ export function answerDirectly(request: Request, env: Env, ctx: ExecutionContext
     if (config instanceof SettingError || config.serverTiming) return null;
     if (request.method === "POST" && isForeignWrite(config, request, request.headers.get("Origin"))) return null;
     const services = buildServices({ env, config, waitUntil: ctx.waitUntil.bind(ctx), request });
-    direct = { request, config, services, requestId: requestIdOf(request.headers), started };
+    direct = { request, config, services, requestId: requestIdOf(request.headers), handover };
   } catch (error) {
-    return failed(request, route, error);
+    return failed(route, error);
   }
   // Whatever fails from here, the app answers, with what was handed over: nothing is done twice.
-  return handler(direct).then(
-    (response) => response ?? leave(request, started),
-    (error: unknown) => failed(request, route, error, started),
-  );
-}
-
-/** Left to the app: its log line counts the time spent here. */
-function leave(request: Request, started: number): null {
-  handOver(request, { started });
-  return null;
+  return handler(direct).catch((error: unknown) => failed(route, error));
 }
 
 /** A bug here (a dependency's failure is handed over by decide): logged, and the app answers. */
-function failed(request: Request, route: string, error: unknown, started?: number): null {
+function failed(route: string, error: unknown): null {
   logError("direct_answer_failed", error, { route });
-  return started === undefined ? null : leave(request, started);
+  return null;
 }
 
 async function keyRead(direct: Direct): Promise<Response | null> {
-  const { request, config, services } = direct;
-  const credential = credentialOf(config, request.headers);
-  if (credential?.kind !== "api_key") return null;
-  const facts = { ...readFacts(request), use: { endpoint: KEY_READ_ROUTE, method: "GET", ip: services.ip } };
-  const decided = await decide(request, "credential", () => resolveCredential(services, credential, facts));
-  if (decided === null) return null;
-  const result = decided.value;
+  const use = { endpoint: KEY_READ_ROUTE, method: "GET", ip: direct.services.ip };
+  const result = await resolved(direct, "api_key", use);
   if (
-    result.status === "ok" &&
+    result?.status === "ok" &&
     result.principal.kind === "api_key" &&
     result.ratelimit !== undefined &&
     keyRefusal(result.principal.key.permissions, { permission: PROFILE_READ }) === null
@@ -120,93 +109,96 @@ async function keyRead(direct: Direct): Promise<Response | null> {
 }
 
 async function sessionCheck(direct: Direct): Promise<Response | null> {
-  const { request, config, services } = direct;
-  const credential = credentialOf(config, request.headers);
-  if (credential?.kind !== "session") return null;
-  const facts = { ...readFacts(request), use: NO_USE };
-  const decided = await decide(request, "credential", () => resolveCredential(services, credential, facts));
-  if (decided === null) return null;
-  const result = decided.value;
-  if (result.status === "ok" && result.principal.kind === "session") {
+  const result = await resolved(direct, "session", NO_USE);
+  if (result?.status === "ok" && result.principal.kind === "session") {
     const { user, session } = result.principal;
     return answer(direct, SESSION_CHECK_ROUTE, { authenticated: true, user, session: currentSessionView(session) }, "session");
   }
   return null;
 }
 
+/**
+ * The request's credential resolved once, with what authenticate.ts gives the resolver
+ * about a GET; null when the request carries another kind of credential (the app answers
+ * before any call) or the call failed (handed over).
+ */
+async function resolved(direct: Direct, kind: "api_key" | "session", use: UseFacts): Promise<Resolution | null> {
+  const { request, config, services } = direct;
+  const credential = credentialOf(config, request.headers);
+  if (credential?.kind !== kind) return null;
+  const facts = {
+    unsafe: false,
+    url: request.url,
+    origin: request.headers.get("Origin"),
+    csrfHeader: request.headers.get(CSRF_HEADER),
+    csrf: "check",
+    use,
+  } as const;
+  const outcome = await decide(direct, "credential", () => resolveCredential(services, credential, facts));
+  return outcome === null ? null : outcome.value;
+}
+
 async function keyVerify(direct: Direct): Promise<Response | null> {
-  const { request, services } = direct;
-  const body = await bodyOf(request, KEY_VERIFY_ROUTE);
+  const { services } = direct;
+  const body = await bodyOf(direct, KEY_VERIFY_ROUTE);
   if (body === null) return null;
   const input = verifyKeyBody.safeParse(body.value ?? {});
   if (!input.success) return null;
   const { api_key: key, resource, action } = input.data;
   const check = resource === undefined || action === undefined ? undefined : { resource, action };
   const use = { endpoint: KEY_VERIFY_ROUTE, method: "POST", ip: services.ip };
-  const decided = await decide(request, "key_verdict", () => verifyKeyAnswer(services, key, use, check));
-  if (decided === null) return null;
-  const verdict = decided.value;
+  const outcome = await decide(direct, "key_verdict", () => verifyKeyAnswer(services, key, use, check));
+  if (outcome === null) return null;
+  const verdict = outcome.value;
   if (verdict.valid) return answer(direct, KEY_VERIFY_ROUTE, verdict, null, Object.fromEntries(rateLimitHeaders(verdict.ratelimit)));
   if (verdict.code === "invalid_api_key") return answer(direct, KEY_VERIFY_ROUTE, verdict, null);
   return null;
 }
 
 async function refresh(direct: Direct): Promise<Response | null> {
-  const { request, services } = direct;
-  const body = await bodyOf(request, REFRESH_ROUTE);
+  const { services } = direct;
+  const body = await bodyOf(direct, REFRESH_ROUTE);
   if (body === null) return null;
   const input = refreshBody.safeParse(body.value ?? {});
   // No token in the body (it may be in the cookie): the app reads it.
   if (!input.success || input.data.refresh_token === undefined) return null;
   const token = input.data.refresh_token;
-  const decided = await decide(request, "refresh", () => refreshTokens(services, token));
-  if (decided === null) return null;
-  const result = decided.value;
+  const outcome = await decide(direct, "refresh", () => refreshTokens(services, token));
+  if (outcome === null) return null;
+  const result = outcome.value;
   if (result.status === "rotated") return answer(direct, REFRESH_ROUTE, result.response, null, PRAGMA_NO_CACHE);
   return null;
 }
 
-/** What authenticate.ts gives the resolver about a GET. */
-function readFacts(request: Request) {
-  return {
-    unsafe: false,
-    url: request.url,
-    origin: request.headers.get("Origin"),
-    csrfHeader: request.headers.get(CSRF_HEADER),
-    csrf: "check",
-  } as const;
-}
-
 /**
- * Makes the request's one call (the body, if any, is already handed over), and hands its outcome over at once: any outcome but the
- * success is the app's to answer, with this outcome. A call that throws (a dependency failed, and it may or may
- * not have acted) is handed over as thrown, and the app answers it as it answers any such
- * failure (503): it never makes the call a second time.
+ * Makes the request's one call and records its outcome at once: any outcome but the
+ * success is the app's to answer, with this outcome. A call that throws (a dependency
+ * failed, and it may or may not have acted) is recorded as thrown, and the app answers it
+ * as it answers any such failure (503): it never makes the call a second time.
  */
 async function decide<K extends DecidedBy>(
-  request: Request,
+  direct: Direct,
   of: K,
   call: () => Promise<DecidedOutcomes[K]>,
 ): Promise<{ value: DecidedOutcomes[K] } | null> {
   try {
     const value = await call();
-    // Recorded at once: should anything after it fail, the app answers with this outcome.
-    handOver(request, { decided: { of, value } });
+    recordOutcome(direct.handover, { of, value });
     return { value };
   } catch (error) {
-    handOver(request, { decided: { of, error } });
+    recordOutcome(direct.handover, { of, error });
     return null;
   }
 }
 
-/** The body, read as the frame reads it; null when reading it failed (handed over: the app refuses it). */
-async function bodyOf(request: Request, route: string): Promise<{ value: unknown } | null> {
+/** The body, read as the frame reads it (and kept for it); null when reading it failed: the app refuses it. */
+async function bodyOf(direct: Direct, route: string): Promise<{ value: unknown } | null> {
   try {
-    const body = { value: await readBody(request, route) };
-    handOver(request, { body });
+    const body = { value: await readBody(direct.request, route) };
+    direct.handover.body = body;
     return body;
   } catch (error) {
-    handOver(request, { body: { error } });
+    direct.handover.body = { error };
     return null;
   }
 }
@@ -218,6 +210,6 @@ function answer(direct: Direct, route: string, body: unknown, principal: string 
     body,
     headers,
     principal,
-    started: direct.started,
+    started: direct.handover.started,
   });
 }

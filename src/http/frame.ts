@@ -9,7 +9,7 @@ import type { Config } from "../config/config";
 import { readBody } from "./body";
 import { applyCorsHeaders, isCorsOrigin, isPreflight, preflightResponse } from "./cors";
 import { ApiError } from "./errors";
-import { handedBody, handedStarted } from "./handover";
+import { handedBody, handedOver } from "./handover";
 import type { HttpEnv } from "./http-env";
 import { configOf } from "./load-config";
 import { isUnsafeMethod } from "./methods";
@@ -33,7 +33,8 @@ export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHa
     // The frame reads and sets only the HTTP layer's own variables.
     const c = context as unknown as Context<HttpEnv>;
     const request = c.req.raw;
-    const started = handedStarted(request) ?? Date.now();
+    const handover = handedOver(request);
+    const started = handover?.started ?? Date.now();
     const requestId = requestIdOf(request.headers);
     c.set("requestId", requestId);
     const origin = request.headers.get("Origin");
@@ -49,7 +50,7 @@ export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHa
         options.prepare(context);
         if (isUnsafeMethod(request.method)) {
           // A direct answer that left the request to the app may have read the body already.
-          const handed = handedBody(request);
+          const handed = handedBody(handover);
           c.set("body", handed !== undefined ? handed.value : await readBody(request, c.req.path));
         }
         await next();

@@ -1,14 +1,15 @@
 // What a direct answer (auth/direct-answers.ts) already did to a request it then leaves to
-// the app: the body it read (a body can be read once), and the outcome of a call that must
-// not be made twice (a key's use is counted once, a refresh token rotated once). Keyed by
-// the Request object itself, taken once.
+// the app: the body it read (a body can be read once), the outcome of a call that must not
+// be made twice (a key's use is counted once, a refresh token rotated once), and when it
+// first saw the request. One record per request, keyed by the Request object itself; the
+// outcome is taken once.
 export interface Handover {
   /** When the request arrived (Date.now()): the log line's duration counts the direct answer's time too. */
-  started?: number;
+  readonly started: number;
   /** The body as readBody gave it, or what it threw (a 413, bad JSON, a media type). */
   body?: { value: unknown } | { error: unknown };
   /** The outcome already decided, named by what decided it: what the call returned, or what it threw. */
-  decided?: Decided;
+  decided?: { [K in DecidedBy]: DecidedAs<K> }[DecidedBy];
 }
 
 /**
@@ -21,29 +22,32 @@ export interface DecidedOutcomes {}
 
 export type DecidedBy = keyof DecidedOutcomes;
 
-type Decided = { [K in DecidedBy]: { of: K; value: DecidedOutcomes[K] } | { of: K; error: unknown } }[DecidedBy];
-
-const handovers = new WeakMap<Request, Handover>();
-
 /** One kind's outcome: what the call returned, or what it threw. */
 export type DecidedAs<K extends DecidedBy> = { of: K; value: DecidedOutcomes[K] } | { of: K; error: unknown };
 
-/** Records (beside what is already recorded) what a direct answer did to the request. */
-export function handOver<K extends DecidedBy>(request: Request, handover: Omit<Handover, "decided"> & { decided?: DecidedAs<K> }): void {
-  const earlier = handovers.get(request);
-  // A DecidedAs<K> is one member of Decided: its tag and its value agree by construction.
-  const entry = handover as Handover;
-  handovers.set(request, earlier === undefined ? entry : { ...earlier, ...entry });
+const handovers = new WeakMap<Request, Handover>();
+
+/** The record a direct answer keeps of what it does to `request`, should it leave the request to the app. */
+export function handoverFor(request: Request, started: number): Handover {
+  const handover: Handover = { started };
+  handovers.set(request, handover);
+  return handover;
 }
 
-/** When a direct answer that left the request to the app first saw it. */
-export function handedStarted(request: Request): number | undefined {
-  return handovers.get(request)?.started;
+/** Records the outcome of the request's one call. */
+export function recordOutcome<K extends DecidedBy>(handover: Handover, outcome: DecidedAs<K>): void {
+  // A DecidedAs<K> is one member of the union: its tag and its value agree by construction.
+  handover.decided = outcome as Handover["decided"];
+}
+
+/** What a direct answer did to the request before leaving it to the app (undefined: none saw it). */
+export function handedOver(request: Request): Handover | undefined {
+  return handovers.get(request);
 }
 
 /** The body a direct answer read: its value, or it throws what reading it threw. Undefined: none was read. */
-export function handedBody(request: Request): { value: unknown } | undefined {
-  const body = handovers.get(request)?.body;
+export function handedBody(handover: Handover | undefined): { value: unknown } | undefined {
+  const body = handover?.body;
   if (body === undefined) return undefined;
   if ("error" in body) throw body.error;
   return body;
@@ -55,10 +59,10 @@ export function handedBody(request: Request): { value: unknown } | undefined {
  */
 export function takeDecided<K extends DecidedBy>(request: Request, of: K): { value: DecidedOutcomes[K] } | undefined {
   const handover = handovers.get(request);
-  const decided = handover?.decided;
-  if (handover === undefined || decided === undefined || decided.of !== of) return undefined;
+  const outcome = handover?.decided;
+  if (handover === undefined || outcome === undefined || outcome.of !== of) return undefined;
   handover.decided = undefined;
-  if ("error" in decided) throw decided.error;
+  if ("error" in outcome) throw outcome.error;
   // The tag matched, so the value is the tag's type.
-  return { value: decided.value as DecidedOutcomes[K] };
+  return { value: outcome.value as DecidedOutcomes[K] };
 }
