@@ -2,6 +2,7 @@
 // built as it deploys, served by Miniflare's API on a direct loopback socket with real
 // local KV, D1 and Durable Objects (optionally persisted to a folder).
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -55,6 +56,25 @@ export function build(entry, outdir, extra = []) {
           .pop()
           .replace(/\.[jt]s$/, "");
   return `${outdir}/${name}.js`;
+}
+
+/**
+ * The service's settings for a measurement: production mode with its required base URL
+ * (nothing here follows it), plain-HTTP cookies on loopback, no per-user session cap in
+ * the way of many token families, no request log lines (locally each is piped from workerd
+ * through Node, which costs more than the request itself; at the edge they go to Workers
+ * Logs), and API keys limited only by their own limits.
+ */
+export function benchSettings(secret = randomBytes(32).toString("base64url")) {
+  return {
+    ENVIRONMENT: "production",
+    APP_BASE_URL: "https://app.bench.invalid",
+    SECRET_KEY: secret,
+    SESSION_SECURE_COOKIES: "false",
+    MAX_SESSIONS_PER_USER: "1000",
+    REQUEST_LOGS: "false",
+    API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
+  };
 }
 
 export function migrationsSql() {

@@ -4,9 +4,9 @@
 // writes bench/out/profile.cpuprofile (open it in Chrome's DevTools).
 // Paths: "me (bearer)", "me (api key)", "api key verify", "refresh", "session check".
 import { mkdirSync, writeFileSync } from "node:fs";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
-import { Miniflare, build, convertV4MiniflareOptions, migrate, serviceWorker } from "./harness.mjs";
+import { Miniflare, benchSettings, build, convertV4MiniflareOptions, migrate, serviceWorker } from "./harness.mjs";
 
 const PATH = process.argv[2] ?? "me (api key)";
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
@@ -15,15 +15,7 @@ const OUT = "bench/out";
 
 mkdirSync(OUT, { recursive: true });
 const script = build(null, `${OUT}/plain`, ["--minify=false"]);
-const worker = serviceWorker("service", script, {
-  ENVIRONMENT: "production",
-  APP_BASE_URL: "https://app.bench.invalid",
-  SECRET_KEY: randomBytes(32).toString("base64url"),
-  SESSION_SECURE_COOKIES: "false",
-  MAX_SESSIONS_PER_USER: "1000",
-  REQUEST_LOGS: "false",
-  API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
-});
+const worker = serviceWorker("service", script, benchSettings());
 const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], inspectorPort: INSPECTOR_PORT }));
 await mf.ready;
 const base = (await mf.unsafeGetDirectURL("service")).href.replace(/\/$/, "");

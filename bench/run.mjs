@@ -19,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import {
   COMPAT,
   Miniflare,
+  benchSettings,
   build,
   convertV4MiniflareOptions,
   installNewest,
@@ -108,16 +109,7 @@ async function main() {
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const bindings = {
-    ENVIRONMENT: "production",
-    // Required in production (mailed links, the passkeys' RP ID); nothing here follows it.
-    APP_BASE_URL: "https://app.bench.invalid",
-    SECRET_KEY: SECRET,
-    SESSION_SECURE_COOKIES: "false",
-    MAX_SESSIONS_PER_USER: "1000",
-    // Locally every log line is piped from workerd through Node, which costs more than
-    // the request itself; at the edge they go to Workers Logs. The ceilings log nothing.
-    REQUEST_LOGS: "false",
-    API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
+    ...benchSettings(SECRET),
     // The admin list's scale scenario uses an admin key, which only a session that may use
     // the admin routes can make: without this, that is a session signed in with a second
     // factor. The bench measures D1 queries there, not the MFA gate.

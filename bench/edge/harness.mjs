@@ -4,11 +4,11 @@
 // with every binding behind a latency injector, a loopback GitHub for OAuth, and one
 // request at a time measured with its critical path of remote round trips.
 import { mkdirSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build as esbuild } from "esbuild";
 import {
+  benchSettings,
   COMPAT,
   Miniflare,
   build,
@@ -50,13 +50,7 @@ export async function startEdge({ outDir = "bench/out/edge", users = 0 } = {}) {
   const github = await fakeGitHub.startFakeGitHub();
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const bindings = {
-    ENVIRONMENT: "production",
-    APP_BASE_URL: "https://app.bench.invalid",
-    SECRET_KEY: randomBytes(32).toString("base64url"),
-    SESSION_SECURE_COOKIES: "false",
-    MAX_SESSIONS_PER_USER: "1000",
-    REQUEST_LOGS: "false",
-    API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
+    ...benchSettings(),
     OAUTH_GITHUB_URL: github.url,
     OAUTH_GITHUB_API_URL: github.url,
     OAUTH_GITHUB_CLIENT_ID: fakeGitHub.GITHUB_CLIENT_ID,
