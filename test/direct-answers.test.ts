@@ -3,20 +3,16 @@
 // line), and every other outcome is the app's own, reached without making the request's
 // one call twice (a key's use counted once, a token rotated once).
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { answerDirectly } from "../src/auth/direct-answers";
 import worker from "../src/index";
+import { headersOf, isolateEnv, logLines } from "./helpers/answers";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { Faults } from "./helpers/faults";
 import { login, registerUser, tokensFor } from "./helpers/users";
 
 const app = createApp();
-
-function isolateEnv(settings: Record<string, string> = {}): Env {
-  return { ...env, ...settings } as Env;
-}
 
 type Way = "direct" | "app" | "worker";
 
@@ -46,25 +42,6 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
     headers: { "Content-Type": "application/json", ...IP, ...headers },
     body: text,
   });
-}
-
-/** Every header but the request id and `except` (workerd gives them sorted by name). */
-function headersOf(response: Response, except: string[] = []): Array<[string, string]> {
-  return [...response.headers].filter(([name]) => name !== "x-request-id" && !except.includes(name));
-}
-
-async function logLines(run: () => unknown): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => entry.event === "request")
-    .map(({ request_id: _id, duration_ms: _ms, ...rest }) => rest);
 }
 
 /** A key limited per day only: no minute ends between two of a test's requests (RateLimit-Reset still moves by the second). */

@@ -2,19 +2,14 @@
 // only: the same answer the app gives, byte for byte but for a new request id, and null
 // (the app answers) whenever it is not sure.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { answerFromMemory } from "../src/auth/memory-answer";
+import { headersOf, isolateEnv, logLines } from "./helpers/answers";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { registerUser, tokensFor } from "./helpers/users";
 
 const app = createApp();
-
-/** One env object for every call, as in a deployed isolate: the config and the memory are per env. */
-function isolateEnv(settings: Record<string, string> = {}): Env {
-  return { ...env, ...settings } as Env;
-}
 
 async function viaApp(request: Request, isolate: Env): Promise<Response> {
   const ctx = createExecutionContext();
@@ -27,30 +22,10 @@ function me(token: string, headers: Record<string, string> = {}, path = "/api/v1
   return new Request(`${BASE_URL}${path}`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": "10.9.9.9", ...headers } });
 }
 
-/** Every header but the request id, which is new per answer unless the caller sent one. */
-function headersOf(response: Response): Array<[string, string]> {
-  return [...response.headers].filter(([name]) => name !== "x-request-id");
-}
-
 async function signedInUser(): Promise<{ token: string; user: Awaited<ReturnType<typeof registerUser>> }> {
   const user = await registerUser(new TestClient());
   const { access_token: token } = await tokensFor(user);
   return { token, user };
-}
-
-/** The request log lines `run` prints, without the fields that differ per request. */
-async function logLines(run: () => unknown): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
-  try {
-    await run();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => entry.event === "request")
-    .map(({ request_id: _id, duration_ms: _ms, ...rest }) => rest);
 }
 
 describe("bearer reads answered from isolate memory", () => {
