@@ -490,6 +490,7 @@ async function load(scenario, seconds) {
   const result = await autocannon(options);
   // A path whose work goes on after its answers (an API key's usage goes to D1 by alarm a
   // few seconds later) is charged for it: that work is done now, inside the measurement.
+  const cpuServed = workerdCpuMicros();
   if (scenario.finish !== undefined) await scenario.finish();
   const cpuAfter = workerdCpuMicros();
   // CPU-bound requests (password hashing) still queued in the Worker would slow the next
@@ -497,7 +498,7 @@ async function load(scenario, seconds) {
   await drain(scenario.url);
   if (process.env.BENCH_DEBUG)
     log(
-      `  ${scenario.name ?? scenario.url}: ${JSON.stringify({ total: result.requests.total, avg: result.requests.average, errors: result.errors, non2xx: result.non2xx })}`,
+      `  ${scenario.name ?? scenario.url}: ${JSON.stringify({ total: result.requests.total, avg: result.requests.average, errors: result.errors, non2xx: result.non2xx, finishMicros: cpuServed === null || cpuAfter === null ? null : cpuAfter - cpuServed })}`,
     );
   return {
     rps: result.requests.average,

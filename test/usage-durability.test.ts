@@ -93,6 +93,24 @@ describe("API-key usage across faults", () => {
     expect(await d1Total(keyId)).toBe(0);
   });
 
+  it("a use books the flush by alarm without waiting for it, and keeps the later alarm of a failed flush's retry", async () => {
+    const { keyId, use } = await keyWithUses(1);
+    const stub = env.API_KEYS.getByName(keyId);
+    const alarm = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    const booked = await alarm();
+    expect(booked).not.toBeNull();
+    expect(booked).toBeLessThanOrEqual(Date.now() + 5_000);
+    const retry = Date.now() + 30_000;
+    await runInDurableObject(stub, async (instance: ApiKeyAuthority, state) => {
+      await instance.flushUsage();
+      await state.storage.setAlarm(retry);
+    });
+    expect((await use()).status).toBe(200);
+    expect((await use()).status).toBe(200);
+    expect(await alarm()).toBe(retry);
+    expect(await buffered(keyId)).toBe(2);
+  });
+
   it("the rate-limit counts survive the reset too (the object recounts them from storage)", async () => {
     const owner = new TestClient();
     await login(owner, await registerUser(owner));

@@ -10,7 +10,7 @@ import type { ApiKeyRow } from "../db/schema";
 import { sha256 } from "../lib/crypto";
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { ApiKeyAuthority, KeyChanges, KeyRecord, UseResult } from "./authority/api-key-authority";
-import { createApiKey, parseApiKey } from "./key-format";
+import { type ParsedApiKey, createApiKey } from "./key-format";
 import {
   type UsageReport,
   activeKeyIds,
@@ -120,15 +120,13 @@ export async function revokeKey(deps: KeyDeps, userId: string, id: string): Prom
   return updateKeyRow(deps.db, id, { revokedAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
 }
 
-/** Authenticates one use of a presented key and counts it against the key's limits. */
+/** Authenticates one use of a presented key (parsed: its id names its object) and counts it against its limits. */
 export async function useKey(
   deps: Pick<KeyDeps, "config" | "keys">,
-  presented: string,
+  key: ParsedApiKey,
   request: { endpoint: string; method: string; ip: string },
 ): Promise<UseResult> {
-  const parsed = parseApiKey(deps.config.apiKeys.prefix, presented);
-  if (parsed === null) return { status: "invalid" };
-  return deps.keys.getByName(parsed.id).use(await sha256(parsed.secret), {
+  return deps.keys.getByName(key.id).use(await sha256(key.secret), {
     ...request,
     defaultRequestsPerMinute: deps.config.apiKeys.defaultRequestsPerMinute,
   });

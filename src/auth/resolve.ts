@@ -136,13 +136,12 @@ async function bearer(deps: ResolveDeps, token: string, request: RequestFacts): 
 
 /** Every use of a key is counted against its rate limits before anything else. */
 async function apiKey(deps: ResolveDeps, presented: string, request: RequestFacts): Promise<Resolution> {
+  const parsed = parseApiKey(deps.config.apiKeys.prefix, presented);
+  if (parsed === null) return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key" };
+  const keyId = parsed.id;
   // A key this isolate has seen: its owner's record is read beside the use (key-owners.ts).
-  const keyId = parseApiKey(deps.config.apiKeys.prefix, presented)?.id;
-  const owner = keyId === undefined ? undefined : knownKeyOwner(keyId);
-  const [result, early] = await Promise.all([
-    useKey(deps, presented, request.use),
-    owner === undefined ? null : principalRecord(deps, owner),
-  ]);
+  const owner = knownKeyOwner(keyId);
+  const [result, early] = await Promise.all([useKey(deps, parsed, request.use), owner === undefined ? null : principalRecord(deps, owner)]);
   if (result.status === "invalid") return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key" };
   if (result.status === "limited") {
     return {
@@ -153,7 +152,7 @@ async function apiKey(deps: ResolveDeps, presented: string, request: RequestFact
       retryAfterSeconds: result.retryAfterSeconds,
     };
   }
-  if (keyId !== undefined) rememberKeyOwner(keyId, result.key.userId);
+  rememberKeyOwner(keyId, result.key.userId);
   const record = owner === result.key.userId ? early : await principalRecord(deps, result.key.userId);
   if (record === null)
     return { status: "refused", code: "invalid_api_key", detail: "Invalid or expired API key", ratelimit: result.rateLimit };

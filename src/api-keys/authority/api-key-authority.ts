@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { constantTimeEqual } from "../../lib/crypto";
 import { logError } from "../../lib/log";
 import { LazySchema } from "../../lib/sqlite-schema";
-import { reportedState, secondsUntilReset, windowKey, windows } from "../rate-limit-policy";
+import { type RateLimitState, reportedState, secondsUntilReset, windowKey, windows } from "../rate-limit-policy";
 import { API_KEY_AUTHORITY_SCHEMA } from "./schema";
 import type { KeyChanges, KeyRecord, KeyUpdate, UseRequest, UseResult, UsedAt } from "./types";
 import { UsageBuffer } from "./usage";
@@ -109,8 +109,12 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     this.ownerDisabled = disabled;
   }
 
-  /** Authenticates one use of the key and counts it against every rate-limit window. */
-  async use(secretHash: string, request: UseRequest): Promise<UseResult> {
+  /**
+   * Authenticates one use of the key and counts it against every rate-limit window.
+   * Synchronous, as every decision here is: nothing else runs between the check and
+   * the count, and the answer needs no wait (this is the hot path of every key request).
+   */
+  use(secretHash: string, request: UseRequest): UseResult {
     if (this.schema.blank) return { status: "invalid" };
     const record = this.record();
     const now = Date.now();
@@ -126,33 +130,31 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     }
     const key = { id: record.id, userId: record.userId, permissions: record.permissions };
     const active = windows(record.limits, request.defaultRequestsPerMinute, now);
-    const keys = active.map(windowKey);
-    const counts = keys.map((key) => this.counts.get(key) ?? 0);
-    const exceeded = active.filter((window, index) => (counts[index] ?? 0) >= window.limit);
-
-    if (exceeded.length > 0) {
-      const retryAfterSeconds = Math.max(...exceeded.map((window) => secondsUntilReset(window, now)));
-      await this.usage.add(now, request, 429, 1);
-      const worst = exceeded.find((window) => secondsUntilReset(window, now) === retryAfterSeconds) ?? exceeded[0]!;
-      return {
-        status: "limited",
-        key,
-        rateLimit: { limit: worst.limit, remaining: 0, reset: retryAfterSeconds },
-        retryAfterSeconds,
-      };
+    const names: string[] = [];
+    // A window already spent refuses the use; with several, the one that resets last says when to retry.
+    let spent: RateLimitState | null = null;
+    for (const window of active) {
+      const name = windowKey(window);
+      names.push(name);
+      if ((this.counts.get(name) ?? 0) < window.limit) continue;
+      const reset = secondsUntilReset(window, now);
+      if (spent === null || reset > spent.reset) spent = { limit: window.limit, remaining: 0, reset };
+    }
+    if (spent !== null) {
+      this.usage.add(now, request, 429, 1);
+      return { status: "limited", key, rateLimit: spent, retryAfterSeconds: spent.reset };
     }
 
-    // A new minute or day: forget the windows that ended (flushes drop them from storage).
-    if (this.counts.size > keys.length || keys.some((key) => !this.counts.has(key))) {
-      for (const key of [...this.counts.keys()]) if (!keys.includes(key)) this.counts.delete(key);
+    this.forgetEndedWindows(names);
+    const states: RateLimitState[] = [];
+    for (const [index, window] of active.entries()) {
+      const name = names[index] ?? "";
+      const used = (this.counts.get(name) ?? 0) + 1;
+      this.counts.set(name, used);
+      states.push({ limit: window.limit, remaining: window.limit - used, reset: secondsUntilReset(window, now) });
     }
-    const states = active.map((window, index) => {
-      const used = (counts[index] ?? 0) + 1;
-      this.counts.set(keys[index] ?? "", used);
-      return { limit: window.limit, remaining: window.limit - used, reset: secondsUntilReset(window, now) };
-    });
     // The one durable write of a use: its usage row, which also carries the windows it counted in.
-    await this.usage.add(now, request, 200, 1, keys.length === 0 ? null : keys.join(","));
+    this.usage.add(now, request, 200, 1, names.length === 0 ? null : names.join(","));
     return {
       status: "allowed",
       key,
@@ -166,9 +168,9 @@ export class ApiKeyAuthority extends DurableObject<Env> {
    * correction (-1 for 200, +1 for the real status), so it is right even if the first
    * row has already gone to D1.
    */
-  async amendUse(use: UsedAt, status: number): Promise<void> {
-    await this.usage.add(use.at, use, 200, -1);
-    await this.usage.add(use.at, use, status, 1);
+  amendUse(use: UsedAt, status: number): void {
+    this.usage.add(use.at, use, 200, -1);
+    this.usage.add(use.at, use, status, 1);
   }
 
   /** Sends buffered usage to D1 now (the usage endpoint calls this before reading). */
@@ -186,6 +188,14 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       logError("usage_flush_failed", error, { key_id: this.cachedRecord?.id ?? null });
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
     }
+  }
+
+  /** A new minute or day: forget the windows that ended (flushes drop them from storage). */
+  private forgetEndedWindows(current: readonly string[]): void {
+    let stale = this.counts.size > current.length;
+    for (const name of current) stale ||= !this.counts.has(name);
+    if (!stale) return;
+    for (const name of [...this.counts.keys()]) if (!current.includes(name)) this.counts.delete(name);
   }
 
   private record(): KeyRecord | null {

@@ -10,6 +10,7 @@
 import { asStatement, database } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import { and, eq, isNull, lte, or } from "drizzle-orm";
+import { logError } from "../../lib/log";
 import { windowKeyEnded } from "../rate-limit-policy";
 
 /** How long usage waits in the buffer before a batch goes to D1. */
@@ -29,16 +30,17 @@ export class UsageBuffer {
 
   /**
    * Records `delta` uses (a correction is -1) with `status`, and books a flush: one
-   * statement. `windows`: the rate-limit windows this use counted in (comma-separated
-   * keys), or null for a use that counts in none (refused, or a correction).
+   * statement, with nothing to wait for. `windows`: the rate-limit windows this use
+   * counted in (comma-separated keys), or null for a use that counts in none (refused, or
+   * a correction).
    */
-  async add(
+  add(
     at: number,
     request: { endpoint: string; method: string; ip?: string },
     status: number,
     delta: number,
     windows: string | null = null,
-  ): Promise<void> {
+  ): void {
     this.sql.exec(
       "INSERT INTO usage_buffer (at, endpoint, method, status, delta, ip, windows) VALUES (?, ?, ?, ?, ?, ?, ?)",
       at,
@@ -49,9 +51,24 @@ export class UsageBuffer {
       request.ip ?? null,
       windows,
     );
-    if (this.scheduled) return;
+    if (!this.scheduled) this.book();
+  }
+
+  /**
+   * Books the alarm that flushes the buffer, once until the next flush, without making the
+   * use wait for it: the row is already durable, and a flush that is never booked (this
+   * fails, or the object restarts first) leaves it buffered for the next use to book or
+   * the usage report to send. An alarm already set (a failed flush's retry) is kept.
+   */
+  private book(): void {
     this.scheduled = true;
-    if ((await this.storage.getAlarm()) === null) await this.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+    this.storage
+      .getAlarm()
+      .then((alarm) => (alarm === null ? this.storage.setAlarm(Date.now() + FLUSH_DELAY_MS) : undefined))
+      .catch((error: unknown) => {
+        this.scheduled = false;
+        logError("usage_flush_booking_failed", error);
+      });
   }
 
   /** Sends what is buffered to D1 now, for key `keyId` (the alarm, and the usage endpoint before it reads). */
