@@ -93,19 +93,26 @@ describe("API-key usage across faults", () => {
     expect(await d1Total(keyId)).toBe(0);
   });
 
-  it("a use books the flush by alarm without waiting for it, and keeps the later alarm of a failed flush's retry", async () => {
+  it("a use books its flush before it answers, and later uses keep a failed flush's retry where it is", async () => {
     const { keyId, use } = await keyWithUses(1);
     const stub = env.API_KEYS.getByName(keyId);
     const alarm = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     const booked = await alarm();
     expect(booked).not.toBeNull();
     expect(booked).toBeLessThanOrEqual(Date.now() + 5_000);
-    const retry = Date.now() + 30_000;
-    await runInDurableObject(stub, async (instance: ApiKeyAuthority, state) => {
-      await instance.flushUsage();
-      await state.storage.setAlarm(retry);
+    const faults = new Faults().fail("DB", { methods: ["batch"] });
+    const retry = await runInDurableObject(stub, async (instance: ApiKeyAuthority, state) => {
+      const usage = (instance as unknown as { usage: { d1: D1Database } }).usage;
+      const real = usage.d1;
+      usage.d1 = faults.bindings().DB as D1Database;
+      try {
+        await instance.alarm();
+      } finally {
+        usage.d1 = real;
+      }
+      return state.storage.getAlarm();
     });
-    expect((await use()).status).toBe(200);
+    expect(retry).toBeGreaterThan(Date.now() + 20_000);
     expect((await use()).status).toBe(200);
     expect(await alarm()).toBe(retry);
     expect(await buffered(keyId)).toBe(2);

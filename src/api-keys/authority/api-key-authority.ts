@@ -13,9 +13,6 @@ import { UsageBuffer } from "./usage";
 
 export type * from "./types";
 
-/** How long a failed usage flush waits before the next try. */
-const FLUSH_RETRY_MS = 30_000;
-
 /** An expiry may only move earlier: null (never) is the latest of all. */
 function isNotLater(next: number | null, current: number | null): boolean {
   if (current === null) return true;
@@ -145,6 +142,9 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       return { status: "limited", key, rateLimit: spent, retryAfterSeconds: spent.reset };
     }
 
+    // The one durable write of a use: its usage row, which also carries the windows it
+    // counted in. Written first: should it fail, the counts have not moved.
+    this.usage.add(now, request, 200, 1, names.length === 0 ? null : names.join(","));
     this.forgetEndedWindows(names);
     const states: RateLimitState[] = [];
     for (const [index, window] of active.entries()) {
@@ -153,8 +153,6 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       this.counts.set(name, used);
       states.push({ limit: window.limit, remaining: window.limit - used, reset: secondsUntilReset(window, now) });
     }
-    // The one durable write of a use: its usage row, which also carries the windows it counted in.
-    this.usage.add(now, request, 200, 1, names.length === 0 ? null : names.join(","));
     return {
       status: "allowed",
       key,
@@ -169,6 +167,8 @@ export class ApiKeyAuthority extends DurableObject<Env> {
    * row has already gone to D1.
    */
   amendUse(use: UsedAt, status: number): void {
+    // An erased key's object keeps nothing (its flushes would never send it).
+    if (this.schema.blank || this.record() === null) return;
     this.usage.add(use.at, use, 200, -1);
     this.usage.add(use.at, use, status, 1);
   }
@@ -186,7 +186,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
       await this.flushUsage();
     } catch (error) {
       logError("usage_flush_failed", error, { key_id: this.cachedRecord?.id ?? null });
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      await this.usage.retryLater();
     }
   }
 

@@ -15,6 +15,8 @@ import { windowKeyEnded } from "../rate-limit-policy";
 
 /** How long usage waits in the buffer before a batch goes to D1. */
 const FLUSH_DELAY_MS = 5_000;
+/** How long a failed flush waits before the next try. */
+const FLUSH_RETRY_MS = 30_000;
 const HOUR_MS = 3_600_000;
 
 export class UsageBuffer {
@@ -55,20 +57,26 @@ export class UsageBuffer {
   }
 
   /**
-   * Books the alarm that flushes the buffer, once until the next flush, without making the
-   * use wait for it: the row is already durable, and a flush that is never booked (this
-   * fails, or the object restarts first) leaves it buffered for the next use to book or
-   * the usage report to send. An alarm already set (a failed flush's retry) is kept.
+   * Books the alarm that flushes the buffer, once until the next flush. Issued before the
+   * use answers, so the answer waits for it (the output gate): an answered use always has
+   * its flush booked. Not awaited: the use decides nothing on it.
    */
   private book(): void {
     this.scheduled = true;
-    this.storage
-      .getAlarm()
-      .then((alarm) => (alarm === null ? this.storage.setAlarm(Date.now() + FLUSH_DELAY_MS) : undefined))
-      .catch((error: unknown) => {
-        this.scheduled = false;
-        logError("usage_flush_booking_failed", error);
-      });
+    this.storage.setAlarm(Date.now() + FLUSH_DELAY_MS).catch((error: unknown) => {
+      this.scheduled = false;
+      logError("usage_flush_booking_failed", error);
+    });
+  }
+
+  /**
+   * A flush that failed (D1 unreachable) is tried again later, its rows buffered
+   * meanwhile; until then no use books an earlier one. (An object restarted meanwhile
+   * books the next flush as usual, sooner than the retry.)
+   */
+  async retryLater(): Promise<void> {
+    this.scheduled = true;
+    await this.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
   }
 
   /** Sends what is buffered to D1 now, for key `keyId` (the alarm, and the usage endpoint before it reads). */
