@@ -7,6 +7,7 @@
 // Paths: "api key verify" (the default), "me (api key)", "refresh".
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { Miniflare, benchSettings, convertV4MiniflareOptions, migrate, serviceWorker } from "./harness.mjs";
@@ -17,11 +18,14 @@ const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 8);
 const SECONDS = Number(process.env.BENCH_AB_SECONDS ?? 3);
 const OUT = "bench/out/ab";
 
-/** The commit's Worker built as it deploys, in a worktree of its own; the bundle is copied under bench/out (Miniflare serves from the working directory). */
+/** The commit's Worker built as it deploys, in a worktree of its own; the bundle is copied under bench/out (Miniflare serves from this directory). */
 function buildAt(ref) {
   const sha = execFileSync("git", ["rev-parse", "--short", ref], { encoding: "utf8" }).trim();
-  const tree = path.resolve(OUT, `tree-${sha}`);
+  // Outside this checkout, so no tool that walks it (tests, the structure check) meets a second copy.
+  const tree = path.join(os.tmpdir(), "edge-auth-ab", sha);
   if (!existsSync(tree)) {
+    mkdirSync(path.dirname(tree), { recursive: true });
+    execFileSync("git", ["worktree", "prune"]);
     execFileSync("git", ["worktree", "add", "--detach", tree, sha], { stdio: "ignore" });
     symlinkSync(path.resolve("node_modules"), path.join(tree, "node_modules"));
   }
