@@ -76,7 +76,13 @@ export class UsageBuffer {
    */
   async retryLater(): Promise<void> {
     this.scheduled = true;
-    await this.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+    try {
+      await this.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+    } catch (error) {
+      // Not booked: the next use books a flush.
+      this.scheduled = false;
+      throw error;
+    }
   }
 
   /** Sends what is buffered to D1 now, for key `keyId` (the alarm, and the usage endpoint before it reads). */
