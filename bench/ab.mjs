@@ -6,11 +6,20 @@
 // each round's CPU per request and A's over B's (above 1: B is cheaper), with their median.
 // Paths: "api key verify" (the default), "me (api key)", "refresh".
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { Miniflare, benchSettings, convertV4MiniflareOptions, migrate, serviceWorker } from "./harness.mjs";
+import {
+  Miniflare,
+  benchAccount,
+  benchSettings,
+  convertV4MiniflareOptions,
+  migrate,
+  refreshTarget,
+  serviceWorker,
+  workerdCpuMicros,
+} from "./harness.mjs";
 
 const [refA, refB, PATH = "api key verify"] = process.argv.slice(2);
 if (refA === undefined || refB === undefined) throw new Error('usage: npm run bench:ab -- <ref A> <ref B> ["<path>"]');
@@ -50,87 +59,35 @@ await mf.ready;
 // The two builds share wrangler.toml's D1 database: migrated once.
 await migrate(mf, "a");
 
-const json = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.7" };
+const json = { "Content-Type": "application/json" };
 async function target(worker) {
   const base = (await mf.unsafeGetDirectURL(worker)).href.replace(/\/$/, "");
-  const post = (route, body, headers = {}) =>
-    fetch(`${base}${route}`, { method: "POST", headers: { ...json, ...headers }, body: JSON.stringify(body) });
-  const email = `ab-${worker}-${Date.now()}@bench.test`;
-  const password = `ab-password-${Date.now()}`;
-  const registered = await post("/api/v1/users", { email, password });
-  if (registered.status !== 201) throw new Error(`register: ${registered.status}`);
-  const login = await post("/api/v1/auth/login", { email, password });
-  const cookie = login.headers
-    .getSetCookie()
-    .map((line) => line.split(";")[0])
-    .join("; ");
-  const { csrf_token: csrf } = await login.json();
-  const key = await (
-    await post(
-      "/api/v1/api-keys",
-      {
-        name: "ab",
-        permissions: { user_profile: ["read"] },
-        rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
-      },
-      { Cookie: cookie, "X-CSRF-Token": csrf },
-    )
-  ).json();
-  const verify = JSON.stringify({ api_key: key.api_key, resource: "user_profile", action: "read" });
-  const targets = {
-    "api key verify": { method: "POST", url: `${base}/api/v1/api-keys/verify`, headers: json, body: verify },
-    "me (api key)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": key.api_key } },
-  };
+  const { email, password, key, post } = await benchAccount(base, `ab-${worker}`);
   if (PATH === "refresh") {
     const families = [];
     for (let i = 0; i < 50; i++) families.push((await (await post("/api/v1/auth/token", { email, password })).json()).refresh_token);
-    let slots = 0;
-    return {
-      method: "POST",
-      url: `${base}/api/v1/auth/refresh`,
-      headers: json,
-      requests: [
-        {
-          setupRequest(request, context) {
-            context.slot ??= slots++ % families.length;
-            return { ...request, body: JSON.stringify({ refresh_token: families[context.slot] }) };
-          },
-          onResponse(status, body, context) {
-            if (status === 200) families[context.slot] = JSON.parse(body).refresh_token;
-          },
-        },
-      ],
-    };
+    return refreshTarget(`${base}/api/v1/auth/refresh`, families);
   }
+  const targets = {
+    "api key verify": {
+      method: "POST",
+      url: `${base}/api/v1/api-keys/verify`,
+      headers: json,
+      body: JSON.stringify({ api_key: key.api_key, resource: "user_profile", action: "read" }),
+    },
+    "me (api key)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": key.api_key } },
+  };
   if (!Object.hasOwn(targets, PATH)) throw new Error(`unknown path ${PATH}: one of ${[...Object.keys(targets), "refresh"].join(", ")}`);
   return targets[PATH];
 }
 const targetA = await target("a");
 const targetB = await target("b");
 
-let workerdPid;
-/** The runtime process's CPU time so far (µs), from /proc: both builds run in it. */
-function cpuMicros() {
-  workerdPid ??= readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .find((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
-      } catch {
-        return false;
-      }
-    });
-  const fields = readFileSync(`/proc/${workerdPid}/stat`, "utf8");
-  const rest = fields.slice(fields.lastIndexOf(")") + 2).split(" ");
-  return (Number(rest[11]) + Number(rest[12])) * 10_000;
-}
-
 async function load(target) {
-  const before = cpuMicros();
+  const before = workerdCpuMicros();
   const result = await autocannon({ connections: 50, duration: SECONDS, ...target });
   if (result.non2xx > 0 || result.errors > 0) console.log(`  ${result.non2xx} answers were not 2xx, ${result.errors} errors`);
-  return { requests: result.requests.total, micros: cpuMicros() - before };
+  return { requests: result.requests.total, micros: workerdCpuMicros() - before };
 }
 
 const perRequest = (first, second) => (first.micros + second.micros) / (first.requests + second.requests);

@@ -2,7 +2,7 @@
 // built as it deploys, served by Miniflare's API on a direct loopback socket with real
 // local KV, D1 and Durable Objects (optionally persisted to a folder).
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -128,4 +128,86 @@ export async function serveService(script, { bindings, persist } = {}) {
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL("service")).href.replace(/\/$/, "");
   return { mf, url };
+}
+
+const JSON_FROM_ONE_IP = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.7" };
+
+/**
+ * One bench account on the service at `base`, made through the API: registered, signed
+ * in (its session cookie and CSRF token), and holding an API key that may read the
+ * profile with limits the load never reaches. `post` sends JSON from the bench's one IP.
+ */
+export async function benchAccount(base, label) {
+  const post = (route, body, headers = {}) =>
+    fetch(`${base}${route}`, { method: "POST", headers: { ...JSON_FROM_ONE_IP, ...headers }, body: JSON.stringify(body) });
+  const email = `${label}-${randomUUID()}@bench.test`;
+  const password = `${label}-password-${randomUUID()}`;
+  const registered = await post("/api/v1/users", { email, password });
+  if (registered.status !== 201) throw new Error(`register: ${registered.status}`);
+  const login = await post("/api/v1/auth/login", { email, password });
+  const cookie = login.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0])
+    .join("; ");
+  const { csrf_token: csrf } = await login.json();
+  const key = await (
+    await post(
+      "/api/v1/api-keys",
+      {
+        name: label,
+        permissions: { user_profile: ["read"] },
+        rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
+      },
+      { Cookie: cookie, "X-CSRF-Token": csrf },
+    )
+  ).json();
+  return { email, password, cookie, csrf, key, post };
+}
+
+/**
+ * An autocannon target refreshing tokens: each connection rotates its own family from
+ * `families` (refresh tokens, replaced in place as they rotate).
+ */
+export function refreshTarget(url, families) {
+  let slots = 0;
+  return {
+    method: "POST",
+    url,
+    headers: { "Content-Type": "application/json" },
+    requests: [
+      {
+        setupRequest(request, context) {
+          context.slot ??= slots++ % families.length;
+          return { ...request, body: JSON.stringify({ refresh_token: families[context.slot] }) };
+        },
+        onResponse(status, body, context) {
+          if (status === 200) families[context.slot] = JSON.parse(body).refresh_token;
+        },
+      },
+    ],
+  };
+}
+
+let workerdPid;
+/**
+ * The CPU time (user + system, µs) the runtime's process has used so far, from Linux's
+ * /proc; null elsewhere. Every Worker and Durable Object of a Miniflare instance lives in
+ * that one workerd process (the child of this one).
+ */
+export function workerdCpuMicros() {
+  try {
+    workerdPid ??= readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .find((pid) => {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+      });
+    if (workerdPid === undefined) return null;
+    const stat = readFileSync(`/proc/${workerdPid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }

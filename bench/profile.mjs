@@ -4,9 +4,17 @@
 // writes bench/out/profile.cpuprofile (open it in Chrome's DevTools).
 // Paths: "me (bearer)", "me (api key)", "api key verify", "refresh", "session check".
 import { mkdirSync, writeFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
-import { Miniflare, benchSettings, build, convertV4MiniflareOptions, migrate, serviceWorker } from "./harness.mjs";
+import {
+  Miniflare,
+  benchAccount,
+  benchSettings,
+  build,
+  convertV4MiniflareOptions,
+  migrate,
+  refreshTarget,
+  serviceWorker,
+} from "./harness.mjs";
 
 const PATH = process.argv[2] ?? "me (api key)";
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
@@ -21,30 +29,8 @@ await mf.ready;
 const base = (await mf.unsafeGetDirectURL("service")).href.replace(/\/$/, "");
 await migrate(mf);
 
-const json = { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.7" };
-const email = `profile-${randomUUID()}@bench.test`;
-const password = `profile-password-${randomUUID()}`;
-const post = (path, body, headers = {}) =>
-  fetch(`${base}${path}`, { method: "POST", headers: { ...json, ...headers }, body: JSON.stringify(body) });
-await post("/api/v1/users", { email, password });
-const login = await post("/api/v1/auth/login", { email, password });
-const cookie = login.headers
-  .getSetCookie()
-  .map((line) => line.split(";")[0])
-  .join("; ");
-const { csrf_token: csrf } = await login.json();
+const { email, password, cookie, key, post } = await benchAccount(base, "profile");
 const tokens = await (await post("/api/v1/auth/token", { email, password })).json();
-const key = await (
-  await post(
-    "/api/v1/api-keys",
-    {
-      name: "profile",
-      permissions: { user_profile: ["read"] },
-      rate_limits: { requests_per_minute: 1_000_000, requests_per_day: 100_000_000 },
-    },
-    { Cookie: cookie, "X-CSRF-Token": csrf },
-  )
-).json();
 // Each connection rotates its own token family; a run cut short leaves its families unusable, so each run gets new ones.
 const families = [];
 async function newFamilies() {
@@ -52,7 +38,6 @@ async function newFamilies() {
   for (let i = 0; i < 50; i++) families.push((await (await post("/api/v1/auth/token", { email, password })).json()).refresh_token);
 }
 
-let slots = 0;
 const targets = {
   "me (bearer)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { Authorization: `Bearer ${tokens.access_token}` } },
   "me (api key)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": key.api_key } },
@@ -63,22 +48,7 @@ const targets = {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ api_key: key.api_key, resource: "user_profile", action: "read" }),
   },
-  refresh: {
-    method: "POST",
-    url: `${base}/api/v1/auth/refresh`,
-    headers: { "Content-Type": "application/json" },
-    requests: [
-      {
-        setupRequest(request, context) {
-          context.slot ??= slots++ % families.length;
-          return { ...request, body: JSON.stringify({ refresh_token: families[context.slot] }) };
-        },
-        onResponse(status, body, context) {
-          if (status === 200) families[context.slot] = JSON.parse(body).refresh_token;
-        },
-      },
-    ],
-  },
+  refresh: refreshTarget(`${base}/api/v1/auth/refresh`, families),
 };
 if (!Object.hasOwn(targets, PATH)) throw new Error(`unknown path ${PATH}: one of ${Object.keys(targets).join(", ")}`);
 const target = targets[PATH];

@@ -26,6 +26,7 @@ import {
   migrate,
   toolchainVersions,
   unstable_getMiniflareWorkerOptions,
+  workerdCpuMicros,
 } from "./harness.mjs";
 
 const QUICK = process.argv.includes("--quick");
@@ -540,31 +541,6 @@ function merged(a, b) {
     cpuMicros,
     requests,
   };
-}
-
-/**
- * The CPU time (user + system, µs) the runtime's process has used so far, from Linux's
- * /proc; null elsewhere. Every Worker and Durable Object of the run lives in that one
- * workerd process, so its CPU per request is the whole request's cost, storage
- * simulation included, and much steadier than requests/s on a shared machine.
- */
-let workerdPid;
-function workerdCpuMicros() {
-  try {
-    workerdPid ??= readdirSync("/proc")
-      .filter((entry) => /^\d+$/.test(entry))
-      .find((pid) => {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
-      });
-    if (workerdPid === undefined) return null;
-    const stat = readFileSync(`/proc/${workerdPid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
 }
 
 async function countOperations(scenarios, base) {
