@@ -15,7 +15,7 @@ export const LAYERS = [
   ["config", "db", "http"],
   ["passwords", "users", "mail", "services", "events"],
   ["user-authority", "sessions", "tokens", "api-keys", "throttle", "oauth", "mfa"],
-  ["auth", "account", "admin"],
+  ["auth", "account", "admin", "oauth-server"],
   ["openapi", "routes", "rpc"],
   ["(root)"],
 ];

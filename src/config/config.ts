@@ -2,6 +2,7 @@
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
 import { type MfaSettings, readMfaSettings } from "./mfa-settings";
 import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
+import { type OAuthServerSettings, readOAuthServerSettings } from "./oauth-server-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import { type RawSettings, SettingError, readBool, readEnum, readInt, readOrigins, readRaw, readString, readUrl } from "./parse";
 import { emailKey } from "../lib/email-address";
@@ -57,6 +58,8 @@ export interface Config {
   /** One JSON log line per request (REQUEST_LOGS, default true). */
   requestLogs: boolean;
   oauth: OAuthSettings;
+  /** The OAuth 2.1 authorization server and OpenID Provider (oauth-server-settings.ts). */
+  oauthServer: OAuthServerSettings;
   mfa: MfaSettings;
   admin: {
     /** ADMIN_EMAILS, normalized: these addresses become superusers once verified. */
@@ -98,6 +101,7 @@ export function parseConfig(raw: RawSettings): Config {
       "none requires SESSION_SECURE_COOKIES=true (browsers drop SameSite=None cookies that are not Secure)",
     );
   }
+  const tokens = readTokenSettings(raw);
   return {
     environment,
     secretKey,
@@ -118,11 +122,12 @@ export function parseConfig(raw: RawSettings): Config {
     },
     registrationMaxPerHour: readInt(raw, "REGISTRATION_MAX_PER_HOUR", 20, { min: 1, max: 1_000_000 }),
     appBaseUrl: readAppBaseUrl(raw, environment),
-    tokens: readTokenSettings(raw),
+    tokens,
     mail: readMailSettings(raw, environment),
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
     requestLogs: readBool(raw, "REQUEST_LOGS", true),
     oauth: readOAuthSettings(raw),
+    oauthServer: readOAuthServerSettings(raw, tokens.signingKeys),
     mfa: readMfaSettings(raw, secretKey),
     admin: {
       emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")

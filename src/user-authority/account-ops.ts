@@ -1,6 +1,7 @@
 // The account itself, as the user's authority decides it: the user object caches carry,
 // deletion (a tombstone), disabling, a proof of the address, an admin's factor reset,
 // and the exact counters it owns (API keys, mailed tokens).
+import { OAUTH_ACCOUNT_TABLES } from "./oauth-grants/schema";
 import { logError } from "../lib/log";
 import type { PublicUser } from "../users/user-view";
 import { type AddressProof, type ProofEffect, proveAddress, runProofCleanup } from "./address-proof";
@@ -11,6 +12,7 @@ import type { AuthoritySummary, MailSlot, Reservation } from "./types";
 
 /** What a deletion empties: everything but the meta values it keeps for the tombstone. */
 const ACCOUNT_TABLES = [
+  ...OAUTH_ACCOUNT_TABLES,
   "sessions",
   "refresh_history",
   "devices",

@@ -7,6 +7,7 @@
 // session's caches, ending sessions, the purge alarm, sending queued audit entries.
 import { logError } from "../lib/log";
 import { LazySchema } from "../lib/sqlite-schema";
+import { nextOAuthPurge, purgeOAuth } from "./oauth-grants/purge";
 import { hasProofCleanup, runProofCleanup } from "./address-proof";
 import { flushAudit, hasQueuedAudit } from "./audit-outbox";
 import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
@@ -77,7 +78,7 @@ export class AuthorityParts {
 
   /** The alarm runs when the next session would expire (or sooner, for a cache retry). */
   async schedulePurge(): Promise<void> {
-    const next = this.state.nextExpiry();
+    const next = minOf(this.state.nextExpiry(), nextOAuthPurge(this.state.sql));
     const { sql } = this.state;
     const retry = this.cache.hasPending() || hasProofCleanup(sql) || hasQueuedAudit(sql) ? Date.now() + CACHE_RETRY_DELAY_MS : null;
     const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
@@ -112,6 +113,7 @@ export class AuthorityParts {
   async runAlarm(): Promise<void> {
     const purged = this.ctx.storage.transactionSync(() => {
       this.factors.purgeExpired(Date.now());
+      purgeOAuth(this.state.sql, Date.now());
       return this.state.purgeExpired(Date.now());
     });
     if (purged.length > 0) await this.cache.sync(purged);
@@ -120,4 +122,8 @@ export class AuthorityParts {
     await flushAudit(this.state.sql, this.env.DB).catch((error: unknown) => logError("audit_send_failed", error));
     await this.schedulePurge();
   }
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }

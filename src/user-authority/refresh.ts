@@ -15,6 +15,9 @@ interface RotationMemo {
   until: number;
 }
 
+/** The rows whose secret is a rotating refresh token: token families, and OAuth grants. */
+export type FamilyKind = "token" | "oauth";
+
 /** Rotated-out hashes kept per token family (reuse detection), and the count that trims them. */
 export const HISTORY_KEPT = 100;
 const HISTORY_TRIM_AT = 128;
@@ -59,16 +62,17 @@ export class RefreshTokens {
     presentedHash: string,
     candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
+    kind: FamilyKind = "token",
   ): Promise<Rotation> {
     const { state } = this;
     const now = Date.now();
     const row = state.rotationRow(familyId);
-    if (row !== null && row.kind === "token" && isExpired(times(row), now)) {
+    if (row !== null && row.kind === kind && isExpired(times(row), now)) {
       this.storage.transactionSync(() => state.endSessions([familyId]));
       await this.cache.sync([familyId]);
       return { status: "invalid" };
     }
-    const live = row !== null && row.kind === "token" ? row : null;
+    const live = row !== null && row.kind === kind ? row : null;
     // The history is read only for a token that is not the current one (the rare case).
     const current = live !== null && constantTimeEqual(live.secret_hash, presentedHash);
     const rotatedOutAt = live === null || current ? null : this.rotatedOutAt(familyId, presentedHash);
@@ -126,9 +130,9 @@ export class RefreshTokens {
   }
 
   /** Whether `presentedHash` is the family's refresh token, current or rotated out (RFC 7009 revocation). */
-  belongsTo(familyId: string, presentedHash: string): boolean {
+  belongsTo(familyId: string, presentedHash: string, kind: FamilyKind = "token"): boolean {
     const row = this.state.row(familyId);
-    if (row === null || row.kind !== "token") return false;
+    if (row === null || row.kind !== kind) return false;
     return constantTimeEqual(row.secret_hash, presentedHash) || this.rotatedOutAt(familyId, presentedHash) !== null;
   }
 

@@ -2,6 +2,7 @@
 // Objects created before the step list existed already have the first four tables
 // (CREATE ... IF NOT EXISTS makes those steps harmless for them).
 import type { SchemaStep } from "../lib/sqlite-schema";
+import { OAUTH_AUTHORITY_SCHEMA } from "./oauth-grants/schema";
 
 export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   `CREATE TABLE IF NOT EXISTS sessions (
@@ -116,4 +117,7 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE login_failures (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)",
   // The outcomes of the last minute's logout-like calls, by nonce, for a retry (caller-ops.ts).
   "CREATE TABLE caller_acts (nonce TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL)",
+  // The OAuth server's requests, codes, grants and consents (oauth-server/authority/schema.ts).
+  // Steps of either list are only ever appended; a step for the core after these goes here, below.
+  ...OAUTH_AUTHORITY_SCHEMA,
 ];

@@ -105,7 +105,11 @@ export class SessionOps {
   listSessions(): SessionInfo[] {
     if (this.p.schema.blank) return [];
     this.p.ctx.storage.transactionSync(() => this.p.state.purgeExpired(Date.now()));
-    return this.p.state.sql.exec<SessionRow>("SELECT * FROM sessions ORDER BY last_activity DESC").toArray().map(toInfo);
+    // OAuth grants are listed as connected apps, not as sessions.
+    return this.p.state.sql
+      .exec<SessionRow>("SELECT * FROM sessions WHERE kind <> 'oauth' ORDER BY last_activity DESC")
+      .toArray()
+      .map(toInfo);
   }
 
   /** Ends one session; false when the user has no such session. `audit`: an admin's entry, landing with the change. */

@@ -3,7 +3,8 @@
 import type { Device } from "../lib/device";
 import type { PublicUser } from "../users/user-view";
 
-export type SessionKind = "cookie" | "token";
+/** A browser's cookie session, a token family, or an OAuth grant (oauth-server/authority). */
+export type SessionKind = "cookie" | "token" | "oauth";
 
 /** Authentication methods (RFC 8176 names where one exists). */
 export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "oauth" | "mfa";

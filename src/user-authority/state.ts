@@ -42,7 +42,11 @@ export class AuthorityState {
     this.purgeExpired(now);
     this.insertSession(input, now);
     const evicted = this.sql
-      .exec<{ id: string }>("SELECT id FROM sessions ORDER BY last_activity DESC, created_at DESC LIMIT -1 OFFSET ?", maxSessions)
+      // OAuth grants have their own cap (oauth-server/authority/grant-ops.ts): a sign-in never ends one.
+      .exec<{ id: string }>(
+        "SELECT id FROM sessions WHERE kind <> 'oauth' ORDER BY last_activity DESC, created_at DESC LIMIT -1 OFFSET ?",
+        maxSessions,
+      )
       .toArray()
       .map((row) => row.id);
     this.endSessions(evicted);
@@ -125,7 +129,7 @@ export class AuthorityState {
   principalRecord(user: PublicUser): Omit<PrincipalRecord, "writtenAt"> {
     const now = Date.now();
     const families = this.sql
-      .exec<SessionRow>("SELECT * FROM sessions WHERE kind = 'token'")
+      .exec<SessionRow>("SELECT * FROM sessions WHERE kind IN ('token', 'oauth')")
       .toArray()
       .filter((row) => !isExpired(times(row), now))
       .map((row) => row.id);

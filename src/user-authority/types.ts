@@ -4,9 +4,12 @@ import type { PublicUser } from "../users/user-view";
 import type { BoxKey } from "../lib/secret-box";
 import type { Assurance, AuthMethod, CachedSession, SessionKind } from "./session-policy";
 
+/** What a sign-in opens: a cookie session or a token family (a grant is made by the OAuth server's code redemption). */
+export type SignInKind = Exclude<SessionKind, "oauth">;
+
 export interface NewSession {
   id: string;
-  kind: SessionKind;
+  kind: SignInKind;
   secretHash: string;
   csrfHash: string | null;
   idleMs: number;
@@ -88,7 +91,7 @@ export interface AuthoritySummary {
 export type SignInCompletion =
   | {
       status: "created";
-      kind: SessionKind;
+      kind: SignInKind;
       answer: SignInAnswer;
       user: PublicUser;
       newDevice: boolean;

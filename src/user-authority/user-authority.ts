@@ -1,10 +1,9 @@
-// The per-user authority as the Worker binds it (class UserAuthority): one SQLite-backed
-// Durable Object per user, named by the user id. Every decision about the user is made
-// here, in order (sessions, token families, the MFA gate, factors, the caps, rotation,
-// revocation, the account's state, a proof of its address); D1 keeps the records and
-// never decides a race. The object is composed, not inherited: the parts that own its
-// tables (parts.ts) and the operations on them, each in its own file; this class is the
-// RPC surface and hands every call to the operation that owns it.
+// The per-user authority (class UserAuthority): one SQLite-backed Durable Object per user,
+// named by the user id. Every decision about the user is made here, in order (sessions,
+// token families, OAuth grants, the MFA gate, factors, the caps, rotation, revocation,
+// the account's state, a proof of its address); D1 keeps the records and never decides a
+// race. Composed, not inherited: the parts that own its tables (parts.ts) and the
+// operations on them, each in its own file; this class is the RPC surface.
 import { DurableObject } from "cloudflare:workers";
 import type { PublicUser } from "../users/user-view";
 import { AccountOps } from "./account-ops";
@@ -13,36 +12,15 @@ import { PasswordOps } from "./password-ops";
 import type { AddressProof, ProofEffect } from "./address-proof";
 import type { AuditEntry } from "./audit-outbox";
 import { FactorOps, type ReauthProof } from "./factor-ops";
+import { OAuthGrantOps } from "./oauth-grants/grant-ops";
+import { OAuthRequestOps } from "./oauth-grants/requests";
+import type * as G from "./oauth-grants/types";
 import { AuthorityParts } from "./parts";
 import type { PrincipalRecord } from "./principal-record";
 import { SessionOps } from "./session-ops";
 import type { SessionInfo } from "./session-policy";
 import { SignInOps } from "./sign-in-ops";
-import type {
-  AttemptRefusal,
-  AuthoritySummary,
-  Authorization,
-  CallerAction,
-  CallerOutcome,
-  CallerProof,
-  Challenge,
-  FactorAdded,
-  FactorProof,
-  FactorView,
-  FamilyAuthorization,
-  MailSlot,
-  NewPasskey,
-  NewSession,
-  PasswordVerdict,
-  ProofRefusal,
-  Reservation,
-  Rotation,
-  SessionCreation,
-  SignInCompletion,
-  StoredPasskey,
-  ThrottlePolicy,
-} from "./types";
-
+import type * as T from "./types";
 export type * from "./types";
 
 export class UserAuthority extends DurableObject<Env> {
@@ -53,6 +31,8 @@ export class UserAuthority extends DurableObject<Env> {
   private readonly account: AccountOps;
   private readonly callers: CallerOps;
   private readonly passwords: PasswordOps;
+  private readonly grants: OAuthGrantOps;
+  private readonly requests: OAuthRequestOps;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -63,19 +43,19 @@ export class UserAuthority extends DurableObject<Env> {
     this.account = new AccountOps(this.parts);
     this.callers = new CallerOps(this.parts, this.sessions);
     this.passwords = new PasswordOps(this.parts, this.sessions);
+    this.grants = new OAuthGrantOps(this.parts);
+    this.requests = new OAuthRequestOps(this.parts);
   }
 
-  // Each method is documented where it is implemented: session-ops.ts, sign-in-ops.ts,
-  // password-ops.ts, caller-ops.ts, factor-ops.ts and account-ops.ts.
-  createSession(input: NewSession, maxSessions: number): Promise<SessionCreation> {
+  createSession(input: T.NewSession, maxSessions: number): Promise<T.SessionCreation> {
     return this.sessions.createSession(input, maxSessions);
   }
 
-  passwordSignIn(input: NewSession, maxSessions: number, verdict: PasswordVerdict): Promise<SessionCreation | AttemptRefusal> {
+  passwordSignIn(input: T.NewSession, maxSessions: number, verdict: T.PasswordVerdict): Promise<T.SessionCreation | T.AttemptRefusal> {
     return this.passwords.signIn(input, maxSessions, verdict);
   }
 
-  checkPassword(verdict: PasswordVerdict): AttemptRefusal | { status: "ok" } {
+  checkPassword(verdict: T.PasswordVerdict): T.AttemptRefusal | { status: "ok" } {
     return this.passwords.check(verdict);
   }
 
@@ -83,19 +63,19 @@ export class UserAuthority extends DurableObject<Env> {
     this.passwords.clear();
   }
 
-  act(proof: CallerProof, action: CallerAction, nonce: string): Promise<CallerOutcome> {
+  act(proof: T.CallerProof, action: T.CallerAction, nonce: string): Promise<T.CallerOutcome> {
     return this.callers.act(proof, action, nonce);
   }
 
-  authorize(id: string, secretHash: string): Promise<Authorization> {
+  authorize(id: string, secretHash: string): Promise<T.Authorization> {
     return this.sessions.authorize(id, secretHash);
   }
 
-  touch(id: string, secretHash: string): Promise<Authorization> {
+  touch(id: string, secretHash: string): Promise<T.Authorization> {
     return this.sessions.touch(id, secretHash);
   }
 
-  authorizeFamily(familyId: string, issuedAtSeconds: number): FamilyAuthorization {
+  authorizeFamily(familyId: string, issuedAtSeconds: number): T.FamilyAuthorization {
     return this.sessions.authorizeFamily(familyId, issuedAtSeconds);
   }
 
@@ -104,7 +84,7 @@ export class UserAuthority extends DurableObject<Env> {
     presentedHash: string,
     candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
-  ): Promise<Rotation> {
+  ): Promise<T.Rotation> {
     return this.sessions.rotateRefreshToken(familyId, presentedHash, candidate, graceMs);
   }
 
@@ -136,22 +116,22 @@ export class UserAuthority extends DurableObject<Env> {
     return this.sessions.readPrincipal();
   }
 
-  pendingPasskeys(pendingId: string, tokenHash: string): StoredPasskey[] | null {
+  pendingPasskeys(pendingId: string, tokenHash: string): T.StoredPasskey[] | null {
     return this.signIns.pendingPasskeys(pendingId, tokenHash);
   }
 
   completeSignIn(
     pendingId: string,
     tokenHash: string,
-    proof: FactorProof,
+    proof: T.FactorProof,
     fresh: { id: string; secretHash: string; csrfHash: string | null },
     maxSessions: number,
-    policy: ThrottlePolicy,
-  ): Promise<SignInCompletion> {
+    policy: T.ThrottlePolicy,
+  ): Promise<T.SignInCompletion> {
     return this.signIns.completeSignIn(pendingId, tokenHash, proof, fresh, maxSessions, policy);
   }
 
-  passkeySignIn(proof: FactorProof, input: NewSession, maxSessions: number): Promise<SessionCreation | ProofRefusal> {
+  passkeySignIn(proof: T.FactorProof, input: T.NewSession, maxSessions: number): Promise<T.SessionCreation | T.ProofRefusal> {
     return this.signIns.passkeySignIn(proof, input, maxSessions);
   }
 
@@ -159,7 +139,7 @@ export class UserAuthority extends DurableObject<Env> {
     return this.factorOps.listFactors();
   }
 
-  passkeys(): StoredPasskey[] {
+  passkeys(): T.StoredPasskey[] {
     return this.factorOps.passkeys();
   }
 
@@ -167,18 +147,18 @@ export class UserAuthority extends DurableObject<Env> {
     return this.factorOps.addPendingTotp(id, name, box, sessionId);
   }
 
-  confirmTotp(factorId: string, proof: FactorProof, sessionId: string, recoveryHashes: string[], policy: ThrottlePolicy) {
+  confirmTotp(factorId: string, proof: T.FactorProof, sessionId: string, recoveryHashes: string[], policy: T.ThrottlePolicy) {
     return this.factorOps.confirmTotp(factorId, proof, sessionId, recoveryHashes, policy);
   }
 
-  addPasskey(passkey: NewPasskey, challenge: Challenge, sessionId: string, recoveryHashes: string[]): Promise<FactorAdded> {
+  addPasskey(passkey: T.NewPasskey, challenge: T.Challenge, sessionId: string, recoveryHashes: string[]): Promise<T.FactorAdded> {
     return this.factorOps.addPasskey(passkey, challenge, sessionId, recoveryHashes);
   }
 
   removeFactor(
     factorId: string,
     sessionId: string,
-  ): Promise<{ status: "removed"; factor: FactorView; last: boolean } | { status: "not_found" }> {
+  ): Promise<{ status: "removed"; factor: T.FactorView; last: boolean } | { status: "not_found" }> {
     return this.factorOps.removeFactor(factorId, sessionId);
   }
 
@@ -186,7 +166,7 @@ export class UserAuthority extends DurableObject<Env> {
     return this.factorOps.replaceRecoveryCodes(hashes);
   }
 
-  reauthenticate(sessionId: string, proof: ReauthProof, policy: ThrottlePolicy) {
+  reauthenticate(sessionId: string, proof: ReauthProof, policy: T.ThrottlePolicy) {
     return this.factorOps.reauthenticate(sessionId, proof, policy);
   }
 
@@ -206,7 +186,7 @@ export class UserAuthority extends DurableObject<Env> {
     return this.account.proveAddress(proof, options);
   }
 
-  summary(): AuthoritySummary {
+  summary(): T.AuthoritySummary {
     return this.account.summary();
   }
 
@@ -214,7 +194,7 @@ export class UserAuthority extends DurableObject<Env> {
     return this.account.removeAllFactors(audit);
   }
 
-  reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): Reservation {
+  reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): T.Reservation {
     return this.account.reserveApiKey(id, sessionId, max, known);
   }
 
@@ -226,12 +206,37 @@ export class UserAuthority extends DurableObject<Env> {
     return this.account.releaseApiKey(id);
   }
 
-  takeMailSlot(purpose: string, address: string, maxPerHour: number): MailSlot {
+  takeMailSlot(purpose: string, address: string, maxPerHour: number): T.MailSlot {
     return this.account.takeMailSlot(purpose, address, maxPerHour);
   }
 
   forgetAddressProof(): void {
     this.account.forgetAddressProof();
+  }
+
+  oauthAuthorize(input: Parameters<OAuthRequestOps["authorize"]>[0]): G.AuthorizeOutcome {
+    return this.requests.authorize(input);
+  }
+  oauthPendingRequest(requestId: string): G.AuthorizationRequest | null {
+    return this.requests.pendingRequest(requestId);
+  }
+  oauthDecide(requestId: string, allow: boolean, session: G.AuthorizingSession, code: G.NewCode) {
+    return this.requests.decide(requestId, allow, session, code);
+  }
+  oauthRedeem(...args: Parameters<OAuthGrantOps["redeem"]>): Promise<G.Redemption> {
+    return this.grants.redeem(...args);
+  }
+  oauthRotate(...args: Parameters<OAuthGrantOps["rotate"]>): Promise<G.Redemption | { status: "reused" }> {
+    return this.grants.rotate(...args);
+  }
+  oauthRevoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
+    return this.grants.revoke(grantId, byRefreshToken);
+  }
+  oauthGrants(): G.GrantView[] {
+    return this.grants.list();
+  }
+  oauthGrantStatus(grantId: string, issuedAtSeconds: number): G.GrantStatus {
+    return this.grants.status(grantId, issuedAtSeconds);
   }
 
   hasSession(id: string): boolean {

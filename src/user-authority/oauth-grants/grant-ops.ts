@@ -1,0 +1,233 @@
+// The OAuth grants of a user's authority: redeeming a code into a grant (a session row
+// of kind "oauth" whose refresh token rotates like a token family's), rotating, revoking,
+// listing, and the authoritative standing of a grant's access token. Each decision is
+// one synchronous transaction, in order with every other decision about the user
+// (sign-ins, logout-all, password changes, disable, deletion): a code redeemed twice or
+// a refresh racing a revocation has one outcome.
+import { constantTimeEqual, randomToken } from "../../lib/crypto";
+import type { AuthorityParts } from "../parts";
+import { isExpired, type AuthMethod } from "../session-policy";
+import { times } from "../rows";
+import { OAUTH_LIMITS } from "./purge";
+import type { CodeRow, GrantListRow } from "./rows";
+import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
+
+export interface GrantLifetimes {
+  accessTtlSeconds: number;
+  refreshTtlMs: number;
+}
+
+export class OAuthGrantOps {
+  constructor(private readonly p: AuthorityParts) {}
+
+  /**
+   * Redeems a code (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3): once, by the client it was issued
+   * to, with the redirect URI and PKCE verifier of its request, while the session that
+   * consented is alive and no credential change came after it. A second use ends the
+   * grant its first use made (§4.1.2).
+   */
+  async redeem(
+    codeId: string,
+    secretHash: string,
+    check: { clientId: string; redirectUri: string | null; challengeOfVerifier: string },
+    grant: { id: string; refresh: { secretHash: string; token: string } | null; unusedSecretHash: string },
+    lifetimes: GrantLifetimes,
+  ): Promise<Redemption> {
+    const invalid = (detail: string): Redemption => ({ status: "invalid_grant", detail });
+    if (this.p.schema.blank) return invalid("Unknown or expired authorization code");
+    const { state } = this.p;
+    const row = state.sql.exec<CodeRow>("SELECT * FROM oauth_codes WHERE id = ?", codeId).toArray()[0];
+    const now = Date.now();
+    if (row === undefined || !constantTimeEqual(row.secret_hash, secretHash)) return invalid("Unknown or expired authorization code");
+    if (row.used_at !== null) {
+      // §4.1.2: the code was stolen or replayed; what its first use issued ends now.
+      if (row.grant_id !== null && state.row(row.grant_id) !== null) await this.p.end([row.grant_id]);
+      return invalid("The authorization code was already used");
+    }
+    if (row.expires_at <= now) return invalid("Unknown or expired authorization code");
+    const request = JSON.parse(row.request) as AuthorizationRequest;
+    if (request.clientId !== check.clientId) return invalid("The code was issued to another client");
+    // OAuth 2.1 §4.1.3: redirect_uri must match when the request carried one (it always does here).
+    if (check.redirectUri !== null && check.redirectUri !== request.redirectUri)
+      return invalid("redirect_uri does not match the authorization request");
+    if (!constantTimeEqual(check.challengeOfVerifier, request.codeChallenge))
+      return invalid("code_verifier does not match the code_challenge");
+    const session = state.row(row.session_id);
+    if (session === null || state.isDisabled() || state.isDeleted() || state.loadUser() === null)
+      return invalid("The authorization is no longer valid");
+    if (row.epoch < state.epoch() || row.created_at < state.notBefore()) return invalid("The authorization is no longer valid");
+
+    const withRefresh = grant.refresh !== null;
+    const idleMs = withRefresh ? lifetimes.refreshTtlMs : lifetimes.accessTtlSeconds * 1000;
+    const absoluteMs = withRefresh ? OAUTH_LIMITS.grantAbsoluteMs : idleMs;
+    const amr = JSON.parse(row.amr) as AuthMethod[];
+    const ended = this.p.ctx.storage.transactionSync(() => {
+      state.sql.exec("UPDATE oauth_codes SET used_at = ?, grant_id = ? WHERE id = ?", now, grant.id, codeId);
+      state.sql.exec(
+        `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity, idle_ms,
+           absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch, aal, amr)
+         SELECT ?, 'oauth', ?, NULL, ?, ?, ?, ?, ?, ip, user_agent, browser, os, device_type, country, city, ?, ?, ?
+         FROM sessions WHERE id = ?`,
+        grant.id,
+        grant.refresh?.secretHash ?? grant.unusedSecretHash,
+        row.auth_time,
+        now,
+        now,
+        idleMs,
+        now + absoluteMs,
+        state.epoch(),
+        row.aal,
+        row.amr,
+        row.session_id,
+      );
+      state.sql.exec(
+        "INSERT INTO oauth_grants (id, client_id, client_name, scopes, resources, refresh, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        grant.id,
+        request.clientId,
+        request.clientName,
+        JSON.stringify(request.scopes),
+        JSON.stringify(request.resources),
+        withRefresh ? 1 : 0,
+        now,
+        now,
+      );
+      const surplus = state.sql
+        .exec<{ id: string }>("SELECT id FROM oauth_grants ORDER BY last_used_at DESC LIMIT -1 OFFSET ?", OAUTH_LIMITS.grants)
+        .toArray()
+        .map((entry) => entry.id);
+      state.endSessions(surplus);
+      return surplus;
+    });
+    // The new grant's id reaches the principal record (read paths check it there); the
+    // grants it pushed out are revocations, written before the answer.
+    const written = this.p.cache.sync([grant.id, ...ended]);
+    if (ended.length > 0) await written;
+    else this.p.ctx.waitUntil(written.catch(() => undefined));
+    await this.p.schedulePurge();
+    return {
+      status: "issued",
+      tokens: {
+        grantId: grant.id,
+        userId: state.loadUser()?.id ?? "",
+        clientId: request.clientId,
+        scopes: request.scopes,
+        resources: request.resources,
+        nonce: request.nonce,
+        assurance: { aal: row.aal === 2 ? 2 : 1, amr, authTime: row.auth_time },
+        refreshToken: grant.refresh?.token ?? null,
+        refreshExpiresIn: withRefresh ? Math.floor(lifetimes.refreshTtlMs / 1000) : null,
+        issuedAt: Math.floor(now / 1000),
+        jti: randomToken(16),
+      },
+    };
+  }
+
+  /** Rotates a grant's refresh token (refresh.ts: the replay window and reuse detection), for the client it belongs to. */
+  async rotate(
+    grantId: string,
+    presentedHash: string,
+    candidate: { secretHash: string; refreshToken: string },
+    graceMs: number,
+    clientId: string,
+  ): Promise<Redemption | { status: "reused" }> {
+    const invalid: Redemption = { status: "invalid_grant", detail: "Invalid refresh token" };
+    if (this.p.schema.blank) return invalid;
+    const { state } = this.p;
+    const facts = this.grantRow(grantId);
+    if (facts === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
+    const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth");
+    if (rotation.status === "reused") return { status: "reused" };
+    if (rotation.status !== "rotated") return invalid;
+    const now = Date.now();
+    state.sql.exec("UPDATE oauth_grants SET last_used_at = ? WHERE id = ?", now, grantId);
+    const { family } = rotation;
+    return {
+      status: "issued",
+      tokens: {
+        grantId,
+        userId: state.loadUser()?.id ?? "",
+        clientId,
+        scopes: JSON.parse(facts.scopes) as string[],
+        resources: JSON.parse(facts.resources) as string[],
+        nonce: null,
+        assurance: { aal: family.assurance.aal, amr: family.assurance.amr, authTime: family.assurance.authTime },
+        refreshToken: family.refreshToken,
+        refreshExpiresIn: family.refreshExpiresIn,
+        issuedAt: family.issuedAt,
+        jti: family.jti,
+      },
+    };
+  }
+
+  /**
+   * Ends a grant with every token of it; false when the user holds no such grant. Asked
+   * with a refresh token (RFC 7009), only the client it was issued to may end it, and the
+   * token may be the current one or one rotated out before it.
+   */
+  async revoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
+    if (this.p.schema.blank) return false;
+    const facts = this.grantRow(grantId);
+    if (facts === null) return false;
+    if (byRefreshToken !== undefined) {
+      if (facts.client_id !== byRefreshToken.clientId) return false;
+      if (!this.p.refresh.belongsTo(grantId, byRefreshToken.presentedHash, "oauth")) return false;
+    }
+    await this.p.end([grantId]);
+    return true;
+  }
+
+  /** The user's connected apps. */
+  list(): GrantView[] {
+    if (this.p.schema.blank) return [];
+    const now = Date.now();
+    return this.p.state.sql
+      .exec<GrantListRow>(
+        `SELECT g.id, g.client_id, g.client_name, g.scopes, g.resources, g.created_at AS granted_at, g.last_used_at, s.created_at,
+           s.last_activity, s.idle_ms, s.absolute_expires_at
+         FROM oauth_grants g JOIN sessions s ON s.id = g.id ORDER BY g.last_used_at DESC`,
+      )
+      .toArray()
+      .filter((row) => !isExpired(times(row), now))
+      .map((row) => ({
+        grant_id: row.id,
+        client_id: row.client_id,
+        client_name: row.client_name,
+        scopes: JSON.parse(row.scopes) as string[],
+        resources: JSON.parse(row.resources) as string[],
+        created_at: new Date(row.granted_at).toISOString(),
+        last_used_at: new Date(row.last_used_at).toISOString(),
+      }));
+  }
+
+  /** The authoritative standing of a grant's access token (introspection, UserInfo). */
+  status(grantId: string, issuedAtSeconds: number): GrantStatus {
+    if (this.p.schema.blank) return { status: "inactive" };
+    const { state } = this.p;
+    const user = state.loadUser();
+    const row = state.row(grantId);
+    const facts = this.grantRow(grantId);
+    if (user === null || row === null || facts === null || state.isDisabled() || isExpired(times(row), Date.now()))
+      return { status: "inactive" };
+    if (issuedAtSeconds * 1000 < state.notBefore()) return { status: "inactive" };
+    return {
+      status: "active",
+      user,
+      grant: {
+        clientId: facts.client_id,
+        scopes: JSON.parse(facts.scopes) as string[],
+        resources: JSON.parse(facts.resources) as string[],
+      },
+    };
+  }
+
+  private grantRow(grantId: string): { client_id: string; scopes: string; resources: string } | null {
+    return (
+      this.p.state.sql
+        .exec<{ client_id: string; scopes: string; resources: string }>(
+          "SELECT client_id, scopes, resources FROM oauth_grants WHERE id = ?",
+          grantId,
+        )
+        .toArray()[0] ?? null
+    );
+  }
+}

@@ -1,0 +1,32 @@
+// The bounds of what the OAuth server keeps in a user's authority, and the alarm's purge
+// of it (parts.ts calls these beside its own purge). Grants are session rows: the
+// authority's session purge ends them when they expire.
+
+export const OAUTH_LIMITS = {
+  requestMs: 10 * 60_000,
+  codeMs: 60_000,
+  /** A used code is kept this long after it expires, so its replay is still recognized. */
+  codeKeptMs: 10 * 60_000,
+  pendingRequests: 20,
+  /** Grants per user; a new one beyond it ends the least recently used. */
+  grants: 50,
+  /** A grant with a refresh token ends this long after it began, however much it is used (it slides below that). */
+  grantAbsoluteMs: 400 * 86_400_000,
+};
+
+/** Expired requests, and codes past their replay watch. */
+export function purgeOAuth(sql: SqlStorage, now: number): void {
+  sql.exec("DELETE FROM oauth_requests WHERE expires_at <= ?", now);
+  sql.exec("DELETE FROM oauth_codes WHERE expires_at + ? <= ?", OAUTH_LIMITS.codeKeptMs, now);
+}
+
+/** When the next request or code is due for the purge (null: none). */
+export function nextOAuthPurge(sql: SqlStorage): number | null {
+  return sql
+    .exec<{ at: number | null }>(
+      `SELECT MIN(at) AS at FROM (SELECT MIN(expires_at) AS at FROM oauth_requests
+         UNION ALL SELECT MIN(expires_at) + ? AS at FROM oauth_codes)`,
+      OAUTH_LIMITS.codeKeptMs,
+    )
+    .one().at;
+}
