@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { build } from "esbuild";
@@ -31,6 +32,16 @@ function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
  * checkout's src/hono.ts), inside the project: workerd resolves module paths below it.
  */
 const EXAMPLE_CONSUMER = "test-results/consumer-worker/index.js";
+
+/**
+ * The OAuth server's signing key for this run (an ES256 private JWK; the RS256 key for ID
+ * tokens is the one the service generates and seals in D1, so that path runs too). The
+ * server itself is off unless a test's settings turn it on (OAUTH_SERVER_ENABLED).
+ */
+function oauthServerKeys(): string {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return JSON.stringify({ keys: [{ ...privateKey.export({ format: "jwk" }), kid: "test-es256" }] });
+}
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -96,6 +107,7 @@ export default defineConfig(async () => {
                     OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
                     OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
                     TEST_MIGRATIONS: migrations,
+                    OAUTH_SERVER_SIGNING_KEYS: oauthServerKeys(),
                     // The loopback mail API (test/servers/mail-api.ts); the mail retry tests point MAIL_API_URL at it.
                     TEST_MAIL_API: oauth.mailApiUrl,
                   }),

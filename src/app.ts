@@ -18,19 +18,24 @@ import { oauthRoutes } from "./routes/oauth";
 import { pageRoutes } from "./routes/pages";
 import { sessionRoutes } from "./routes/sessions";
 import { jwksRoutes, tokenRoutes } from "./routes/tokens";
+import { isOpenOAuthEndpoint, oauthServerRoutes } from "./routes/oauth-server";
+import { connectedAppRoutes, oauthApiRoutes } from "./routes/oauth-server-api";
 import { userRoutes } from "./routes/users";
 import { buildServices } from "./services/services";
 import { ServerTiming, timedEnv } from "./http/server-timing";
+import { isOAuthEndpoint, oauthErrorFromApiError } from "./oauth-server/errors";
 
 /** Every error the API answers with, thrown anywhere, is rendered here. */
 function renderError(error: unknown, c: Context): Response {
-  if (error instanceof ApiError) return errorResponse(c, error);
+  const oauth = isOAuthEndpoint(c.req.path);
+  if (error instanceof ApiError) return oauth ? oauthErrorFromApiError(c, error) : errorResponse(c, error);
   // The error class only (lib/log.ts): messages can hold bound query parameters or tokens.
   logError("unhandled_error", error, { request_id: c.get("requestId") ?? null, route: c.req.routePath });
   // A bug in this code (a TypeError and its kin) is a 500; anything else thrown on the
   // way is a dependency that failed (D1, KV, a Durable Object, a provider): 503, and
   // the request was not let through.
-  return errorResponse(c, isProgrammingError(error) ? internalError() : serviceUnavailable());
+  const mapped = isProgrammingError(error) ? internalError() : serviceUnavailable();
+  return oauth ? oauthErrorFromApiError(c, mapped) : errorResponse(c, mapped);
 }
 
 /** The request's services (and, with SERVER_TIMING, its timed bindings), before any route runs. */
@@ -49,7 +54,7 @@ function prepareServices(c: Context<AppEnv>): void {
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ router: new RememberingRouter() });
 
-  app.use(frame<AppEnv>({ onError: renderError, prepare: prepareServices }));
+  app.use(frame<AppEnv>({ onError: renderError, prepare: prepareServices, openEndpoint: isOpenOAuthEndpoint }));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route("/", docsRoutes);
@@ -64,6 +69,9 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/.well-known", jwksRoutes);
+  app.route("/", oauthServerRoutes);
+  app.route("/api/v1/oauth2", oauthApiRoutes);
+  app.route("/api/v1/users/me/connected-apps", connectedAppRoutes);
   app.route("/api/v1/dev", devRoutes);
   app.route("/", pageRoutes);
 

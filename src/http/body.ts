@@ -13,6 +13,12 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const FORM_ROUTES = new Set(["/api/v1/auth/login", "/api/v1/auth/token"]);
 
 /**
+ * The OAuth server's form endpoints (RFC 6749 §3.2, RFC 7009, RFC 7662, RFC 8628):
+ * their bodies keep every value of a repeated name (RFC 8707's `resource` repeats).
+ */
+const OAUTH_FORM_ROUTES = new Set(["/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/oauth2/device_authorization"]);
+
+/**
  * Reads the body of an unsafe request up front, so the size limit and the content-type
  * rule hold for every route alike. Undefined when there is none.
  */
@@ -24,6 +30,7 @@ export async function readBody(request: Request, path: string): Promise<unknown>
   const mediaType = (request.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (/^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)) return parseJson(text);
   if (mediaType === "application/x-www-form-urlencoded" && FORM_ROUTES.has(path)) return Object.fromEntries(new URLSearchParams(text));
+  if (mediaType === "application/x-www-form-urlencoded" && OAUTH_FORM_ROUTES.has(path)) return collectParams(new URLSearchParams(text));
   // A cross-site <form> can only send form, multipart or text bodies; refusing them
   // here means such a form can never reach an API route.
   throw new ApiError("unsupported_media_type", "Send the body as application/json");
@@ -48,6 +55,16 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, optio
   const errors = result.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
   if (options.source === "query") throw queryValidationError(errors);
   throw validationError(errors.map((error) => ({ ...error, path: error.path || "body" })));
+}
+
+/** Parameters by name, keeping every value of a repeated one (then an array). Own properties only: `__proto__` is a name like any other. */
+export function collectParams(entries: Iterable<[string, string]>): Record<string, string | string[]> {
+  const params = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, value] of entries) {
+    const known = Object.hasOwn(params, name) ? params[name] : undefined;
+    params[name] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+  }
+  return params;
 }
 
 function parseJson(text: string): unknown {

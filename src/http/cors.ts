@@ -53,3 +53,26 @@ export function corsHeaders(config: Config, origin: string | null): Readonly<Rec
   if (!isCorsOrigin(config, origin)) return NOT_ALLOWED;
   return { Vary: "Origin", "Access-Control-Allow-Origin": origin, ...Object.fromEntries(ALLOWED_ORIGIN) };
 }
+
+/**
+ * Endpoints any origin may call without credentials (the OAuth server's token,
+ * registration, revocation and discovery endpoints: a browser app of any origin is a
+ * public client). Their answers carry `Access-Control-Allow-Origin: *` and never
+ * `Allow-Credentials`, so a page elsewhere can read them but never with the user's cookies.
+ */
+export function openPreflightResponse(): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "GET, POST",
+      "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
+      "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_SECONDS,
+    },
+  });
+}
+
+export function applyOpenCorsHeaders(headers: Headers): void {
+  headers.set("Access-Control-Allow-Origin", "*");
+  headers.set("Access-Control-Expose-Headers", "WWW-Authenticate, X-Request-Id, Retry-After");
+}

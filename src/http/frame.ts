@@ -7,7 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config/config";
 import { readBody } from "./body";
-import { applyCorsHeaders, isCorsOrigin, isPreflight, preflightResponse } from "./cors";
+import { applyCorsHeaders, applyOpenCorsHeaders, isCorsOrigin, isPreflight, openPreflightResponse, preflightResponse } from "./cors";
 import { ApiError } from "./errors";
 import { handedBody, handedOver } from "./handover";
 import type { HttpEnv } from "./http-env";
@@ -26,6 +26,8 @@ export interface FrameOptions<E extends HttpEnv> {
    * before the body: one call here instead of another middleware stage on every request.
    */
   prepare: (c: Context<E>) => void;
+  /** Paths any origin may call without credentials (cors.ts, openPreflightResponse). */
+  openEndpoint?: (path: string) => boolean;
 }
 
 export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHandler<E> {
@@ -39,14 +41,16 @@ export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHa
     c.set("requestId", requestId);
     const origin = request.headers.get("Origin");
     const preflight = isPreflight(request);
+    const open = options.openEndpoint?.(c.req.path) === true;
     let config: Config | undefined;
     try {
       config = configOf(c.env);
       c.set("config", config);
       if (preflight) {
-        c.res = preflightResponse(config, origin);
+        c.res = open ? openPreflightResponse() : preflightResponse(config, origin);
       } else {
-        if (isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", FOREIGN_ORIGIN_DETAIL);
+        // An open endpoint takes no ambient credential (no cookie is read there): no Origin check.
+        if (!open && isForeignWrite(config, request, origin)) throw new ApiError("csrf_failed", FOREIGN_ORIGIN_DETAIL);
         options.prepare(context);
         if (isUnsafeMethod(request.method)) {
           // A direct answer that left the request to the app may have read the body already.
@@ -66,7 +70,8 @@ export function frame<E extends HttpEnv>(options: FrameOptions<E>): MiddlewareHa
     if (timing !== undefined) headers.set("Server-Timing", timing.header());
     applySecurityHeaders(headers, config, { status: c.res.status, navigation: isNavigation(request) });
     // A preflight's answer carries its own CORS headers.
-    if (!preflight) applyCorsHeaders(headers, config !== undefined && isCorsOrigin(config, origin) ? origin : null);
+    if (!preflight && open) applyOpenCorsHeaders(headers);
+    else if (!preflight) applyCorsHeaders(headers, config !== undefined && isCorsOrigin(config, origin) ? origin : null);
     if (config?.requestLogs !== false) {
       logRequest({
         requestId,

@@ -34,7 +34,7 @@ const PAGES = new Map([
 ]);
 const notFound = () => new ApiError("not_found", "Not found");
 
-async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
+export async function servePage(c: Context<AppEnv>, file: string): Promise<Response> {
   if (file.startsWith("/admin/") && !c.get("config").admin.console) throw notFound();
   const assets = c.env.ASSETS;
   if (assets === undefined) throw notFound();
@@ -54,6 +54,6 @@ async function serve(c: Context<AppEnv>, file: string): Promise<Response> {
 
 export const pageRoutes = new Hono<AppEnv>();
 
-for (const [path, file] of PAGES) pageRoutes.get(path, (c) => serve(c, file));
-pageRoutes.get("/:area{admin|account|shared|docs}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => serve(c, c.req.path));
-pageRoutes.get("/:area{admin|account|shared}/vendor/:name{[a-z0-9-]+\\.js}", (c) => serve(c, c.req.path));
+for (const [path, file] of PAGES) pageRoutes.get(path, (c) => servePage(c, file));
+pageRoutes.get("/:area{admin|account|shared|docs|oauth}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => servePage(c, c.req.path));
+pageRoutes.get("/:area{admin|account|shared}/vendor/:name{[a-z0-9-]+\\.js}", (c) => servePage(c, c.req.path));

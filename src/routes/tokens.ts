@@ -1,6 +1,7 @@
 // Token endpoints for mobile apps and API clients: sign-in for a token pair, refresh,
 // RFC 7009 revocation, and the public keys that verify access tokens.
 import { Hono } from "hono";
+import { providerKeys } from "../oauth-server/keys";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../auth/app-env";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
@@ -84,8 +85,13 @@ tokenRoutes.post("/revoke", async (c) => {
 export const jwksRoutes = new Hono<AppEnv>();
 
 jwksRoutes.get("/jwks.json", async (c) => {
-  const keys = await keySet(c.get("config"));
+  const config = c.get("config");
+  const keys = await keySet(config);
+  // The OAuth server's keys too, when it is on (OAUTH_SERVER_SIGNING_KEYS may be JWT_SIGNING_KEYS: listed once).
+  const provider = config.oauthServer.enabled ? await providerKeys(config, c.get("services").d1) : null;
+  const listed = new Set(keys.publicJwks.map((jwk) => jwk.kid));
+  const extra = provider === null ? [] : provider.publicJwks.filter((jwk) => !listed.has(jwk.kid));
   // Public keys are meant to be cached by verifiers; rotation keeps old keys listed a while.
   c.header("Cache-Control", "public, max-age=300");
-  return c.json({ keys: keys.publicJwks });
+  return c.json({ keys: [...keys.publicJwks, ...extra] });
 });

@@ -20,6 +20,8 @@ export interface Services {
   keys: Env["API_KEYS"];
   /** Login-attempt and hourly counters. */
   throttle: Env["LOGIN_THROTTLE"];
+  /** Device authorizations of the OAuth server (RFC 8628), one per user code. */
+  devices: Env["DEVICE_AUTHORIZATIONS"];
   mailer: Mailer;
   /** Runs work after the response (ExecutionContext.waitUntil). */
   waitUntil(promise: Promise<unknown>): void;
@@ -58,6 +60,7 @@ class RequestServices implements Services {
   readonly authority: Env["USER_AUTHORITY"];
   readonly keys: Env["API_KEYS"];
   readonly throttle: Env["LOGIN_THROTTLE"];
+  readonly devices: Env["DEVICE_AUTHORIZATIONS"];
   readonly waitUntil: (promise: Promise<unknown>) => void;
   readonly ip: string;
   readonly #env: Env;
@@ -74,6 +77,7 @@ class RequestServices implements Services {
     this.authority = env.USER_AUTHORITY;
     this.keys = env.API_KEYS;
     this.throttle = env.LOGIN_THROTTLE;
+    this.devices = env.DEVICE_AUTHORIZATIONS;
     this.waitUntil = waitUntil;
     this.ip = request === null ? "unknown" : clientIp(request);
     this.#env = env;

@@ -88,10 +88,23 @@ export async function takeHourlySlot(
 }
 
 /**
+ * Another per-IP hourly budget, counted by its own object (`<purpose>:<ip>`): the OAuth
+ * server's client registrations, authorization requests and typed device codes.
+ */
+export async function takeIpSlot(
+  namespace: DurableObjectNamespace<LoginThrottle>,
+  purpose: "oauth-register" | "oauth-authorize" | "oauth-device",
+  ip: string,
+  maxPerHour: number,
+): Promise<HourlyLimit> {
+  return namespace.getByName(`${purpose}:${throttleKeyForIp(ip)}`).hit({ maxAttempts: maxPerHour, windowMs: 3_600_000 });
+}
+
+/**
  * An admin clears login throttling: the counters of an identifier (the bare name, and an
  * account's counter of earlier versions; its authority's is cleared by the caller) and of
- * a client IP (by its /64 for IPv6), whose hourly budget of registrations and mail
- * (takeHourlySlot) is cleared with it.
+ * a client IP (by its /64 for IPv6), whose hourly budgets of registrations and mail
+ * (takeHourlySlot) and of the OAuth server (takeIpSlot) are cleared with it.
  */
 export async function clearLoginThrottle(
   namespace: DurableObjectNamespace<LoginThrottle>,
@@ -100,6 +113,9 @@ export async function clearLoginThrottle(
   const names: string[] = [];
   if (target.identifier !== undefined) names.push(`id:${normalizeIdentifier(target.identifier)}`);
   if (target.userId != null) names.push(`account:${target.userId}`);
-  if (target.ip !== undefined) names.push(`ip:${throttleKeyForIp(target.ip)}`, `hourly:${throttleKeyForIp(target.ip)}`);
+  if (target.ip !== undefined) {
+    const key = throttleKeyForIp(target.ip);
+    names.push(`ip:${key}`, `hourly:${key}`, `oauth-register:${key}`, `oauth-authorize:${key}`, `oauth-device:${key}`);
+  }
   await Promise.all(names.map((name) => namespace.getByName(name).clear()));
 }

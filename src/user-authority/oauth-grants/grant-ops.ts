@@ -30,7 +30,14 @@ export class OAuthGrantOps {
     codeId: string,
     secretHash: string,
     check: { clientId: string; redirectUri: string | null; challengeOfVerifier: string },
-    grant: { id: string; refresh: { secretHash: string; token: string } | null; unusedSecretHash: string },
+    grant: {
+      id: string;
+      refresh: { secretHash: string; token: string };
+      /** The client registered the refresh_token grant; else a refresh token only with offline_access. */
+      refreshAlways: boolean;
+      /** The grant's secret when it has no refresh token (never handed out). */
+      unusedSecretHash: string;
+    },
     lifetimes: GrantLifetimes,
   ): Promise<Redemption> {
     const invalid = (detail: string): Redemption => ({ status: "invalid_grant", detail });
@@ -48,16 +55,20 @@ export class OAuthGrantOps {
     const request = JSON.parse(row.request) as AuthorizationRequest;
     if (request.clientId !== check.clientId) return invalid("The code was issued to another client");
     // OAuth 2.1 §4.1.3: redirect_uri must match when the request carried one (it always does here).
-    if (check.redirectUri !== null && check.redirectUri !== request.redirectUri)
+    if (check.redirectUri !== null && check.redirectUri !== request.redirectUri) {
       return invalid("redirect_uri does not match the authorization request");
-    if (!constantTimeEqual(check.challengeOfVerifier, request.codeChallenge))
+    }
+    if (!constantTimeEqual(check.challengeOfVerifier, request.codeChallenge)) {
       return invalid("code_verifier does not match the code_challenge");
+    }
     const session = state.row(row.session_id);
-    if (session === null || state.isDisabled() || state.isDeleted() || state.loadUser() === null)
+    const user = state.loadUser();
+    if (session === null || user === null || state.isDisabled() || state.isDeleted()) {
       return invalid("The authorization is no longer valid");
+    }
     if (row.epoch < state.epoch() || row.created_at < state.notBefore()) return invalid("The authorization is no longer valid");
 
-    const withRefresh = grant.refresh !== null;
+    const withRefresh = grant.refreshAlways || request.scopes.includes("offline_access");
     const idleMs = withRefresh ? lifetimes.refreshTtlMs : lifetimes.accessTtlSeconds * 1000;
     const absoluteMs = withRefresh ? OAUTH_LIMITS.grantAbsoluteMs : idleMs;
     const amr = JSON.parse(row.amr) as AuthMethod[];
@@ -69,7 +80,7 @@ export class OAuthGrantOps {
          SELECT ?, 'oauth', ?, NULL, ?, ?, ?, ?, ?, ip, user_agent, browser, os, device_type, country, city, ?, ?, ?
          FROM sessions WHERE id = ?`,
         grant.id,
-        grant.refresh?.secretHash ?? grant.unusedSecretHash,
+        withRefresh ? grant.refresh.secretHash : grant.unusedSecretHash,
         row.auth_time,
         now,
         now,
@@ -108,13 +119,13 @@ export class OAuthGrantOps {
       status: "issued",
       tokens: {
         grantId: grant.id,
-        userId: state.loadUser()?.id ?? "",
+        user,
         clientId: request.clientId,
         scopes: request.scopes,
         resources: request.resources,
         nonce: request.nonce,
         assurance: { aal: row.aal === 2 ? 2 : 1, amr, authTime: row.auth_time },
-        refreshToken: grant.refresh?.token ?? null,
+        refreshToken: withRefresh ? grant.refresh.token : null,
         refreshExpiresIn: withRefresh ? Math.floor(lifetimes.refreshTtlMs / 1000) : null,
         issuedAt: Math.floor(now / 1000),
         jti: randomToken(16),
@@ -134,7 +145,8 @@ export class OAuthGrantOps {
     if (this.p.schema.blank) return invalid;
     const { state } = this.p;
     const facts = this.grantRow(grantId);
-    if (facts === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
+    const user = state.loadUser();
+    if (facts === null || user === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
     const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth");
     if (rotation.status === "reused") return { status: "reused" };
     if (rotation.status !== "rotated") return invalid;
@@ -145,7 +157,7 @@ export class OAuthGrantOps {
       status: "issued",
       tokens: {
         grantId,
-        userId: state.loadUser()?.id ?? "",
+        user,
         clientId,
         scopes: JSON.parse(facts.scopes) as string[],
         resources: JSON.parse(facts.resources) as string[],
@@ -206,8 +218,9 @@ export class OAuthGrantOps {
     const user = state.loadUser();
     const row = state.row(grantId);
     const facts = this.grantRow(grantId);
-    if (user === null || row === null || facts === null || state.isDisabled() || isExpired(times(row), Date.now()))
+    if (user === null || row === null || facts === null || state.isDisabled() || isExpired(times(row), Date.now())) {
       return { status: "inactive" };
+    }
     if (issuedAtSeconds * 1000 < state.notBefore()) return { status: "inactive" };
     return {
       status: "active",

@@ -16,8 +16,8 @@ export interface AuthorizationRequest {
   codeChallenge: string;
   /** `acr_values=aal2` or the client's require_aal. */
   aalRequired: 1 | 2;
-  /** Set for a device authorization (RFC 8628): the decision answers no redirect. */
-  device?: boolean;
+  /** A device authorization (RFC 8628): its user code; the decision answers no redirect. */
+  device?: { userCode: string };
 }
 
 export interface RequestView {
@@ -54,7 +54,8 @@ export type Decision =
 /** What a redeemed code or a rotated refresh token yields: enough to sign the tokens. */
 export interface GrantTokens {
   grantId: string;
-  userId: string;
+  /** The user as the authority knows it now (the ID token's and UserInfo's claims). */
+  user: PublicUser;
   clientId: string;
   scopes: string[];
   resources: string[];

@@ -1,0 +1,52 @@
+// The token endpoint's device_code grant (RFC 8628 §3.4, §3.5): the device's poll, and
+// once the user approved, the redemption of the authorization code the approval made.
+import { randomToken, sha256 } from "../../lib/crypto";
+import { createSessionToken, parseSessionToken } from "../../sessions/session-token";
+import type { OAuthClient } from "../clients/client-record";
+import { type TokenAnswer, answerFor, failure } from "../grant-answer";
+import { grantsOf } from "../grant-client";
+import { type Params, param } from "../params";
+import type { Provider } from "../provider";
+import type { TokenDeps } from "../token-endpoint";
+import { parseDeviceCode } from "./device-flow";
+
+export async function deviceCodeGrant(services: TokenDeps, provider: Provider, client: OAuthClient, params: Params): Promise<TokenAnswer> {
+  const text = param(params, "device_code");
+  if (text === null) return failure("invalid_request", "device_code is required");
+  const parsed = parseDeviceCode(text);
+  if (parsed === null) return failure("invalid_grant", "Unknown device code");
+  const poll = await services.devices.getByName(parsed.userCode).poll(await sha256(`device:${parsed.secret}`), client.clientId);
+  switch (poll.status) {
+    case "authorization_pending":
+      return failure("authorization_pending", "The user has not finished yet");
+    case "slow_down":
+      return failure("slow_down", "Polling too fast: wait 5 seconds longer between requests");
+    case "expired_token":
+      return failure("expired_token", "The device code expired; start again");
+    case "access_denied":
+      return failure("access_denied", "The user denied the request", 400);
+    case "invalid":
+      return failure("invalid_grant", "Unknown device code");
+  }
+  const code = parseSessionToken(poll.code);
+  if (code === null) return failure("invalid_grant", "Unknown device code");
+  const grant = await createSessionToken(poll.userId);
+  const [secretHash, challenge, unusedSecretHash] = await Promise.all([
+    sha256(code.secret),
+    sha256(parsed.secret),
+    sha256(randomToken(32)),
+  ]);
+  const redemption = await grantsOf(services.authority, poll.userId).redeem(
+    code.id,
+    secretHash,
+    { clientId: client.clientId, redirectUri: null, challengeOfVerifier: challenge },
+    {
+      id: grant.id,
+      refresh: { secretHash: grant.secretHash, token: grant.token },
+      refreshAlways: client.grantTypes.includes("refresh_token"),
+      unusedSecretHash,
+    },
+    { accessTtlSeconds: provider.accessTtlSeconds, refreshTtlMs: provider.refreshTtlMs },
+  );
+  return answerFor(provider, client, redemption, params);
+}
