@@ -42,3 +42,15 @@ CREATE TABLE oauth_server_keys (
   public_jwk TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
+
+-- Who authorized which client: written by each user's authority with the grant (its
+-- outbox), so disabling a client can end its grants at every user's authority. A row may
+-- outlive the grants (they end in many ways); the authority is asked, and says.
+CREATE TABLE oauth_server_authorizations (
+  client_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  first_at TEXT NOT NULL,
+  last_at TEXT NOT NULL,
+  PRIMARY KEY (client_id, user_id)
+);
+CREATE INDEX oauth_server_authorizations_user ON oauth_server_authorizations (user_id);

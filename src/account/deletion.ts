@@ -65,6 +65,8 @@ export async function deleteAccount(
     eventDeletion(db, d1, userId),
     identityDeletion(db, d1, userId),
     appCodeDeletion(d1, userId),
+    // Who authorized which OAuth client (oauth-server/): the user's grants ended with the authority.
+    d1.prepare("DELETE FROM oauth_server_authorizations WHERE user_id = ?").bind(userId),
     userRowDeletion(db, d1, userId),
   ]);
 }

@@ -19,7 +19,7 @@ export const permissionsField = z
   .refine((permissions) => Object.keys(permissions).length <= 50, { message: "At most 50 resources" });
 
 /** Resources that grant administration. A wildcard resource never reaches them: they must be named. */
-export const ADMIN_RESOURCES = ["admin_users", "admin_audit"] as const;
+export const ADMIN_RESOURCES = ["admin_users", "admin_audit", "admin_oauth_clients"] as const;
 
 export function isAdminResource(resource: string): boolean {
   return (ADMIN_RESOURCES as readonly string[]).includes(resource);

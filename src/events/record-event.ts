@@ -31,7 +31,10 @@ export type SecurityEventType =
   | "admin_session_revoked"
   | "admin_password_reset_sent"
   | "admin_mfa_reset"
-  | "admin_throttle_cleared";
+  | "admin_throttle_cleared"
+  | "oauth_grant_created"
+  | "oauth_grant_revoked"
+  | "oauth_client_registered";
 
 export interface SecurityEvent {
   userId: string;

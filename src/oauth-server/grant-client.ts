@@ -62,6 +62,10 @@ export class GrantClient {
     return this.changing(() => this.idempotent((stub) => stub.oauthRevoke(...args)));
   }
 
+  revokeClient(clientId: string) {
+    return this.changing(() => this.idempotent((stub) => stub.oauthRevokeClient(clientId)));
+  }
+
   grants() {
     return this.idempotent((stub) => stub.oauthGrants());
   }

@@ -79,13 +79,8 @@ export class UserAuthority extends DurableObject<Env> {
     return this.sessions.authorizeFamily(familyId, issuedAtSeconds);
   }
 
-  rotateRefreshToken(
-    familyId: string,
-    presentedHash: string,
-    candidate: { secretHash: string; refreshToken: string },
-    graceMs: number,
-  ): Promise<T.Rotation> {
-    return this.sessions.rotateRefreshToken(familyId, presentedHash, candidate, graceMs);
+  rotateRefreshToken(...args: Parameters<SessionOps["rotateRefreshToken"]>): Promise<T.Rotation> {
+    return this.sessions.rotateRefreshToken(...args);
   }
 
   revokeRefreshToken(familyId: string, presentedHash: string): Promise<boolean> {
@@ -120,15 +115,8 @@ export class UserAuthority extends DurableObject<Env> {
     return this.signIns.pendingPasskeys(pendingId, tokenHash);
   }
 
-  completeSignIn(
-    pendingId: string,
-    tokenHash: string,
-    proof: T.FactorProof,
-    fresh: { id: string; secretHash: string; csrfHash: string | null },
-    maxSessions: number,
-    policy: T.ThrottlePolicy,
-  ): Promise<T.SignInCompletion> {
-    return this.signIns.completeSignIn(pendingId, tokenHash, proof, fresh, maxSessions, policy);
+  completeSignIn(...args: Parameters<SignInOps["completeSignIn"]>): Promise<T.SignInCompletion> {
+    return this.signIns.completeSignIn(...args);
   }
 
   passkeySignIn(proof: T.FactorProof, input: T.NewSession, maxSessions: number): Promise<T.SessionCreation | T.ProofRefusal> {
@@ -155,11 +143,8 @@ export class UserAuthority extends DurableObject<Env> {
     return this.factorOps.addPasskey(passkey, challenge, sessionId, recoveryHashes);
   }
 
-  removeFactor(
-    factorId: string,
-    sessionId: string,
-  ): Promise<{ status: "removed"; factor: T.FactorView; last: boolean } | { status: "not_found" }> {
-    return this.factorOps.removeFactor(factorId, sessionId);
+  removeFactor(...args: Parameters<FactorOps["removeFactor"]>) {
+    return this.factorOps.removeFactor(...args);
   }
 
   replaceRecoveryCodes(hashes: string[]): boolean {
@@ -231,6 +216,9 @@ export class UserAuthority extends DurableObject<Env> {
   }
   oauthRevoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
     return this.grants.revoke(grantId, byRefreshToken);
+  }
+  oauthRevokeClient(clientId: string): Promise<number> {
+    return this.grants.revokeClient(clientId);
   }
   oauthGrants(): G.GrantView[] {
     return this.grants.list();

@@ -121,3 +121,50 @@ export async function exchangeCode(
   );
   return oauth.processAuthorizationCodeResponse(as, registered.client, response, { expectedNonce: authorized.nonce, requireIdToken: true });
 }
+
+/** A raw form POST to a protocol endpoint (what a client library sends), answered by the Worker. */
+export async function postForm(
+  path: string,
+  form: Record<string, string>,
+  options: { settings?: Settings; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return callWorker(
+    new Request(`${BASE_URL}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "CF-Connecting-IP": uniqueIp(), ...options.headers },
+      body: new URLSearchParams(form).toString(),
+    }),
+    options.settings ?? OAUTH_SETTINGS,
+  );
+}
+
+/** Redeems the authorized callback's code with a raw token request. */
+export async function redeemCode(registered: RegisteredClient, authorized: Authorized): Promise<Response> {
+  return postForm("/oauth2/token", {
+    grant_type: "authorization_code",
+    code: authorized.callback.searchParams.get("code") ?? "",
+    redirect_uri: registered.redirectUri,
+    code_verifier: authorized.verifier,
+    client_id: registered.client.client_id,
+  });
+}
+
+export async function refreshWith(registered: RegisteredClient, refreshToken: string): Promise<Response> {
+  return postForm("/oauth2/token", { grant_type: "refresh_token", refresh_token: refreshToken, client_id: registered.client.client_id });
+}
+
+export async function userInfoStatus(accessToken: string): Promise<number> {
+  const response = await callWorker(
+    new Request(`${BASE_URL}/oauth2/userinfo`, { headers: { Authorization: `Bearer ${accessToken}` } }),
+    OAUTH_SETTINGS,
+  );
+  return response.status;
+}
+
+export interface TokenJson {
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+  scope: string;
+  expires_in: number;
+}

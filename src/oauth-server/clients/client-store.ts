@@ -8,14 +8,18 @@ export async function findClient(db: D1Database, clientId: string): Promise<OAut
 }
 
 export async function insertClient(db: D1Database, client: OAuthClient): Promise<void> {
-  await db
+  await insertClientStatement(db, client).run();
+}
+
+/** The insert as a statement, for a batch that writes the admin's audit entry with it. */
+export function insertClientStatement(db: D1Database, client: OAuthClient): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO oauth_server_clients (client_id, name, source, auth_method, secret_hash, redirect_uris, grant_types, scopes,
          resources, first_party, require_aal, introspection, disabled, id_token_alg, client_uri, logo_uri, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(client.clientId, ...clientValues(client), client.createdAt, client.createdAt)
-    .run();
+    .bind(client.clientId, ...clientValues(client), client.createdAt, client.createdAt);
 }
 
 export async function updateClient(db: D1Database, client: OAuthClient): Promise<void> {

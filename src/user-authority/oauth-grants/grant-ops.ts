@@ -8,6 +8,8 @@ import { constantTimeEqual, randomToken } from "../../lib/crypto";
 import type { AuthorityParts } from "../parts";
 import { isExpired, type AuthMethod } from "../session-policy";
 import { times } from "../rows";
+import { queueAudit, queueRecord } from "../audit-outbox";
+import { grantRow, grantStatus, listGrants } from "./grant-reads";
 import { OAUTH_LIMITS } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
 import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
@@ -107,8 +109,18 @@ export class OAuthGrantOps {
         .toArray()
         .map((entry) => entry.id);
       state.endSessions(surplus);
+      // The grant's event and the record of who authorized the client land with it (audit-outbox.ts).
+      queueAudit(state.sql, {
+        userId: user.id,
+        type: "oauth_grant_created",
+        client: null,
+        detail: { grant_id: grant.id, client_id: request.clientId },
+      });
+      queueRecord(state.sql, { kind: "authorization", userId: user.id, clientId: request.clientId, at: new Date(now).toISOString() });
       return surplus;
     });
+    // Sent after the answer; one that fails stays queued for the alarm (booked below).
+    this.p.ctx.waitUntil(this.p.sendAudit().catch(() => undefined));
     // The new grant's id reaches the principal record (read paths check it there); the
     // grants it pushed out are revocations, written before the answer.
     const written = this.p.cache.sync([grant.id, ...ended]);
@@ -144,7 +156,7 @@ export class OAuthGrantOps {
     const invalid: Redemption = { status: "invalid_grant", detail: "Invalid refresh token" };
     if (this.p.schema.blank) return invalid;
     const { state } = this.p;
-    const facts = this.grantRow(grantId);
+    const facts = grantRow(this.p, grantId);
     const user = state.loadUser();
     if (facts === null || user === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
     const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth");
@@ -178,69 +190,51 @@ export class OAuthGrantOps {
    */
   async revoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
     if (this.p.schema.blank) return false;
-    const facts = this.grantRow(grantId);
+    const facts = grantRow(this.p, grantId);
     if (facts === null) return false;
     if (byRefreshToken !== undefined) {
       if (facts.client_id !== byRefreshToken.clientId) return false;
       if (!this.p.refresh.belongsTo(grantId, byRefreshToken.presentedHash, "oauth")) return false;
     }
-    await this.p.end([grantId]);
+    await this.end([grantId], facts.client_id, byRefreshToken === undefined ? "user" : "client");
     return true;
   }
 
-  /** The user's connected apps. */
-  list(): GrantView[] {
-    if (this.p.schema.blank) return [];
-    const now = Date.now();
-    return this.p.state.sql
-      .exec<GrantListRow>(
-        `SELECT g.id, g.client_id, g.client_name, g.scopes, g.resources, g.created_at AS granted_at, g.last_used_at, s.created_at,
-           s.last_activity, s.idle_ms, s.absolute_expires_at
-         FROM oauth_grants g JOIN sessions s ON s.id = g.id ORDER BY g.last_used_at DESC`,
-      )
+  /** Ends every grant the user gave this client (an admin disabled or deleted it). */
+  async revokeClient(clientId: string): Promise<number> {
+    if (this.p.schema.blank) return 0;
+    const ids = this.p.state.sql
+      .exec<{ id: string }>("SELECT id FROM oauth_grants WHERE client_id = ?", clientId)
       .toArray()
-      .filter((row) => !isExpired(times(row), now))
-      .map((row) => ({
-        grant_id: row.id,
-        client_id: row.client_id,
-        client_name: row.client_name,
-        scopes: JSON.parse(row.scopes) as string[],
-        resources: JSON.parse(row.resources) as string[],
-        created_at: new Date(row.granted_at).toISOString(),
-        last_used_at: new Date(row.last_used_at).toISOString(),
-      }));
+      .map((row) => row.id);
+    if (ids.length > 0) await this.end(ids, clientId, "client_disabled");
+    return ids.length;
   }
 
-  /** The authoritative standing of a grant's access token (introspection, UserInfo). */
+  list(): GrantView[] {
+    return listGrants(this.p);
+  }
+
   status(grantId: string, issuedAtSeconds: number): GrantStatus {
-    if (this.p.schema.blank) return { status: "inactive" };
+    return grantStatus(this.p, grantId, issuedAtSeconds);
+  }
+
+  private async end(ids: string[], clientId: string, by: "user" | "client" | "client_disabled"): Promise<void> {
     const { state } = this.p;
     const user = state.loadUser();
-    const row = state.row(grantId);
-    const facts = this.grantRow(grantId);
-    if (user === null || row === null || facts === null || state.isDisabled() || isExpired(times(row), Date.now())) {
-      return { status: "inactive" };
-    }
-    if (issuedAtSeconds * 1000 < state.notBefore()) return { status: "inactive" };
-    return {
-      status: "active",
-      user,
-      grant: {
-        clientId: facts.client_id,
-        scopes: JSON.parse(facts.scopes) as string[],
-        resources: JSON.parse(facts.resources) as string[],
-      },
-    };
-  }
-
-  private grantRow(grantId: string): { client_id: string; scopes: string; resources: string } | null {
-    return (
-      this.p.state.sql
-        .exec<{ client_id: string; scopes: string; resources: string }>(
-          "SELECT client_id, scopes, resources FROM oauth_grants WHERE id = ?",
-          grantId,
-        )
-        .toArray()[0] ?? null
-    );
+    this.p.ctx.storage.transactionSync(() => {
+      state.endSessions(ids);
+      if (user === null) return;
+      for (const id of ids)
+        queueAudit(state.sql, {
+          userId: user.id,
+          type: "oauth_grant_revoked",
+          client: null,
+          detail: { grant_id: id, client_id: clientId, by },
+        });
+    });
+    await this.p.cache.sync(ids);
+    this.p.ctx.waitUntil(this.p.sendAudit().catch(() => undefined));
+    await this.p.schedulePurge();
   }
 }
