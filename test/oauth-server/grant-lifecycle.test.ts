@@ -1,0 +1,89 @@
+// A grant belongs to the user: listed in connected apps, and ended with every token of it
+// when the user revokes it, logs out everywhere, changes the password, is disabled or
+// deleted, or when an admin disables the client.
+import { describe, expect, it } from "vitest";
+import { makeAdmin } from "../helpers/admin";
+import { strongPassword } from "../helpers/users";
+import {
+  OAUTH_SETTINGS,
+  type TokenJson,
+  authorizeInBrowser,
+  discover,
+  redeemCode,
+  refreshWith,
+  registerDcrClient,
+  userInfoStatus,
+} from "../helpers/oauth-server";
+
+async function connected(settings = OAUTH_SETTINGS) {
+  const registered = await registerDcrClient(await discover(settings), {}, settings);
+  const authorized = await authorizeInBrowser(registered, { settings });
+  const tokens = (await (await redeemCode(registered, authorized)).json()) as TokenJson;
+  expect(await userInfoStatus(tokens.access_token)).toBe(200);
+  return { registered, authorized, tokens };
+}
+
+/** The access token is refused, and so is the refresh token (400 invalid_grant; 401 invalid_client once the client is disabled). */
+async function expectEnded(grant: Awaited<ReturnType<typeof connected>>, refreshError = "invalid_grant"): Promise<void> {
+  expect(await userInfoStatus(grant.tokens.access_token)).toBe(401);
+  const refreshed = await refreshWith(grant.registered, grant.tokens.refresh_token as string);
+  expect(await refreshed.json()).toMatchObject({ error: refreshError });
+}
+
+describe("a grant's life", () => {
+  it("is listed in connected apps (not in sessions) and ends at once when the user revokes it", async () => {
+    const grant = await connected();
+    const { browser } = grant.authorized;
+    const list = await browser.get("/api/v1/users/me/connected-apps");
+    const { items } = (await list.json()) as { items: Array<{ grant_id: string; client_id: string; scopes: string[] }> };
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      client_id: grant.registered.client.client_id,
+      scopes: ["openid", "email", "profile", "offline_access"],
+    });
+    const { sessions } = (await (await browser.get("/api/v1/auth/sessions")).json()) as { sessions: unknown[] };
+    expect(sessions).toHaveLength(1);
+    expect((await browser.delete(`/api/v1/users/me/connected-apps/${items[0]?.grant_id}`)).status).toBe(204);
+    await expectEnded(grant);
+    expect(((await (await browser.get("/api/v1/users/me/connected-apps")).json()) as { items: unknown[] }).items).toHaveLength(0);
+  });
+
+  it("ends with logout-all", async () => {
+    const grant = await connected();
+    expect((await grant.authorized.browser.post("/api/v1/auth/logout-all")).status).toBe(200);
+    await expectEnded(grant);
+  });
+
+  it("ends with a password change", async () => {
+    const grant = await connected();
+    const { browser, user } = grant.authorized;
+    const changed = await browser.post("/api/v1/users/me/password", {
+      json: { current_password: user.password, new_password: strongPassword() },
+    });
+    expect(changed.status).toBe(200);
+    await expectEnded(grant);
+  });
+
+  it("ends with the account's deletion", async () => {
+    const grant = await connected();
+    const { browser, user } = grant.authorized;
+    expect((await browser.delete("/api/v1/users/me", { json: { password: user.password } })).status).toBe(204);
+    await expectEnded(grant);
+  });
+
+  it("ends when an admin disables the user, and when an admin disables the client", async () => {
+    const admin = await makeAdmin(OAUTH_SETTINGS);
+    const settings = admin.client.settings;
+    const grant = await connected(settings);
+    const disabled = await admin.client.patch(`/api/v1/admin/users/${grant.authorized.user.id}`, { json: { disabled: true } });
+    expect(disabled.status).toBe(200);
+    await expectEnded(grant);
+
+    const other = await connected(settings);
+    const before = await admin.client.get(`/api/v1/admin/oauth-clients/${other.registered.client.client_id}`);
+    expect(((await before.json()) as { authorizations: unknown[] }).authorizations).toHaveLength(1);
+    const off = await admin.client.patch(`/api/v1/admin/oauth-clients/${other.registered.client.client_id}`, { json: { disabled: true } });
+    expect(off.status).toBe(200);
+    await expectEnded(other, "invalid_client");
+  });
+});
