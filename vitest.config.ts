@@ -32,11 +32,14 @@ function neutralizeDevVars<T extends Record<string, unknown>>(bindings: T): T {
  * checkout's src/hono.ts), inside the project: workerd resolves module paths below it.
  */
 const EXAMPLE_CONSUMER = "test-results/consumer-worker/index.js";
+/** examples/mcp-server, bundled the same way (the MCP SDK's server, edge-auth/hono's requireOAuth). */
+const EXAMPLE_MCP = "test-results/mcp-server/index.js";
+/** The example MCP server's resource identifier: the OAuth server issues tokens for it (OAUTH_SERVER_RESOURCES). */
+const MCP_RESOURCE = "https://mcp.example.test/mcp";
 
 /**
  * The OAuth server's signing key for this run (an ES256 private JWK; the RS256 key for ID
- * tokens is the one the service generates and seals in D1, so that path runs too). The
- * server itself is off unless a test's settings turn it on (OAUTH_SERVER_ENABLED).
+ * tokens is the one the service generates and seals in D1, so that path runs too).
  */
 function oauthServerKeys(): string {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -52,6 +55,17 @@ export default defineConfig(async () => {
     format: "esm",
     platform: "browser",
     target: "es2022",
+    alias: { "edge-auth/hono": "./src/hono.ts" },
+    logLevel: "error",
+  });
+  await build({
+    entryPoints: ["examples/mcp-server/src/index.ts"],
+    outfile: EXAMPLE_MCP,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
     alias: { "edge-auth/hono": "./src/hono.ts" },
     logLevel: "error",
   });
@@ -83,8 +97,18 @@ export default defineConfig(async () => {
                       compatibilityDate: "2026-11-01",
                       serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
                     },
+                    // examples/mcp-server: a remote MCP server whose /mcp requireOAuth guards, over the same kind of binding.
+                    {
+                      name: "mcp-example",
+                      modules: true,
+                      scriptPath: EXAMPLE_MCP,
+                      compatibilityDate: "2026-11-01",
+                      compatibilityFlags: ["nodejs_compat"],
+                      bindings: { MCP_RESOURCE, AUTH_ISSUER: "http://auth.example.test" },
+                      serviceBindings: { AUTH: { name: `vitest-plugin-runner-${PROJECT}`, entrypoint: "AuthService" } },
+                    },
                   ],
-                  serviceBindings: { CONSUMER: "consumer", EXAMPLE_CONSUMER: "example-consumer" },
+                  serviceBindings: { CONSUMER: "consumer", EXAMPLE_CONSUMER: "example-consumer", MCP_EXAMPLE: "mcp-example" },
                   bindings: neutralizeDevVars({
                     ENVIRONMENT: "test",
                     SECRET_KEY: "test-secret-key-with-at-least-32-characters!",
@@ -107,6 +131,9 @@ export default defineConfig(async () => {
                     OAUTH_GITHUB_CLIENT_ID: oauth.githubClientId,
                     OAUTH_GITHUB_CLIENT_SECRET: oauth.githubClientSecret,
                     TEST_MIGRATIONS: migrations,
+                    // The OAuth server is on (its RPC check serves examples/mcp-server); tests about the service alone switch it off.
+                    OAUTH_SERVER_ENABLED: "true",
+                    OAUTH_SERVER_RESOURCES: MCP_RESOURCE,
                     OAUTH_SERVER_SIGNING_KEYS: oauthServerKeys(),
                     // The loopback mail API (test/servers/mail-api.ts); the mail retry tests point MAIL_API_URL at it.
                     TEST_MAIL_API: oauth.mailApiUrl,

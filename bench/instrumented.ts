@@ -7,6 +7,8 @@ import worker, {
 } from "../src/index";
 
 export { AuthService } from "../src/index";
+// Device authorizations (the OAuth server's device flow) make no call the counts follow.
+export { DeviceAuthorization } from "../src/index";
 
 const counts = { kvRead: 0, kvWrite: 0, d1Query: 0, doCall: 0 };
 const wrapped = new WeakMap<object, Env>();

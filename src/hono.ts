@@ -9,6 +9,10 @@
 //   app.get("/reports", requirePermission("reports", "read"), ...);
 //   app.post("/transfers", requireAal(2), ...);
 //
+// A resource server of this service's OAuth server (an MCP server, an API other apps
+// call with tokens they got from it) uses requireOAuth and serves its RFC 9728 metadata
+// (edge-auth/oauth-resource: requireOAuth, protectedResourceMetadata).
+//
 // A refused request gets the answer this service's own routes give: the same status,
 // `{detail, code}` body and Retry-After, WWW-Authenticate and RateLimit-* headers. An API
 // key's use is counted with the status this Worker finally answers (a later guard's 403,
@@ -22,6 +26,7 @@ import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
 export type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
+export { protectedResourceMetadata, requireOAuth, type OAuthGuardOptions, type OAuthVariables } from "./oauth-resource";
 
 /** The signed-in principal a guard lets through: `c.var.auth`. */
 export type Authenticated = Extract<AuthenticateAnswer, { authenticated: true }>;

@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** examples/mcp-server, served by its own Worker (vitest.config.ts). */
+      MCP_EXAMPLE: Fetcher;
     }
   }
 }

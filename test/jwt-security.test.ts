@@ -129,14 +129,20 @@ describe("access token verification refuses every known attack with 401 invalid_
 });
 
 describe("asymmetric signing: ES256 and EdDSA, JWKS and key rotation", () => {
+  // These look at the service's own token keys alone: the OAuth server (on in the test
+  // environment) publishes its keys in the same set, and is switched off here.
   it("publishes no keys with HS256", async () => {
-    const response = await new TestClient().get("/.well-known/jwks.json");
+    const response = await new TestClient({ settings: { OAUTH_SERVER_ENABLED: "false" } }).get("/.well-known/jwks.json");
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ keys: [] });
   });
 
   it.each(["ES256", "EdDSA"] as const)("signs with %s and publishes only public keys", async (algorithm) => {
-    const settings = { ALGORITHM: algorithm, JWT_SIGNING_KEYS: await signingKeySet(algorithm, ["k2", "k1"]) };
+    const settings = {
+      ALGORITHM: algorithm,
+      JWT_SIGNING_KEYS: await signingKeySet(algorithm, ["k2", "k1"]),
+      OAUTH_SERVER_ENABLED: "false",
+    };
     const { pair } = await victim(settings);
     expect(JSON.parse(atob(pair.access_token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")))).toMatchObject({
       alg: algorithm,
@@ -166,7 +172,7 @@ describe("asymmetric signing: ES256 and EdDSA, JWKS and key rotation", () => {
   });
 
   it("refuses an HS256 token signed with the published public key when the service is asymmetric", async () => {
-    const settings = { ALGORITHM: "ES256", JWT_SIGNING_KEYS: await signingKeySet("ES256", ["k1"]) };
+    const settings = { ALGORITHM: "ES256", JWT_SIGNING_KEYS: await signingKeySet("ES256", ["k1"]), OAUTH_SERVER_ENABLED: "false" };
     const { user, familyId } = await victim(settings);
     const jwks = (await (await new TestClient({ settings }).get("/.well-known/jwks.json")).json()) as { keys: object[] };
     const published = JSON.stringify(jwks.keys[0]);

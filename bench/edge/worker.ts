@@ -15,6 +15,8 @@ import { type EdgeConfig, moduleInstance, WORKER, asAlarm, drainTrace, requestSt
 import { edgeEnv, objectCaller, traceFetch } from "./wrap";
 
 export { AuthService } from "../../src/index";
+// Device authorizations (the OAuth server's device flow) make no binding calls of their own to wrap.
+export { DeviceAuthorization } from "../../src/index";
 
 traceFetch();
 

@@ -11,6 +11,8 @@ import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/share
 import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
 import { setupFactors, showFactors } from "./factors.js";
 import { setupKeys, showKeys } from "./keys.js";
+import { setupApps, showApps } from "./apps.js";
+import { returnTarget, signInAgainReason } from "./return-to.js";
 
 const { base, refused } = useApiBase({ allowQuery: true });
 $("api-base").textContent = base;
@@ -18,6 +20,7 @@ if (refused !== null) show(`Ignored ?api=: this page may not use ${refused} as i
 // Served by the service itself, the page needs no word on where the service is.
 $("api-base").parentElement.hidden = base === location.origin;
 const query = new URLSearchParams(location.search);
+const target = returnTarget(query);
 // A mailed link's token is read once and taken out of the address bar and history.
 const mailedToken = query.get("token");
 if (mailedToken !== null) {
@@ -36,13 +39,20 @@ async function refresh() {
   }
   await ensureCsrfToken();
   const { user, session } = state;
+  if (target !== null) {
+    // An app's sign-in (or /device) sent the browser here: go back once this session will do.
+    const reason = signInAgainReason(target, session);
+    if (reason === null) return location.assign(target.path);
+    show(reason, "info");
+    return reveal(false);
+  }
   $("user-email").textContent = user.email;
   $("user-name").textContent = user.name ?? "(none)";
   $("email-state").textContent = user.email_verified ? "verified" : "not verified";
   $("email-state").dataset.tone = user.email_verified ? "ok" : "warn";
   $("verify-request").hidden = user.email_verified;
   $("assurance").textContent = `aal ${session.aal} (${session.amr.join(", ")})`;
-  await Promise.all([showFactors(), showSessions(), showKeys(), showEvents()]);
+  await Promise.all([showFactors(), showSessions(), showKeys(), showEvents(), showApps()]);
   reveal(true);
 }
 
@@ -195,6 +205,7 @@ $("passkey-login").addEventListener("click", () => passkeySignIn());
 setupSignInSteps(refresh);
 setupFactors(refresh);
 setupKeys(refresh);
+setupApps(refresh);
 
 /**
  * A verification link names an account: show which, and let the reader say whether it

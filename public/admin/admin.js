@@ -1,15 +1,16 @@
 // The admin console: an administrator signs in (password, then the second factor, or a
 // passkey), and works on users, the audit log and sign-in numbers through the admin API
 // with their cookie session and CSRF token. Same origin only (the CSP's connect-src
-// 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview.
+// 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview, #/apps.
 import { api, ensureCsrfToken, problem, readSession, setCsrfToken } from "/shared/api.js";
 import { $, show } from "/shared/dom.js";
 import { acceptSignIn, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
 import { setupAudit, showAudit, showOverview } from "./audit.js";
 import { setupUser, showUser } from "./user.js";
 import { setupUsers, showUsers } from "./users.js";
+import { setupApps, showApps } from "./apps.js";
 
-const VIEWS = ["users", "user", "audit", "overview"];
+const VIEWS = ["users", "user", "audit", "overview", "apps"];
 
 function route() {
   const [, section = "users", id] = location.hash.split("/");
@@ -27,6 +28,7 @@ async function render() {
   if (view === "users") await showUsers();
   else if (view === "user") await showUser(id);
   else if (view === "audit") await showAudit();
+  else if (view === "apps") await showApps();
   else await showOverview();
 }
 
@@ -71,6 +73,7 @@ $("sign-out").addEventListener("click", async () => {
 
 setupSignInSteps(refresh);
 setupUsers();
+setupApps();
 setupUser();
 setupAudit();
 addEventListener("hashchange", () => {

@@ -9,8 +9,7 @@ import { authenticate } from "./authenticate";
 import { isFresh, reauthenticationRequired } from "./fresh";
 
 export type AdminScope =
-  | { resource: "admin_users" | "admin_oauth_clients"; action: "read" | "write" }
-  | { resource: "admin_audit"; action: "read" };
+  { resource: "admin_users" | "admin_oauth_clients"; action: "read" | "write" } | { resource: "admin_audit"; action: "read" };
 
 export function admin(scope: AdminScope): MiddlewareHandler<AppEnv> {
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {

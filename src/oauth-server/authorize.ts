@@ -14,9 +14,14 @@ export type AuthorizeDeps = Pick<Services, "config" | "d1" | "kv" | "authority" 
 
 export type AuthorizeAnswer = { kind: "redirect"; location: string } | { kind: "page_error"; description: string };
 
-/** Where the browser signs in before coming back to `returnTo` (a path of this origin). */
-export function signInPage(returnTo: string, reason: "login" | "aal2"): string {
+/**
+ * Where the browser signs in before coming back to `returnTo` (a path of this origin):
+ * the account page (public/account/return-to.js). `reauth`: a session exists but is not
+ * fresh enough (prompt=login, max_age); `aal2`: it needs a second factor.
+ */
+export function signInPage(returnTo: string, reason: "login" | "reauth" | "aal2"): string {
   const query = new URLSearchParams({ return_to: returnTo });
+  if (reason === "reauth") query.set("reauth", "1");
   if (reason === "aal2") query.set("step_up", "aal2");
   return `/account?${query}`;
 }
@@ -44,7 +49,10 @@ export async function authorize(
   const tooOld = maxAge !== null && Date.now() - signedInAt > maxAge * 1000;
   if (valid === null || prompt === "login" || tooOld) {
     if (prompt === "none") return fail("login_required", "The user is not signed in");
-    return { kind: "redirect", location: signInPage(returnPath(request.pathAndQuery, prompt === "login"), "login") };
+    return {
+      kind: "redirect",
+      location: signInPage(returnPath(request.pathAndQuery, prompt === "login"), valid === null ? "login" : "reauth"),
+    };
   }
   const userId = valid.userId;
   const [code, requestToken] = await Promise.all([createSessionToken(userId), createSessionToken(userId)]);

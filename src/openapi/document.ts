@@ -2,6 +2,7 @@
 // zod schemas (as JSON Schema 2020-12, the dialect of OpenAPI 3.1), so the document
 // cannot drift from what the API accepts.
 import { z } from "zod";
+import { oauthError } from "./oauth-server-schemas";
 import { errorResponse } from "./response-schemas";
 import { meaningOf, routeErrors } from "./route-errors";
 import type { RouteSpec } from "./route-spec";
@@ -53,7 +54,10 @@ function operation(route: RouteSpec): Json {
         ? { description: answer.description }
         : { description: answer.description, content: { "application/json": { schema: jsonSchema(answer.schema, "output") } } };
   }
-  for (const [status, codes] of routeErrors(route)) responses[String(status)] = errorAnswer(status, codes);
+  for (const [status, codes] of routeErrors(route)) {
+    responses[String(status)] =
+      route.oauth === undefined ? errorAnswer(status, codes) : oauthErrorAnswer(status, codes, route.oauth.errorPage === true);
+  }
   const op: Json = {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ?? "").toUpperCase())}`,
     summary: route.summary,
@@ -80,6 +84,14 @@ function errorAnswer(status: number, codes: readonly string[]): Json {
   return { description, content: { "application/json": { schema, example } } };
 }
 
+/** An OAuth endpoint's error status: RFC 6749 §5.2's body; the authorization endpoint may show an HTML page instead. */
+function oauthErrorAnswer(status: number, codes: readonly string[], errorPage: boolean): Json {
+  const schema = { allOf: [{ $ref: "#/components/schemas/OAuthError" }, { properties: { error: { enum: codes } } }] };
+  const content: Json = { "application/json": { schema, example: { error: codes[0], error_description: "..." } } };
+  if (errorPage && status === 400) content["text/html"] = { schema: { type: "string" } };
+  return { description: `RFC 6749 error: ${codes.map((code) => `\`${code}\``).join(", ")}`, content };
+}
+
 export function buildOpenApiDocument(): Json {
   const paths: Record<string, Json> = {};
   for (const route of ROUTES as readonly RouteSpec[]) {
@@ -95,10 +107,12 @@ export function buildOpenApiDocument(): Json {
         "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login, API keys, second factors and passkeys, and administration. Errors are `{detail, code}`, and each route lists the codes it can answer with. Every response carries `X-Request-Id`; every 429 and 503 carries `Retry-After`. A path answers a method it does not have with 405 `method_not_allowed` and an `Allow` header, and an unknown path with 404 `not_found`.",
     },
     servers: [{ url: "/" }],
-    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "mfa", "api-keys", "admin"].map((name) => ({ name })),
+    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "mfa", "api-keys", "oauth-server", "admin"].map((name) => ({
+      name,
+    })),
     paths,
     components: {
-      schemas: { Error: jsonSchema(errorResponse, "output") },
+      schemas: { Error: jsonSchema(errorResponse, "output"), OAuthError: jsonSchema(oauthError, "output") },
       securitySchemes: {
         sessionCookie: {
           type: "apiKey",

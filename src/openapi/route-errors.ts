@@ -69,9 +69,27 @@ function kindsOf(route: RouteSpec): Set<ErrorCode> {
   return kinds;
 }
 
+/** The status of each RFC 6749 error code an OAuth endpoint answers with (400 for any other). */
+const OAUTH_STATUS: ReadonlyMap<string, readonly number[]> = new Map([
+  ["invalid_client", [401]],
+  ["invalid_token", [401]],
+  ["insufficient_scope", [403]],
+  ["not_found", [404]],
+  ["invalid_request", [400, 405]],
+  ["server_error", [500]],
+  ["temporarily_unavailable", [429, 503]],
+]);
+
 /** Status → the wire codes the route can answer it with (sorted). */
 export function routeErrors(route: RouteSpec): Map<number, string[]> {
   const byStatus = new Map<number, Set<string>>();
+  if (route.oauth !== undefined) {
+    // Every OAuth endpoint can refuse a malformed request, be off (404), or lose a dependency (503).
+    for (const code of ["invalid_request", "not_found", "server_error", "temporarily_unavailable", ...route.oauth.errors]) {
+      for (const status of OAUTH_STATUS.get(code) ?? [400]) byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
+    }
+    return new Map([...byStatus].sort(([a], [b]) => a - b).map(([status, codes]) => [status, [...codes].sort()]));
+  }
   for (const kind of kindsOf(route)) {
     const status = statusOf(kind);
     const codes = byStatus.get(status) ?? new Set<string>();

@@ -23,11 +23,18 @@ export interface RouteSpec {
   /** The success answer. */
   ok: { status: 200 | 201 | 202 | 204 | 302; description: string; schema?: z.ZodType };
   /** Other documented non-error answers (a redirect mode, a JSON mode). */
-  alternatives?: ReadonlyArray<{ status: 200 | 302 | 429; description: string; schema?: z.ZodType }>;
+  alternatives?: ReadonlyArray<{ status: 200 | 201 | 302 | 429; description: string; schema?: z.ZodType }>;
   /**
    * The errors only this route's handler gives. Those every route of its kind shares
    * (body, credentials, storage) are added by route-errors.ts.
    */
   errors?: readonly ErrorCode[];
+  /**
+   * An OAuth 2 protocol endpoint (/oauth2/*): its errors are RFC 6749 §5.2's
+   * `{error, error_description}`, with these error codes (route-errors.ts adds the
+   * ones every such endpoint shares). `errorPage`: it may also answer 400 with an HTML
+   * page (the authorization endpoint, when it must not redirect).
+   */
+  oauth?: { errors: readonly string[]; errorPage?: boolean };
   example?: unknown;
 }

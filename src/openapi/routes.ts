@@ -1,4 +1,5 @@
 // Every route of the API, with the schemas its handler uses. See route-spec.ts.
+import { OAUTH_SERVER_ROUTES } from "./oauth-server-routes";
 import {
   changePasswordBody,
   confirmVerificationBody,
@@ -108,6 +109,8 @@ export const ROUTES = [
   { method: "get", path: "/api/v1/admin/users/:id/api-keys/:key_id/usage", summary: "A user's key's usage, as the owner sees it", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", query: usageQuery, ok: { status: 200, description: "Usage", schema: out.usageResponse }, errors: ["forbidden", "not_found"] },
   { method: "get", path: "/api/v1/admin/stats/sign-ins", summary: "Sign-ins per UTC day across users: succeeded, failed, throttled", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: statsQuery, ok: { status: 200, description: "Every day, oldest first", schema: out.signInStatsResponse }, errors: ["forbidden"] },
   { method: "get", path: "/api/v1/admin/events", summary: "The audit log: security events across users", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: auditQuery, ok: { status: 200, description: "Events, newest first", schema: out.auditEventsResponse }, errors: ["forbidden"] },
+
+  ...OAUTH_SERVER_ROUTES,
 
   { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse }, errors: ["not_found"] },
 ] as const satisfies readonly RouteSpec[];

@@ -21,7 +21,6 @@ import { tokenEndpoint } from "../oauth-server/token-endpoint";
 import { introspectToken, revokeToken, userInfo } from "../oauth-server/token-uses";
 import { takeIpSlot } from "../throttle/login-guard";
 import { errorPage } from "./oauth-pages";
-import { servePage } from "./pages";
 
 export const oauthServerRoutes = new Hono<AppEnv>();
 
@@ -65,15 +64,6 @@ oauthServerRoutes.get("/oauth2/authorize", async (c) => {
   if (answer.kind === "page_error") return errorPage(c, 400, answer.description);
   c.header("Cache-Control", "no-store");
   return c.redirect(answer.location, 302);
-});
-
-oauthServerRoutes.get("/oauth2/consent", (c) => {
-  provider(c);
-  return servePage(c, "/oauth/consent.html");
-});
-oauthServerRoutes.get("/device", (c) => {
-  provider(c);
-  return servePage(c, "/oauth/device.html");
 });
 
 /** The form body of a protocol endpoint; a JSON or empty body is an invalid request (RFC 6749 §3.2). */

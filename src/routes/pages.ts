@@ -8,6 +8,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
 import { ApiError, serviceUnavailable } from "../http/errors";
+import { providerOf } from "../oauth-server/provider";
 
 const PAGE_CSP = [
   "default-src 'none'",
@@ -32,6 +33,10 @@ const PAGES = new Map([
   ["/verify-email", "/account/index.html"],
   ["/reset-password", "/account/index.html"],
 ]);
+const OAUTH_PAGES = new Map([
+  ["/oauth2/consent", "/oauth/consent.html"],
+  ["/device", "/oauth/device.html"],
+]);
 const notFound = () => new ApiError("not_found", "Not found");
 
 export async function servePage(c: Context<AppEnv>, file: string): Promise<Response> {
@@ -55,5 +60,12 @@ export async function servePage(c: Context<AppEnv>, file: string): Promise<Respo
 export const pageRoutes = new Hono<AppEnv>();
 
 for (const [path, file] of PAGES) pageRoutes.get(path, (c) => servePage(c, file));
+// The OAuth server's pages (its consent page and the device-code entry), only while it is on.
+for (const [path, file] of OAUTH_PAGES) {
+  pageRoutes.get(path, (c) => {
+    providerOf(c.get("services"));
+    return servePage(c, file);
+  });
+}
 pageRoutes.get("/:area{admin|account|shared|docs|oauth}/:name{[a-z0-9-]+\\.(?:js|css|svg)}", (c) => servePage(c, c.req.path));
 pageRoutes.get("/:area{admin|account|shared}/vendor/:name{[a-z0-9-]+\\.js}", (c) => servePage(c, c.req.path));

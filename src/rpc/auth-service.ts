@@ -14,6 +14,7 @@ import { CSRF_HEADER } from "../auth/csrf";
 import { type RequestFacts, type Resolution, describePrincipal, refusalError, resolveCredential } from "../auth/resolve";
 import { type KeyVerdict, verifyKeyAnswer } from "../auth/verify-key";
 import { openUseReceipt, signUseReceipt } from "./usage-receipt";
+import { type OAuthTokenAnswer, checkResourceToken } from "../oauth-server/resource-check";
 import { type Services, buildServices } from "../services/services";
 import type { Config } from "../config/config";
 import { clientIp } from "../http/client-info";
@@ -162,6 +163,20 @@ export class AuthService extends WorkerEntrypoint<Env> {
       amr,
       auth_time: Math.floor(authTime / 1000),
     };
+  }
+
+  /**
+   * A resource server's check of an OAuth access token from this service's authorization
+   * server (oauth-server/resource-check.ts): for `resource`, holding `scopes`.
+   */
+  async verifyOAuthToken(token: string, required: { resource: string; scopes?: string[] }): Promise<OAuthTokenAnswer | AuthRefusal> {
+    try {
+      return await checkResourceToken(this.services(), token, { resource: required.resource, scopes: required.scopes ?? [] });
+    } catch (error) {
+      if (error instanceof ApiError) return refusalOf(error);
+      logError("rpc_error", error, { method: "verifyOAuthToken" });
+      return refusalOf(isProgrammingError(error) ? internalError() : serviceUnavailable());
+    }
   }
 
   /** As POST /api/v1/api-keys/verify (the same verdict): counts against the key's rate limit. */

@@ -2,6 +2,7 @@
 // TestClient calls this for every response of the test suite, so any answer that
 // strays from /openapi.json fails the test that received it.
 import type { RouteSpec } from "../../src/openapi/route-spec";
+import { oauthError } from "../../src/openapi/oauth-server-schemas";
 import { errorResponse } from "../../src/openapi/response-schemas";
 import { routeErrors } from "../../src/openapi/route-errors";
 import { ROUTES } from "../../src/openapi/routes";
@@ -25,6 +26,15 @@ export async function checkDocumented(method: string, url: string, response: Res
   const fail = (why: string): never => {
     throw new Error(`${method} ${path} answered ${status}, which ${why}: ${text.slice(0, 300)}`);
   };
+  if (status >= 400 && route.oauth !== undefined) {
+    // An OAuth endpoint (RFC 6749 §5.2): {error, error_description}; the authorization endpoint may show a page.
+    if (!isJson && route.oauth.errorPage === true && status === 400) return;
+    const parsed = oauthError.safeParse(body);
+    if (!parsed.success) fail(`does not match RFC 6749's error shape (${parsed.error.message})`);
+    const code = (body as { error: string }).error;
+    if (!(errors.get(route)?.get(status)?.includes(code) ?? false)) fail(`with error ${code} is not a documented error of this route`);
+    return;
+  }
   if (status >= 400) {
     const parsed = errorResponse.safeParse(body);
     if (!parsed.success) fail(`does not match the documented error shape (${parsed.error.message})`);

@@ -34,7 +34,8 @@ describe("OAuth 2.1 authorization code flow", () => {
   });
 
   it("is not there at all while OAUTH_SERVER_ENABLED is off", async () => {
-    const response = await callWorker(new Request(`${BASE_URL}/.well-known/oauth-authorization-server`));
+    const off = { OAUTH_SERVER_ENABLED: "false" };
+    const response = await callWorker(new Request(`${BASE_URL}/.well-known/oauth-authorization-server`), off);
     expect(response.status).toBe(404);
     const token = await callWorker(
       new Request(`${BASE_URL}/oauth2/token`, {
@@ -42,6 +43,7 @@ describe("OAuth 2.1 authorization code flow", () => {
         body: "grant_type=x",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
       }),
+      off,
     );
     expect(token.status).toBe(404);
     expect(await token.json()).toMatchObject({ error: "not_found" });

@@ -65,7 +65,7 @@ describe("the authorization endpoint", () => {
   it("requires PKCE with S256, answering at the redirect URI with iss (RFC 9207)", async () => {
     const registered = await registerDcrClient(await discover());
     const browser = await signedInBrowser();
-    for (const extra of [{ code_challenge: "" }, { code_challenge_method: "plain" }]) {
+    for (const extra of [{ code_challenge: "" }, { code_challenge_method: "plain" }] as Array<Record<string, string>>) {
       const response = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, extra));
       expect(response.status).toBe(302);
       const location = new URL(response.headers.get("Location") as string);

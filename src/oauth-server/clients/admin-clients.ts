@@ -19,7 +19,10 @@ const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/);
 const common = {
   name: z.string().trim().min(1).max(200),
   redirect_uris: z.array(uri).max(20),
-  grant_types: z.array(z.enum(GRANT_TYPES as [GrantType, ...GrantType[]])).min(1).max(4),
+  grant_types: z
+    .array(z.enum(GRANT_TYPES as [GrantType, ...GrantType[]]))
+    .min(1)
+    .max(4),
   scopes: z.array(scopeToken).max(50).nullable(),
   resources: z.array(uri).max(20).nullable(),
   first_party: z.boolean(),
@@ -76,10 +79,12 @@ function checkRules(client: OAuthClient, development: boolean): { path: string; 
     return { path: "redirect_uris", message: "The authorization_code grant needs at least one redirect URI" };
   }
   const confidential = client.authMethod !== "none";
-  if (client.grantTypes.includes("client_credentials") && !confidential) return { path: "grant_types", message: "client_credentials needs a confidential client" };
+  if (client.grantTypes.includes("client_credentials") && !confidential)
+    return { path: "grant_types", message: "client_credentials needs a confidential client" };
   if (client.introspection && !confidential) return { path: "introspection", message: "Only a confidential client may introspect" };
   for (const [index, resource] of (client.resources ?? []).entries()) {
-    if (!URL.canParse(resource) || resource.includes("#")) return { path: `resources.${index}`, message: "A resource is an absolute URI without a fragment" };
+    if (!URL.canParse(resource) || resource.includes("#"))
+      return { path: `resources.${index}`, message: "A resource is an absolute URI without a fragment" };
   }
   return null;
 }
@@ -114,7 +119,13 @@ export async function createClient(
   if (problem !== null) return { ok: false, ...problem };
   await services.d1.batch([
     insertClientStatement(services.d1, client),
-    eventStatement(services.d1, { userId: adminId, actorId: adminId, type: "oauth_client_registered", client: null, detail: { client_id: client.clientId } }),
+    eventStatement(services.d1, {
+      userId: adminId,
+      actorId: adminId,
+      type: "oauth_client_registered",
+      client: null,
+      detail: { client_id: client.clientId },
+    }),
   ]);
   return { ok: true, client, secret };
 }
@@ -177,7 +188,9 @@ export async function endClientGrants(services: Pick<Services, "d1" | "authority
     for (const outcome of outcomes) if (outcome.status === "fulfilled") ended += outcome.value;
     if (done.length === 0) throw new Error("no authority answered");
     await services.d1.batch(
-      done.map((userId) => services.d1.prepare("DELETE FROM oauth_server_authorizations WHERE client_id = ? AND user_id = ?").bind(clientId, userId)),
+      done.map((userId) =>
+        services.d1.prepare("DELETE FROM oauth_server_authorizations WHERE client_id = ? AND user_id = ?").bind(clientId, userId),
+      ),
     );
   }
 }
