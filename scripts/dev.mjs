@@ -7,7 +7,7 @@
 //    wrangler.toml, not .dev.vars).
 // Local D1, KV and Durable Object state lives in .wrangler/state and survives restarts.
 import { spawnSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, utimesSync, watch, writeFileSync } from "node:fs";
 import { vendorDocs } from "./vendor-docs.mjs";
 
@@ -24,8 +24,12 @@ const env = {
 if (!existsSync(".dev.vars")) {
   const secret = randomBytes(48).toString("base64url");
   const example = readFileSync(".dev.vars.example", "utf8");
-  writeFileSync(".dev.vars", example.replace(/^SECRET_KEY=.*$/m, `SECRET_KEY=${secret}`), { mode: 0o600 });
-  console.log("Created .dev.vars with a random SECRET_KEY (edit it to change local settings).");
+  // The OAuth server's access tokens are signed with a public-key algorithm: a fresh ES256 key.
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const oauthKeys = JSON.stringify({ keys: [{ ...privateKey.export({ format: "jwk" }), kid: `dev-${randomBytes(4).toString("hex")}` }] });
+  const vars = example.replace(/^SECRET_KEY=.*$/m, `SECRET_KEY=${secret}`).replace(/^OAUTH_SERVER_SIGNING_KEYS=.*$/m, `OAUTH_SERVER_SIGNING_KEYS=${oauthKeys}`);
+  writeFileSync(".dev.vars", vars, { mode: 0o600 });
+  console.log("Created .dev.vars with a random SECRET_KEY and OAuth signing key (edit it to change local settings).");
 }
 
 // Migrations must land in the same local state directory the dev server will use.

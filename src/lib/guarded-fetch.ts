@@ -16,6 +16,8 @@ export type GuardedAnswer = { ok: true; status: number; headers: Headers; text: 
 export function fetchProblem(text: string, options: Pick<GuardOptions, "development">): string | null {
   if (!URL.canParse(text)) return "not an absolute URL";
   const url = new URL(text);
+  // "localhost." and "127.0.0.1." name the same hosts: the trailing dot is dropped before any check.
+  url.hostname = url.hostname.replace(/\.$/, "");
   if (url.username !== "" || url.password !== "") return "credentials in the URL";
   const loopback = isLoopback(url.hostname);
   if (url.protocol === "http:" && options.development && loopback) return null;
@@ -82,6 +84,8 @@ function isLoopback(host: string): boolean {
 /** IP literals of private, link-local, CGNAT, unspecified and unique-local ranges (DNS names are Cloudflare's to route). */
 function isPrivateHost(host: string): boolean {
   if (/^(10|0)\./.test(host) || /^192\.168\./.test(host) || /^169\.254\./.test(host)) return true;
+  // Benchmarking (198.18.0.0/15), multicast and reserved (224.0.0.0 and up).
+  if (/^198\.1[89]\./.test(host) || /^(22[4-9]|2[3-5]\d)\./.test(host)) return true;
   if (/^172\.(1[6-9]|2\d|3[01])\./.test(host) || /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(host)) return true;
   if (host.startsWith("[")) {
     const v6 = host.slice(1, -1).toLowerCase();

@@ -21,7 +21,7 @@ export type CheckedAuthorization =
   | { status: "ok"; value: AuthorizationParams }
   /** Shown on the service's own error page; nothing is redirected. */
   | { status: "page_error"; description: string }
-  | { status: "redirect_error"; redirectUri: string; error: string; description: string; state: string | null };
+  | { status: "redirect_error"; redirectUri: string; error: string; description: string; state: string | null; verified: boolean };
 
 const MAX_TEXT = 2048;
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -49,6 +49,7 @@ export async function checkAuthorizationRequest(
     error,
     description,
     state,
+    verified: isVerified(client),
   });
   const repeated = repeatedParameter(params);
   if (repeated !== null) return fail("invalid_request", `The parameter ${repeated.slice(0, 40)} was sent twice`);
@@ -86,6 +87,7 @@ export async function checkAuthorizationRequest(
         clientName: client.name,
         verified: isVerified(client),
         redirectUri,
+        redirectUriSent: asked !== null,
         scopes: scopes.value,
         resources: resources.value,
         state,

@@ -36,11 +36,20 @@ export async function authorize(
   if (checked.status === "page_error") return { kind: "page_error", description: checked.description };
   if (checked.status === "redirect_error") {
     const { redirectUri, error, description, state } = checked;
+    // RFC 9700 §4.11.2: a client anyone could have registered (DCR, a metadata document)
+    // gets no redirect before the user has seen the consent page, or this endpoint would
+    // be an open redirector to whatever URI it registered. The error is shown here instead.
+    if (!checked.verified) return { kind: "page_error", description: `${description} (${error}).` };
     return toClient(redirectUri, { error, error_description: description, state, iss: provider.issuer });
   }
-  const { request: authorization, prompt, maxAge } = checked.value;
+  const { request: authorization, prompt, maxAge: askedMaxAge } = checked.value;
   const fail = (error: string, description: string): AuthorizeAnswer =>
-    toClient(authorization.redirectUri, { error, error_description: description, state: authorization.state, iss: provider.issuer });
+    authorization.verified
+      ? toClient(authorization.redirectUri, { error, error_description: description, state: authorization.state, iss: provider.issuer })
+      : { kind: "page_error", description: `${description} (${error}).` };
+  // OpenID Connect Core §3.1.2.1: max_age=0 asks for a sign-in now, as prompt=login does.
+  const forcedLogin = prompt === "login" || askedMaxAge === 0;
+  const maxAge = askedMaxAge === 0 ? null : askedMaxAge;
 
   const session = request.sessionToken === null ? null : await resolveSession(services, request.sessionToken, { authoritative: false });
   const valid = session?.status === "valid" ? session.session : null;
@@ -97,7 +106,7 @@ function toClient(redirectUri: string, values: Record<string, string | null>): A
 function returnPath(pathAndQuery: string, forcedLogin: boolean): string {
   if (!forcedLogin) return pathAndQuery;
   const url = new URL(pathAndQuery, "http://unused.invalid");
-  url.searchParams.delete("prompt");
+  if (url.searchParams.get("prompt") === "login") url.searchParams.delete("prompt");
   url.searchParams.set("max_age", "60");
   return `${url.pathname}${url.search}`;
 }

@@ -1,6 +1,8 @@
 // A grant's token answer, narrowed to what the token request asks for (RFC 6749 §6,
 // RFC 8707 §2.2), and the failure value every token-endpoint path returns (§5.2).
-import type { GrantTokens, Redemption } from "../user-authority/oauth-grants/types";
+import { normalizeResource } from "../config/oauth-server-settings";
+import type { Narrowing } from "../user-authority/oauth-grants/narrowing";
+import type { Redemption } from "../user-authority/oauth-grants/types";
 import type { OAuthClient } from "./clients/client-record";
 import { type Params, checkResources, checkScopes, param, paramList } from "./params";
 import type { Provider } from "./provider";
@@ -20,39 +22,32 @@ export function failure(error: string, description: string, status: OAuthFailure
   return { ok: false, status, error, description };
 }
 
-/** The answer for a grant, narrowed to the scopes and resource the token request asks for (RFC 6749 §6, RFC 8707 §2.2). */
-export async function answerFor(provider: Provider, client: OAuthClient, redemption: Redemption, params: Params): Promise<TokenAnswer> {
-  if (redemption.status !== "issued") return failure("invalid_grant", redemption.detail);
-  const narrowed = narrow(provider, client, redemption.tokens, params);
-  if (!narrowed.ok) return narrowed;
-  return { ok: true, body: await grantTokenBody(provider, client, redemption.tokens, narrowed) };
-}
-
-function narrow(
-  provider: Provider,
-  client: OAuthClient,
-  tokens: GrantTokens,
-  params: Params,
-): ({ ok: true } & { scopes: string[]; resources: string[] }) | OAuthFailure {
-  let scopes = tokens.scopes;
+/**
+ * What the token request asks to narrow the grant to, checked against the provider and
+ * the client before the authority is asked (so a malformed one changes nothing); the
+ * authority checks it against the grant itself (user-authority/oauth-grants/narrowing.ts).
+ */
+export function askedNarrowing(provider: Provider, client: OAuthClient, params: Params): { ok: true; asked: Narrowing } | OAuthFailure {
+  let scopes: string[] | null = null;
   const askedScope = param(params, "scope");
   if (askedScope !== null) {
     const checked = checkScopes(provider, client, askedScope);
-    if (!checked.ok || !checked.value.every((scope) => tokens.scopes.includes(scope))) {
-      return failure("invalid_scope", "A refresh may only ask for scopes the grant holds");
-    }
+    if (!checked.ok) return failure(checked.error, checked.description);
     scopes = checked.value;
   }
-  let resources = tokens.resources;
+  let resources: string[] | null = null;
   const asked = paramList(params, "resource");
   if (asked.length > 0) {
     const checked = checkResources(provider, client, asked);
-    if (!checked.ok) return failure("invalid_target", checked.description);
-    // RFC 8707 §2.2: the token's audience is narrowed to resources the grant was given.
-    if (tokens.resources.length > 0 && !checked.value.every((resource) => tokens.resources.includes(resource))) {
-      return failure("invalid_target", "The grant was not given this resource");
-    }
+    if (!checked.ok) return failure(checked.error, checked.description);
     resources = checked.value;
   }
-  return { ok: true, scopes, resources };
+  return { ok: true, asked: { scopes, resources, ownResource: normalizeResource(provider.ownResource) } };
+}
+
+/** The token answer for a redeemed code or rotated refresh token (already narrowed by the authority). */
+export async function answerFor(provider: Provider, client: OAuthClient, redemption: Redemption): Promise<TokenAnswer> {
+  if (redemption.status !== "issued") return failure(redemption.status, redemption.detail);
+  const { tokens } = redemption;
+  return { ok: true, body: await grantTokenBody(provider, client, tokens, { scopes: tokens.scopes, resources: tokens.resources }) };
 }

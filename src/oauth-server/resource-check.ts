@@ -3,7 +3,8 @@
 // issuer and audience (this resource, RFC 8707), the scopes the route needs, and the
 // grant's standing as the bearer path reads it (the principal record: isolate memory,
 // then KV, then the user's authority for a grant the record cannot know yet). A
-// client_credentials token has no grant: it lives until it expires.
+// client_credentials token has no grant: its client must still be enabled (D1, kept in
+// this isolate's memory for 5 seconds).
 import type { Services } from "../services/services";
 import { normalizeResource } from "../config/oauth-server-settings";
 import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
@@ -12,6 +13,22 @@ import { tokenStanding } from "../user-authority/principal-record";
 import type { PublicUser } from "../users/user-view";
 import { providerOf } from "./provider";
 import { verifyProviderAccessToken } from "./provider-tokens";
+import { userClaims } from "./claims";
+import { findClient } from "./clients/client-store";
+
+/** Clients' enabled state as this isolate last read it: a disable reaches every isolate within this. */
+const CLIENT_MEMORY_MS = 5_000;
+const clients = new Map<string, { active: boolean; until: number }>();
+
+async function clientIsActive(services: Pick<Services, "d1">, clientId: string): Promise<boolean> {
+  const known = clients.get(clientId);
+  if (known !== undefined && known.until > Date.now()) return known.active;
+  const client = await findClient(services.d1, clientId);
+  const active = client !== null && !client.disabled;
+  if (clients.size >= 1_000) clients.delete(clients.keys().next().value as string);
+  clients.set(clientId, { active, until: Date.now() + CLIENT_MEMORY_MS });
+  return active;
+}
 
 export type OAuthTokenAnswer =
   | {
@@ -19,8 +36,8 @@ export type OAuthTokenAnswer =
       sub: string;
       client_id: string;
       scopes: string[];
-      /** The user the grant belongs to (absent for a client_credentials token). */
-      user?: PublicUser;
+      /** The user the grant belongs to, with what the token's scopes release (absent for a client_credentials token). */
+      user?: { id: string; email?: string; email_verified?: boolean; name?: string; preferred_username?: string };
       grant_id?: string;
       exp: number;
       aal: 1 | 2;
@@ -41,7 +58,10 @@ export async function checkResourceToken(
   const claims = await verifyProviderAccessToken(await provider.keys(), token, { issuer: provider.issuer, audience });
   if (claims === null) return invalid;
   let user: PublicUser | undefined;
-  if (claims.grantId !== null) {
+  if (claims.grantId === null) {
+    // client_credentials: no grant to revoke, so the client itself must still be enabled.
+    if (!(await clientIsActive(services, claims.clientId))) return invalid;
+  } else {
     let record = await principalRecord(services, claims.subject);
     let standing = record === null ? "revoked" : tokenStanding(record, claims.grantId, claims.issuedAt);
     if (standing === "ask_authority") {
@@ -60,7 +80,8 @@ export async function checkResourceToken(
     sub: claims.subject,
     client_id: claims.clientId,
     scopes: claims.scopes,
-    ...(user === undefined ? {} : { user }),
+    // A resource server learns of the user only what the token's scopes release (OpenID Connect Core §5.4).
+    ...(user === undefined ? {} : { user: { id: user.id, ...userClaims(user, claims.scopes) } }),
     ...(claims.grantId === null ? {} : { grant_id: claims.grantId }),
     exp: claims.expiresAt,
     aal: claims.aal,

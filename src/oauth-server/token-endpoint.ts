@@ -12,7 +12,7 @@ import { type Provider, audienceOf } from "./provider";
 import { signProviderAccessToken } from "./provider-tokens";
 import type { TokenBody } from "./token-response";
 import { deviceCodeGrant } from "./device/device-grant";
-import { type OAuthFailure, type TokenAnswer, answerFor, failure } from "./grant-answer";
+import { type OAuthFailure, type TokenAnswer, answerFor, askedNarrowing, failure } from "./grant-answer";
 
 export type { OAuthFailure, TokenAnswer } from "./grant-answer";
 
@@ -22,7 +22,7 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** Authenticates the client of a token, revocation or introspection request (RFC 6749 §2.3). */
 export async function clientOf(
-  services: Pick<Services, "d1">,
+  services: Pick<Services, "d1" | "config">,
   params: Params,
   authorization: string | null,
 ): Promise<{ ok: true; client: OAuthClient } | OAuthFailure> {
@@ -31,7 +31,7 @@ export async function clientOf(
   const presented = presentedClient(authorization, params);
   if (presented === "invalid") return failure("invalid_request", "Authenticate the client with one method only");
   if (presented === null) return { ...failure("invalid_client", "Client authentication is required", 401) };
-  const result = await authenticateClient(services.d1, presented);
+  const result = await authenticateClient(services, presented);
   if (result.status === "ok") return { ok: true, client: result.client };
   // RFC 6749 §5.2: a client that tried Basic is answered with the scheme it used.
   const headers: Record<string, string> = result.basic ? { "WWW-Authenticate": 'Basic realm="oauth2"' } : {};
@@ -49,7 +49,7 @@ export async function tokenEndpoint(
   const { client } = authenticated;
   const grantType = param(params, "grant_type");
   if (grantType === null) return failure("invalid_request", "grant_type is required");
-  services.waitUntil(touchClient(services.d1, client.clientId).catch(() => undefined));
+  if (client.source !== "cimd") services.waitUntil(touchClient(services.d1, client.clientId).catch(() => undefined));
   switch (grantType) {
     case "authorization_code":
       return client.grantTypes.includes("authorization_code") ? codeGrant(services, provider, client, params) : unauthorized();
@@ -76,6 +76,8 @@ async function codeGrant(services: TokenDeps, provider: Provider, client: OAuthC
   const verifier = param(params, "code_verifier");
   if (code === null || verifier === null) return failure("invalid_request", "code and code_verifier are required");
   if (!VERIFIER.test(verifier)) return failure("invalid_request", "code_verifier must be 43 to 128 unreserved characters");
+  const narrowing = askedNarrowing(provider, client, params);
+  if (!narrowing.ok) return narrowing;
   const parsed = parseSessionToken(code);
   if (parsed === null) return failure("invalid_grant", "Unknown or expired authorization code");
   const userId = userIdOfSession(parsed.id);
@@ -92,14 +94,17 @@ async function codeGrant(services: TokenDeps, provider: Provider, client: OAuthC
       unusedSecretHash,
     },
     { accessTtlSeconds: provider.accessTtlSeconds, refreshTtlMs: provider.refreshTtlMs },
+    narrowing.asked,
   );
-  return answerFor(provider, client, redemption, params);
+  return answerFor(provider, client, redemption);
 }
 
 /** OAuth 2.1 §4.3: rotation with the replay window; a rotated-out token ends the grant. */
 async function refreshGrant(services: TokenDeps, provider: Provider, client: OAuthClient, params: Params): Promise<TokenAnswer> {
   const token = param(params, "refresh_token");
   if (token === null) return failure("invalid_request", "refresh_token is required");
+  const narrowing = askedNarrowing(provider, client, params);
+  if (!narrowing.ok) return narrowing;
   const parsed = parseSessionToken(token);
   if (parsed === null) return failure("invalid_grant", "Invalid refresh token");
   const userId = userIdOfSession(parsed.id);
@@ -111,9 +116,10 @@ async function refreshGrant(services: TokenDeps, provider: Provider, client: OAu
     { secretHash: nextHash, refreshToken: `${parsed.id}.${next}` },
     services.config.tokens.reuseGraceMs,
     client.clientId,
+    narrowing.asked,
   );
   if (rotation.status === "reused") return failure("invalid_grant", "The refresh token was already used; the grant was revoked");
-  return answerFor(provider, client, rotation, params);
+  return answerFor(provider, client, rotation);
 }
 
 /** OAuth 2.1 §4.2: a confidential client's own token, for the scopes and resources an admin allowed it. */

@@ -16,7 +16,7 @@ import type { Provider } from "./provider";
 import { type OAuthAccessClaims, verifyProviderAccessToken } from "./provider-tokens";
 import { clientOf } from "./token-endpoint";
 
-export type TokenUseDeps = Pick<Services, "d1" | "authority">;
+export type TokenUseDeps = Pick<Services, "d1" | "authority" | "config">;
 
 /** RFC 7009 §2: 200 whether or not the token was known; only the client it was issued to can revoke it. */
 export async function revokeToken(
@@ -41,7 +41,7 @@ export async function revokeToken(
   const claims = await verifyProviderAccessToken(await provider.keys(), token, { issuer: provider.issuer, audience: null });
   // An access token of a grant ends its grant (§2.1 allows it); a client_credentials token lives until it expires.
   if (claims !== null && claims.clientId === clientId && claims.grantId !== null) {
-    await grantsOf(services.authority, claims.subject).revoke(claims.grantId);
+    await grantsOf(services.authority, claims.subject).revoke(claims.grantId, { clientId, presentedHash: null });
   }
   return { ok: true };
 }
@@ -98,7 +98,8 @@ async function standingOf(services: TokenUseDeps, claims: OAuthAccessClaims): Pr
   }
   const status = await grantsOf(services.authority, claims.subject).status(claims.grantId, claims.issuedAt);
   if (status.status !== "active" || status.grant.clientId !== claims.clientId) return null;
-  return { username: status.user.username ?? status.user.email };
+  // The username only when the token's scopes release one (OpenID Connect Core §5.4).
+  return { username: claims.scopes.includes("profile") ? status.user.username : null };
 }
 
 export type UserInfoAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; status: 401 | 403; challenge: string };

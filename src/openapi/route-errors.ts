@@ -74,6 +74,7 @@ const OAUTH_STATUS: ReadonlyMap<string, readonly number[]> = new Map([
   ["invalid_client", [401]],
   ["invalid_token", [401]],
   ["insufficient_scope", [403]],
+  ["access_denied", [403]],
   ["not_found", [404]],
   ["invalid_request", [400, 405]],
   ["server_error", [500]],

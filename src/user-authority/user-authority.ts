@@ -214,8 +214,8 @@ export class UserAuthority extends DurableObject<Env> {
   oauthRotate(...args: Parameters<OAuthGrantOps["rotate"]>): Promise<G.Redemption | { status: "reused" }> {
     return this.grants.rotate(...args);
   }
-  oauthRevoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
-    return this.grants.revoke(grantId, byRefreshToken);
+  oauthRevoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }): Promise<boolean> {
+    return this.grants.revoke(grantId, byClient);
   }
   oauthRevokeClient(clientId: string): Promise<number> {
     return this.grants.revokeClient(clientId);

@@ -234,6 +234,23 @@ describe("the admin console", () => {
     assert.ok(!axis.some((label) => /^\d{2}-\d{2}$/.test(label)), `days as the other dates are written: ${axis.join(", ")}`);
     await accessible(page, "console sign-ins");
     await shots(page, "console-sign-ins");
+
+    // Apps: the admin registers a confidential client (its secret shown once), sees it
+    // listed as verified, and disables it.
+    await page.click('nav a[data-tab="apps"]');
+    await page.waitForSelector("#view-apps:not([hidden]) #apps-on:not([hidden])");
+    await page.fill("#app-create [name=name]", "Partner dashboard");
+    await page.fill("#app-create [name=redirect_uris]", "https://partner.example/callback");
+    await page.click("#app-create button[type=submit]");
+    await message(page, /^Partner dashboard registered/);
+    assert.match(await page.textContent("#app-created-secret"), /^[A-Za-z0-9_-]{43}$/);
+    const appRow = page.locator("#apps tbody tr", { hasText: "Partner dashboard" });
+    assert.match(await appRow.textContent(), /verified.*active/);
+    await accessible(page, "console apps");
+    await shots(page, "console-apps");
+    await appRow.getByRole("button", { name: "Disable" }).click();
+    await message(page, /^Partner dashboard is disabled/);
+    assert.match(await page.locator("#apps tbody tr", { hasText: "Partner dashboard" }).textContent(), /disabled/);
     for (const one of [context, first.context, second.context]) await one.close();
   });
 

@@ -10,6 +10,7 @@
 //   and a real OpenID Connect provider;
 // - Chromium (Debian's), with every test host name mapped to 127.0.0.1.
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -204,6 +205,10 @@ async function startOnce(started) {
   });
 
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
+  const oauthServerKeys = () => {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    return JSON.stringify({ keys: [{ ...privateKey.export({ format: "jwk" }), kid: "e2e-es256" }] });
+  };
   const common = {
     ENVIRONMENT: "test",
     SECRET_KEY: "e2e-secret-key-with-at-least-32-characters",
@@ -237,6 +242,9 @@ async function startOnce(started) {
           OAUTH_TESTIDP_ISSUER: idp.issuer,
           OAUTH_TESTIDP_CLIENT_ID: "edge-auth-e2e",
           OAUTH_TESTIDP_CLIENT_SECRET: "e2e-secret",
+          // The OAuth server (its consent page, /device, connected apps and the console's Apps view).
+          OAUTH_SERVER_ENABLED: "true",
+          OAUTH_SERVER_SIGNING_KEYS: oauthServerKeys(),
           // The app (app.example.test) and the API (auth.example.test) share the parent
           // domain, as a production deployment's front end and API would.
           WEBAUTHN_RP_ID: "example.test",

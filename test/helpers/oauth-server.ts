@@ -1,7 +1,10 @@
 // The OAuth server in tests: its settings, a fetch that reaches the Worker for
 // oauth4webapi (a real client implementation from another project), a registered
 // client, and a signed-in browser going through authorization and consent.
+import { env } from "cloudflare:workers";
 import * as oauth from "oauth4webapi";
+import type { OAuthClient } from "../../src/oauth-server/clients/client-record";
+import { insertClient } from "../../src/oauth-server/clients/client-store";
 import { expect } from "vitest";
 import { BASE_URL, type Settings, TestClient, callWorker, uniqueIp } from "./client";
 import { type TestUser, login, registerUser } from "./users";
@@ -167,4 +170,35 @@ export interface TokenJson {
   id_token?: string;
   scope: string;
   expires_in: number;
+}
+
+/** A public client as an admin registers it (verified: errors at authorization are redirected to it), written straight to D1. */
+export async function registerVerifiedClient(overrides: Partial<OAuthClient> = {}): Promise<RegisteredClient> {
+  const redirectUri = "http://127.0.0.1:8123/callback";
+  const client: OAuthClient = {
+    clientId: `oc_test_${crypto.randomUUID()}`,
+    name: "Verified test app",
+    source: "admin",
+    authMethod: "none",
+    secretHash: null,
+    redirectUris: [redirectUri],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: null,
+    resources: null,
+    firstParty: false,
+    requireAal: 1,
+    introspection: false,
+    disabled: false,
+    idTokenAlg: "RS256",
+    clientUri: null,
+    logoUri: null,
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  };
+  await insertClient(env.DB, client);
+  return {
+    client: { client_id: client.clientId, token_endpoint_auth_method: "none" },
+    auth: oauth.None(),
+    redirectUri: client.redirectUris[0] as string,
+  };
 }

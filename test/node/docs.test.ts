@@ -7,6 +7,7 @@
 // `<!-- from: path -->` must be lines of that file, which the tests build and run. Any
 // other code block fails this test, so nothing in the docs is untested prose-code.
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
@@ -76,8 +77,11 @@ function devVarsExample(): Record<string, string> {
 }
 const bindings: Record<string, string> = {
   ...devVarsExample(),
-  // npm run dev puts a random key in place of the example's.
+  // npm run dev puts a random key in place of the example's, and an ES256 key for the OAuth server.
   SECRET_KEY: "docs-test-secret-key-with-at-least-32-chars",
+  OAUTH_SERVER_SIGNING_KEYS: JSON.stringify({
+    keys: [{ ...generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }), kid: "docs-test-oauth" }],
+  }),
   ADMIN_EMAILS: WALKTHROUGH_ADMIN,
   REQUEST_LOGS: "false",
 };

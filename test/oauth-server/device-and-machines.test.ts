@@ -69,16 +69,16 @@ describe("the device authorization grant", () => {
       device_code: string;
       user_code: string;
     };
-    const poll = async () =>
-      (await (
-        await postForm(
-          "/oauth2/token",
-          { grant_type: DEVICE_GRANT, device_code: started.device_code, client_id: cli.client.client_id },
-          { settings: SETTINGS },
-        )
-      ).json()) as { error: string };
-    expect((await poll()).error).toBe("authorization_pending");
-    expect((await poll()).error).toBe("slow_down");
+    const poll = async () => {
+      const response = await postForm(
+        "/oauth2/token",
+        { grant_type: DEVICE_GRANT, device_code: started.device_code, client_id: cli.client.client_id },
+        { settings: SETTINGS },
+      );
+      return { status: response.status, ...((await response.json()) as { error: string }) };
+    };
+    expect(await poll()).toMatchObject({ status: 400, error: "authorization_pending" });
+    expect(await poll()).toMatchObject({ status: 400, error: "slow_down" });
     const browser = new TestClient({ settings: SETTINGS });
     await login(browser, await registerUser(browser));
     const { request } = (await (await browser.post("/api/v1/oauth2/device/lookup", { json: { user_code: started.user_code } })).json()) as {
@@ -86,8 +86,9 @@ describe("the device authorization grant", () => {
     };
     await browser.post(`/api/v1/oauth2/requests/${request}/decision`, { json: { allow: false } });
     // A decision is not held back by the interval: the device learns of the denial on its next poll.
-    expect((await poll()).error).toBe("access_denied");
-    expect((await poll()).error).toBe("access_denied");
+    // Contract v1.2: access_denied is a 403.
+    expect(await poll()).toMatchObject({ status: 403, error: "access_denied" });
+    expect(await poll()).toMatchObject({ status: 403, error: "access_denied" });
   });
 
   it("refuses an unknown user code with invalid_grant", async () => {

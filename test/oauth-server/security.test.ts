@@ -14,8 +14,12 @@ import {
   redeemCode,
   refreshWith,
   registerDcrClient,
+  registerVerifiedClient,
   userInfoStatus,
 } from "../helpers/oauth-server";
+
+const MCP = "https://mcp.example.test/mcp";
+const SETTINGS_MCP = { ...OAUTH_SETTINGS, OAUTH_SERVER_RESOURCES: MCP };
 
 async function signedInBrowser(): Promise<TestClient> {
   const browser = new TestClient({ settings: OAUTH_SETTINGS });
@@ -62,8 +66,8 @@ describe("the authorization endpoint", () => {
     expect(host.status).toBe(400);
   });
 
-  it("requires PKCE with S256, answering at the redirect URI with iss (RFC 9207)", async () => {
-    const registered = await registerDcrClient(await discover());
+  it("requires PKCE with S256, answering a verified client at its redirect URI with iss (RFC 9207)", async () => {
+    const registered = await registerVerifiedClient();
     const browser = await signedInBrowser();
     for (const extra of [{ code_challenge: "" }, { code_challenge_method: "plain" }] as Array<Record<string, string>>) {
       const response = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, extra));
@@ -77,7 +81,7 @@ describe("the authorization endpoint", () => {
   });
 
   it("sends a browser with no session to sign in and back, and answers prompt=none with login_required", async () => {
-    const registered = await registerDcrClient(await discover());
+    const registered = await registerVerifiedClient();
     const anonymous = new TestClient({ settings: OAUTH_SETTINGS });
     const url = authorizeUrl(registered.client.client_id, registered.redirectUri);
     const response = await anonymous.get(url);
@@ -91,7 +95,7 @@ describe("the authorization endpoint", () => {
   });
 
   it("remembers consent per client, scopes and resources, and asks again for more", async () => {
-    const registered = await registerDcrClient(await discover());
+    const registered = await registerVerifiedClient();
     const first = await authorizeInBrowser(registered, { scope: "openid email" });
     const browser = first.browser;
     const again = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, { scope: "openid" }));
@@ -102,6 +106,20 @@ describe("the authorization endpoint", () => {
       authorizeUrl(registered.client.client_id, registered.redirectUri, { scope: "openid profile", prompt: "none" }),
     );
     expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("consent_required");
+  });
+
+  it("shows a self-registered client's errors on a page instead of redirecting (RFC 9700 §4.11.2: no open redirector)", async () => {
+    const registered = await registerDcrClient(await discover());
+    const browser = await signedInBrowser();
+    const unsupported = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, { response_type: "token" }));
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.headers.get("Location")).toBeNull();
+    expect(await unsupported.text()).toContain("unsupported_response_type");
+    const silent = await new TestClient({ settings: OAUTH_SETTINGS }).get(
+      authorizeUrl(registered.client.client_id, registered.redirectUri, { prompt: "none" }),
+    );
+    expect(silent.status).toBe(400);
+    expect(silent.headers.get("Location")).toBeNull();
   });
 
   it("sends an aal 1 session asked for acr_values=aal2 to a second factor before any consent", async () => {
@@ -177,6 +195,45 @@ describe("codes and refresh tokens", () => {
     expect(await reuse.json()).toMatchObject({ error: "invalid_grant" });
     expect(await userInfoStatus(first.access_token)).toBe(401);
     expect((await refresh(first.refresh_token as string)).status).toBe(400);
+  });
+
+  it("issues tokens only for the resources the user consented to, and refuses another without rotating anything", async () => {
+    const registered = await registerDcrClient(await discover(SETTINGS_MCP), {}, SETTINGS_MCP);
+    const authorized = await authorizeInBrowser(registered, { settings: SETTINGS_MCP });
+    // Consent named no resource: the grant holds the issuer's own API alone.
+    const elsewhere = await postForm(
+      "/oauth2/token",
+      {
+        grant_type: "authorization_code",
+        code: authorized.callback.searchParams.get("code") ?? "",
+        redirect_uri: registered.redirectUri,
+        code_verifier: authorized.verifier,
+        client_id: registered.client.client_id,
+        resource: MCP,
+      },
+      { settings: SETTINGS_MCP },
+    );
+    expect(await elsewhere.json()).toMatchObject({ error: "invalid_target" });
+    // The code was not used up by the refusal.
+    const tokens = (await (await redeemCode(registered, authorized)).json()) as TokenJson;
+    const refused = await postForm(
+      "/oauth2/token",
+      { grant_type: "refresh_token", refresh_token: tokens.refresh_token as string, client_id: registered.client.client_id, resource: MCP },
+      { settings: SETTINGS_MCP },
+    );
+    expect(await refused.json()).toMatchObject({ error: "invalid_target" });
+    const narrower = await postForm(
+      "/oauth2/token",
+      {
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token as string,
+        client_id: registered.client.client_id,
+        scope: "openid",
+      },
+      { settings: SETTINGS_MCP },
+    );
+    expect(narrower.status).toBe(200);
+    expect(((await narrower.json()) as TokenJson).scope).toBe("openid");
   });
 
   it("refuses a refresh token presented by another client without ending the grant", async () => {

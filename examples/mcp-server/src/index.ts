@@ -27,6 +27,8 @@ app.get("/.well-known/oauth-protected-resource/mcp", (c) =>
   protectedResourceMetadata({
     resource: c.env.MCP_RESOURCE,
     authorizationServers: [c.env.AUTH_ISSUER],
+    // What MCP clients ask for: who the user is (the whoami tool shows the email).
+    scopes: ["openid", "email"],
     name: "edge-auth example MCP server",
   })(c),
 );

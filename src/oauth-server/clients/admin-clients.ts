@@ -82,6 +82,10 @@ function checkRules(client: OAuthClient, development: boolean): { path: string; 
   if (client.grantTypes.includes("client_credentials") && !confidential)
     return { path: "grant_types", message: "client_credentials needs a confidential client" };
   if (client.introspection && !confidential) return { path: "introspection", message: "Only a confidential client may introspect" };
+  // A resource server learns only about tokens for its own resources: it must name them.
+  if (client.introspection && (client.resources === null || client.resources.length === 0)) {
+    return { path: "resources", message: "A resource server that introspects must name its resources" };
+  }
   for (const [index, resource] of (client.resources ?? []).entries()) {
     if (!URL.canParse(resource) || resource.includes("#"))
       return { path: `resources.${index}`, message: "A resource is an absolute URI without a fragment" };

@@ -3,7 +3,7 @@
 // or none for a public client, which only names itself. Exactly one method per request.
 import { constantTimeEqual, sha256 } from "../../lib/crypto";
 import type { OAuthClient } from "./client-record";
-import { findClient } from "./client-store";
+import { type ClientDeps, resolveClient } from "./resolve-client";
 
 export interface PresentedClient {
   clientId: string;
@@ -28,11 +28,12 @@ export function presentedClient(authorization: string | null, form: Record<strin
   return { clientId: bodyId, secret: bodySecret, method: bodySecret === null ? "none" : "client_secret_post" };
 }
 
-export async function authenticateClient(db: D1Database, presented: PresentedClient): Promise<ClientAuthentication> {
+export async function authenticateClient(services: ClientDeps, presented: PresentedClient): Promise<ClientAuthentication> {
   const basic = presented.method === "client_secret_basic";
   const refuse = (detail: string): ClientAuthentication => ({ status: "invalid_client", detail, basic });
   if (presented.clientId.length > 2048) return refuse("Unknown client");
-  const client = await findClient(db, presented.clientId);
+  // A registered client, or one its metadata document describes (always public: method none).
+  const client = await resolveClient(services, presented.clientId);
   if (client === null || client.disabled) return refuse("Unknown or disabled client");
   if (client.authMethod !== presented.method) return refuse(`The client authenticates with ${client.authMethod}`);
   if (client.authMethod === "none") return { status: "ok", client };

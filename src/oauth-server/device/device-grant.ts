@@ -3,7 +3,7 @@
 import { randomToken, sha256 } from "../../lib/crypto";
 import { createSessionToken, parseSessionToken } from "../../sessions/session-token";
 import type { OAuthClient } from "../clients/client-record";
-import { type TokenAnswer, answerFor, failure } from "../grant-answer";
+import { type TokenAnswer, answerFor, askedNarrowing, failure } from "../grant-answer";
 import { grantsOf } from "../grant-client";
 import { type Params, param } from "../params";
 import type { Provider } from "../provider";
@@ -13,6 +13,8 @@ import { parseDeviceCode } from "./device-flow";
 export async function deviceCodeGrant(services: TokenDeps, provider: Provider, client: OAuthClient, params: Params): Promise<TokenAnswer> {
   const text = param(params, "device_code");
   if (text === null) return failure("invalid_request", "device_code is required");
+  const narrowing = askedNarrowing(provider, client, params);
+  if (!narrowing.ok) return narrowing;
   const parsed = parseDeviceCode(text);
   if (parsed === null) return failure("invalid_grant", "Unknown device code");
   const poll = await services.devices.getByName(parsed.userCode).poll(await sha256(`device:${parsed.secret}`), client.clientId);
@@ -24,7 +26,8 @@ export async function deviceCodeGrant(services: TokenDeps, provider: Provider, c
     case "expired_token":
       return failure("expired_token", "The device code expired; start again");
     case "access_denied":
-      return failure("access_denied", "The user denied the request", 400);
+      // Contract v1.2: access_denied is a 403 (RFC 8628 would send it as a 400).
+      return failure("access_denied", "The user denied the request", 403);
     case "invalid":
       return failure("invalid_grant", "Unknown device code");
   }
@@ -47,6 +50,7 @@ export async function deviceCodeGrant(services: TokenDeps, provider: Provider, c
       unusedSecretHash,
     },
     { accessTtlSeconds: provider.accessTtlSeconds, refreshTtlMs: provider.refreshTtlMs },
+    narrowing.asked,
   );
-  return answerFor(provider, client, redemption, params);
+  return answerFor(provider, client, redemption);
 }

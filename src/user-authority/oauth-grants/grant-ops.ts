@@ -9,7 +9,9 @@ import type { AuthorityParts } from "../parts";
 import { isExpired, type AuthMethod } from "../session-policy";
 import { times } from "../rows";
 import { queueAudit, queueRecord } from "../audit-outbox";
+import { endGrants } from "./grant-end";
 import { grantRow, grantStatus, listGrants } from "./grant-reads";
+import { type Narrowing, narrowGrant } from "./narrowing";
 import { OAUTH_LIMITS } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
 import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
@@ -41,6 +43,7 @@ export class OAuthGrantOps {
       unusedSecretHash: string;
     },
     lifetimes: GrantLifetimes,
+    asked: Narrowing,
   ): Promise<Redemption> {
     const invalid = (detail: string): Redemption => ({ status: "invalid_grant", detail });
     if (this.p.schema.blank) return invalid("Unknown or expired authorization code");
@@ -57,7 +60,7 @@ export class OAuthGrantOps {
     const request = JSON.parse(row.request) as AuthorizationRequest;
     if (request.clientId !== check.clientId) return invalid("The code was issued to another client");
     // OAuth 2.1 §4.1.3: redirect_uri must match when the request carried one (it always does here).
-    if (check.redirectUri !== null && check.redirectUri !== request.redirectUri) {
+    if ((check.redirectUri !== null || request.redirectUriSent === true) && check.redirectUri !== request.redirectUri) {
       return invalid("redirect_uri does not match the authorization request");
     }
     if (!constantTimeEqual(check.challengeOfVerifier, request.codeChallenge)) {
@@ -70,6 +73,9 @@ export class OAuthGrantOps {
     }
     if (row.epoch < state.epoch() || row.created_at < state.notBefore()) return invalid("The authorization is no longer valid");
 
+    // A narrowing the grant cannot give is refused before the code is used (the client may try again).
+    const narrowed = narrowGrant(request, asked);
+    if (!narrowed.ok) return { status: narrowed.error, detail: narrowed.detail };
     const withRefresh = grant.refreshAlways || request.scopes.includes("offline_access");
     const idleMs = withRefresh ? lifetimes.refreshTtlMs : lifetimes.accessTtlSeconds * 1000;
     const absoluteMs = withRefresh ? OAUTH_LIMITS.grantAbsoluteMs : idleMs;
@@ -104,10 +110,23 @@ export class OAuthGrantOps {
         now,
         now,
       );
-      const surplus = state.sql
-        .exec<{ id: string }>("SELECT id FROM oauth_grants ORDER BY last_used_at DESC LIMIT -1 OFFSET ?", OAUTH_LIMITS.grants)
+      // A client's own grants are capped first, so one client cannot push the user's other apps out.
+      const ofClient = state.sql
+        .exec<{ id: string }>(
+          "SELECT id FROM oauth_grants WHERE client_id = ? ORDER BY last_used_at DESC LIMIT -1 OFFSET ?",
+          request.clientId,
+          OAUTH_LIMITS.grantsPerClient,
+        )
         .toArray()
         .map((entry) => entry.id);
+      state.endSessions(ofClient);
+      const surplus = [
+        ...ofClient,
+        ...state.sql
+          .exec<{ id: string }>("SELECT id FROM oauth_grants ORDER BY last_used_at DESC LIMIT -1 OFFSET ?", OAUTH_LIMITS.grants)
+          .toArray()
+          .map((entry) => entry.id),
+      ];
       state.endSessions(surplus);
       // The grant's event and the record of who authorized the client land with it (audit-outbox.ts).
       queueAudit(state.sql, {
@@ -133,8 +152,8 @@ export class OAuthGrantOps {
         grantId: grant.id,
         user,
         clientId: request.clientId,
-        scopes: request.scopes,
-        resources: request.resources,
+        scopes: narrowed.scopes,
+        resources: narrowed.resources,
         nonce: request.nonce,
         assurance: { aal: row.aal === 2 ? 2 : 1, amr, authTime: row.auth_time },
         refreshToken: withRefresh ? grant.refresh.token : null,
@@ -152,6 +171,7 @@ export class OAuthGrantOps {
     candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
     clientId: string,
+    asked: Narrowing,
   ): Promise<Redemption | { status: "reused" }> {
     const invalid: Redemption = { status: "invalid_grant", detail: "Invalid refresh token" };
     if (this.p.schema.blank) return invalid;
@@ -159,6 +179,12 @@ export class OAuthGrantOps {
     const facts = grantRow(this.p, grantId);
     const user = state.loadUser();
     if (facts === null || user === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
+    // A narrowing the grant cannot give is refused before the token rotates (RFC 6749 §6).
+    const narrowed = narrowGrant(
+      { scopes: JSON.parse(facts.scopes) as string[], resources: JSON.parse(facts.resources) as string[] },
+      asked,
+    );
+    if (!narrowed.ok) return { status: narrowed.error, detail: narrowed.detail };
     const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth");
     if (rotation.status === "reused") return { status: "reused" };
     if (rotation.status !== "rotated") return invalid;
@@ -171,8 +197,8 @@ export class OAuthGrantOps {
         grantId,
         user,
         clientId,
-        scopes: JSON.parse(facts.scopes) as string[],
-        resources: JSON.parse(facts.resources) as string[],
+        scopes: narrowed.scopes,
+        resources: narrowed.resources,
         nonce: null,
         assurance: { aal: family.assurance.aal, amr: family.assurance.amr, authTime: family.assurance.authTime },
         refreshToken: family.refreshToken,
@@ -185,18 +211,19 @@ export class OAuthGrantOps {
 
   /**
    * Ends a grant with every token of it; false when the user holds no such grant. Asked
-   * with a refresh token (RFC 7009), only the client it was issued to may end it, and the
-   * token may be the current one or one rotated out before it.
+   * by a client (RFC 7009), only the client it was issued to may end it, with one of its
+   * tokens: a refresh token (current, or rotated out before) or an access token (whose
+   * signature the caller checked: `presentedHash` null).
    */
-  async revoke(grantId: string, byRefreshToken?: { presentedHash: string; clientId: string }): Promise<boolean> {
+  async revoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }): Promise<boolean> {
     if (this.p.schema.blank) return false;
     const facts = grantRow(this.p, grantId);
     if (facts === null) return false;
-    if (byRefreshToken !== undefined) {
-      if (facts.client_id !== byRefreshToken.clientId) return false;
-      if (!this.p.refresh.belongsTo(grantId, byRefreshToken.presentedHash, "oauth")) return false;
+    if (byClient !== undefined) {
+      if (facts.client_id !== byClient.clientId) return false;
+      if (byClient.presentedHash !== null && !this.p.refresh.belongsTo(grantId, byClient.presentedHash, "oauth")) return false;
     }
-    await this.end([grantId], facts.client_id, byRefreshToken === undefined ? "user" : "client");
+    await endGrants(this.p, [grantId], facts.client_id, byClient === undefined ? "user" : "client");
     return true;
   }
 
@@ -207,7 +234,7 @@ export class OAuthGrantOps {
       .exec<{ id: string }>("SELECT id FROM oauth_grants WHERE client_id = ?", clientId)
       .toArray()
       .map((row) => row.id);
-    if (ids.length > 0) await this.end(ids, clientId, "client_disabled");
+    if (ids.length > 0) await endGrants(this.p, ids, clientId, "client_disabled");
     return ids.length;
   }
 
@@ -217,24 +244,5 @@ export class OAuthGrantOps {
 
   status(grantId: string, issuedAtSeconds: number): GrantStatus {
     return grantStatus(this.p, grantId, issuedAtSeconds);
-  }
-
-  private async end(ids: string[], clientId: string, by: "user" | "client" | "client_disabled"): Promise<void> {
-    const { state } = this.p;
-    const user = state.loadUser();
-    this.p.ctx.storage.transactionSync(() => {
-      state.endSessions(ids);
-      if (user === null) return;
-      for (const id of ids)
-        queueAudit(state.sql, {
-          userId: user.id,
-          type: "oauth_grant_revoked",
-          client: null,
-          detail: { grant_id: id, client_id: clientId, by },
-        });
-    });
-    await this.p.cache.sync(ids);
-    this.p.ctx.waitUntil(this.p.sendAudit().catch(() => undefined));
-    await this.p.schedulePurge();
   }
 }

@@ -8,8 +8,12 @@ export const OAUTH_LIMITS = {
   /** A used code is kept this long after it expires, so its replay is still recognized. */
   codeKeptMs: 10 * 60_000,
   pendingRequests: 20,
+  /** Clients whose consent a user's authority remembers; the least recently given is forgotten first. */
+  consents: 100,
   /** Grants per user; a new one beyond it ends the least recently used. */
   grants: 50,
+  /** Grants per user and client (devices signed in to one app); checked before the user's cap. */
+  grantsPerClient: 10,
   /** A grant with a refresh token ends this long after it began, however much it is used (it slides below that). */
   grantAbsoluteMs: 400 * 86_400_000,
 };

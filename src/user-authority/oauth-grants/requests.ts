@@ -34,9 +34,10 @@ export class OAuthRequestOps {
         input.request.clientId,
       )
       .toArray()[0];
+    // prompt=consent asks even a first-party client's user (OpenID Connect Core §3.1.2.1).
     const remembered =
-      input.firstParty ||
-      (input.prompt !== "consent" && consented !== undefined && consentCovers(consented, input.request.scopes, input.request.resources));
+      input.prompt !== "consent" &&
+      (input.firstParty || (consented !== undefined && consentCovers(consented, input.request.scopes, input.request.resources)));
     if (remembered) {
       this.p.ctx.storage.transactionSync(() => this.insertCode(input.code, input.request, session));
       void this.p.schedulePurge();
@@ -82,6 +83,9 @@ export class OAuthRequestOps {
     this.p.ctx.storage.transactionSync(() => {
       sql.exec("DELETE FROM oauth_requests WHERE id = ?", requestId);
       if (!allow) return;
+      this.insertCode(code, request, live);
+      // A device's consent is asked every time (the user code is what a phisher sends): nothing to remember.
+      if (request.device !== undefined) return;
       const known = sql
         .exec<{ scopes: string; resources: string }>("SELECT scopes, resources FROM oauth_consents WHERE client_id = ?", request.clientId)
         .toArray()[0];
@@ -93,7 +97,10 @@ export class OAuthRequestOps {
         merged.resources,
         Date.now(),
       );
-      this.insertCode(code, request, live);
+      sql.exec(
+        "DELETE FROM oauth_consents WHERE client_id NOT IN (SELECT client_id FROM oauth_consents ORDER BY granted_at DESC LIMIT ?)",
+        OAUTH_LIMITS.consents,
+      );
     });
     void this.p.schedulePurge();
     return allow ? { status: "code", code: code.code, request } : { status: "denied", request };

@@ -14,6 +14,8 @@ export interface AuthorizationRequest {
   state: string | null;
   nonce: string | null;
   codeChallenge: string;
+  /** Whether the authorization request named its redirect_uri (then the token request must too, RFC 6749 §4.1.3). */
+  redirectUriSent?: boolean;
   /** `acr_values=aal2` or the client's require_aal. */
   aalRequired: 1 | 2;
   /** A device authorization (RFC 8628): its user code; the decision answers no redirect. */
@@ -69,7 +71,8 @@ export interface GrantTokens {
   jti: string;
 }
 
-export type Redemption = { status: "issued"; tokens: GrantTokens } | { status: "invalid_grant"; detail: string };
+export type Redemption =
+  { status: "issued"; tokens: GrantTokens } | { status: "invalid_grant" | "invalid_scope" | "invalid_target"; detail: string };
 
 export interface GrantView {
   grant_id: string;
