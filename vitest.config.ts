@@ -137,6 +137,8 @@ export default defineConfig(async () => {
                     OAUTH_SERVER_SIGNING_KEYS: oauthServerKeys(),
                     // The loopback mail API (test/servers/mail-api.ts); the mail retry tests point MAIL_API_URL at it.
                     TEST_MAIL_API: oauth.mailApiUrl,
+                    // The loopback Client ID Metadata Documents (test/servers/client-metadata.ts).
+                    TEST_CLIENT_METADATA: oauth.clientMetadataUrl,
                   }),
                 },
               };

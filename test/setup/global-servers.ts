@@ -5,6 +5,7 @@ import { GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, startFakeGitHub } from "../serv
 import { startOidcProvider } from "../servers/oidc-idp";
 import { startMailApi } from "../servers/mail-api";
 import { startRogueIdp } from "../servers/rogue-idp";
+import { startClientMetadata } from "../servers/client-metadata";
 
 export const TEST_BASE_URL = "http://auth.example.test";
 
@@ -23,6 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const github = await startFakeGitHub();
   const rogue = await startRogueIdp();
   const mail = await startMailApi();
+  const metadata = await startClientMetadata();
   project.provide("oauthServers", {
     genericIssuer: generic.issuer,
     googleIssuer: google.issuer,
@@ -31,9 +33,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     githubClientSecret: GITHUB_CLIENT_SECRET,
     rogueIssuer: rogue.issuer,
     mailApiUrl: mail.url,
+    clientMetadataUrl: metadata.url,
   });
   return async () => {
-    const all = [generic, google, github, rogue, mail];
+    const all = [generic, google, github, rogue, mail, metadata];
     for (const { server } of all) server.closeAllConnections();
     await Promise.all(all.map(({ server }) => new Promise((resolve) => server.close(resolve))));
   };
@@ -49,6 +52,7 @@ declare module "vitest" {
       githubClientSecret: string;
       rogueIssuer: string;
       mailApiUrl: string;
+      clientMetadataUrl: string;
     };
   }
 }
