@@ -9,7 +9,7 @@ import { logError } from "./lib/log";
 import { isProgrammingError } from "./lib/platform-errors";
 import { accountAuthRoutes, accountUserRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
-import { adminOAuthClientRoutes } from "./routes/admin-oauth-clients";
+import { adminOAuthClientRoutes, adminUserAppRoutes } from "./routes/admin-oauth-clients";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { devRoutes } from "./routes/dev";
 import { docsRoutes } from "./routes/docs";
@@ -69,6 +69,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/admin/oauth-clients", adminOAuthClientRoutes);
+  app.route("/api/v1/admin/users", adminUserAppRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/.well-known", jwksRoutes);
   app.route("/", oauthServerRoutes);

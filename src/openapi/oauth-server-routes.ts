@@ -11,6 +11,7 @@ const USER = ["session", "bearer"] as const;
 const ADMIN = ["session", "bearer", "api_key"] as const;
 const CLIENT_AUTH = ["invalid_request", "invalid_client"];
 
+// prettier-ignore
 export const OAUTH_SERVER_ROUTES = [
   {
     method: "get",
@@ -238,4 +239,6 @@ export const OAUTH_SERVER_ROUTES = [
     ok: { status: 204, description: "Deleted" },
     errors: ["forbidden", "reauthentication_required", "not_found"],
   },
+  { method: "get", path: "/api/v1/admin/users/:id/connected-apps", summary: "A user's connected apps (OAuth grants), as they see them", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", ok: { status: 200, description: "Grants", schema: out.connectedAppsResponse }, errors: ["forbidden", "not_found"] },
+  { method: "delete", path: "/api/v1/admin/users/:id/connected-apps/:grant_id", summary: "End a user's grant to an app, with every token of it", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Ended" }, errors: ["forbidden", "reauthentication_required", "not_found"] },
 ] as const satisfies readonly RouteSpec[];

@@ -15,9 +15,13 @@ import {
 } from "../oauth-server/clients/admin-clients";
 import { findClient, listClients } from "../oauth-server/clients/client-store";
 import { providerOf } from "../oauth-server/provider";
+import { grantsOf } from "../oauth-server/grant-client";
+import { target } from "../admin/admin-service";
 import { z } from "zod";
 
 export const adminOAuthClientRoutes = new Hono<AppEnv>();
+/** /api/v1/admin/users/:id/connected-apps: a user's grants in the admin's view of the user. */
+export const adminUserAppRoutes = new Hono<AppEnv>();
 
 const READ = admin({ resource: "admin_oauth_clients", action: "read" });
 const WRITE = admin({ resource: "admin_oauth_clients", action: "write" });
@@ -71,5 +75,24 @@ adminOAuthClientRoutes.patch("/:id", WRITE, async (c) => {
 adminOAuthClientRoutes.delete("/:id", WRITE, async (c) => {
   enabled(c);
   if (!(await removeClient(c.get("services"), c.req.param("id")))) throw notFound();
+  return c.body(null, 204);
+});
+
+const USER_READ = admin({ resource: "admin_users", action: "read" });
+const USER_WRITE = admin({ resource: "admin_users", action: "write" });
+
+adminUserAppRoutes.get("/:id/connected-apps", USER_READ, async (c) => {
+  enabled(c);
+  const services = c.get("services");
+  const user = await target(services, c.req.param("id"));
+  return c.json({ items: await grantsOf(services.authority, user.id).grants() });
+});
+
+adminUserAppRoutes.delete("/:id/connected-apps/:grant_id", USER_WRITE, async (c) => {
+  enabled(c);
+  const services = c.get("services");
+  const user = await target(services, c.req.param("id"));
+  if (!(await grantsOf(services.authority, user.id).revoke(c.req.param("grant_id"))))
+    throw new ApiError("not_found", "No such connected app");
   return c.body(null, 204);
 });

@@ -12,6 +12,7 @@ import {
   redeemCode,
   refreshWith,
   registerDcrClient,
+  registerVerifiedClient,
   userInfoStatus,
 } from "../helpers/oauth-server";
 
@@ -48,6 +49,21 @@ describe("a grant's life", () => {
     expect(((await (await browser.get("/api/v1/users/me/connected-apps")).json()) as { items: unknown[] }).items).toHaveLength(0);
   });
 
+  it("forgets the app's consent when the user revokes it: a silent prompt=none cannot bring the grant back", async () => {
+    const registered = await registerVerifiedClient();
+    const authorized = await authorizeInBrowser(registered, { scope: "openid" });
+    expect((await redeemCode(registered, authorized)).status).toBe(200);
+    const { browser } = authorized;
+    const query = (prompt: string) =>
+      `/oauth2/authorize?${new URLSearchParams({ client_id: registered.client.client_id, redirect_uri: registered.redirectUri, response_type: "code", scope: "openid", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", prompt })}`;
+    expect(new URL((await browser.get(query("none"))).headers.get("Location") as string).searchParams.has("code")).toBe(true);
+    const { items } = (await (await browser.get("/api/v1/users/me/connected-apps")).json()) as { items: Array<{ grant_id: string }> };
+    expect(items).toHaveLength(1);
+    for (const item of items) expect((await browser.delete(`/api/v1/users/me/connected-apps/${item.grant_id}`)).status).toBe(204);
+    const silent = await browser.get(query("none"));
+    expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("consent_required");
+  });
+
   it("ends with logout-all", async () => {
     const grant = await connected();
     expect((await grant.authorized.browser.post("/api/v1/auth/logout-all")).status).toBe(200);
@@ -75,6 +91,11 @@ describe("a grant's life", () => {
     const admin = await makeAdmin(OAUTH_SETTINGS);
     const settings = admin.client.settings;
     const grant = await connected(settings);
+    // The admin's view of the user lists the grant.
+    const listed = await admin.client.get(`/api/v1/admin/users/${grant.authorized.user.id}/connected-apps`);
+    expect(((await listed.json()) as { items: Array<{ client_id: string }> }).items.map((item) => item.client_id)).toEqual([
+      grant.registered.client.client_id,
+    ]);
     const disabled = await admin.client.patch(`/api/v1/admin/users/${grant.authorized.user.id}`, { json: { disabled: true } });
     expect(disabled.status).toBe(200);
     await expectEnded(grant);
