@@ -27,7 +27,9 @@ if (!existsSync(".dev.vars")) {
   // The OAuth server's access tokens are signed with a public-key algorithm: a fresh ES256 key.
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const oauthKeys = JSON.stringify({ keys: [{ ...privateKey.export({ format: "jwk" }), kid: `dev-${randomBytes(4).toString("hex")}` }] });
-  const vars = example.replace(/^SECRET_KEY=.*$/m, `SECRET_KEY=${secret}`).replace(/^OAUTH_SERVER_SIGNING_KEYS=.*$/m, `OAUTH_SERVER_SIGNING_KEYS=${oauthKeys}`);
+  const vars = example
+    .replace(/^SECRET_KEY=.*$/m, `SECRET_KEY=${secret}`)
+    .replace(/^OAUTH_SERVER_SIGNING_KEYS=.*$/m, `OAUTH_SERVER_SIGNING_KEYS=${oauthKeys}`);
   writeFileSync(".dev.vars", vars, { mode: 0o600 });
   console.log("Created .dev.vars with a random SECRET_KEY and OAuth signing key (edit it to change local settings).");
 }
