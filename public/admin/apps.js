@@ -72,7 +72,9 @@ async function remove(client) {
 export function setupApps() {
   $("app-create").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
+    // The element itself: event.currentTarget is null once the handler has awaited.
+    const element = event.currentTarget;
+    const form = new FormData(element);
     const lines = (name) =>
       String(form.get(name) ?? "")
         .split(/\s+/)
@@ -88,7 +90,7 @@ export function setupApps() {
     };
     const result = await withReauth(() => api("POST", "/api/v1/admin/oauth-clients", body));
     if (result.status !== 201) return show(`Could not register the app: ${problem(result)}`, "error");
-    event.currentTarget.reset();
+    element.reset();
     $("app-created").hidden = false;
     $("app-created-id").textContent = result.data.client_id;
     $("app-created-secret").textContent = result.data.client_secret ?? "(a public client has no secret)";

@@ -56,6 +56,7 @@ async function decide(allow) {
   location.assign(result.data.redirect_to);
 }
 
-$("allow").addEventListener("click", (event) => busy(event.currentTarget, () => decide(true)));
-$("deny").addEventListener("click", (event) => busy(event.currentTarget, () => decide(false)));
+// busy() returns the guarded action: the button stays disabled while the answer is sent.
+$("allow").addEventListener("click", busy($("allow"), () => decide(true)));
+$("deny").addEventListener("click", busy($("deny"), () => decide(false)));
 start();
