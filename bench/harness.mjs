@@ -2,7 +2,7 @@
 // built as it deploys, served by Miniflare's API on a direct loopback socket with real
 // local KV, D1 and Durable Objects (optionally persisted to a folder).
 import { execFileSync } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -74,6 +74,11 @@ export function benchSettings(secret = randomBytes(32).toString("base64url")) {
     MAX_SESSIONS_PER_USER: "1000",
     REQUEST_LOGS: "false",
     API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
+    // The OAuth server (its refresh and UserInfo are measured too), with an ES256 key of the run's own.
+    OAUTH_SERVER_ENABLED: "true",
+    OAUTH_SERVER_SIGNING_KEYS: JSON.stringify({
+      keys: [{ ...generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }), kid: "bench-es256" }],
+    }),
   };
 }
 

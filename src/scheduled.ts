@@ -17,7 +17,7 @@ import { drainRetries, purgeDeadMail } from "./mail/retry-queue";
 import { purgeExpiredAppCodes } from "./oauth/app-codes";
 import { purgeExpiredStates } from "./oauth/state-store";
 import { sweepDisabledClients } from "./oauth-server/clients/admin-clients";
-import { purgeUnusedClients } from "./oauth-server/clients/client-store";
+import { purgeOldAuthorizations, purgeUnusedClients } from "./oauth-server/clients/client-store";
 
 /** Dynamically registered clients no one used for this long are deleted (their grants ended long before: 30-day refresh). */
 const UNUSED_DCR_CLIENT_DAYS = 90;
@@ -47,5 +47,6 @@ export async function runScheduled(env: Env, cron: string): Promise<Record<strin
     dead_mail: await purgeDeadMail(env.DB),
     key_usage: await purgeOldUsage(env.DB),
     oauth_clients: await purgeUnusedClients(env.DB, UNUSED_DCR_CLIENT_DAYS),
+    oauth_authorizations: await purgeOldAuthorizations(env.DB),
   };
 }

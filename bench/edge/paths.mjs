@@ -2,7 +2,7 @@
 // (isolate memory on or off), and what it needs made beforehand. `setup` runs once per
 // measurement and `prepare` before each sample, both with no injected delay; only
 // `send` is measured.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 const PASSWORD = `edge-bench-password-${randomUUID()}`;
 let addresses = 0;
@@ -20,15 +20,12 @@ function cookiesOf(response) {
     .join("; ");
 }
 
-async function call(base, method, route, { json, headers = {}, ip = freshIp() } = {}) {
+async function call(base, method, route, { json, form, headers = {}, ip = freshIp() } = {}) {
   const all = { "CF-Connecting-IP": ip, ...headers };
   if (json !== undefined) all["Content-Type"] = "application/json";
-  return fetch(`${base}${route}`, {
-    method,
-    headers: all,
-    body: json === undefined ? undefined : JSON.stringify(json),
-    redirect: "manual",
-  });
+  if (form !== undefined) all["Content-Type"] = "application/x-www-form-urlencoded";
+  const body = json !== undefined ? JSON.stringify(json) : form !== undefined ? new URLSearchParams(form).toString() : undefined;
+  return fetch(`${base}${route}`, { method, headers: all, body, redirect: "manual" });
 }
 
 async function expectStatus(response, status, what) {
@@ -67,6 +64,54 @@ export async function signedInUser(base) {
   });
   const { api_key: apiKey } = await (await expectStatus(created, 201, "api key")).json();
   return { email, ...session, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, apiKey };
+}
+
+/**
+ * A grant of the OAuth server: a client registers itself, a signed-in user authorizes it
+ * and consents, and the client redeems the code. Returns its tokens and client id.
+ */
+async function oauthGrant(base) {
+  const session = await login(base, await register(base));
+  const redirectUri = "http://127.0.0.1:9/callback";
+  const registered = await call(base, "POST", "/oauth2/register", {
+    json: {
+      client_name: "edge bench",
+      redirect_uris: [redirectUri],
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+    },
+    ip: session.ip,
+  });
+  const { client_id: clientId } = await (await expectStatus(registered, 201, "oauth register")).json();
+  const verifier = randomUUID() + randomUUID();
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: "code",
+    scope: "openid email offline_access",
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  const started = await expectStatus(
+    await call(base, "GET", `/oauth2/authorize?${query}`, { headers: { Cookie: session.cookie }, ip: session.ip }),
+    302,
+    "oauth authorize",
+  );
+  const requestId = new URL(started.headers.get("Location"), base).searchParams.get("request");
+  const decided = await call(base, "POST", `/api/v1/oauth2/requests/${requestId}/decision`, {
+    json: { allow: true },
+    headers: { Cookie: session.cookie, "X-CSRF-Token": session.csrf },
+    ip: session.ip,
+  });
+  const { redirect_to: redirectTo } = await (await expectStatus(decided, 200, "oauth decision")).json();
+  const code = new URL(redirectTo).searchParams.get("code");
+  const redeemed = await call(base, "POST", "/oauth2/token", {
+    form: { grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId },
+    ip: session.ip,
+  });
+  const tokens = await (await expectStatus(redeemed, 200, "oauth code")).json();
+  return { clientId, ip: session.ip, token: tokens.refresh_token, accessToken: tokens.access_token };
 }
 
 /** A GitHub account at the loopback GitHub, new to the service. */
@@ -206,6 +251,28 @@ export const PATHS = {
     send: ({ base }, state, flow) => oauthCallback(base, flow),
   },
 };
+// The OAuth server: a client's refresh (a rotation at the user's authority; the client's
+// record is remembered by the isolate), and UserInfo (the grant's standing, asked of the authority).
+PATHS.oauth_refresh = {
+  build: "memory",
+  route: "/oauth2/token",
+  setup: ({ base }) => oauthGrant(base),
+  send: async ({ base }, state) => {
+    const response = await call(base, "POST", "/oauth2/token", {
+      form: { grant_type: "refresh_token", refresh_token: state.token, client_id: state.clientId },
+      ip: state.ip,
+    });
+    if (response.status === 200) state.token = (await response.clone().json()).refresh_token;
+    return response;
+  },
+};
+PATHS.oauth_userinfo = {
+  build: "memory",
+  route: "/oauth2/userinfo",
+  setup: ({ base }) => oauthGrant(base),
+  send: ({ base }, state) =>
+    call(base, "GET", "/oauth2/userinfo", { headers: { Authorization: `Bearer ${state.accessToken}` }, ip: state.ip }),
+};
 // The same verify, as a key's user is checked in an isolate that has not seen the user lately.
 PATHS.api_key_verify_kv = { ...PATHS.api_key_verify, build: "cold" };
 
@@ -221,4 +288,6 @@ export const BENCH_PATHS = [
   "login",
   "registration",
   "oauth_callback",
+  "oauth_refresh",
+  "oauth_userinfo",
 ];

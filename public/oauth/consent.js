@@ -57,6 +57,12 @@ async function decide(allow) {
 }
 
 // busy() returns the guarded action: the button stays disabled while the answer is sent.
-$("allow").addEventListener("click", busy($("allow"), () => decide(true)));
-$("deny").addEventListener("click", busy($("deny"), () => decide(false)));
+$("allow").addEventListener(
+  "click",
+  busy($("allow"), () => decide(true)),
+);
+$("deny").addEventListener(
+  "click",
+  busy($("deny"), () => decide(false)),
+);
 start();

@@ -5,7 +5,8 @@
 import type { Services } from "../services/services";
 import type { Assurance } from "../user-authority/session-policy";
 import { createSessionToken } from "../sessions/session-token";
-import { takeIpSlot } from "../throttle/login-guard";
+import { takeIpSlot, takeUserSlot } from "../throttle/login-guard";
+import { DEVICE_CODE_SECONDS } from "./device/device-flow";
 import type { AuthorizationRequest, RequestView } from "../user-authority/oauth-grants/types";
 import { redirectWith } from "./authorization-request";
 import { userOfRequest } from "./authorize";
@@ -24,6 +25,11 @@ export interface Actor {
 
 /** Typed user codes per client IP and hour (RFC 8628 §5.1: the user code's guessing is rate limited). */
 export const DEVICE_ENTRIES_PER_HOUR = 30;
+/**
+ * Typed codes per user in a code's lifetime (contract: "at most 5 wrong entries per device
+ * code"; a wrong entry names no device code, so it is counted against the user who typed it).
+ */
+export const DEVICE_ENTRIES_PER_USER = 5;
 
 export function requestView(request: AuthorizationRequest): RequestView {
   return {
@@ -87,8 +93,16 @@ export type LookupAnswer =
 
 /** A user code typed on /device: the device's request becomes a waiting request of this user (consent is always asked). */
 export async function lookupUserCode(services: ConsentDeps, actor: Actor, typed: string): Promise<LookupAnswer> {
-  const slot = await takeIpSlot(services.throttle, "oauth-device", services.ip, DEVICE_ENTRIES_PER_HOUR);
+  // RFC 8628 §5.1: typed codes are limited per client IP (an hour) and per user (the life of a code).
+  const [slot, mine] = await Promise.all([
+    takeIpSlot(services.throttle, "oauth-device", services.ip, DEVICE_ENTRIES_PER_HOUR),
+    takeUserSlot(services.throttle, "oauth-device-user", actor.userId, {
+      max: DEVICE_ENTRIES_PER_USER,
+      windowMs: DEVICE_CODE_SECONDS * 1000,
+    }),
+  ]);
   if (!slot.allowed) return { status: "rate_limited", retryAfterSeconds: slot.retryAfterSeconds };
+  if (!mine.allowed) return { status: "rate_limited", retryAfterSeconds: mine.retryAfterSeconds };
   const userCode = normalizeUserCode(typed);
   if (userCode === null) return { status: "invalid" };
   const request = await services.devices.getByName(userCode).lookup();

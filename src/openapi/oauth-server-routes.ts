@@ -2,7 +2,7 @@
 // and OpenID Provider"); see route-spec.ts. Protocol endpoints answer errors in RFC
 // 6749's shape; the JSON routes of the consent page, /device and connected apps in the
 // contract's.
-import { createClientBody, updateClientBody } from "../oauth-server/clients/admin-clients";
+import { createClientBody, updateClientBody } from "../oauth-server/clients/admin-schemas";
 import { decisionBody, deviceLookupBody } from "../oauth-server/schemas";
 import * as out from "./oauth-server-schemas";
 import type { RouteSpec } from "./route-spec";

@@ -5,14 +5,8 @@ import { admin } from "../auth/admin-guard";
 import type { AppEnv } from "../auth/app-env";
 import { parseBody, parseQuery } from "../http/body";
 import { ApiError, validationError } from "../http/errors";
-import {
-  changeClient,
-  clientView,
-  createClient,
-  createClientBody,
-  removeClient,
-  updateClientBody,
-} from "../oauth-server/clients/admin-clients";
+import { changeClient, clientView, createClient, removeClient } from "../oauth-server/clients/admin-clients";
+import { createClientBody, updateClientBody } from "../oauth-server/clients/admin-schemas";
 import { findClient, listClients } from "../oauth-server/clients/client-store";
 import { providerOf } from "../oauth-server/provider";
 import { grantsOf } from "../oauth-server/grant-client";

@@ -100,6 +100,16 @@ export async function takeIpSlot(
   return namespace.getByName(`${purpose}:${throttleKeyForIp(ip)}`).hit({ maxAttempts: maxPerHour, windowMs: 3_600_000 });
 }
 
+/** A per-user budget, counted by its own object (`<purpose>:<user id>`): codes a user types on /device. */
+export async function takeUserSlot(
+  namespace: DurableObjectNamespace<LoginThrottle>,
+  purpose: "oauth-device-user",
+  userId: string,
+  limit: { max: number; windowMs: number },
+): Promise<HourlyLimit> {
+  return namespace.getByName(`${purpose}:${userId}`).hit({ maxAttempts: limit.max, windowMs: limit.windowMs });
+}
+
 /**
  * An admin clears login throttling: the counters of an identifier (the bare name, and an
  * account's counter of earlier versions; its authority's is cleared by the caller) and of

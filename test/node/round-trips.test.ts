@@ -48,6 +48,9 @@ const LIMITS: Record<string, number> = {
   registration: 2,
   oauth_callback: 2,
   oauth_signup: 7,
+  // The OAuth server: one call to the user's authority each (issue 33).
+  oauth_refresh: 1,
+  oauth_userinfo: 1,
 };
 /** Trips to D1's primary, where the issue sets a target of its own. */
 const D1_PRIMARY_LIMITS: Record<string, number> = { login: 1 };

@@ -3,50 +3,18 @@
 // servers, introspection; edited, disabled and deleted. Disabling or deleting a client
 // ends every grant users gave it, at each user's authority (oauth_server_authorizations
 // says whom to ask).
-import { z } from "zod";
+import type { z } from "zod";
 import type { Services } from "../../services/services";
 import { isDevelopmentEnvironment } from "../../config/config";
 import { randomToken, sha256 } from "../../lib/crypto";
 import { logError } from "../../lib/log";
 import { eventStatement } from "../../events/record-event";
 import { grantsOf } from "../grant-client";
-import { GRANT_TYPES, type GrantType, type OAuthClient } from "./client-record";
+import type { OAuthClient } from "./client-record";
+import type { createClientBody, updateClientBody } from "./admin-schemas";
 import { deleteClient, findClient, insertClientStatement, updateClient } from "./client-store";
 import { redirectUriProblem } from "./redirect-uri";
-
-const uri = z.string().min(1).max(2000);
-const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/);
-const common = {
-  name: z.string().trim().min(1).max(200),
-  redirect_uris: z.array(uri).max(20),
-  grant_types: z
-    .array(z.enum(GRANT_TYPES as [GrantType, ...GrantType[]]))
-    .min(1)
-    .max(4),
-  scopes: z.array(scopeToken).max(50).nullable(),
-  resources: z.array(uri).max(20).nullable(),
-  first_party: z.boolean(),
-  require_aal: z.union([z.literal(1), z.literal(2)]),
-  introspection: z.boolean(),
-  disabled: z.boolean(),
-  id_token_signed_response_alg: z.enum(["RS256", "ES256", "EdDSA"]),
-};
-
-export const createClientBody = z.object({
-  ...common,
-  type: z.enum(["public", "confidential"]),
-  grant_types: common.grant_types.default(["authorization_code", "refresh_token"]),
-  redirect_uris: common.redirect_uris.default([]),
-  scopes: common.scopes.default(null),
-  resources: common.resources.default(null),
-  first_party: common.first_party.default(false),
-  require_aal: common.require_aal.default(1),
-  introspection: common.introspection.default(false),
-  disabled: common.disabled.default(false),
-  id_token_signed_response_alg: common.id_token_signed_response_alg.default("RS256"),
-});
-
-export const updateClientBody = z.object(common).partial().extend({ rotate_secret: z.boolean().optional() });
+import { forgetClient } from "./resolve-client";
 
 export type ClientChange = { ok: true; client: OAuthClient; secret: string | null } | { ok: false; path: string; message: string };
 
@@ -159,6 +127,7 @@ export async function changeClient(
   const problem = checkRules(client, isDevelopmentEnvironment(services.config.environment));
   if (problem !== null) return { ok: false, ...problem };
   await updateClient(services.d1, client);
+  forgetClient(clientId);
   if (client.disabled && !known.disabled) await endClientGrants(services, clientId);
   return { ok: true, client, secret };
 }
@@ -168,6 +137,7 @@ export async function removeClient(services: Pick<Services, "d1" | "authority">,
   const known = await findClient(services.d1, clientId);
   if (known === null) return false;
   if (!known.disabled) await updateClient(services.d1, { ...known, disabled: true });
+  forgetClient(clientId);
   await endClientGrants(services, clientId);
   return deleteClient(services.d1, clientId);
 }

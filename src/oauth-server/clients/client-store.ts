@@ -87,3 +87,10 @@ function clientValues(client: OAuthClient): (string | number | null)[] {
     client.logoUri,
   ];
 }
+
+/** Records of who authorized a client, past the longest a grant can live (400 days): the grants ended long ago. */
+export async function purgeOldAuthorizations(db: D1Database): Promise<number> {
+  const before = new Date(Date.now() - 400 * 86_400_000).toISOString();
+  const result = await db.prepare("DELETE FROM oauth_server_authorizations WHERE last_at < ?").bind(before).run();
+  return result.meta.changes;
+}

@@ -1,4 +1,4 @@
-// Finding the client a request names: a registered one (D1), or, when client_id is an
+// Finding the client a request names: a registered one (D1, remembered 5 s), or, when client_id is an
 // https URL and OAUTH_SERVER_CIMD is on, the Client ID Metadata Document at that URL
 // (draft-ietf-oauth-client-id-metadata-document): fetched with the guards of
 // lib/guarded-fetch.ts (5 s, 5 KiB), kept in this isolate's memory for as long as its
@@ -19,9 +19,24 @@ const remembered = new Map<string, { client: OAuthClient | null; until: number }
 
 export type ClientDeps = Pick<Services, "config" | "d1">;
 
+/**
+ * Registered clients as this isolate last read them, for a few seconds: a token endpoint
+ * call then costs no D1 round trip. An admin's change reaches every isolate within this
+ * (disabling also ends the client's grants at each user's authority at once).
+ */
+const REGISTERED_MEMORY_MS = 5_000;
+const registered = new Map<string, { client: OAuthClient | null; until: number }>();
+
 export async function resolveClient(services: ClientDeps, clientId: string): Promise<OAuthClient | null> {
   if (clientId.length > 2000) return null;
-  if (!isMetadataDocumentId(clientId)) return findClient(services.d1, clientId);
+  if (!isMetadataDocumentId(clientId)) {
+    const known = registered.get(clientId);
+    if (known !== undefined && known.until > Date.now()) return known.client;
+    const client = await findClient(services.d1, clientId);
+    if (registered.size >= MAX_REMEMBERED) registered.delete(registered.keys().next().value as string);
+    registered.set(clientId, { client, until: Date.now() + REGISTERED_MEMORY_MS });
+    return client;
+  }
   if (!services.config.oauthServer.cimd) return null;
   const known = remembered.get(clientId);
   if (known !== undefined && known.until > Date.now()) return known.client;
@@ -94,4 +109,9 @@ function cacheSecondsOf(header: string | null): number {
   if (/\b(no-store|no-cache)\b/i.test(header)) return 0;
   const maxAge = /\bmax-age=(\d+)/i.exec(header)?.[1];
   return maxAge === undefined ? DEFAULT_CACHE_SECONDS : Math.min(Number(maxAge), MAX_CACHE_SECONDS);
+}
+
+/** Forgets this isolate's copy of a client (an admin changed it here). */
+export function forgetClient(clientId: string): void {
+  registered.delete(clientId);
 }
