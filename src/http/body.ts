@@ -5,6 +5,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { HttpEnv } from "./http-env";
 import { ApiError, queryValidationError, validationError } from "./errors";
+import { readAtMost } from "../lib/streams";
 
 /** Bodies above this are refused with 413 (documented in docs/decisions.md). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -97,25 +98,8 @@ async function readLimited(request: Request, declared: boolean): Promise<string>
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 async function readChunked(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw payloadTooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readAtMost(body, MAX_BODY_BYTES);
+  if (bytes === null) throw payloadTooLarge();
   return bytes;
 }
 

@@ -2,6 +2,7 @@
 // https only, never a private, loopback or link-local address (outside development),
 // no redirects followed, a time limit, and a size limit read as the body streams in.
 // The outcome is a value: what went wrong is a short reason, never the URL or the body.
+import { readAtMost } from "./streams";
 
 export interface GuardOptions {
   /** development and test: loopback http is allowed (local servers in tests). */
@@ -51,30 +52,12 @@ export async function guardedFetch(url: string, init: RequestInit, options: Guar
 
 async function readLimited(response: Response, maxBytes: number): Promise<string | null> {
   if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        return null;
-      }
-      chunks.push(value);
-    }
+    const bytes = await readAtMost(response.body, maxBytes);
+    return bytes === null ? null : new TextDecoder().decode(bytes);
   } catch {
     return null;
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 function isLoopback(host: string): boolean {

@@ -13,6 +13,7 @@ import { signProviderAccessToken } from "./provider-tokens";
 import type { TokenBody } from "./token-response";
 import { deviceCodeGrant } from "./device/device-grant";
 import { type OAuthFailure, type TokenAnswer, answerFor, askedNarrowing, failure } from "./grant-answer";
+import type { Narrowing } from "../user-authority/oauth-grants/narrowing";
 
 export type { OAuthFailure, TokenAnswer } from "./grant-answer";
 
@@ -80,13 +81,36 @@ async function codeGrant(services: TokenDeps, provider: Provider, client: OAuthC
   if (!narrowing.ok) return narrowing;
   const parsed = parseSessionToken(code);
   if (parsed === null) return failure("invalid_grant", "Unknown or expired authorization code");
-  const userId = userIdOfSession(parsed.id);
-  const grant = await createSessionToken(userId);
-  const [secretHash, challenge, unusedSecretHash] = await Promise.all([sha256(parsed.secret), sha256(verifier), sha256(randomToken(32))]);
-  const redemption = await grantsOf(services.authority, userId).redeem(
-    parsed.id,
+  return redeemCode(services, provider, client, {
+    code: parsed,
+    userId: userIdOfSession(parsed.id),
+    redirectUri: param(params, "redirect_uri"),
+    verifier,
+    asked: narrowing.asked,
+  });
+}
+
+/**
+ * Redeems an authorization code at its user's authority (a browser's, or the one a
+ * device's approval made, whose verifier is the device code's secret) into a grant, and
+ * signs its tokens. The grant's id and refresh token are made here, before the one call.
+ */
+export async function redeemCode(
+  services: Pick<Services, "authority">,
+  provider: Provider,
+  client: OAuthClient,
+  input: { code: { id: string; secret: string }; userId: string; redirectUri: string | null; verifier: string; asked: Narrowing },
+): Promise<TokenAnswer> {
+  const grant = await createSessionToken(input.userId);
+  const [secretHash, challenge, unusedSecretHash] = await Promise.all([
+    sha256(input.code.secret),
+    sha256(input.verifier),
+    sha256(randomToken(32)),
+  ]);
+  const redemption = await grantsOf(services.authority, input.userId).redeem(
+    input.code.id,
     secretHash,
-    { clientId: client.clientId, redirectUri: param(params, "redirect_uri"), challengeOfVerifier: challenge },
+    { clientId: client.clientId, redirectUri: input.redirectUri, challengeOfVerifier: challenge },
     {
       id: grant.id,
       refresh: { secretHash: grant.secretHash, token: grant.token },
@@ -94,7 +118,7 @@ async function codeGrant(services: TokenDeps, provider: Provider, client: OAuthC
       unusedSecretHash,
     },
     { accessTtlSeconds: provider.accessTtlSeconds, refreshTtlMs: provider.refreshTtlMs },
-    narrowing.asked,
+    input.asked,
   );
   return answerFor(provider, client, redemption);
 }

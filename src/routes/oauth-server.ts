@@ -16,7 +16,8 @@ import { oauthErrorJson } from "../oauth-server/errors";
 import type { OAuthFailure } from "../oauth-server/grant-answer";
 import { authorizationServerMetadata, protectedResourceMetadata } from "../oauth-server/metadata";
 import type { Params } from "../oauth-server/params";
-import { providerOf } from "../oauth-server/provider";
+import { type Provider, providerOf } from "../oauth-server/provider";
+import type { Services as AppServices } from "../services/services";
 import { tokenEndpoint } from "../oauth-server/token-endpoint";
 import { introspectToken, revokeToken, userInfo } from "../oauth-server/token-uses";
 import { takeIpSlot } from "../throttle/login-guard";
@@ -80,42 +81,31 @@ function failed(c: Context<AppEnv>, result: OAuthFailure): Response {
 
 const NOT_FORM = "Send the parameters as application/x-www-form-urlencoded";
 
-oauthServerRoutes.post("/oauth2/token", async (c) => {
-  const form = formOf(c);
-  if (form === null) return oauthErrorJson(c, 400, "invalid_request", NOT_FORM);
-  const result = await tokenEndpoint(c.get("services"), provider(c), form, c.req.header("Authorization") ?? null);
-  if (!result.ok) return failed(c, result);
-  c.header("Cache-Control", "no-store");
-  c.header("Pragma", "no-cache");
-  return c.json(result.body);
-});
+type FormRun = (
+  services: AppServices,
+  provider: Provider,
+  form: Params,
+  authorization: string | null,
+) => Promise<{ ok: true; body?: object } | OAuthFailure>;
 
-oauthServerRoutes.post("/oauth2/device_authorization", async (c) => {
-  const form = formOf(c);
-  if (form === null) return oauthErrorJson(c, 400, "invalid_request", NOT_FORM);
-  const result = await startDeviceAuthorization(c.get("services"), provider(c), form, c.req.header("Authorization") ?? null);
-  if (!result.ok) return failed(c, result);
-  c.header("Cache-Control", "no-store");
-  return c.json(result.body);
-});
+/** A protocol endpoint taking a form: the body checked, the function run, its answer never cached (RFC 6749 §5.1). */
+function formEndpoint(run: FormRun): (c: Context<AppEnv>) => Promise<Response> {
+  return async (c) => {
+    const form = formOf(c);
+    if (form === null) return oauthErrorJson(c, 400, "invalid_request", NOT_FORM);
+    const result = await run(c.get("services"), providerOf(c.get("services")), form, c.req.header("Authorization") ?? null);
+    if (!result.ok) return failed(c, result);
+    c.header("Cache-Control", "no-store");
+    c.header("Pragma", "no-cache");
+    // RFC 7009 §2.2: revocation answers 200 with no body.
+    return result.body === undefined ? c.body(null, 200) : c.json(result.body);
+  };
+}
 
-oauthServerRoutes.post("/oauth2/revoke", async (c) => {
-  const form = formOf(c);
-  if (form === null) return oauthErrorJson(c, 400, "invalid_request", NOT_FORM);
-  const result = await revokeToken(c.get("services"), provider(c), form, c.req.header("Authorization") ?? null);
-  if (!result.ok) return failed(c, result);
-  c.header("Cache-Control", "no-store");
-  return c.body(null, 200);
-});
-
-oauthServerRoutes.post("/oauth2/introspect", async (c) => {
-  const form = formOf(c);
-  if (form === null) return oauthErrorJson(c, 400, "invalid_request", NOT_FORM);
-  const result = await introspectToken(c.get("services"), provider(c), form, c.req.header("Authorization") ?? null);
-  if (!result.ok) return failed(c, result);
-  c.header("Cache-Control", "no-store");
-  return c.json(result.body);
-});
+oauthServerRoutes.post("/oauth2/token", formEndpoint(tokenEndpoint));
+oauthServerRoutes.post("/oauth2/device_authorization", formEndpoint(startDeviceAuthorization));
+oauthServerRoutes.post("/oauth2/revoke", formEndpoint(revokeToken));
+oauthServerRoutes.post("/oauth2/introspect", formEndpoint(introspectToken));
 
 oauthServerRoutes.post("/oauth2/register", async (c) => {
   const found = provider(c);

@@ -1,13 +1,12 @@
 // The token endpoint's device_code grant (RFC 8628 §3.4, §3.5): the device's poll, and
 // once the user approved, the redemption of the authorization code the approval made.
-import { randomToken, sha256 } from "../../lib/crypto";
-import { createSessionToken, parseSessionToken } from "../../sessions/session-token";
+import { sha256 } from "../../lib/crypto";
+import { parseSessionToken } from "../../sessions/session-token";
 import type { OAuthClient } from "../clients/client-record";
-import { type TokenAnswer, answerFor, askedNarrowing, failure } from "../grant-answer";
-import { grantsOf } from "../grant-client";
+import { type TokenAnswer, askedNarrowing, failure } from "../grant-answer";
 import { type Params, param } from "../params";
 import type { Provider } from "../provider";
-import type { TokenDeps } from "../token-endpoint";
+import { type TokenDeps, redeemCode } from "../token-endpoint";
 import { parseDeviceCode } from "./device-flow";
 
 export async function deviceCodeGrant(services: TokenDeps, provider: Provider, client: OAuthClient, params: Params): Promise<TokenAnswer> {
@@ -33,24 +32,12 @@ export async function deviceCodeGrant(services: TokenDeps, provider: Provider, c
   }
   const code = parseSessionToken(poll.code);
   if (code === null) return failure("invalid_grant", "Unknown device code");
-  const grant = await createSessionToken(poll.userId);
-  const [secretHash, challenge, unusedSecretHash] = await Promise.all([
-    sha256(code.secret),
-    sha256(parsed.secret),
-    sha256(randomToken(32)),
-  ]);
-  const redemption = await grantsOf(services.authority, poll.userId).redeem(
-    code.id,
-    secretHash,
-    { clientId: client.clientId, redirectUri: null, challengeOfVerifier: challenge },
-    {
-      id: grant.id,
-      refresh: { secretHash: grant.secretHash, token: grant.token },
-      refreshAlways: client.grantTypes.includes("refresh_token"),
-      unusedSecretHash,
-    },
-    { accessTtlSeconds: provider.accessTtlSeconds, refreshTtlMs: provider.refreshTtlMs },
-    narrowing.asked,
-  );
-  return answerFor(provider, client, redemption);
+  // The approval's code is bound to the device code: its secret is the PKCE verifier.
+  return redeemCode(services, provider, client, {
+    code,
+    userId: poll.userId,
+    redirectUri: null,
+    verifier: parsed.secret,
+    asked: narrowing.asked,
+  });
 }
