@@ -2,7 +2,7 @@
 // the request, find the browser's session, and answer with a redirect: to the client
 // (a code, or an error), to the consent page, or to the sign-in page and back.
 import type { Services } from "../services/services";
-import { createSessionToken, userIdOfSession } from "../sessions/session-token";
+import { createSessionToken, isSessionId, userIdOfSession } from "../sessions/session-token";
 import { resolveSession } from "../sessions/session-service";
 import { lastAuthenticatedAt, assuranceOf } from "../user-authority/session-policy";
 import { type AuthorizationParams, checkAuthorizationRequest, redirectWith } from "./authorization-request";
@@ -91,7 +91,7 @@ export async function authorize(
 
 /** The consent page's request id names its user (its first 32 hex digits), like a session id. */
 export function userOfRequest(requestId: string): string | null {
-  return /^[0-9a-f]{48}$/.test(requestId) ? userIdOfSession(requestId) : null;
+  return isSessionId(requestId) ? userIdOfSession(requestId) : null;
 }
 
 function toClient(redirectUri: string, values: Record<string, string | null>): AuthorizeAnswer {

@@ -3,7 +3,9 @@
 // deleted, or when an admin disables the client.
 import { describe, expect, it } from "vitest";
 import { makeAdmin } from "../helpers/admin";
-import { strongPassword } from "../helpers/users";
+import { TestClient } from "../helpers/client";
+import { linkToken } from "../helpers/mail";
+import { login, strongPassword } from "../helpers/users";
 import {
   OAUTH_SETTINGS,
   type TokenJson,
@@ -61,6 +63,36 @@ describe("a grant's life", () => {
     expect(items).toHaveLength(1);
     for (const item of items) expect((await browser.delete(`/api/v1/users/me/connected-apps/${item.grant_id}`)).status).toBe(204);
     const silent = await browser.get(query("none"));
+    expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("consent_required");
+  });
+
+  it("ends, with the consent behind it, when the address's owner proves it: nothing consented before the proof outlives it", async () => {
+    // Someone registers with another person's address (unproven) and consents to an app.
+    const registered = await registerVerifiedClient();
+    const authorized = await authorizeInBrowser(registered, { scope: "openid" });
+    const tokens = (await (await redeemCode(registered, authorized)).json()) as TokenJson;
+    // The address's owner resets the password from the mail: that proves the address.
+    const { email } = authorized.user;
+    expect((await new TestClient().post("/api/v1/auth/password-reset/request", { json: { email } })).status).toBe(202);
+    const token = await linkToken(email, "/reset-password");
+    const password = strongPassword();
+    expect((await new TestClient().post("/api/v1/auth/password-reset/confirm", { json: { token, new_password: password } })).status).toBe(
+      200,
+    );
+    expect(await userInfoStatus(tokens.access_token)).toBe(401);
+    // Signed in, the owner is asked before the app gets anything: the consent went with the proof.
+    const owner = new TestClient({ settings: OAUTH_SETTINGS });
+    await login(owner, { ...authorized.user, password });
+    const query = new URLSearchParams({
+      client_id: registered.client.client_id,
+      redirect_uri: registered.redirectUri,
+      response_type: "code",
+      scope: "openid",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      prompt: "none",
+    });
+    const silent = await owner.get(`/oauth2/authorize?${query}`);
     expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("consent_required");
   });
 

@@ -34,3 +34,14 @@ export function nextOAuthPurge(sql: SqlStorage): number | null {
     )
     .one().at;
 }
+
+/**
+ * A proof of the address ends what was made before it: with the grants (session rows),
+ * the waiting requests, unused codes and remembered consent go too, so an app someone
+ * consented to on the account before its owner proved the address is asked again.
+ */
+export function forgetOAuthBeforeProof(sql: SqlStorage): void {
+  sql.exec("DELETE FROM oauth_requests");
+  sql.exec("DELETE FROM oauth_codes");
+  sql.exec("DELETE FROM oauth_consents");
+}
