@@ -5,7 +5,6 @@
 // Idempotent calls (reads, and revocations, whose second run finds the work done) are
 // retried once when the platform marks the error retryable, on a fresh stub; the others
 // are not (docs/concepts/consistency.md, "Failures, retries and bounds": how each write stays exactly-once).
-import { retryOnce } from "../lib/platform-errors";
 import type { AddressProof } from "../user-authority/address-proof";
 import type { AuditEntry } from "../user-authority/audit-outbox";
 import type {
@@ -21,44 +20,15 @@ import type {
   ThrottlePolicy,
   UserAuthority,
 } from "../user-authority/user-authority";
-import { forgetUser } from "./isolate-memory";
+import { type AuthorityNamespace, AuthorityStub } from "./authority-stub";
 
-export type AuthorityNamespace = DurableObjectNamespace<UserAuthority>;
+export type { AuthorityNamespace } from "./authority-stub";
 
 export function authorityFor(namespace: AuthorityNamespace, userId: string): AuthorityClient {
   return new AuthorityClient(namespace, userId);
 }
 
-export class AuthorityClient {
-  #stub: DurableObjectStub<UserAuthority> | undefined;
-
-  constructor(
-    private readonly namespace: AuthorityNamespace,
-    private readonly userId: string,
-  ) {}
-
-  private get stub(): DurableObjectStub<UserAuthority> {
-    this.#stub ??= this.namespace.getByName(this.userId);
-    return this.#stub;
-  }
-
-  /** Runs a changing call, then forgets this isolate's copies of the user (also when it failed). */
-  private async changing<T>(call: () => T): Promise<Awaited<T>> {
-    try {
-      return await call();
-    } finally {
-      forgetUser(this.userId);
-    }
-  }
-
-  /** An idempotent call: retried once on a fresh stub when the platform says it may be. */
-  private idempotent<R>(call: (stub: DurableObjectStub<UserAuthority>) => R): Promise<Awaited<R>> {
-    return retryOnce((attempt) => {
-      if (attempt > 0) this.#stub = undefined;
-      return call(this.stub);
-    });
-  }
-
+export class AuthorityClient extends AuthorityStub {
   createSession(input: NewSession, maxSessions: number) {
     return this.changing(() => this.stub.createSession(input, maxSessions));
   }
