@@ -26,6 +26,7 @@ export interface AccessTokenInput {
 }
 
 export interface OAuthAccessClaims {
+  issuer: string;
   subject: string;
   clientId: string;
   grantId: string | null;
@@ -75,6 +76,16 @@ export async function leftHalfHash(alg: SigningKey["alg"], value: string): Promi
 const FORBIDDEN_HEADERS = ["jwk", "jku", "x5u", "x5c", "crit"];
 
 /**
+ * Tokens this isolate has verified, by their exact text, per key set (a new set, after
+ * a key change, starts empty): a signature check is a pure function of the token and
+ * the keys, so its claims are reused until the token expires, as the bearer path does
+ * (tokens/access-token.ts). The issuer, audience and expiry are checked on every use;
+ * the grant's standing is the caller's to check. Bounded; the oldest entries go first.
+ */
+const verified = new WeakMap<ProviderKeys, Map<string, OAuthAccessClaims>>();
+const MAX_REMEMBERED = 10_000;
+
+/**
  * The claims of one of the provider's access tokens, or null. `audience`: the resource
  * checking it, by any of its spellings (a token for another resource is refused, RFC
  * 8707 §2); null only where the provider itself acts on any of its tokens (revocation,
@@ -86,6 +97,30 @@ export async function verifyProviderAccessToken(
   expected: { issuer: string; audience: string[] | null },
 ): Promise<OAuthAccessClaims | null> {
   if (token.length > 8192 || token.split(".").length !== 3) return null;
+  let remembered = verified.get(keys);
+  if (remembered === undefined) {
+    remembered = new Map();
+    verified.set(keys, remembered);
+  }
+  let claims = remembered.get(token) ?? null;
+  if (claims === null) {
+    claims = await verifySignature(keys, token);
+    if (claims === null) return null;
+    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(token, claims);
+  }
+  if (Date.now() / 1000 >= claims.expiresAt) {
+    remembered.delete(token);
+    return null;
+  }
+  if (claims.issuer !== expected.issuer) return null;
+  const { audience } = expected;
+  if (audience !== null && !claims.audience.some((aud) => audience.includes(aud))) return null;
+  return claims;
+}
+
+/** jose's check of the signature, type, required claims and times; the issuer and audience are the caller's. */
+async function verifySignature(keys: ProviderKeys, token: string): Promise<OAuthAccessClaims | null> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(
@@ -96,20 +131,16 @@ export async function verifyProviderAccessToken(
         if (entry === undefined || entry.alg !== header.alg) throw new Error("unknown kid");
         return entry.key;
       },
-      {
-        issuer: expected.issuer,
-        ...(expected.audience === null ? {} : { audience: expected.audience }),
-        typ: OAUTH_ACCESS_TOKEN_TYPE,
-        requiredClaims: ["sub", "exp", "iat", "jti", "client_id"],
-      },
+      { typ: OAUTH_ACCESS_TOKEN_TYPE, requiredClaims: ["iss", "sub", "exp", "iat", "jti", "client_id"] },
     ));
   } catch {
     // jose's messages can quote the token: never passed on or logged.
     return null;
   }
-  if (typeof payload.sub !== "string" || typeof payload.client_id !== "string") return null;
-  const audience = typeof payload.aud === "string" ? [payload.aud] : (payload.aud ?? []);
+  if (typeof payload.iss !== "string" || typeof payload.sub !== "string" || typeof payload.client_id !== "string") return null;
+  const audience = typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
   return {
+    issuer: payload.iss,
     subject: payload.sub,
     clientId: payload.client_id,
     grantId: typeof payload.sid === "string" ? payload.sid : null,

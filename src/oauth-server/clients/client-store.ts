@@ -57,14 +57,26 @@ export async function purgeUnusedClients(db: D1Database, days: number): Promise<
   return result.meta.changes;
 }
 
+const TOUCH_EVERY_MS = 3_600_000;
+/** When this isolate last marked each client used: a busy client costs one D1 write an hour per isolate, not one per token. */
+const touched = new Map<string, number>();
+
 /** Marks a client used (at most once an hour), so the purge keeps it. */
 export async function touchClient(db: D1Database, clientId: string): Promise<void> {
-  const now = new Date();
-  const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
+  const now = Date.now();
+  const last = touched.get(clientId);
+  if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+  if (touched.size >= 1_000) touched.delete(touched.keys().next().value as string);
+  touched.set(clientId, now);
   await db
     .prepare("UPDATE oauth_server_clients SET last_used_at = ? WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
-    .bind(now.toISOString(), clientId, hourAgo)
-    .run();
+    .bind(new Date(now).toISOString(), clientId, new Date(now - TOUCH_EVERY_MS).toISOString())
+    .run()
+    .catch((error: unknown) => {
+      // Not marked: the next token request tries again.
+      touched.delete(clientId);
+      throw error;
+    });
 }
 
 /** The columns after client_id, in the table's order up to logo_uri. */
