@@ -89,12 +89,14 @@ const MAX_REMEMBERED = 10_000;
  * The claims of one of the provider's access tokens, or null. `audience`: the resource
  * checking it, by any of its spellings (a token for another resource is refused, RFC
  * 8707 §2); null only where the provider itself acts on any of its tokens (revocation,
- * introspection, which check the client instead).
+ * introspection, which check the client instead). `issuer` null: whatever issuer the
+ * provider signed it as (a check over RPC, where no request names the service's origin
+ * and no OAUTH_ISSUER does: the provider's own key proves the provider made it).
  */
 export async function verifyProviderAccessToken(
   keys: ProviderKeys,
   token: string,
-  expected: { issuer: string; audience: string[] | null },
+  expected: { issuer: string | null; audience: string[] | null },
 ): Promise<OAuthAccessClaims | null> {
   if (token.length > 8192 || token.split(".").length !== 3) return null;
   let remembered = verified.get(keys);
@@ -113,7 +115,7 @@ export async function verifyProviderAccessToken(
     remembered.delete(token);
     return null;
   }
-  if (claims.issuer !== expected.issuer) return null;
+  if (expected.issuer !== null && claims.issuer !== expected.issuer) return null;
   const { audience } = expected;
   if (audience !== null && !claims.audience.some((aud) => audience.includes(aud))) return null;
   return claims;

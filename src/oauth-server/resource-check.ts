@@ -11,7 +11,8 @@ import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
 import { authorityFor } from "../sessions/authority-client";
 import { tokenStanding } from "../user-authority/principal-record";
 import type { PublicUser } from "../users/user-view";
-import { providerOf } from "./provider";
+import { ApiError } from "../http/errors";
+import { providerKeys } from "./keys";
 import { verifyProviderAccessToken } from "./provider-tokens";
 import { userClaims } from "./claims";
 import { findClient } from "./clients/client-store";
@@ -51,11 +52,15 @@ export async function checkResourceToken(
   token: string,
   required: { resource: string; scopes: readonly string[] },
 ): Promise<OAuthTokenAnswer> {
-  const provider = providerOf(services);
+  const settings = services.config.oauthServer;
+  if (!settings.enabled) throw new ApiError("not_found", "The OAuth server is off (OAUTH_SERVER_ENABLED)");
   const invalid: OAuthTokenAnswer = { active: false, status: 401, error: "invalid_token" };
   if (!URL.canParse(required.resource)) return invalid;
   const audience = [required.resource, normalizeResource(required.resource)];
-  const claims = await verifyProviderAccessToken(await provider.keys(), token, { issuer: provider.issuer, audience });
+  // Over RPC there is no request origin: the issuer is OAUTH_ISSUER or OAUTH_REDIRECT_BASE_URL when set.
+  const issuer = settings.issuer ?? (services.origin === "" ? null : services.origin);
+  const keys = await providerKeys(services.config, services.d1);
+  const claims = await verifyProviderAccessToken(keys, token, { issuer, audience });
   if (claims === null) return invalid;
   let user: PublicUser | undefined;
   if (claims.grantId === null) {

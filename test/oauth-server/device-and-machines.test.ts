@@ -1,6 +1,7 @@
 // The device flow (RFC 8628), client credentials and introspection (RFC 7662), through
 // oauth4webapi as a CLI, a machine client and a resource server would use them.
 import * as oauth from "oauth4webapi";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeAdmin } from "../helpers/admin";
 import { TestClient } from "../helpers/client";
@@ -181,5 +182,22 @@ describe("machine clients and resource servers", () => {
       { settings: admin.client.settings },
     );
     expect(await refused.json()).toMatchObject({ error: "unauthorized_client" });
+
+    // A resource server's check over RPC, where no request names the service's origin:
+    // with neither OAUTH_ISSUER nor OAUTH_REDIRECT_BASE_URL set, the provider's own
+    // signature stands for the issuer; with OAUTH_ISSUER set, a token of another issuer is refused.
+    const { createExecutionContext } = await import("cloudflare:test");
+    const { AuthService } = await import("../../src/rpc/auth-service");
+    const rpc = (settings: Record<string, string | undefined>) =>
+      new AuthService(createExecutionContext(), { ...env, ...admin.client.settings, ...settings } as Env).verifyOAuthToken(
+        tokens.access_token,
+        { resource: MCP_RESOURCE },
+      );
+    expect(await rpc({ OAUTH_REDIRECT_BASE_URL: undefined })).toMatchObject({ active: true, sub: machineClient.client_id });
+    expect(await rpc({ OAUTH_REDIRECT_BASE_URL: undefined, OAUTH_ISSUER: "https://elsewhere.example" })).toEqual({
+      active: false,
+      status: 401,
+      error: "invalid_token",
+    });
   });
 });
