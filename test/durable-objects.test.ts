@@ -277,7 +277,9 @@ describe("UserAuthority schema steps", () => {
     const result = await runInDurableObject(scratch, async (_instance, state) => {
       await state.storage.deleteAll();
       const sql = state.storage.sql;
-      const before = USER_AUTHORITY_SCHEMA.length - 1;
+      // Every step before the one that keyed the history by family.
+      const before = USER_AUTHORITY_SCHEMA.findIndex((step) => String(step).includes("refresh_history_by_family"));
+      expect(before).toBeGreaterThan(0);
       applySchema(sql, USER_AUTHORITY_SCHEMA.slice(0, before));
       sql.exec(
         `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity, idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type)
@@ -294,5 +296,23 @@ describe("UserAuthority schema steps", () => {
       { family_id: "fam", secret_hash: "h1", rotated_at: 5 },
       { family_id: "fam", secret_hash: "h2", rotated_at: 9 },
     ]);
+  });
+
+  it("drop an older object's oauth_grants.last_used_at and keep its grants (a grant's last use is its session row's)", async () => {
+    const { USER_AUTHORITY_SCHEMA } = await import("../src/user-authority/schema");
+    const { applySchema } = await import("../src/lib/sqlite-schema");
+    const scratch = env.LOGIN_THROTTLE.getByName(`schema:${crypto.randomUUID()}`);
+    const rows = await runInDurableObject(scratch, async (_instance, state) => {
+      await state.storage.deleteAll();
+      const sql = state.storage.sql;
+      applySchema(sql, USER_AUTHORITY_SCHEMA.slice(0, USER_AUTHORITY_SCHEMA.length - 1));
+      sql.exec(
+        `INSERT INTO oauth_grants (id, client_id, client_name, scopes, resources, refresh, created_at, last_used_at)
+         VALUES ('g1', 'c1', 'App', '[]', '[]', 1, 5, 7)`,
+      );
+      applySchema(sql, USER_AUTHORITY_SCHEMA);
+      return sql.exec("SELECT * FROM oauth_grants").toArray();
+    });
+    expect(rows).toEqual([{ id: "g1", client_id: "c1", client_name: "App", scopes: "[]", resources: "[]", refresh: 1, created_at: 5 }]);
   });
 });

@@ -5,7 +5,7 @@ import { constantTimeEqual, randomToken } from "../lib/crypto";
 import { isExpired } from "./session-policy";
 import type { CacheWriter } from "./cache-writer";
 import { decideRotation } from "./rotation";
-import { assurance, times } from "./rows";
+import { type RotationRow, assurance, times } from "./rows";
 import type { AuthorityState } from "./state";
 import type { RotatedFamily, Rotation } from "./types";
 
@@ -63,10 +63,11 @@ export class RefreshTokens {
     candidate: { secretHash: string; refreshToken: string },
     graceMs: number,
     kind: FamilyKind = "token",
+    /** The family's row when the caller read it already (a grant's, with its OAuth facts). */
+    row: RotationRow | null = this.state.rotationRow(familyId),
   ): Promise<Rotation> {
     const { state } = this;
     const now = Date.now();
-    const row = state.rotationRow(familyId);
     if (row !== null && row.kind === kind && isExpired(times(row), now)) {
       this.storage.transactionSync(() => state.endSessions([familyId]));
       await this.cache.sync([familyId]);

@@ -40,6 +40,8 @@ const ROTATION_COLUMN_NAMES = [
 ] as const satisfies ReadonlyArray<keyof SessionRow>;
 export type RotationRow = Pick<SessionRow, (typeof ROTATION_COLUMN_NAMES)[number]>;
 export const ROTATION_COLUMNS = ROTATION_COLUMN_NAMES.join(", ");
+/** The same columns of `sessions` aliased `s` in a join. */
+export const JOINED_ROTATION_COLUMNS = ROTATION_COLUMN_NAMES.map((name) => `s.${name}`).join(", ");
 
 export function times(row: Pick<SessionRow, "created_at" | "last_activity" | "idle_ms" | "absolute_expires_at">): SessionTimes {
   return {

@@ -37,13 +37,21 @@ describe("a grant's life", () => {
   it("is listed in connected apps (not in sessions) and ends at once when the user revokes it", async () => {
     const grant = await connected();
     const { browser } = grant.authorized;
-    const list = await browser.get("/api/v1/users/me/connected-apps");
-    const { items } = (await list.json()) as { items: Array<{ grant_id: string; client_id: string; scopes: string[] }> };
+    type Item = { grant_id: string; client_id: string; scopes: string[]; created_at: string; last_used_at: string };
+    const listed = async () => ((await (await browser.get("/api/v1/users/me/connected-apps")).json()) as { items: Item[] }).items;
+    const items = await listed();
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       client_id: grant.registered.client.client_id,
       scopes: ["openid", "email", "profile", "offline_access"],
     });
+    // Its last use is its last refresh.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const refreshed = (await (await refreshWith(grant.registered, grant.tokens.refresh_token as string)).json()) as TokenJson;
+    grant.tokens = refreshed;
+    const [after] = await listed();
+    expect(Date.parse(after?.last_used_at ?? "")).toBeGreaterThan(Date.parse(items[0]?.last_used_at ?? ""));
+    expect(after?.created_at).toBe(items[0]?.created_at);
     const { sessions } = (await (await browser.get("/api/v1/auth/sessions")).json()) as { sessions: unknown[] };
     expect(sessions).toHaveLength(1);
     expect((await browser.delete(`/api/v1/users/me/connected-apps/${items[0]?.grant_id}`)).status).toBe(204);

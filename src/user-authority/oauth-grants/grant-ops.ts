@@ -100,7 +100,7 @@ export class OAuthGrantOps {
         row.session_id,
       );
       state.sql.exec(
-        "INSERT INTO oauth_grants (id, client_id, client_name, scopes, resources, refresh, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO oauth_grants (id, client_id, client_name, scopes, resources, refresh, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         grant.id,
         request.clientId,
         request.clientName,
@@ -108,12 +108,11 @@ export class OAuthGrantOps {
         JSON.stringify(request.resources),
         withRefresh ? 1 : 0,
         now,
-        now,
       );
       // A client's own grants are capped first, so one client cannot push the user's other apps out.
       const ofClient = state.sql
         .exec<{ id: string }>(
-          "SELECT id FROM oauth_grants WHERE client_id = ? ORDER BY last_used_at DESC LIMIT -1 OFFSET ?",
+          "SELECT g.id FROM oauth_grants g JOIN sessions s ON s.id = g.id WHERE g.client_id = ? ORDER BY s.last_activity DESC LIMIT -1 OFFSET ?",
           request.clientId,
           OAUTH_LIMITS.grantsPerClient,
         )
@@ -123,7 +122,10 @@ export class OAuthGrantOps {
       const surplus = [
         ...ofClient,
         ...state.sql
-          .exec<{ id: string }>("SELECT id FROM oauth_grants ORDER BY last_used_at DESC LIMIT -1 OFFSET ?", OAUTH_LIMITS.grants)
+          .exec<{ id: string }>(
+            "SELECT g.id FROM oauth_grants g JOIN sessions s ON s.id = g.id ORDER BY s.last_activity DESC LIMIT -1 OFFSET ?",
+            OAUTH_LIMITS.grants,
+          )
           .toArray()
           .map((entry) => entry.id),
       ];
@@ -175,21 +177,18 @@ export class OAuthGrantOps {
   ): Promise<Redemption | { status: "reused" }> {
     const invalid: Redemption = { status: "invalid_grant", detail: "Invalid refresh token" };
     if (this.p.schema.blank) return invalid;
-    const { state } = this.p;
     const facts = grantRow(this.p, grantId);
-    const user = state.loadUser();
-    if (facts === null || user === null || facts.client_id !== clientId || state.isDisabled()) return invalid;
+    if (facts === null || facts.user === null || facts.client_id !== clientId || facts.disabled) return invalid;
+    const { user } = facts;
     // A narrowing the grant cannot give is refused before the token rotates (RFC 6749 §6).
     const narrowed = narrowGrant(
       { scopes: JSON.parse(facts.scopes) as string[], resources: JSON.parse(facts.resources) as string[] },
       asked,
     );
     if (!narrowed.ok) return { status: narrowed.error, detail: narrowed.detail };
-    const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth");
+    const rotation = await this.p.refresh.rotate(grantId, presentedHash, candidate, graceMs, "oauth", facts);
     if (rotation.status === "reused") return { status: "reused" };
     if (rotation.status !== "rotated") return invalid;
-    const now = Date.now();
-    state.sql.exec("UPDATE oauth_grants SET last_used_at = ? WHERE id = ?", now, grantId);
     const { family } = rotation;
     return {
       status: "issued",

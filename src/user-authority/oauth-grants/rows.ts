@@ -21,7 +21,6 @@ export type GrantListRow = {
   scopes: string;
   resources: string;
   granted_at: number;
-  last_used_at: number;
   /** The grant's session row: created_at is the sign-in it came from (its auth_time). */
   created_at: number;
   last_activity: number;

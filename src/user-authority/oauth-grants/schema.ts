@@ -50,6 +50,8 @@ export const OAUTH_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
         INSERT OR IGNORE INTO refresh_history (family_id, secret_hash, rotated_at) VALUES (OLD.id, OLD.secret_hash, NEW.last_activity);
       END`);
   },
+  // A grant's last use is its session row's last_activity (written by each refresh anyway): no second write per refresh.
+  "ALTER TABLE oauth_grants DROP COLUMN last_used_at",
 ];
 
 /** The OAuth tables an account's deletion empties (the grants' session rows go with `sessions`). */
