@@ -62,9 +62,18 @@ export function readOAuthServerSettings(raw: RawSettings, jwtKeys: SigningJwk[])
   };
 }
 
+/** Resources this isolate normalized (a token's audience and a client's resources come back on every request). */
+const normalizedResources = new Map<string, string>();
+
 /** A resource indicator as compared: the URL's serialization (host lower-cased, default port dropped). */
 export function normalizeResource(uri: string): string {
-  return new URL(uri).href;
+  let normalized = normalizedResources.get(uri);
+  if (normalized === undefined) {
+    normalized = new URL(uri).href;
+    if (normalizedResources.size >= 1_000) normalizedResources.delete(normalizedResources.keys().next().value as string);
+    normalizedResources.set(uri, normalized);
+  }
+  return normalized;
 }
 
 function isResourceUri(text: string): boolean {

@@ -41,6 +41,10 @@ export class GrantClient extends AuthorityStub {
   status(grantId: string, issuedAtSeconds: number) {
     return this.idempotent((stub) => stub.oauthGrantStatus(grantId, issuedAtSeconds));
   }
+
+  standing(grantId: string, issuedAtSeconds: number) {
+    return this.idempotent((stub) => stub.oauthTokenStanding(grantId, issuedAtSeconds));
+  }
 }
 
 export function grantsOf(namespace: AuthorityNamespace, userId: string): GrantClient {

@@ -96,10 +96,10 @@ async function standingOf(services: TokenUseDeps, claims: OAuthAccessClaims): Pr
     const client = await findClient(services.d1, claims.clientId);
     return client === null || client.disabled ? null : { username: null };
   }
-  const status = await grantsOf(services.authority, claims.subject).status(claims.grantId, claims.issuedAt);
-  if (status.status !== "active" || status.grant.clientId !== claims.clientId) return null;
+  const standing = await grantsOf(services.authority, claims.subject).standing(claims.grantId, claims.issuedAt);
+  if (standing === null || standing.clientId !== claims.clientId) return null;
   // The username only when the token's scopes release one (OpenID Connect Core §5.4).
-  return { username: claims.scopes.includes("profile") ? status.user.username : null };
+  return { username: claims.scopes.includes("profile") ? standing.username : null };
 }
 
 export type UserInfoAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; status: 401 | 403; challenge: string };

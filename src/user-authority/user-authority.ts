@@ -226,6 +226,9 @@ export class UserAuthority extends DurableObject<Env> {
   oauthGrantStatus(grantId: string, issuedAtSeconds: number): G.GrantStatus {
     return this.grants.status(grantId, issuedAtSeconds);
   }
+  oauthTokenStanding(grantId: string, issuedAtSeconds: number): G.TokenStanding | null {
+    return this.grants.standing(grantId, issuedAtSeconds);
+  }
 
   hasSession(id: string): boolean {
     return this.parts.hasSession(id);

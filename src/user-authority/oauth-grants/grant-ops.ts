@@ -14,7 +14,7 @@ import { grantRow, grantStatus, listGrants } from "./grant-reads";
 import { type Narrowing, narrowGrant } from "./narrowing";
 import { OAUTH_LIMITS } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
-import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
+import type { AuthorizationRequest, GrantStatus, GrantView, Redemption, TokenStanding } from "./types";
 
 export interface GrantLifetimes {
   accessTtlSeconds: number;
@@ -243,5 +243,11 @@ export class OAuthGrantOps {
 
   status(grantId: string, issuedAtSeconds: number): GrantStatus {
     return grantStatus(this.p, grantId, issuedAtSeconds);
+  }
+
+  /** The same standing, with only what introspection answers (a smaller reply than the user's whole record). */
+  standing(grantId: string, issuedAtSeconds: number): TokenStanding | null {
+    const status = grantStatus(this.p, grantId, issuedAtSeconds);
+    return status.status === "active" ? { clientId: status.grant.clientId, username: status.user.username } : null;
   }
 }

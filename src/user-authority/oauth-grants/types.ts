@@ -84,5 +84,8 @@ export interface GrantView {
   last_used_at: string;
 }
 
+/** An active grant's access token as introspection describes it. */
+export type TokenStanding = { clientId: string; username: string | null };
+
 export type GrantStatus =
   { status: "active"; grant: { clientId: string; scopes: string[]; resources: string[] }; user: PublicUser } | { status: "inactive" };
