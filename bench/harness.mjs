@@ -76,6 +76,8 @@ export function benchSettings(secret = randomBytes(32).toString("base64url")) {
     API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
     // The OAuth server (its refresh and UserInfo are measured too), with an ES256 key of the run's own.
     OAUTH_SERVER_ENABLED: "true",
+    // The resource the measured OAuth tokens are for (bench/oauth.mjs).
+    OAUTH_SERVER_RESOURCES: "https://mcp.bench.invalid/mcp",
     OAUTH_SERVER_SIGNING_KEYS: JSON.stringify({
       keys: [{ ...generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }), kid: "bench-es256" }],
     }),
@@ -171,19 +173,21 @@ export async function benchAccount(base, label) {
 
 /**
  * An autocannon target refreshing tokens: each connection rotates its own family from
- * `families` (refresh tokens, replaced in place as they rotate).
+ * `families` (refresh tokens, replaced in place as they rotate). `bodyOf(slot, token)`:
+ * a form body instead of the JSON one (the OAuth server's token endpoint).
  */
-export function refreshTarget(url, families) {
+export function refreshTarget(url, families, bodyOf = undefined) {
   let slots = 0;
   return {
     method: "POST",
     url,
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": bodyOf === undefined ? "application/json" : "application/x-www-form-urlencoded" },
     requests: [
       {
         setupRequest(request, context) {
           context.slot ??= slots++ % families.length;
-          return { ...request, body: JSON.stringify({ refresh_token: families[context.slot] }) };
+          const token = families[context.slot];
+          return { ...request, body: bodyOf === undefined ? JSON.stringify({ refresh_token: token }) : bodyOf(context.slot, token) };
         },
         onResponse(status, body, context) {
           if (status === 200) families[context.slot] = JSON.parse(body).refresh_token;

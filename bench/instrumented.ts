@@ -2,11 +2,11 @@
 // never deployed). GET /__bench/ops returns the counts since the last call and resets.
 import worker, {
   ApiKeyAuthority as RealApiKeyAuthority,
+  AuthService as RealAuthService,
   LoginThrottle as RealLoginThrottle,
   UserAuthority as RealUserAuthority,
 } from "../src/index";
 
-export { AuthService } from "../src/index";
 // Device authorizations (the OAuth server's device flow) make no call the counts follow.
 export { DeviceAuthorization } from "../src/index";
 
@@ -95,6 +95,13 @@ export class LoginThrottle extends RealLoginThrottle {
 
 export class ApiKeyAuthority extends RealApiKeyAuthority {
   constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, counted(env));
+  }
+}
+
+/** The RPC entrypoint (a resource server's token check), counted as the HTTP routes are. */
+export class AuthService extends RealAuthService {
+  constructor(ctx: ExecutionContext, env: Env) {
     super(ctx, counted(env));
   }
 }

@@ -2,10 +2,13 @@
 // inside workerd through its inspector (the DevTools protocol), from a build that keeps
 // its function names (not minified). Prints the functions with the most self time and
 // writes bench/out/profile.cpuprofile (open it in Chrome's DevTools).
-// Paths: "me (bearer)", "me (api key)", "api key verify", "refresh", "session check".
+// Paths: "me (bearer)", "me (api key)", "api key verify", "refresh", "session check",
+// "oauth refresh", "oauth introspection".
 import { mkdirSync, writeFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { oauthFixture } from "./oauth.mjs";
 import {
+  COMPAT,
   Miniflare,
   benchAccount,
   benchSettings,
@@ -23,10 +26,13 @@ const OUT = "bench/out";
 
 mkdirSync(OUT, { recursive: true });
 const script = build(null, `${OUT}/plain`, ["--minify=false"]);
-const worker = serviceWorker("service", script, benchSettings());
-const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker], inspectorPort: INSPECTOR_PORT }));
+// ADMIN_REQUIRE_MFA=false: the OAuth fixture's admin registers a resource server without a second factor.
+const worker = serviceWorker("service", script, { ...benchSettings(), ADMIN_REQUIRE_MFA: "false" });
+const seeder = { ...serviceWorker("seeder", "bench/seeder.js", {}), durableObjects: undefined, compatibilityDate: COMPAT };
+const mf = new Miniflare(convertV4MiniflareOptions({ workers: [worker, seeder], inspectorPort: INSPECTOR_PORT }));
 await mf.ready;
 const base = (await mf.unsafeGetDirectURL("service")).href.replace(/\/$/, "");
+const seederUrl = (await mf.unsafeGetDirectURL("seeder")).href.replace(/\/$/, "");
 await migrate(mf);
 
 const { email, password, cookie, key, post } = await benchAccount(base, "profile");
@@ -38,6 +44,8 @@ async function newFamilies() {
   for (let i = 0; i < 50; i++) families.push((await (await post("/api/v1/auth/token", { email, password })).json()).refresh_token);
 }
 
+const oauth = PATH.startsWith("oauth") ? await oauthFixture(base, seederUrl, 50) : null;
+const oauthFamilies = [];
 const targets = {
   "me (bearer)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { Authorization: `Bearer ${tokens.access_token}` } },
   "me (api key)": { method: "GET", url: `${base}/api/v1/users/me`, headers: { "X-API-Key": key.api_key } },
@@ -49,6 +57,13 @@ const targets = {
     body: JSON.stringify({ api_key: key.api_key, resource: "user_profile", action: "read" }),
   },
   refresh: refreshTarget(`${base}/api/v1/auth/refresh`, families),
+  "oauth refresh": refreshTarget(`${base}/oauth2/token`, oauthFamilies, oauth?.refreshBody),
+  "oauth introspection": {
+    method: "POST",
+    url: `${base}/oauth2/introspect`,
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: oauth?.introspection },
+    body: new URLSearchParams({ token: oauth?.accessToken ?? "" }).toString(),
+  },
 };
 if (!Object.hasOwn(targets, PATH)) throw new Error(`unknown path ${PATH}: one of ${Object.keys(targets).join(", ")}`);
 const target = targets[PATH];
@@ -76,7 +91,10 @@ const send = (method, params = {}) =>
     socket.send(JSON.stringify({ id, method, params }));
   });
 
-const prepare = () => (PATH === "refresh" ? newFamilies() : undefined);
+async function prepare() {
+  if (PATH === "refresh") await newFamilies();
+  if (PATH === "oauth refresh") oauthFamilies.splice(0, oauthFamilies.length, ...(await oauth.newFamilies()));
+}
 const run = (seconds) => autocannon({ connections: 50, duration: seconds, ...target });
 await prepare();
 await run(3);

@@ -28,6 +28,7 @@ import {
   unstable_getMiniflareWorkerOptions,
   workerdCpuMicros,
 } from "./harness.mjs";
+import { oauthFixture } from "./oauth.mjs";
 
 const QUICK = process.argv.includes("--quick");
 /** `--only "me (bearer),refresh"`: just these scenarios (and their ceilings), for working on one path. */
@@ -36,6 +37,7 @@ const ONLY = (() => {
   return index === -1 ? null : new Set(process.argv[index + 1].split(",").map((name) => name.trim()));
 })();
 const CONNECTIONS = 50;
+const FORM = "application/x-www-form-urlencoded";
 // A login is ~70 ms of CPU in six hash rounds, and requests in flight take turns between
 // rounds: with 50 connections all 50 logins finish together every ~3.5 s, so a run of a
 // few seconds counts one or two such bursts. Four connections keep the runtime's one
@@ -71,6 +73,9 @@ const FLOORS = {
   "me (api key)": "key-verify",
   "api key verify": "key-verify",
   refresh: "refresh",
+  "oauth refresh": "oauth-refresh",
+  "oauth introspection": "oauth-introspect",
+  "oauth resource check": "oauth-resource",
 };
 
 function log(message) {
@@ -157,6 +162,23 @@ async function main() {
       bindings: { SECRET_KEY: SECRET },
       durableObjects: { AUTHORITY: { className: "AuthorityFloor", useSQLite: true } },
     }),
+    userWorker("floor-oauth-refresh", `${OUT}/floors/oauth-refresh.js`, {
+      durableObjects: { AUTHORITY: { className: "OAuthGrantFloor", useSQLite: true } },
+    }),
+    userWorker("floor-oauth-introspect", `${OUT}/floors/oauth-introspect.js`, {
+      durableObjects: { AUTHORITY: { className: "IntrospectionFloor", useSQLite: true } },
+    }),
+    userWorker("floor-oauth-resource", `${OUT}/floors/oauth-resource.js`),
+    // A resource server in front of each: the service's RPC entrypoint, the counted build's, the floor's.
+    userWorker("resource-server", "bench/resource-server.js", {
+      serviceBindings: { AUTH: { name: "service", entrypoint: "AuthService" } },
+    }),
+    userWorker("resource-server-instrumented", "bench/resource-server.js", {
+      serviceBindings: { AUTH: { name: "instrumented", entrypoint: "AuthService" } },
+    }),
+    userWorker("floor-resource-server", "bench/resource-server.js", {
+      serviceBindings: { AUTH: { name: "floor-oauth-resource", entrypoint: "ResourceFloor" } },
+    }),
     userWorker("seeder", "bench/seeder.js"),
   ];
   const mf = new Miniflare(convertV4MiniflareOptions({ workers }));
@@ -175,7 +197,11 @@ async function main() {
     .run();
 
   const fixtures = {};
-  for (const target of ["service", "instrumented"]) fixtures[target] = await setUp(url[target]);
+  const resourceServers = { service: url["resource-server"], instrumented: url["resource-server-instrumented"] };
+  for (const target of ["service", "instrumented"]) {
+    fixtures[target] = await setUp(url[target]);
+    fixtures[target].oauth = { ...(await oauthFixture(url[target], url.seeder, CONNECTIONS)), resourceServer: resourceServers[target] };
+  }
   const cold = await signedIn(url.cold);
 
   const scenarios = scenarioList(fixtures.service, url.service, { base: url.cold, cookie: cold }).filter(
@@ -240,6 +266,7 @@ async function floorTargets(url, fixture, coldCookie) {
   const { api_key: floorKey } = await (await fetch(`${url["floor-key-verify"]}/seed`)).json();
   const newFamilies = async () => (await fetch(`${url["floor-refresh"]}/seed`)).json();
   const [firstLogin] = fixture.loginUsers;
+  const introspected = await (await fetch(`${url["floor-oauth-introspect"]}/seed`)).json();
   const floors = {
     login: {
       method: "POST",
@@ -263,6 +290,26 @@ async function floorTargets(url, fixture, coldCookie) {
       body: JSON.stringify({ api_key: floorKey, resource: "user_profile", action: "read" }),
     },
     refresh: { method: "POST", url: `${url["floor-refresh"]}/`, headers: json, refreshFamilies: [], newFamilies },
+    "oauth refresh": {
+      method: "POST",
+      url: `${url["floor-oauth-refresh"]}/`,
+      headers: { "Content-Type": FORM },
+      refreshFamilies: [],
+      newFamilies: async () => (await fetch(`${url["floor-oauth-refresh"]}/seed`)).json(),
+      refreshBody: (index, token) =>
+        new URLSearchParams({ grant_type: "refresh_token", refresh_token: token, client_id: `floor-app-${index % 5}` }).toString(),
+    },
+    "oauth introspection": {
+      method: "POST",
+      url: `${url["floor-oauth-introspect"]}/`,
+      headers: { "Content-Type": FORM, Authorization: introspected.authorization },
+      body: new URLSearchParams({ token: introspected.token }).toString(),
+    },
+    "oauth resource check": {
+      method: "GET",
+      url: `${url["floor-resource-server"]}/`,
+      headers: { Authorization: `Bearer ${fixture.oauth.accessToken}` },
+    },
   };
   floors["me (api key)"] = floors["api key verify"];
   const [family] = await newFamilies();
@@ -273,9 +320,15 @@ async function floorTargets(url, fixture, coldCookie) {
     "api key verify": (body) => body.valid === true && body.allowed === true,
     "me (api key)": (body) => body.valid === true && body.allowed === true,
     refresh: (body) => typeof body.access_token === "string" && typeof body.refresh_token === "string",
+    "oauth refresh": (body) =>
+      typeof body.access_token === "string" && typeof body.refresh_token === "string" && body.scope === "email offline_access",
+    "oauth introspection": (body) => body.active === true && body.aud === "https://mcp.bench.invalid/mcp",
+    "oauth resource check": (body) => body.active === true && typeof body.sub === "string",
   };
   for (const [name, floor] of Object.entries(floors)) {
-    const body = name === "refresh" ? JSON.stringify({ refresh_token: family }) : floor.body;
+    let body = floor.body;
+    if (name === "refresh") body = JSON.stringify({ refresh_token: family });
+    if (floor.refreshBody !== undefined) body = floor.refreshBody(0, (await floor.newFamilies())[0]);
     const response = await fetch(floor.url, { method: floor.method, headers: floor.headers, body });
     const answer = await response.json();
     if (response.status !== 200 || !checks[name](answer))
@@ -436,6 +489,33 @@ function scenarioList(fixture, base, cold = null) {
       refreshFamilies: families,
       newFamilies: fixture.newFamilies,
     },
+    // The OAuth server: an app's refresh (public client), a resource server's
+    // introspection (client_secret_basic), and a resource server's check over RPC.
+    {
+      name: "oauth refresh",
+      ceiling: "do",
+      method: "POST",
+      url: `${base}/oauth2/token`,
+      headers: { "Content-Type": FORM },
+      refreshFamilies: fixture.oauth.families,
+      newFamilies: fixture.oauth.newFamilies,
+      refreshBody: fixture.oauth.refreshBody,
+    },
+    {
+      name: "oauth introspection",
+      ceiling: "do",
+      method: "POST",
+      url: `${base}/oauth2/introspect`,
+      headers: { "Content-Type": FORM, Authorization: fixture.oauth.introspection },
+      body: new URLSearchParams({ token: fixture.oauth.accessToken }).toString(),
+    },
+    {
+      name: "oauth resource check",
+      ceiling: "bare",
+      method: "GET",
+      url: `${fixture.oauth.resourceServer}/`,
+      headers: { Authorization: `Bearer ${fixture.oauth.accessToken}` },
+    },
   ];
 }
 
@@ -475,7 +555,10 @@ async function load(scenario, seconds) {
       {
         setupRequest(request, context) {
           context.family ??= next++ % families.length;
-          return { ...request, body: JSON.stringify({ refresh_token: families[context.family] }) };
+          const token = families[context.family];
+          const body =
+            scenario.refreshBody === undefined ? JSON.stringify({ refresh_token: token }) : scenario.refreshBody(context.family, token);
+          return { ...request, body };
         },
         onResponse(status, body, context) {
           if (status === 200) families[context.family] = JSON.parse(body).refresh_token;
@@ -551,7 +634,8 @@ async function countOperations(scenarios, base) {
     const tokens = scenario.refreshFamilies ? [...scenario.refreshFamilies] : null;
     for (let i = 0; i < calls; i++) {
       let body = scenario.body;
-      if (tokens !== null) body = JSON.stringify({ refresh_token: tokens[0] });
+      if (tokens !== null)
+        body = scenario.refreshBody === undefined ? JSON.stringify({ refresh_token: tokens[0] }) : scenario.refreshBody(0, tokens[0]);
       const response = await fetch(scenario.url, { method: scenario.method, headers: scenario.headers, body });
       const text = await response.text();
       if (tokens !== null && response.status === 200) tokens[0] = JSON.parse(text).refresh_token;

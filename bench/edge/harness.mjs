@@ -51,12 +51,18 @@ export async function startEdge({ outDir = "bench/out/edge", users = 0 } = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml");
   const bindings = {
     ...benchSettings(),
+    // The OAuth paths' resource server is registered by an admin with no second factor (bench/oauth.mjs).
+    ADMIN_REQUIRE_MFA: "false",
     OAUTH_GITHUB_URL: github.url,
     OAUTH_GITHUB_API_URL: github.url,
     OAUTH_GITHUB_CLIENT_ID: fakeGitHub.GITHUB_CLIENT_ID,
     OAUTH_GITHUB_CLIENT_SECRET: fakeGitHub.GITHUB_CLIENT_SECRET,
   };
-  const workers = Object.entries(scripts).map(([name, scriptPath]) => serviceWorker(name, scriptPath, bindings));
+  // Each build's own AuthService behind AUTH_SELF: a resource server's check over a service binding.
+  const workers = Object.entries(scripts).map(([name, scriptPath]) => ({
+    ...serviceWorker(name, scriptPath, bindings),
+    serviceBindings: { AUTH_SELF: { name, entrypoint: "AuthService" } },
+  }));
   // The bench's seeder (bench/seeder.js) shares the services' D1 and KV: `users` accounts
   // with a session, a key and 3 security events each, so the paths run against a full table.
   workers.push({
@@ -79,7 +85,7 @@ export async function startEdge({ outDir = "bench/out/edge", users = 0 } = {}) {
   const edge = { mf, github, contexts: {}, warnings: [], users };
   for (const name of Object.keys(scripts)) {
     const base = (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "");
-    edge.contexts[name] = { base, githubUrl: github.url };
+    edge.contexts[name] = { base, githubUrl: github.url, seeder };
   }
   await setScenario(edge, "near", { fixedOneWayMs: 0 });
   for (const context of Object.values(edge.contexts)) {

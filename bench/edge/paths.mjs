@@ -3,6 +3,7 @@
 // measurement and `prepare` before each sample, both with no injected delay; only
 // `send` is measured.
 import { createHash, randomUUID } from "node:crypto";
+import { grantTokens, introspectingServer, oauthUser, registeredApp } from "../oauth.mjs";
 
 const PASSWORD = `edge-bench-password-${randomUUID()}`;
 let addresses = 0;
@@ -273,10 +274,41 @@ PATHS.oauth_userinfo = {
   send: ({ base }, state) =>
     call(base, "GET", "/oauth2/userinfo", { headers: { Authorization: `Bearer ${state.accessToken}` }, ip: state.ip }),
 };
+// A resource server an admin registered introspects a grant's access token (the grant's
+// standing, asked of the user's authority); a resource server's check over RPC reads it
+// as the bearer path does (isolate memory; KV in the build without it).
+async function resourceToken(base) {
+  const user = await oauthUser(base, "edge-oauth");
+  return (await grantTokens(base, user, await registeredApp(base, "edge mcp client"))).access_token;
+}
+PATHS.oauth_introspect = {
+  build: "memory",
+  route: "/oauth2/introspect",
+  setup: async ({ base, seeder }) => ({ token: await resourceToken(base), authorization: await introspectingServer(base, seeder) }),
+  send: async ({ base }, state) => {
+    const response = await call(base, "POST", "/oauth2/introspect", {
+      form: { token: state.token },
+      headers: { Authorization: state.authorization },
+    });
+    const body = await response.clone().json();
+    if (response.status === 200 && body.active !== true) throw new Error("oauth_introspect: the token was not active");
+    return response;
+  },
+};
+PATHS.oauth_resource_check = {
+  build: "memory",
+  route: "/__edge/resource-check",
+  setup: async ({ base }) => ({ token: await resourceToken(base) }),
+  send: ({ base }, state) => call(base, "GET", "/__edge/resource-check", { headers: { Authorization: `Bearer ${state.token}` } }),
+};
+PATHS.oauth_resource_check_kv = { ...PATHS.oauth_resource_check, build: "cold" };
 // The same verify, as a key's user is checked in an isolate that has not seen the user lately.
 PATHS.api_key_verify_kv = { ...PATHS.api_key_verify, build: "cold" };
 
-/** The paths of `npm run bench:edge` (the test adds refresh_csrf, bearer_kv, api_key_verify_kv and oauth_signup). */
+/**
+ * The paths of `npm run bench:edge` (the test adds refresh_csrf, bearer_kv,
+ * api_key_verify_kv, oauth_signup and oauth_resource_check_kv).
+ */
 export const BENCH_PATHS = [
   "session_check_memory",
   "session_check_kv",
@@ -290,4 +322,6 @@ export const BENCH_PATHS = [
   "oauth_callback",
   "oauth_refresh",
   "oauth_userinfo",
+  "oauth_introspect",
+  "oauth_resource_check",
 ];

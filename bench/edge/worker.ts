@@ -8,13 +8,13 @@
 //   GET  /__edge/shared  whether a Durable Object runs with the Worker's module instance
 import worker, {
   ApiKeyAuthority as RealApiKeyAuthority,
+  AuthService as RealAuthService,
   LoginThrottle as RealLoginThrottle,
   UserAuthority as RealUserAuthority,
 } from "../../src/index";
 import { type EdgeConfig, moduleInstance, WORKER, asAlarm, drainTrace, requestStarted, setConfig } from "./trace";
 import { edgeEnv, objectCaller, traceFetch } from "./wrap";
 
-export { AuthService } from "../../src/index";
 // Device authorizations (the OAuth server's device flow) make no binding calls of their own to wrap.
 export { DeviceAuthorization } from "../../src/index";
 
@@ -55,6 +55,24 @@ export class ApiKeyAuthority extends RealApiKeyAuthority {
   }
 }
 
+/** The RPC entrypoint, its calls traced as the Worker's (a service binding runs beside its caller). */
+export class AuthService extends RealAuthService {
+  constructor(ctx: ExecutionContext, env: Env) {
+    super(ctx, edgeEnv(env, WORKER));
+  }
+}
+
+/** What a resource server's check asks for (bench/oauth.mjs: BENCH_RESOURCE). */
+const RESOURCE_CHECK = { resource: "https://mcp.bench.invalid/mcp", scopes: ["email"] };
+
+/** A resource server's token check over the service binding to this Worker's own AuthService (AUTH_SELF). */
+async function resourceCheck(request: Request, env: Env): Promise<Response> {
+  const token = (request.headers.get("Authorization") ?? "").replace(/^Bearer /, "");
+  const self = (env as unknown as { AUTH_SELF: Service<RealAuthService> }).AUTH_SELF;
+  const answer = await self.verifyOAuthToken(token, RESOURCE_CHECK);
+  return Response.json(answer, { status: "active" in answer && answer.active ? 200 : 401 });
+}
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -72,6 +90,7 @@ export default {
     }
     const responded = requestStarted(request.method, url.pathname);
     try {
+      if (url.pathname === "/__edge/resource-check") return await resourceCheck(request, env);
       return await worker.fetch(request, edgeEnv(env, WORKER), ctx);
     } finally {
       responded();

@@ -51,6 +51,10 @@ const LIMITS: Record<string, number> = {
   // The OAuth server: one call to the user's authority each (issue 33).
   oauth_refresh: 1,
   oauth_userinfo: 1,
+  oauth_introspect: 1,
+  // A resource server's check over RPC: as the bearer path (isolate memory; KV without it).
+  oauth_resource_check: 0,
+  oauth_resource_check_kv: 1,
 };
 /** Trips to D1's primary, where the issue sets a target of its own. */
 const D1_PRIMARY_LIMITS: Record<string, number> = { login: 1 };
