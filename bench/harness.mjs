@@ -76,6 +76,8 @@ export function benchSettings(secret = randomBytes(32).toString("base64url")) {
     API_KEY_DEFAULT_REQUESTS_PER_MINUTE: "1000000",
     // The OAuth server (its refresh and UserInfo are measured too), with an ES256 key of the run's own.
     OAUTH_SERVER_ENABLED: "true",
+    // Production needs a fixed issuer (the floors sign as the same one).
+    OAUTH_ISSUER: "https://app.bench.invalid",
     // The resource the measured OAuth tokens are for (bench/oauth.mjs).
     OAUTH_SERVER_RESOURCES: "https://mcp.bench.invalid/mcp",
     OAUTH_SERVER_SIGNING_KEYS: JSON.stringify({

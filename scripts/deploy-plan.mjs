@@ -43,6 +43,12 @@ export function unsetSettings(vars) {
   const environment = (vars.ENVIRONMENT ?? "production").toLowerCase();
   if (environment === "development" || environment === "test") return [];
   const required = [["APP_BASE_URL", `where mailed links point and the passkeys' RP ID; ${environment} refuses to start without it`]];
+  if (String(vars.OAUTH_SERVER_ENABLED).toLowerCase() === "true" && vars.OAUTH_REDIRECT_BASE_URL === undefined) {
+    required.push([
+      "OAUTH_ISSUER",
+      `the OAuth server's one issuer; ${environment} refuses to start the server without it (or OAUTH_REDIRECT_BASE_URL)`,
+    ]);
+  }
   return required.filter(([name]) => vars[name] === undefined);
 }
 

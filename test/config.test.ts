@@ -69,6 +69,17 @@ describe("settings", () => {
     expect(parseConfig({ ENVIRONMENT: "test" }).appBaseUrl).toBeUndefined();
   });
 
+  it("refuses the OAuth server outside development and test without a fixed issuer (OAUTH_ISSUER or OAUTH_REDIRECT_BASE_URL)", () => {
+    const key = JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y", d: "d", kid: "k" }] });
+    const raw = { ...PRODUCTION, SECRET_KEY: "x".repeat(32), OAUTH_SERVER_ENABLED: "true", OAUTH_SERVER_SIGNING_KEYS: key };
+    const error = settingErrorOf(raw);
+    expect(error.setting).toBe("OAUTH_ISSUER");
+    expect(error.message).toContain("production");
+    expect(parseConfig({ ...raw, OAUTH_ISSUER: "https://auth.example.com/" }).oauthServer.issuer).toBe("https://auth.example.com");
+    expect(parseConfig({ ...raw, OAUTH_REDIRECT_BASE_URL: "https://auth.example.com" }).oauthServer.issuer).toBeNull();
+    expect(parseConfig({ ...raw, ENVIRONMENT: "test" }).oauthServer.enabled).toBe(true);
+  });
+
   it("answers every request with configuration_error naming APP_BASE_URL when production lacks it", async () => {
     const client = new TestClient({ settings: { ENVIRONMENT: "production", SECRET_KEY: "x".repeat(32) } });
     const response = await client.post("/api/v1/auth/password-reset/request", { json: { email: "someone@example.com" } });

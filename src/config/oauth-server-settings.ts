@@ -34,11 +34,23 @@ export const BASE_SCOPES = ["openid", "profile", "email", "offline_access"] as c
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/; // RFC 6749 §3.3 scope-token
 const KID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function readOAuthServerSettings(raw: RawSettings, jwtKeys: SigningJwk[]): OAuthServerSettings {
+export function readOAuthServerSettings(
+  raw: RawSettings,
+  jwtKeys: SigningJwk[],
+  environment: { name: string; development: boolean },
+): OAuthServerSettings {
   const enabled = readBool(raw, "OAUTH_SERVER_ENABLED", false);
   const issuer = readUrl(raw, "OAUTH_ISSUER") ?? null;
   if (issuer !== null && (issuer.includes("?") || issuer.includes("#"))) {
     throw new SettingError("OAUTH_ISSUER", "must have no query or fragment (RFC 8414 §2)");
+  }
+  // One issuer, fixed: tokens checked over RPC (no request origin there) are held to it,
+  // and a second host name (workers.dev, a preview) must not become a second issuer.
+  if (enabled && issuer === null && readUrl(raw, "OAUTH_REDIRECT_BASE_URL") === undefined && !environment.development) {
+    throw new SettingError(
+      "OAUTH_ISSUER",
+      `must be set in ${environment.name} when OAUTH_SERVER_ENABLED is true (or OAUTH_REDIRECT_BASE_URL)`,
+    );
   }
   const keys = readProviderKeys(raw, jwtKeys);
   if (enabled && !keys.some((key) => key.alg !== "RS256")) {
@@ -70,6 +82,7 @@ export function normalizeResource(uri: string): string {
   let normalized = normalizedResources.get(uri);
   if (normalized === undefined) {
     normalized = new URL(uri).href;
+    if (uri.length > 2_000) return normalized;
     if (normalizedResources.size >= 1_000) normalizedResources.delete(normalizedResources.keys().next().value as string);
     normalizedResources.set(uri, normalized);
   }

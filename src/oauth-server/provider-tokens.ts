@@ -84,6 +84,8 @@ const FORBIDDEN_HEADERS = ["jwk", "jku", "x5u", "x5c", "crit"];
  */
 const verified = new WeakMap<ProviderKeys, Map<string, OAuthAccessClaims>>();
 const MAX_REMEMBERED = 10_000;
+/** Longer tokens (a long client_id, many scopes) are verified each time: the memory stays within ~20 MB. */
+const MAX_REMEMBERED_LENGTH = 2_048;
 
 /**
  * The claims of one of the provider's access tokens, or null. `audience`: the resource
@@ -108,8 +110,10 @@ export async function verifyProviderAccessToken(
   if (claims === null) {
     claims = await verifySignature(keys, token);
     if (claims === null) return null;
-    if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
-    remembered.set(token, claims);
+    if (token.length <= MAX_REMEMBERED_LENGTH) {
+      if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+      remembered.set(token, claims);
+    }
   }
   if (Date.now() / 1000 >= claims.expiresAt) {
     remembered.delete(token);
@@ -141,7 +145,8 @@ async function verifySignature(keys: ProviderKeys, token: string): Promise<OAuth
   }
   if (typeof payload.iss !== "string" || typeof payload.sub !== "string" || typeof payload.client_id !== "string") return null;
   const audience = typeof payload.aud === "string" ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
-  return {
+  // Shared by every later use of the token in this isolate: frozen, so no caller can change what the next one reads.
+  return deepFreeze({
     issuer: payload.iss,
     subject: payload.sub,
     clientId: payload.client_id,
@@ -153,5 +158,12 @@ async function verifySignature(keys: ProviderKeys, token: string): Promise<OAuth
     authTime: typeof payload.auth_time === "number" ? payload.auth_time : null,
     aal: payload.acr === "aal2" ? 2 : 1,
     amr: Array.isArray(payload.amr) ? payload.amr.filter((method): method is string => typeof method === "string") : [],
-  };
+  });
+}
+
+function deepFreeze(claims: OAuthAccessClaims): OAuthAccessClaims {
+  Object.freeze(claims.scopes);
+  Object.freeze(claims.audience);
+  Object.freeze(claims.amr);
+  return Object.freeze(claims);
 }

@@ -54,6 +54,11 @@ describe("the deploy plan", () => {
     expect(unset({ ENVIRONMENT: "production", APP_BASE_URL: "https://app.example.com" })).toEqual([]);
     expect(unset({ ENVIRONMENT: "development" })).toEqual([]);
     expect(unset({ ENVIRONMENT: "test" })).toEqual([]);
+    // The OAuth server needs its one issuer as well.
+    const oauth = { ENVIRONMENT: "production", APP_BASE_URL: "https://app.example.com", OAUTH_SERVER_ENABLED: "true" };
+    expect(unset(oauth).map(([name]) => name)).toEqual(["OAUTH_ISSUER"]);
+    expect(unset({ ...oauth, OAUTH_ISSUER: "https://auth.example.com" })).toEqual([]);
+    expect(unset({ ...oauth, OAUTH_REDIRECT_BASE_URL: "https://auth.example.com" })).toEqual([]);
     const message = unsetRefusal(unset({ ENVIRONMENT: "staging" }), "staging", "the staging environment");
     expect(message).toContain("refusing to deploy to the staging environment: a required setting is missing.");
     expect(message).toContain('add APP_BASE_URL = "https://..." under [env.staging.vars] in wrangler.toml');

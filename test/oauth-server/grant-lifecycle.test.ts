@@ -7,10 +7,12 @@ import { TestClient } from "../helpers/client";
 import { linkToken } from "../helpers/mail";
 import { login, strongPassword } from "../helpers/users";
 import {
+  ISSUER,
   OAUTH_SETTINGS,
   type TokenJson,
   authorizeInBrowser,
   discover,
+  postForm,
   redeemCode,
   refreshWith,
   registerDcrClient,
@@ -18,17 +20,53 @@ import {
   userInfoStatus,
 } from "../helpers/oauth-server";
 
+let resourceServer: Promise<string> | undefined;
+
+/** The Authorization header of a resource server an admin registered for introspection (RFC 7662). */
+function introspector(): Promise<string> {
+  resourceServer ??= (async () => {
+    const admin = await makeAdmin(OAUTH_SETTINGS);
+    const created = await admin.client.post("/api/v1/admin/oauth-clients", {
+      // The service's own API: the resource of a grant given none.
+      json: {
+        name: "Resource server",
+        type: "confidential",
+        grant_types: ["client_credentials"],
+        introspection: true,
+        resources: [ISSUER],
+      },
+    });
+    expect(created.status).toBe(201);
+    const { client_id: id, client_secret: secret } = (await created.json()) as { client_id: string; client_secret: string };
+    return `Basic ${btoa(`${id}:${secret}`)}`;
+  })();
+  return resourceServer;
+}
+
+async function introspected(token: string): Promise<Record<string, unknown>> {
+  const response = await postForm("/oauth2/introspect", { token }, { headers: { Authorization: await introspector() } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
 async function connected(settings = OAUTH_SETTINGS) {
   const registered = await registerDcrClient(await discover(settings), {}, settings);
   const authorized = await authorizeInBrowser(registered, { settings });
   const tokens = (await (await redeemCode(registered, authorized)).json()) as TokenJson;
   expect(await userInfoStatus(tokens.access_token)).toBe(200);
+  expect(await introspected(tokens.access_token)).toMatchObject({
+    active: true,
+    sub: authorized.user.id,
+    client_id: registered.client.client_id,
+    token_type: "Bearer",
+  });
   return { registered, authorized, tokens };
 }
 
 /** The access token is refused, and so is the refresh token (400 invalid_grant; 401 invalid_client once the client is disabled). */
 async function expectEnded(grant: Awaited<ReturnType<typeof connected>>, refreshError = "invalid_grant"): Promise<void> {
   expect(await userInfoStatus(grant.tokens.access_token)).toBe(401);
+  expect(await introspected(grant.tokens.access_token)).toEqual({ active: false });
   const refreshed = await refreshWith(grant.registered, grant.tokens.refresh_token as string);
   expect(await refreshed.json()).toMatchObject({ error: refreshError });
 }

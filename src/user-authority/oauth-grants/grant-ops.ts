@@ -10,7 +10,7 @@ import { isExpired, type AuthMethod } from "../session-policy";
 import { times } from "../rows";
 import { queueAudit, queueRecord } from "../audit-outbox";
 import { endGrants } from "./grant-end";
-import { grantRow, grantStatus, listGrants } from "./grant-reads";
+import { grantRow, grantStanding, grantStatus, listGrants } from "./grant-reads";
 import { type Narrowing, narrowGrant } from "./narrowing";
 import { OAUTH_LIMITS } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
@@ -247,7 +247,6 @@ export class OAuthGrantOps {
 
   /** The same standing, with only what introspection answers (a smaller reply than the user's whole record). */
   standing(grantId: string, issuedAtSeconds: number): TokenStanding | null {
-    const status = grantStatus(this.p, grantId, issuedAtSeconds);
-    return status.status === "active" ? { clientId: status.grant.clientId, username: status.user.username } : null;
+    return grantStanding(this.p, grantId, issuedAtSeconds);
   }
 }

@@ -4,6 +4,7 @@ import type { AuthorityParts } from "../parts";
 import { JOINED_ROTATION_COLUMNS, type RotationRow, times } from "../rows";
 import { isExpired } from "../session-policy";
 import type { GrantListRow } from "./rows";
+import type { TokenStanding } from "./types";
 import type { GrantStatus, GrantView } from "./types";
 import type { PublicUser } from "../../users/user-view";
 
@@ -35,8 +36,7 @@ export function listGrants(p: AuthorityParts): GrantView[] {
 export function grantStatus(p: AuthorityParts, grantId: string, issuedAtSeconds: number): GrantStatus {
   if (p.schema.blank) return { status: "inactive" };
   const facts = grantRow(p, grantId);
-  if (facts === null || facts.user === null || facts.disabled || isExpired(times(facts), Date.now())) return { status: "inactive" };
-  if (issuedAtSeconds * 1000 < facts.notBefore) return { status: "inactive" };
+  if (facts === null || facts.user === null || !stands(facts, facts, issuedAtSeconds)) return { status: "inactive" };
   return {
     status: "active",
     user: facts.user,
@@ -46,6 +46,43 @@ export function grantStatus(p: AuthorityParts, grantId: string, issuedAtSeconds:
       resources: JSON.parse(facts.resources) as string[],
     },
   };
+}
+
+/**
+ * The standing introspection answers with, as grantStatus decides it, in one query that
+ * returns only the client and the username (read by SQLite's JSON functions, no parse here).
+ */
+export function grantStanding(p: AuthorityParts, grantId: string, issuedAtSeconds: number): TokenStanding | null {
+  if (p.schema.blank) return null;
+  const row = p.state.sql
+    .exec<{
+      client_id: string;
+      created_at: number;
+      last_activity: number;
+      idle_ms: number;
+      absolute_expires_at: number;
+      user: number;
+      username: string | null;
+      not_before: string | null;
+      disabled: number;
+    }>(
+      `SELECT g.client_id, s.created_at, s.last_activity, s.idle_ms, s.absolute_expires_at,
+         EXISTS (SELECT 1 FROM meta WHERE key = 'user') AS user,
+         (SELECT json_extract(value, '$.username') FROM meta WHERE key = 'user') AS username,
+         (SELECT value FROM meta WHERE key = 'not_before') AS not_before,
+         EXISTS (SELECT 1 FROM meta WHERE key IN ('disabled', 'locked')) AS disabled
+       FROM oauth_grants g JOIN sessions s ON s.id = g.id WHERE g.id = ?`,
+      grantId,
+    )
+    .toArray()[0];
+  if (row === undefined || row.user !== 1) return null;
+  const account = { disabled: row.disabled === 1, notBefore: Number(row.not_before ?? "0") };
+  return stands(row, account, issuedAtSeconds) ? { clientId: row.client_id, username: row.username } : null;
+}
+
+/** A grant's access token stands: the grant has not expired, the account may act, and the token is newer than its revocation time. */
+function stands(row: Parameters<typeof times>[0], account: { disabled: boolean; notBefore: number }, issuedAtSeconds: number): boolean {
+  return !account.disabled && !isExpired(times(row), Date.now()) && issuedAtSeconds * 1000 >= account.notBefore;
 }
 
 export type GrantRow = RotationRow & {
