@@ -127,10 +127,7 @@ export function parseConfig(raw: RawSettings): Config {
     eventsRetentionDays: readInt(raw, "EVENTS_RETENTION_DAYS", 90, { min: 1, max: 3650 }),
     requestLogs: readBool(raw, "REQUEST_LOGS", true),
     oauth: readOAuthSettings(raw),
-    oauthServer: readOAuthServerSettings(raw, tokens.signingKeys, {
-      name: environment,
-      development: isDevelopmentEnvironment(environment),
-    }),
+    oauthServer: readOAuthServerSettings(raw, tokens.signingKeys, environment, isDevelopmentEnvironment(environment)),
     mfa: readMfaSettings(raw, secretKey),
     admin: {
       emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")

@@ -37,7 +37,8 @@ const KID = /^[A-Za-z0-9._-]{1,64}$/;
 export function readOAuthServerSettings(
   raw: RawSettings,
   jwtKeys: SigningJwk[],
-  environment: { name: string; development: boolean },
+  environment: string,
+  development: boolean,
 ): OAuthServerSettings {
   const enabled = readBool(raw, "OAUTH_SERVER_ENABLED", false);
   const issuer = readUrl(raw, "OAUTH_ISSUER") ?? null;
@@ -46,11 +47,8 @@ export function readOAuthServerSettings(
   }
   // One issuer, fixed: tokens checked over RPC (no request origin there) are held to it,
   // and a second host name (workers.dev, a preview) must not become a second issuer.
-  if (enabled && issuer === null && readUrl(raw, "OAUTH_REDIRECT_BASE_URL") === undefined && !environment.development) {
-    throw new SettingError(
-      "OAUTH_ISSUER",
-      `must be set in ${environment.name} when OAUTH_SERVER_ENABLED is true (or OAUTH_REDIRECT_BASE_URL)`,
-    );
+  if (enabled && issuer === null && readUrl(raw, "OAUTH_REDIRECT_BASE_URL") === undefined && !development) {
+    throw new SettingError("OAUTH_ISSUER", `must be set in ${environment} when OAUTH_SERVER_ENABLED is true (or OAUTH_REDIRECT_BASE_URL)`);
   }
   const keys = readProviderKeys(raw, jwtKeys);
   if (enabled && !keys.some((key) => key.alg !== "RS256")) {

@@ -13,6 +13,7 @@ import type { AddressProof, ProofEffect } from "./address-proof";
 import type { AuditEntry } from "./audit-outbox";
 import { FactorOps, type ReauthProof } from "./factor-ops";
 import { OAuthGrantOps } from "./oauth-grants/grant-ops";
+import { grantStanding } from "./oauth-grants/grant-reads";
 import { OAuthRequestOps } from "./oauth-grants/requests";
 import type * as G from "./oauth-grants/types";
 import { AuthorityParts } from "./parts";
@@ -227,7 +228,7 @@ export class UserAuthority extends DurableObject<Env> {
     return this.grants.status(grantId, issuedAtSeconds);
   }
   oauthTokenStanding(grantId: string, issuedAtSeconds: number): G.TokenStanding | null {
-    return this.grants.standing(grantId, issuedAtSeconds);
+    return grantStanding(this.parts, grantId, issuedAtSeconds);
   }
 
   hasSession(id: string): boolean {

@@ -10,11 +10,11 @@ import { isExpired, type AuthMethod } from "../session-policy";
 import { times } from "../rows";
 import { queueAudit, queueRecord } from "../audit-outbox";
 import { endGrants } from "./grant-end";
-import { grantRow, grantStanding, grantStatus, listGrants } from "./grant-reads";
+import { grantRow, grantStatus, listGrants } from "./grant-reads";
 import { type Narrowing, narrowGrant } from "./narrowing";
 import { OAUTH_LIMITS } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
-import type { AuthorizationRequest, GrantStatus, GrantView, Redemption, TokenStanding } from "./types";
+import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
 
 export interface GrantLifetimes {
   accessTtlSeconds: number;
@@ -243,10 +243,5 @@ export class OAuthGrantOps {
 
   status(grantId: string, issuedAtSeconds: number): GrantStatus {
     return grantStatus(this.p, grantId, issuedAtSeconds);
-  }
-
-  /** The same standing, with only what introspection answers (a smaller reply than the user's whole record). */
-  standing(grantId: string, issuedAtSeconds: number): TokenStanding | null {
-    return grantStanding(this.p, grantId, issuedAtSeconds);
   }
 }
