@@ -15,21 +15,7 @@ import { ApiError } from "../http/errors";
 import { providerKeys } from "./keys";
 import { verifyProviderAccessToken } from "./provider-tokens";
 import { userClaims } from "./claims";
-import { findClient } from "./clients/client-store";
-
-/** Clients' enabled state as this isolate last read it: a disable reaches every isolate within this. */
-const CLIENT_MEMORY_MS = 5_000;
-const clients = new Map<string, { active: boolean; until: number }>();
-
-async function clientIsActive(services: Pick<Services, "d1">, clientId: string): Promise<boolean> {
-  const known = clients.get(clientId);
-  if (known !== undefined && known.until > Date.now()) return known.active;
-  const client = await findClient(services.d1, clientId);
-  const active = client !== null && !client.disabled;
-  if (clients.size >= 1_000) clients.delete(clients.keys().next().value as string);
-  clients.set(clientId, { active, until: Date.now() + CLIENT_MEMORY_MS });
-  return active;
-}
+import { registeredClient } from "./clients/resolve-client";
 
 export type OAuthTokenAnswer =
   | {
@@ -65,7 +51,8 @@ export async function checkResourceToken(
   let user: PublicUser | undefined;
   if (claims.grantId === null) {
     // client_credentials: no grant to revoke, so the client itself must still be enabled.
-    if (!(await clientIsActive(services, claims.clientId))) return invalid;
+    const client = await registeredClient(services.d1, claims.clientId);
+    if (client === null || client.disabled) return invalid;
   } else {
     let record = await principalRecord(services, claims.subject);
     let standing = record === null ? "revoked" : tokenStanding(record, claims.grantId, claims.issuedAt);

@@ -158,7 +158,7 @@ export class AuthorityState {
    * or the address's owner answered "this wasn't me" (locked until a password reset).
    */
   isDisabled(): boolean {
-    return this.getMeta("disabled") !== null || this.getMeta("locked") !== null;
+    return DISABLING_KEYS.some((key) => this.getMeta(key) !== null);
   }
 
   saveUser(user: PublicUser): void {
@@ -177,4 +177,27 @@ export class AuthorityState {
   setMeta(key: string, value: string): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
+}
+
+/** The meta keys that each stop the account from acting (isDisabled). */
+const DISABLING_KEYS = ["disabled", "locked"] as const;
+
+/**
+ * What loadUser, isDisabled and notBefore read, as columns of another query (`user_json`,
+ * `disabled`, `not_before`): a decision that reads a row of its own (a grant's) gets the
+ * account's standing in the same statement. Read back with accountStanding.
+ */
+export const ACCOUNT_STANDING_COLUMNS = `(SELECT value FROM meta WHERE key = 'user') AS user_json,
+  (SELECT value FROM meta WHERE key = 'not_before') AS not_before,
+  EXISTS (SELECT 1 FROM meta WHERE key IN (${DISABLING_KEYS.map((key) => `'${key}'`).join(", ")})) AS disabled`;
+
+export type AccountStandingColumns = { user_json: string | null; not_before: string | null; disabled: number };
+
+/** The account's standing from ACCOUNT_STANDING_COLUMNS, as loadUser, isDisabled and notBefore give it. */
+export function accountStanding(row: AccountStandingColumns): { user: PublicUser | null; disabled: boolean; notBefore: number } {
+  return {
+    user: row.user_json === null ? null : (JSON.parse(row.user_json) as PublicUser),
+    disabled: row.disabled === 1,
+    notBefore: Number(row.not_before ?? "0"),
+  };
 }

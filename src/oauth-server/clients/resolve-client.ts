@@ -29,20 +29,23 @@ const registered = new Map<string, { client: OAuthClient | null; until: number }
 
 export async function resolveClient(services: ClientDeps, clientId: string): Promise<OAuthClient | null> {
   if (clientId.length > 2000) return null;
-  if (!isMetadataDocumentId(clientId)) {
-    const known = registered.get(clientId);
-    if (known !== undefined && known.until > Date.now()) return known.client;
-    const client = await findClient(services.d1, clientId);
-    if (registered.size >= MAX_REMEMBERED) registered.delete(registered.keys().next().value as string);
-    registered.set(clientId, { client, until: Date.now() + REGISTERED_MEMORY_MS });
-    return client;
-  }
+  if (!isMetadataDocumentId(clientId)) return registeredClient(services.d1, clientId);
   if (!services.config.oauthServer.cimd) return null;
   const known = remembered.get(clientId);
   if (known !== undefined && known.until > Date.now()) return known.client;
   const { client, cacheSeconds } = await fetchDocument(services, clientId);
   if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
   remembered.set(clientId, { client, until: Date.now() + cacheSeconds * 1000 });
+  return client;
+}
+
+/** A registered client (D1) as this isolate read it in the last REGISTERED_MEMORY_MS. */
+export async function registeredClient(db: D1Database, clientId: string): Promise<OAuthClient | null> {
+  const known = registered.get(clientId);
+  if (known !== undefined && known.until > Date.now()) return known.client;
+  const client = await findClient(db, clientId);
+  if (registered.size >= MAX_REMEMBERED) registered.delete(registered.keys().next().value as string);
+  registered.set(clientId, { client, until: Date.now() + REGISTERED_MEMORY_MS });
   return client;
 }
 
