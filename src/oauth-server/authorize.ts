@@ -56,11 +56,11 @@ export async function authorize(
   // prompt=login is answered once: the sign-in page returns here without it (returnPath).
   const signedInAt = valid === null ? 0 : lastAuthenticatedAt(assuranceOf(valid));
   const tooOld = maxAge !== null && Date.now() - signedInAt > maxAge * 1000;
-  if (valid === null || prompt === "login" || tooOld) {
+  if (valid === null || forcedLogin || tooOld) {
     if (prompt === "none") return fail("login_required", "The user is not signed in");
     return {
       kind: "redirect",
-      location: signInPage(returnPath(request.pathAndQuery, prompt === "login"), valid === null ? "login" : "reauth"),
+      location: signInPage(returnPath(request.pathAndQuery, forcedLogin), valid === null ? "login" : "reauth"),
     };
   }
   const userId = valid.userId;

@@ -94,6 +94,24 @@ describe("the authorization endpoint", () => {
     expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("login_required");
   });
 
+  it("sends a signed-in browser to sign in again for prompt=login and max_age=0, back without them; prompt=none with max_age=0 is login_required", async () => {
+    const registered = await registerVerifiedClient();
+    const browser = await signedInBrowser();
+    for (const extra of [{ prompt: "login" }, { max_age: "0" }] as Record<string, string>[]) {
+      const response = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, extra));
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get("Location") as string, BASE_URL);
+      expect(location.pathname).toBe("/account");
+      expect(location.searchParams.get("reauth")).toBe("1");
+      // Back with a 60-second max_age, so the fresh sign-in passes.
+      const back = new URL(location.searchParams.get("return_to") as string, BASE_URL);
+      expect(back.searchParams.get("prompt")).toBeNull();
+      expect(back.searchParams.get("max_age")).toBe("60");
+    }
+    const silent = await browser.get(authorizeUrl(registered.client.client_id, registered.redirectUri, { max_age: "0", prompt: "none" }));
+    expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("login_required");
+  });
+
   it("remembers consent per client, scopes and resources, and asks again for more", async () => {
     const registered = await registerVerifiedClient();
     const first = await authorizeInBrowser(registered, { scope: "openid email" });
