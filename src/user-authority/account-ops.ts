@@ -9,6 +9,7 @@ import { type AuditEntry, queueAudit } from "./audit-outbox";
 import { reserveApiKey, takeMailSlot } from "./counters";
 import type { AuthorityParts } from "./parts";
 import type { AuthoritySummary, MailSlot, Reservation } from "./types";
+import { forgetOAuthDelegations } from "./oauth-grants/purge";
 
 /** What a deletion empties: everything but the meta values it keeps for the tombstone. */
 const ACCOUNT_TABLES = [
@@ -85,6 +86,7 @@ export class AccountOps {
       state.sql.exec("DELETE FROM mfa_pending");
       const ids = state.sessionIds();
       state.endSessions(ids);
+      forgetOAuthDelegations(state.sql);
       state.setNotBefore(Date.now());
       return { ended: ids, generation };
     });

@@ -5,7 +5,7 @@
 // app codes that came from them). That is what defeats account pre-hijacking: someone
 // who registered another person's address keeps no way in once that person resets the
 // password (docs/concepts/accounts.md, "Proving an address").
-import { forgetOAuthBeforeProof } from "./oauth-grants/purge";
+import { forgetOAuthDelegations } from "./oauth-grants/purge";
 import type { AuthorityState } from "./state";
 import type { Factors } from "./factors";
 
@@ -67,7 +67,7 @@ export function proveAddress(
 
   const ended = state.sessionIds();
   state.endSessions(ended);
-  forgetOAuthBeforeProof(state.sql);
+  forgetOAuthDelegations(state.sql);
   state.setNotBefore(now);
   state.sql.exec("DELETE FROM mfa_pending");
   const factorsRemoved = factors.removeAll();

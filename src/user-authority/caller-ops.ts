@@ -10,6 +10,7 @@ import { times } from "./rows";
 import { isExpired } from "./session-policy";
 import type { SessionOps } from "./session-ops";
 import type { CallerAction, CallerOutcome, CallerProof } from "./types";
+import { forgetOAuthDelegations } from "./oauth-grants/purge";
 
 /** How long an outcome is kept for a retry of its call. */
 const REPLAY_MS = 60_000;
@@ -44,6 +45,7 @@ export class CallerOps {
       if (action.kind === "end_all") ids = state.sessionIds().filter((id) => !(action.keepCurrent && id === callerId));
       if (action.kind === "rotate_csrf") sql.exec("UPDATE sessions SET csrf_hash = ? WHERE id = ?", action.csrfHash, callerId);
       state.endSessions(ids);
+      if (action.kind === "end_all") forgetOAuthDelegations(sql);
       if (action.kind === "end_all" && !action.keepCurrent) state.setNotBefore(now);
       if (proof.kind === "cookie" && !ids.includes(callerId)) sql.exec("UPDATE sessions SET last_activity = ? WHERE id = ?", now, callerId);
       const outcome: Done = { status: "done", ended: ids.length, absoluteExpiresAt };

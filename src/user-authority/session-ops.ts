@@ -12,6 +12,7 @@ import type { PrincipalRecord } from "./principal-record";
 import { type SessionRow, assurance, times, toCached, toInfo } from "./rows";
 import { type SessionInfo, CACHE_TOUCH_INTERVAL_MS, isExpired } from "./session-policy";
 import type { Authorization, FamilyAuthorization, NewSession, Rotation, SessionCreation } from "./types";
+import { forgetOAuthDelegations } from "./oauth-grants/purge";
 
 export class SessionOps {
   constructor(private readonly p: AuthorityParts) {}
@@ -138,6 +139,7 @@ export class SessionOps {
     const ids = this.p.ctx.storage.transactionSync(() => {
       const ids = state.sessionIds().filter((id) => id !== exceptId);
       state.endSessions(ids);
+      forgetOAuthDelegations(state.sql);
       if (exceptId === null) state.setNotBefore(now);
       if (audit !== undefined) queueAudit(state.sql, audit, { revoked: ids.length });
       return ids;
@@ -159,7 +161,9 @@ export class SessionOps {
     const ended = this.p.ctx.storage.transactionSync(() => {
       if (keepSessionId !== null)
         state.sql.exec("UPDATE sessions SET epoch = ? WHERE id = ?", Math.max(epoch, state.epoch()), keepSessionId);
-      return epoch > state.epoch() ? state.advanceEpoch(epoch, keepSessionId, now) : [];
+      if (epoch <= state.epoch()) return [];
+      forgetOAuthDelegations(state.sql);
+      return state.advanceEpoch(epoch, keepSessionId, now);
     });
     await this.p.cache.sync(ended);
     return ended.length;

@@ -63,6 +63,28 @@ async function connected(settings = OAUTH_SETTINGS) {
   return { registered, authorized, tokens };
 }
 
+/** A silent authorization (prompt=none) by this browser: the code it gets, or null (consent_required and the like). */
+async function silentCode(browser: TestClient, grant: Awaited<ReturnType<typeof connected>>): Promise<string | null> {
+  const query = new URLSearchParams({
+    client_id: grant.registered.client.client_id,
+    redirect_uri: grant.registered.redirectUri,
+    response_type: "code",
+    scope: "openid email profile offline_access",
+    code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    code_challenge_method: "S256",
+    prompt: "none",
+  });
+  const location = (await browser.get(`/oauth2/authorize?${query}`)).headers.get("Location");
+  return location === null ? null : new URL(location, "http://unused.invalid").searchParams.get("code");
+}
+
+/** Signed in again (with `password`), the user is asked before the app gets a code: the consent ended with the grant. */
+async function expectConsentForgotten(grant: Awaited<ReturnType<typeof connected>>, password: string): Promise<void> {
+  const again = new TestClient({ settings: grant.authorized.browser.settings });
+  await login(again, { ...grant.authorized.user, password });
+  expect(await silentCode(again, grant)).toBeNull();
+}
+
 /** The access token is refused, and so is the refresh token (400 invalid_grant; 401 invalid_client once the client is disabled). */
 async function expectEnded(grant: Awaited<ReturnType<typeof connected>>, refreshError = "invalid_grant"): Promise<void> {
   expect(await userInfoStatus(grant.tokens.access_token)).toBe(401);
@@ -142,20 +164,23 @@ describe("a grant's life", () => {
     expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("consent_required");
   });
 
-  it("ends with logout-all", async () => {
+  it("ends with logout-all, with the consent behind it", async () => {
     const grant = await connected();
+    // Until then the consent is remembered: a silent authorization gets a code.
+    expect(await silentCode(grant.authorized.browser, grant)).not.toBeNull();
     expect((await grant.authorized.browser.post("/api/v1/auth/logout-all")).status).toBe(200);
     await expectEnded(grant);
+    await expectConsentForgotten(grant, grant.authorized.user.password);
   });
 
-  it("ends with a password change", async () => {
+  it("ends with a password change, with the consent behind it", async () => {
     const grant = await connected();
     const { browser, user } = grant.authorized;
-    const changed = await browser.post("/api/v1/users/me/password", {
-      json: { current_password: user.password, new_password: strongPassword() },
-    });
+    const password = strongPassword();
+    const changed = await browser.post("/api/v1/users/me/password", { json: { current_password: user.password, new_password: password } });
     expect(changed.status).toBe(200);
     await expectEnded(grant);
+    await expectConsentForgotten(grant, password);
   });
 
   it("ends with the account's deletion", async () => {
@@ -177,6 +202,10 @@ describe("a grant's life", () => {
     const disabled = await admin.client.patch(`/api/v1/admin/users/${grant.authorized.user.id}`, { json: { disabled: true } });
     expect(disabled.status).toBe(200);
     await expectEnded(grant);
+    // Enabled again, the user's apps must ask again: the consent ended with the disable.
+    const enabled = await admin.client.patch(`/api/v1/admin/users/${grant.authorized.user.id}`, { json: { disabled: false } });
+    expect(enabled.status).toBe(200);
+    await expectConsentForgotten(grant, grant.authorized.user.password);
 
     const other = await connected(settings);
     const before = await admin.client.get(`/api/v1/admin/oauth-clients/${other.registered.client.client_id}`);

@@ -36,11 +36,15 @@ export function nextOAuthPurge(sql: SqlStorage): number | null {
 }
 
 /**
- * A proof of the address ends what was made before it: with the grants (session rows),
- * the waiting requests, unused codes and remembered consent go too, so an app someone
- * consented to on the account before its owner proved the address is asked again.
+ * What ends with every session of the user (logout-all, a password change or reset, a
+ * disable, a proof of the address): with the grants (session rows), the waiting
+ * requests, the codes and the remembered consent go too. Otherwise an app someone
+ * consented to while holding the account (an intruder, or whoever registered the
+ * address before its owner proved it) would get a code silently (`prompt=none`) the
+ * next time the owner's browser is sent to it, and a code issued just before could
+ * still be redeemed into a new grant.
  */
-export function forgetOAuthBeforeProof(sql: SqlStorage): void {
+export function forgetOAuthDelegations(sql: SqlStorage): void {
   sql.exec("DELETE FROM oauth_requests");
   sql.exec("DELETE FROM oauth_codes");
   sql.exec("DELETE FROM oauth_consents");
