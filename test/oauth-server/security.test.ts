@@ -112,6 +112,23 @@ describe("the authorization endpoint", () => {
     expect(new URL(silent.headers.get("Location") as string).searchParams.get("error")).toBe("login_required");
   });
 
+  it("lets only the session that started a request answer it", async () => {
+    const registered = await registerVerifiedClient();
+    const first = new TestClient({ settings: OAUTH_SETTINGS });
+    const user = await registerUser(first);
+    await login(first, user);
+    const second = new TestClient({ settings: OAUTH_SETTINGS });
+    await login(second, user);
+    const started = await first.get(authorizeUrl(registered.client.client_id, registered.redirectUri));
+    const requestId = new URL(started.headers.get("Location") as string, BASE_URL).searchParams.get("request");
+    expect(requestId).not.toBeNull();
+    // The user's other session (another device, or whoever holds it) cannot answer it.
+    expect((await second.post(`/api/v1/oauth2/requests/${requestId}/decision`, { json: { allow: true } })).status).toBe(404);
+    const answered = await first.post(`/api/v1/oauth2/requests/${requestId}/decision`, { json: { allow: true } });
+    expect(answered.status).toBe(200);
+    expect(new URL(((await answered.json()) as { redirect_to: string }).redirect_to).searchParams.has("code")).toBe(true);
+  });
+
   it("remembers consent per client, scopes and resources, and asks again for more", async () => {
     const registered = await registerVerifiedClient();
     const first = await authorizeInBrowser(registered, { scope: "openid email" });

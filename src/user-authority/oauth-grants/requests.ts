@@ -77,7 +77,11 @@ export class OAuthRequestOps {
   decide(requestId: string, allow: boolean, session: AuthorizingSession, code: NewCode): Decision | { status: "aal_required" } {
     const request = this.pendingRequest(requestId);
     const live = this.liveSession(session.id);
-    if (request === null || live === null) return { status: "unknown" };
+    // Only the session that started the request answers it (another of the user's sessions sees it as unknown).
+    const startedBy = this.p.state.sql
+      .exec<{ session_id: string }>("SELECT session_id FROM oauth_requests WHERE id = ?", requestId)
+      .toArray()[0]?.session_id;
+    if (request === null || live === null || startedBy !== session.id) return { status: "unknown" };
     if (allow && request.aalRequired > live.assurance.aal) return { status: "aal_required" };
     const { sql } = this.p.state;
     this.p.ctx.storage.transactionSync(() => {
