@@ -5,7 +5,7 @@ import type { Services } from "../services/services";
 import type { AuthorizationRequest } from "../user-authority/oauth-grants/types";
 import { isVerified, type OAuthClient } from "./clients/client-record";
 import { matchesRedirectUri } from "./clients/redirect-uri";
-import { resolveClient } from "./clients/resolve-client";
+import { type ClientDeps, resolveClient } from "./clients/resolve-client";
 import { type Params, checkResources, checkScopes, param, paramList, repeatedParameter } from "./params";
 import type { Provider } from "./provider";
 
@@ -26,11 +26,7 @@ export type CheckedAuthorization =
 const MAX_TEXT = 2048;
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-export async function checkAuthorizationRequest(
-  services: Pick<Services, "config" | "d1">,
-  provider: Provider,
-  params: Params,
-): Promise<CheckedAuthorization> {
+export async function checkAuthorizationRequest(services: ClientDeps, provider: Provider, params: Params): Promise<CheckedAuthorization> {
   const clientId = typeof params.client_id === "string" ? params.client_id : null;
   if (clientId === null || clientId === "") return { status: "page_error", description: "The request names no client (client_id)." };
   const client = await resolveClient(services, clientId);

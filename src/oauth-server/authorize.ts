@@ -10,7 +10,7 @@ import { grantsOf } from "./grant-client";
 import type { Params } from "./params";
 import type { Provider } from "./provider";
 
-export type AuthorizeDeps = Pick<Services, "config" | "d1" | "kv" | "authority" | "waitUntil">;
+export type AuthorizeDeps = Pick<Services, "config" | "d1" | "kv" | "authority" | "waitUntil" | "throttle" | "ip">;
 
 export type AuthorizeAnswer = { kind: "redirect"; location: string } | { kind: "page_error"; description: string };
 

@@ -1,5 +1,6 @@
 // The token endpoint (OAuth 2.1 §3.2): authenticates the client, then runs its grant.
 // Every outcome is a value: the route renders a failure in the RFC 6749 §5.2 shape.
+import type { ClientDeps } from "./clients/resolve-client";
 import type { Services } from "../services/services";
 import { randomToken, sha256 } from "../lib/crypto";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessions/session-token";
@@ -17,13 +18,13 @@ import type { Narrowing } from "../user-authority/oauth-grants/narrowing";
 
 export type { OAuthFailure, TokenAnswer } from "./grant-answer";
 
-export type TokenDeps = Pick<Services, "config" | "d1" | "authority" | "waitUntil" | "devices">;
+export type TokenDeps = Pick<Services, "config" | "d1" | "authority" | "waitUntil" | "devices" | "throttle" | "ip">;
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** Authenticates the client of a token, revocation or introspection request (RFC 6749 §2.3). */
 export async function clientOf(
-  services: Pick<Services, "d1" | "config">,
+  services: ClientDeps,
   params: Params,
   authorization: string | null,
 ): Promise<{ ok: true; client: OAuthClient } | OAuthFailure> {

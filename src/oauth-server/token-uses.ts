@@ -16,7 +16,7 @@ import type { Provider } from "./provider";
 import { type OAuthAccessClaims, verifyProviderAccessToken } from "./provider-tokens";
 import { clientOf } from "./token-endpoint";
 
-export type TokenUseDeps = Pick<Services, "d1" | "authority" | "config">;
+export type TokenUseDeps = Pick<Services, "d1" | "authority" | "config" | "throttle" | "ip">;
 
 /** RFC 7009 §2: 200 whether or not the token was known; only the client it was issued to can revoke it. */
 export async function revokeToken(

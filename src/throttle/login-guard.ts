@@ -93,7 +93,7 @@ export async function takeHourlySlot(
  */
 export async function takeIpSlot(
   namespace: DurableObjectNamespace<LoginThrottle>,
-  purpose: "oauth-register" | "oauth-authorize" | "oauth-device",
+  purpose: "oauth-register" | "oauth-authorize" | "oauth-device" | "oauth-cimd",
   ip: string,
   maxPerHour: number,
 ): Promise<HourlyLimit> {
@@ -125,7 +125,7 @@ export async function clearLoginThrottle(
   if (target.userId != null) names.push(`account:${target.userId}`);
   if (target.ip !== undefined) {
     const key = throttleKeyForIp(target.ip);
-    names.push(`ip:${key}`, `hourly:${key}`, `oauth-register:${key}`, `oauth-authorize:${key}`, `oauth-device:${key}`);
+    names.push(`ip:${key}`, `hourly:${key}`, `oauth-register:${key}`, `oauth-authorize:${key}`, `oauth-device:${key}`, `oauth-cimd:${key}`);
   }
   await Promise.all(names.map((name) => namespace.getByName(name).clear()));
 }

@@ -5,9 +5,9 @@
 import { env } from "cloudflare:workers";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { TestClient } from "../helpers/client";
+import { TestClient, uniqueIp } from "../helpers/client";
 import { login, registerUser } from "../helpers/users";
-import { OAUTH_SETTINGS, authorizeInBrowser, clientOptions, discover, exchangeCode } from "../helpers/oauth-server";
+import { OAUTH_SETTINGS, authorizeInBrowser, clientOptions, discover, exchangeCode, postForm } from "../helpers/oauth-server";
 
 const documentUrl = (name: string) => `${env.TEST_CLIENT_METADATA}/clients/${name}-${crypto.randomUUID()}.json`;
 
@@ -70,5 +70,35 @@ describe("Client ID Metadata Documents", () => {
     const response = await browser.get(`/oauth2/authorize?${query}`);
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("not registered");
+  });
+
+  it("fetches at most 60 documents an hour for one client IP, from any endpoint that names a client", async () => {
+    const ip = uniqueIp();
+    // The token endpoint names the client before anything else: a bogus refresh token is
+    // invalid_grant once the document was had, invalid_client when it was not.
+    const tokenRequest = (clientId: string) =>
+      postForm(
+        "/oauth2/token",
+        { grant_type: "refresh_token", refresh_token: "x", client_id: clientId },
+        { headers: { "CF-Connecting-IP": ip } },
+      );
+    const first = documentUrl("app");
+    for (let i = 0; i < 60; i++) {
+      const answer = await tokenRequest(i === 0 ? first : documentUrl("app"));
+      expect(((await answer.json()) as { error: string }).error).toBe("invalid_grant");
+    }
+    const refused = await tokenRequest(documentUrl("app"));
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: string }).error).toBe("invalid_client");
+    // A document this isolate already has costs no fetch.
+    expect(((await (await tokenRequest(first)).json()) as { error: string }).error).toBe("invalid_grant");
+    // Another IP has its own budget.
+    expect(
+      (
+        (await (
+          await postForm("/oauth2/token", { grant_type: "refresh_token", refresh_token: "x", client_id: documentUrl("app") })
+        ).json()) as { error: string }
+      ).error,
+    ).toBe("invalid_grant");
   });
 });

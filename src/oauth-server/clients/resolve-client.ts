@@ -6,6 +6,7 @@
 import type { Services } from "../../services/services";
 import { isDevelopmentEnvironment } from "../../config/config";
 import { guardedFetch } from "../../lib/guarded-fetch";
+import { takeIpSlot } from "../../throttle/login-guard";
 import type { GrantType, OAuthClient } from "./client-record";
 import { findClient } from "./client-store";
 import { redirectUriProblem } from "./redirect-uri";
@@ -17,7 +18,14 @@ const MAX_REMEMBERED = 1_000;
 
 const remembered = new Map<string, { client: OAuthClient | null; until: number }>();
 
-export type ClientDeps = Pick<Services, "config" | "d1">;
+export type ClientDeps = Pick<Services, "config" | "d1" | "throttle" | "ip">;
+
+/**
+ * Metadata documents one client IP may have fetched per hour (misses of this isolate's
+ * memory only): every endpoint that names a client can reach the fetch, and a caller must
+ * not make this service fetch URLs at will.
+ */
+const FETCHES_PER_IP_HOUR = 60;
 
 /**
  * Registered clients as this isolate last read them, for a few seconds: a token endpoint
@@ -33,6 +41,8 @@ export async function resolveClient(services: ClientDeps, clientId: string): Pro
   if (!services.config.oauthServer.cimd) return null;
   const known = remembered.get(clientId);
   if (known !== undefined && known.until > Date.now()) return known.client;
+  const slot = await takeIpSlot(services.throttle, "oauth-cimd", services.ip, FETCHES_PER_IP_HOUR);
+  if (!slot.allowed) return null;
   const { client, cacheSeconds } = await fetchDocument(services, clientId);
   if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
   remembered.set(clientId, { client, until: Date.now() + cacheSeconds * 1000 });

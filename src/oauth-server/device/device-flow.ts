@@ -17,7 +17,7 @@ import { displayUserCode, newUserCode } from "./user-code";
 export const DEVICE_CODE_SECONDS = 600;
 const POLL_INTERVAL_SECONDS = 5;
 
-export type DeviceDeps = Pick<Services, "config" | "d1" | "devices">;
+export type DeviceDeps = Pick<Services, "config" | "d1" | "devices" | "throttle" | "ip">;
 
 export interface DeviceCodes {
   device_code: string;
