@@ -6,7 +6,7 @@ import { randomToken, sha256 } from "../lib/crypto";
 import { createSessionToken, parseSessionToken, userIdOfSession } from "../sessions/session-token";
 import { type OAuthClient, isConfidential } from "./clients/client-record";
 import { authenticateClient, presentedClient } from "./clients/client-auth";
-import { touchClient } from "./clients/client-store";
+import { findClient, touchClient } from "./clients/client-store";
 import { grantsOf } from "./grant-client";
 import { type Params, checkResources, checkScopes, param, paramList, repeatedParameter } from "./params";
 import { type Provider, audienceOf } from "./provider";
@@ -97,11 +97,17 @@ async function codeGrant(services: TokenDeps, provider: Provider, client: OAuthC
  * signs its tokens. The grant's id and refresh token are made here, before the one call.
  */
 export async function redeemCode(
-  services: Pick<Services, "authority">,
+  services: Pick<Services, "authority" | "d1">,
   provider: Provider,
   client: OAuthClient,
   input: { code: { id: string; secret: string }; userId: string; redirectUri: string | null; verifier: string; asked: Narrowing },
 ): Promise<TokenAnswer> {
+  // A new grant is made from D1's word on the client, not the isolate's 5-second memory:
+  // a grant made just after an admin disabled the client would miss the disable's sweep.
+  if (client.source !== "cimd") {
+    const current = await findClient(services.d1, client.clientId);
+    if (current === null || current.disabled) return failure("invalid_client", "Unknown or disabled client", 401);
+  }
   const grant = await createSessionToken(input.userId);
   const [secretHash, challenge, unusedSecretHash] = await Promise.all([
     sha256(input.code.secret),

@@ -1,7 +1,7 @@
 // A grant belongs to the user: listed in connected apps, and ended with every token of it
 // when the user revokes it, logs out everywhere, changes the password, is disabled or
 // deleted, or when an admin disables the client.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { makeAdmin } from "../helpers/admin";
 import { TestClient } from "../helpers/client";
 import { linkToken } from "../helpers/mail";
@@ -213,5 +213,31 @@ describe("a grant's life", () => {
     const off = await admin.client.patch(`/api/v1/admin/oauth-clients/${other.registered.client.client_id}`, { json: { disabled: true } });
     expect(off.status).toBe(200);
     await expectEnded(other, "invalid_client");
+  });
+
+  it("refuses a code of a client an admin just disabled, and forgets the consent given to it though no grant was made", async () => {
+    const admin = await makeAdmin(OAUTH_SETTINGS);
+    const settings = admin.client.settings;
+    const registered = await registerDcrClient(await discover(settings), {}, settings);
+    const authorized = await authorizeInBrowser(registered, { settings });
+    const clientPath = `/api/v1/admin/oauth-clients/${registered.client.client_id}`;
+    // The consent's record reaches D1 after the answer (the authority's outbox).
+    await vi.waitFor(
+      async () =>
+        expect(((await (await admin.client.get(clientPath)).json()) as { authorizations: unknown[] }).authorizations).toHaveLength(1),
+      {
+        timeout: 5_000,
+        interval: 100,
+      },
+    );
+    expect((await admin.client.patch(clientPath, { json: { disabled: true } })).status).toBe(200);
+    // At once, though this isolate read the client a moment ago.
+    const redeemed = await redeemCode(registered, authorized);
+    expect(redeemed.status).toBe(401);
+    expect(((await redeemed.json()) as { error: string }).error).toBe("invalid_client");
+    // Enabled again, the app gets nothing silently: the consent went with the disable.
+    expect((await admin.client.patch(clientPath, { json: { disabled: false } })).status).toBe(200);
+    const connectedLike = { registered, authorized } as unknown as Awaited<ReturnType<typeof connected>>;
+    expect(await silentCode(authorized.browser, connectedLike)).toBeNull();
   });
 });

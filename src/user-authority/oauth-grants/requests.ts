@@ -8,6 +8,7 @@ import type { AuthorityParts } from "../parts";
 import { consentCovers, mergeConsent } from "./consent";
 import { OAUTH_LIMITS } from "./purge";
 import type { AuthorizationRequest, AuthorizeOutcome, AuthorizingSession, Decision, NewCode } from "./types";
+import { queueRecord } from "../audit-outbox";
 
 export class OAuthRequestOps {
   constructor(private readonly p: AuthorityParts) {}
@@ -88,6 +89,11 @@ export class OAuthRequestOps {
       sql.exec("DELETE FROM oauth_requests WHERE id = ?", requestId);
       if (!allow) return;
       this.insertCode(code, request, live);
+      // Who authorized the client lands in D1 from the consent on, not only from a grant:
+      // an admin disabling the client then reaches this user's consent and code too.
+      const user = this.p.state.loadUser();
+      if (user !== null)
+        queueRecord(sql, { kind: "authorization", userId: user.id, clientId: request.clientId, at: new Date().toISOString() });
       // A device's consent is asked every time (the user code is what a phisher sends): nothing to remember.
       if (request.device !== undefined) return;
       const known = sql
@@ -106,6 +112,8 @@ export class OAuthRequestOps {
         OAUTH_LIMITS.consents,
       );
     });
+    // Sent after the answer; one that fails stays queued for the alarm.
+    if (allow) this.p.ctx.waitUntil(this.p.sendAudit().catch(() => undefined));
     void this.p.schedulePurge();
     return allow ? { status: "code", code: code.code, request } : { status: "denied", request };
   }
