@@ -12,7 +12,7 @@ import { queueAudit, queueRecord } from "../audit-outbox";
 import { endGrants } from "./grant-end";
 import { grantRow, grantStatus, listGrants } from "./grant-reads";
 import { type Narrowing, narrowGrant } from "./narrowing";
-import { OAUTH_LIMITS } from "./purge";
+import { OAUTH_LIMITS, forgetClient } from "./purge";
 import type { CodeRow, GrantListRow } from "./rows";
 import type { AuthorizationRequest, GrantStatus, GrantView, Redemption } from "./types";
 
@@ -233,13 +233,7 @@ export class OAuthGrantOps {
       .exec<{ id: string }>("SELECT id FROM oauth_grants WHERE client_id = ?", clientId)
       .toArray()
       .map((row) => row.id);
-    // With or without grants: the client's consent, waiting requests and unused codes go, so re-enabling it brings nothing back.
-    const { sql } = this.p.state;
-    this.p.ctx.storage.transactionSync(() => {
-      sql.exec("DELETE FROM oauth_consents WHERE client_id = ?", clientId);
-      sql.exec("DELETE FROM oauth_requests WHERE json_extract(request, '$.clientId') = ?", clientId);
-      sql.exec("DELETE FROM oauth_codes WHERE used_at IS NULL AND json_extract(request, '$.clientId') = ?", clientId);
-    });
+    this.p.ctx.storage.transactionSync(() => forgetClient(this.p.state.sql, clientId));
     if (ids.length > 0) await endGrants(this.p, ids, clientId, "client_disabled");
     return ids.length;
   }

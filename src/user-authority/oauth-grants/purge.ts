@@ -49,3 +49,10 @@ export function forgetOAuthDelegations(sql: SqlStorage): void {
   sql.exec("DELETE FROM oauth_codes");
   sql.exec("DELETE FROM oauth_consents");
 }
+
+/** A disabled client's consent, waiting requests and unused codes at this user, with or without grants: re-enabling it brings nothing back. */
+export function forgetClient(sql: SqlStorage, clientId: string): void {
+  sql.exec("DELETE FROM oauth_consents WHERE client_id = ?", clientId);
+  sql.exec("DELETE FROM oauth_requests WHERE json_extract(request, '$.clientId') = ?", clientId);
+  sql.exec("DELETE FROM oauth_codes WHERE used_at IS NULL AND json_extract(request, '$.clientId') = ?", clientId);
+}
