@@ -10,7 +10,7 @@ import { createClientBody, updateClientBody } from "../oauth-server/clients/admi
 import { findClient, listClients } from "../oauth-server/clients/client-store";
 import { providerOf } from "../oauth-server/provider";
 import { grantsOf } from "../oauth-server/grant-client";
-import { target } from "../admin/admin-service";
+import { auditEntry, target } from "../admin/admin-service";
 import { z } from "zod";
 
 export const adminOAuthClientRoutes = new Hono<AppEnv>();
@@ -86,7 +86,8 @@ adminUserAppRoutes.delete("/:id/connected-apps/:grant_id", USER_WRITE, async (c)
   enabled(c);
   const services = c.get("services");
   const user = await target(services, c.req.param("id"));
-  if (!(await grantsOf(services.authority, user.id).revoke(c.req.param("grant_id"))))
+  const entry = auditEntry(services, { id: c.get("principal").userId }, user.id, "oauth_grant_revoked");
+  if (!(await grantsOf(services.authority, user.id).revoke(c.req.param("grant_id"), undefined, entry)))
     throw new ApiError("not_found", "No such connected app");
   return c.body(null, 204);
 });

@@ -215,8 +215,8 @@ export class UserAuthority extends DurableObject<Env> {
   oauthRotate(...args: Parameters<OAuthGrantOps["rotate"]>): Promise<G.Redemption | { status: "reused" }> {
     return this.grants.rotate(...args);
   }
-  oauthRevoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }): Promise<boolean> {
-    return this.grants.revoke(grantId, byClient);
+  oauthRevoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }, adminEntry?: AuditEntry): Promise<boolean> {
+    return this.grants.revoke(grantId, byClient, adminEntry);
   }
   oauthRevokeClient(clientId: string): Promise<number> {
     return this.grants.revokeClient(clientId);

@@ -199,6 +199,27 @@ describe("a grant's life", () => {
     expect(((await listed.json()) as { items: Array<{ client_id: string }> }).items.map((item) => item.client_id)).toEqual([
       grant.registered.client.client_id,
     ]);
+    // An admin ends one of the user's apps: it ends at once, and the event names the admin.
+    const ended = await connected(settings);
+    const [app] = (
+      (await (await admin.client.get(`/api/v1/admin/users/${ended.authorized.user.id}/connected-apps`)).json()) as {
+        items: Array<{ grant_id: string }>;
+      }
+    ).items;
+    expect((await admin.client.delete(`/api/v1/admin/users/${ended.authorized.user.id}/connected-apps/${app?.grant_id}`)).status).toBe(204);
+    await expectEnded(ended);
+    await vi.waitFor(
+      async () => {
+        const events = (await (await admin.client.get(`/api/v1/admin/events?user_id=${ended.authorized.user.id}`)).json()) as {
+          items: Array<{ type: string; actor_id: string | null; detail: Record<string, unknown> }>;
+        };
+        expect(events.items.find((event) => event.type === "oauth_grant_revoked")).toMatchObject({
+          actor_id: admin.user.id,
+          detail: { grant_id: app?.grant_id, by: "admin" },
+        });
+      },
+      { timeout: 5_000, interval: 100 },
+    );
     const disabled = await admin.client.patch(`/api/v1/admin/users/${grant.authorized.user.id}`, { json: { disabled: true } });
     expect(disabled.status).toBe(200);
     await expectEnded(grant);

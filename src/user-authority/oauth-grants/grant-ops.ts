@@ -8,7 +8,7 @@ import { constantTimeEqual, randomToken } from "../../lib/crypto";
 import type { AuthorityParts } from "../parts";
 import { isExpired, type AuthMethod } from "../session-policy";
 import { times } from "../rows";
-import { queueAudit, queueRecord } from "../audit-outbox";
+import { type AuditEntry, queueAudit, queueRecord } from "../audit-outbox";
 import { endGrants } from "./grant-end";
 import { grantRow, grantStatus, listGrants } from "./grant-reads";
 import { type Narrowing, narrowGrant } from "./narrowing";
@@ -119,17 +119,15 @@ export class OAuthGrantOps {
         .toArray()
         .map((entry) => entry.id);
       state.endSessions(ofClient);
-      const surplus = [
-        ...ofClient,
-        ...state.sql
-          .exec<{ id: string }>(
-            "SELECT g.id FROM oauth_grants g JOIN sessions s ON s.id = g.id ORDER BY s.last_activity DESC LIMIT -1 OFFSET ?",
-            OAUTH_LIMITS.grants,
-          )
-          .toArray()
-          .map((entry) => entry.id),
-      ];
-      state.endSessions(surplus);
+      const overUserCap = state.sql
+        .exec<{ id: string }>(
+          "SELECT g.id FROM oauth_grants g JOIN sessions s ON s.id = g.id ORDER BY s.last_activity DESC LIMIT -1 OFFSET ?",
+          OAUTH_LIMITS.grants,
+        )
+        .toArray()
+        .map((entry) => entry.id);
+      state.endSessions(overUserCap);
+      const surplus = [...ofClient, ...overUserCap];
       // The grant's event and the record of who authorized the client land with it (audit-outbox.ts).
       queueAudit(state.sql, {
         userId: user.id,
@@ -214,7 +212,7 @@ export class OAuthGrantOps {
    * tokens: a refresh token (current, or rotated out before) or an access token (whose
    * signature the caller checked: `presentedHash` null).
    */
-  async revoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }): Promise<boolean> {
+  async revoke(grantId: string, byClient?: { clientId: string; presentedHash: string | null }, adminEntry?: AuditEntry): Promise<boolean> {
     if (this.p.schema.blank) return false;
     const facts = grantRow(this.p, grantId);
     if (facts === null) return false;
@@ -222,7 +220,8 @@ export class OAuthGrantOps {
       if (facts.client_id !== byClient.clientId) return false;
       if (byClient.presentedHash !== null && !this.p.refresh.belongsTo(grantId, byClient.presentedHash, "oauth")) return false;
     }
-    await endGrants(this.p, [grantId], facts.client_id, byClient === undefined ? "user" : "client");
+    const by = byClient !== undefined ? "client" : adminEntry !== undefined ? "admin" : "user";
+    await endGrants(this.p, [grantId], facts.client_id, by, adminEntry);
     return true;
   }
 
