@@ -315,4 +315,37 @@ describe("UserAuthority schema steps", () => {
     });
     expect(rows).toEqual([{ id: "g1", client_id: "c1", client_name: "App", scopes: "[]", resources: "[]", refresh: 1, created_at: 5 }]);
   });
+
+  it("count every statement that may write, a failed or rolled-back one too, and none of the plain reads", async () => {
+    const { LazySchema } = await import("../src/lib/sqlite-schema");
+    const scratch = env.LOGIN_THROTTLE.getByName(`schema:${crypto.randomUUID()}`);
+    const counts = await runInDurableObject(scratch, async (_instance, state) => {
+      await state.storage.deleteAll();
+      const schema = new LazySchema(state.storage.sql, ["CREATE TABLE t (v INTEGER NOT NULL)"]);
+      const seen: Record<string, number> = { blank: schema.writes };
+      schema.sql.exec("SELECT COUNT(*) FROM t").toArray();
+      seen.created = schema.writes;
+      schema.sql.exec("  select v FROM t").toArray();
+      seen.read = schema.writes;
+      schema.sql.exec("INSERT INTO t (v) VALUES (1)");
+      seen.inserted = schema.writes;
+      expect(() =>
+        state.storage.transactionSync(() => {
+          schema.sql.exec("UPDATE t SET v = 2");
+          throw new Error("rolled back");
+        }),
+      ).toThrow("rolled back");
+      seen.rolledBack = schema.writes;
+      expect(() => schema.sql.exec("INSERT INTO t (v) VALUES (NULL)")).toThrow();
+      seen.failed = schema.writes;
+      schema.sql.exec("WITH x AS (SELECT 3 AS v) INSERT INTO t SELECT v FROM x");
+      seen.with = schema.writes;
+      await state.storage.deleteAll();
+      schema.emptied();
+      seen.emptied = schema.writes;
+      return seen;
+    });
+    // Creating the schema on the first statement counts as a write.
+    expect(counts).toEqual({ blank: 0, created: 1, read: 1, inserted: 2, rolledBack: 3, failed: 4, with: 5, emptied: 6 });
+  });
 });

@@ -32,6 +32,7 @@ export function hasSchema(sql: SqlStorage): boolean {
  */
 export class LazySchema {
   private ready: boolean;
+  private written = 0;
   readonly sql: SqlStorage;
 
   constructor(
@@ -43,6 +44,7 @@ export class LazySchema {
     if (this.ready) applySchema(real, steps);
     const exec: SqlStorage["exec"] = (query, ...bindings) => {
       this.ensure();
+      if (!isRead(query)) this.written++;
       return real.exec(query, ...bindings);
     };
     this.sql = {
@@ -62,10 +64,26 @@ export class LazySchema {
     if (this.ready) return;
     applySchema(this.real, this.steps);
     this.ready = true;
+    this.written++;
+  }
+
+  /**
+   * How many statements that may write have run here (all but plain SELECTs, counted
+   * before they run, so a statement that failed or a transaction that rolled back counts
+   * too). A value remembered from a read stays true while this number has not moved.
+   */
+  get writes(): number {
+    return this.written;
   }
 
   /** After `storage.deleteAll()`: the next statement applies the schema again. */
   emptied(): void {
     this.ready = false;
+    this.written++;
   }
+}
+
+/** A statement that cannot write: one that begins with SELECT (anything else, a WITH included, counts as a write). */
+function isRead(query: string): boolean {
+  return /^\s*SELECT\s/i.test(query);
 }

@@ -35,7 +35,7 @@ export function listGrants(p: AuthorityParts): GrantView[] {
 /** The authoritative standing of a grant's access token (introspection, UserInfo). */
 export function grantStatus(p: AuthorityParts, grantId: string, issuedAtSeconds: number): GrantStatus {
   if (p.schema.blank) return { status: "inactive" };
-  const facts = grantRow(p, grantId);
+  const facts = rememberedGrantRow(p, grantId);
   if (facts === null || facts.user === null || facts.disabled || isExpired(times(facts), Date.now())) return { status: "inactive" };
   if (issuedAtSeconds * 1000 < facts.notBefore) return { status: "inactive" };
   return {
@@ -53,6 +53,29 @@ export function grantStatus(p: AuthorityParts, grantId: string, issuedAtSeconds:
 export function grantStanding(p: AuthorityParts, grantId: string, issuedAtSeconds: number): TokenStanding | null {
   const status = grantStatus(p, grantId, issuedAtSeconds);
   return status.status === "active" ? { clientId: status.grant.clientId, username: status.user.username } : null;
+}
+
+/**
+ * The memory of `grantRow` for token checks, per object: a token is checked far more often
+ * than anything here is written, and a remembered row is dropped as soon as any statement
+ * that may write has run (`LazySchema.writes`), rolled back or not. What depends on the
+ * clock (expiry) is still decided on each use.
+ */
+const rememberedRows = new WeakMap<AuthorityParts, { writes: number; rows: Map<string, GrantRow | null> }>();
+const REMEMBERED_ROWS = 64;
+
+function rememberedGrantRow(p: AuthorityParts, grantId: string): GrantRow | null {
+  let memo = rememberedRows.get(p);
+  if (memo === undefined || memo.writes !== p.schema.writes) {
+    memo = { writes: p.schema.writes, rows: new Map() };
+    rememberedRows.set(p, memo);
+  }
+  const known = memo.rows.get(grantId);
+  if (known !== undefined) return known;
+  const row = grantRow(p, grantId);
+  if (memo.rows.size >= REMEMBERED_ROWS) memo.rows.clear();
+  memo.rows.set(grantId, row === null ? null : Object.freeze(row));
+  return row;
 }
 
 export type GrantRow = RotationRow & {
