@@ -7,6 +7,7 @@ import { runScheduled } from "./scheduled";
 export { ApiKeyAuthority } from "./api-keys/authority/api-key-authority";
 export { AuthService } from "./rpc/auth-service";
 export { DeviceAuthorization } from "./oauth-server/device/device-authority";
+export { OrgAuthority } from "./orgs/authority/org-authority";
 export { LoginThrottle } from "./throttle/authority/login-throttle";
 export { UserAuthority } from "./user-authority/user-authority";
 

@@ -16,7 +16,7 @@ import { type EdgeConfig, moduleInstance, WORKER, asAlarm, drainTrace, requestSt
 import { edgeEnv, objectCaller, traceFetch } from "./wrap";
 
 // Device authorizations (the OAuth server's device flow) make no binding calls of their own to wrap.
-export { DeviceAuthorization } from "../../src/index";
+export { DeviceAuthorization, OrgAuthority } from "../../src/index";
 
 traceFetch();
 

@@ -15,6 +15,7 @@ import type { PublicUser } from "../users/user-view";
 import { checkCurrentPassword } from "./account-service";
 import { isFresh, reauthenticationRequired } from "../auth/fresh";
 import { mailTokenDeletion } from "./mail-tokens";
+import { leaveEveryOrg, membershipDeletion } from "../orgs/user-deletion";
 
 /**
  * Deletes the signed-in user's account once confirmed: with the password when the
@@ -47,10 +48,11 @@ export async function deleteOwnAccount(
  * afterwards; then every API key is erased at its own authority (those the user's
  * authority counted, and any older ones D1 lists); then every row of personal data in
  * D1, in one transaction. API keys and their usage go too: they identify the person.
+ * Each organization the user belonged to takes them out at its own authority first.
  * `audit`: an admin's entry, queued with the tombstone (it outlives the account).
  */
 export async function deleteAccount(
-  services: Pick<Services, "db" | "d1" | "authority" | "keys">,
+  services: Pick<Services, "db" | "d1" | "authority" | "keys" | "orgs">,
   userId: string,
   audit?: AuditEntry,
 ): Promise<void> {
@@ -58,6 +60,7 @@ export async function deleteAccount(
   const { keyIds } = await authorityFor(services.authority, userId).deleteAccount(audit);
   const ids = new Set([...keyIds, ...(await allKeyIds(db, userId))]);
   await Promise.all([...ids].map((id) => services.keys.getByName(id).erase()));
+  await leaveEveryOrg(services, userId);
   await d1.batch([
     ...keyRowDeletions(db, d1, userId),
     mailTokenDeletion(d1, userId),
@@ -65,6 +68,7 @@ export async function deleteAccount(
     eventDeletion(db, d1, userId),
     identityDeletion(db, d1, userId),
     appCodeDeletion(d1, userId),
+    membershipDeletion(d1, userId),
     // Who authorized which OAuth client (oauth-server/): the user's grants ended with the authority.
     d1.prepare("DELETE FROM oauth_server_authorizations WHERE user_id = ?").bind(userId),
     userRowDeletion(db, d1, userId),

@@ -1,6 +1,7 @@
 // Every setting of the service, parsed and checked once per isolate into a typed Config.
 // A bad setting becomes a SettingError that the app turns into one clear error per request.
 import { type MfaSettings, readMfaSettings } from "./mfa-settings";
+import { type OrgSettings, readOrgSettings } from "./org-settings";
 import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type OAuthServerSettings, readOAuthServerSettings } from "./oauth-server-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
@@ -61,6 +62,7 @@ export interface Config {
   /** The OAuth 2.1 authorization server and OpenID Provider (oauth-server-settings.ts). */
   oauthServer: OAuthServerSettings;
   mfa: MfaSettings;
+  orgs: OrgSettings; // org-settings.ts
   admin: {
     /** ADMIN_EMAILS, normalized: these addresses become superusers once verified. */
     emails: string[];
@@ -80,13 +82,11 @@ export interface Config {
   };
 }
 
-/** Cloudflare's Durable Object location hints. */
+// Cloudflare's Durable Object location hints.
 const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "apac-ne", "apac-se", "oc", "afr", "me"] as const;
-
-/** Used only outside production when SECRET_KEY is unset; production refuses it. */
+// Used only outside production when SECRET_KEY is unset; production refuses it.
 export const DEVELOPMENT_SECRET_KEY = "insecure-development-secret-key-do-not-use";
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
-
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
@@ -129,6 +129,7 @@ export function parseConfig(raw: RawSettings): Config {
     oauth: readOAuthSettings(raw),
     oauthServer: readOAuthServerSettings(raw, tokens.signingKeys, environment, isDevelopmentEnvironment(environment)),
     mfa: readMfaSettings(raw, secretKey),
+    orgs: readOrgSettings(raw),
     admin: {
       emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")
         .split(",")

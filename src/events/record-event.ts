@@ -34,7 +34,14 @@ export type SecurityEventType =
   | "admin_throttle_cleared"
   | "oauth_grant_created"
   | "oauth_grant_revoked"
-  | "oauth_client_registered";
+  | "oauth_client_registered"
+  | "org_created"
+  | "org_deleted"
+  | "org_member_added"
+  | "org_member_removed"
+  | "org_role_changed"
+  | "org_invitation_sent"
+  | "org_invitation_accepted";
 
 export interface SecurityEvent {
   userId: string;

@@ -33,6 +33,11 @@ export type WireCode =
   | "reauthentication_required"
   | "account_disabled"
   | "service_unavailable"
+  | "org_not_found"
+  | "not_a_member"
+  | "seat_limit_reached"
+  | "last_owner"
+  | "invitation_invalid"
   | "internal_error"
   | "configuration_error";
 
@@ -71,6 +76,14 @@ const ERRORS = {
   rate_limited: { status: 429 },
   oauth_failed: { status: 400 },
   invalid_grant: { status: 400 },
+  /** Organizations: one a caller cannot see is not found (no existence leak). */
+  org_not_found: { status: 404 },
+  not_a_member: { status: 403 },
+  seat_limit_reached: { status: 409 },
+  last_owner: { status: 422 },
+  invitation_invalid: { status: 400 },
+  /** A change that conflicts with what exists (a taken slug, an existing member, a role still held): 409 invalid_request. */
+  conflict: { status: 409, code: "invalid_request" },
   internal_error: { status: 500 },
   configuration_error: { status: 500 },
   service_unavailable: { status: 503 },

@@ -61,3 +61,17 @@ export function factorChangeMessage(
     text: `${what}${named}.\n\nIf this was not you, sign in, end your other sessions, change your password and review your second factors.`,
   };
 }
+
+export function orgInvitationMessage(
+  to: string,
+  orgName: string,
+  link: string,
+  ttlMs: number,
+): { to: string; subject: string; text: string } {
+  const days = Math.round(ttlMs / 86_400_000);
+  return {
+    to,
+    subject: `You are invited to join ${orgName}`,
+    text: `You are invited to join the organization "${orgName}". To accept, sign in with this email address and open this link within ${days} days:\n\n${link}\n\nIf you do not know this organization, ignore this message.`,
+  };
+}

@@ -32,6 +32,7 @@ const PAGES = new Map([
   ["/account/", "/account/index.html"],
   ["/verify-email", "/account/index.html"],
   ["/reset-password", "/account/index.html"],
+  ["/accept-invitation", "/account/index.html"],
 ]);
 const OAUTH_PAGES = new Map([
   ["/oauth2/consent", "/oauth/consent.html"],

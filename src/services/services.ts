@@ -22,6 +22,8 @@ export interface Services {
   throttle: Env["LOGIN_THROTTLE"];
   /** Device authorizations of the OAuth server (RFC 8628), one per user code. */
   devices: Env["DEVICE_AUTHORIZATIONS"];
+  /** Organization authorities, one per organization id (orgs/authority). */
+  orgs: Env["ORG_AUTHORITY"];
   mailer: Mailer;
   /** Runs work after the response (ExecutionContext.waitUntil). */
   waitUntil(promise: Promise<unknown>): void;
@@ -61,6 +63,7 @@ class RequestServices implements Services {
   readonly keys: Env["API_KEYS"];
   readonly throttle: Env["LOGIN_THROTTLE"];
   readonly devices: Env["DEVICE_AUTHORIZATIONS"];
+  readonly orgs: Env["ORG_AUTHORITY"];
   readonly waitUntil: (promise: Promise<unknown>) => void;
   readonly ip: string;
   readonly #env: Env;
@@ -78,6 +81,7 @@ class RequestServices implements Services {
     this.keys = env.API_KEYS;
     this.throttle = env.LOGIN_THROTTLE;
     this.devices = env.DEVICE_AUTHORIZATIONS;
+    this.orgs = env.ORG_AUTHORITY;
     this.waitUntil = waitUntil;
     this.ip = request === null ? "unknown" : clientIp(request);
     this.#env = env;

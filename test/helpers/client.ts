@@ -105,6 +105,10 @@ export class TestClient {
     return this.request("PATCH", path, options);
   }
 
+  put(path: string, options?: RequestOptions): Promise<Response> {
+    return this.request("PUT", path, options);
+  }
+
   delete(path: string, options?: RequestOptions): Promise<Response> {
     return this.request("DELETE", path, options);
   }

@@ -1,0 +1,78 @@
+// The parts every organization operation shares: the tables, the one-at-a-time queue, the
+// caller's standing, and committing a decision with its D1 records (records.ts).
+import type { SecurityEvent, SecurityEventType } from "../../events/record-event";
+import { logError } from "../../lib/log";
+import { LazySchema } from "../../lib/sqlite-schema";
+import { type Membership, type OrgRow, OrgTables } from "./membership";
+import { type OrgRecord, flushRecords, queueRecords } from "./records";
+import { ORG_AUTHORITY_SCHEMA } from "./schema";
+import type { Actor, Refusal } from "./types";
+
+const RETRY_MS = 5_000;
+
+export type Standing = Refusal | { status: "ok"; membership: Membership; org: OrgRow };
+
+export class OrgCore {
+  readonly schema: LazySchema;
+  readonly tables: OrgTables;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly ctx: DurableObjectState,
+    readonly env: Env,
+  ) {
+    this.schema = new LazySchema(ctx.storage.sql, ORG_AUTHORITY_SCHEMA);
+    this.tables = new OrgTables(this.schema.sql);
+  }
+
+  get sql(): SqlStorage {
+    return this.schema.sql;
+  }
+
+  /** Runs changes one at a time, awaits included: a decision is never interleaved with another. */
+  serial<T>(work: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The organization and the caller's membership; not_found for a non-member (the same answer as for no organization). */
+  standing(actor: Actor, permission?: string): Standing {
+    if (this.schema.blank) return { status: "not_found" };
+    const org = this.tables.org();
+    const membership = org === null ? null : this.tables.membership(actor.userId);
+    if (org === null || membership === null) return { status: "not_found" };
+    if (permission !== undefined && !this.tables.may(membership, permission)) {
+      return { status: "forbidden", detail: `Your role in this organization lacks the ${permission} permission` };
+    }
+    return { status: "ok", membership, org };
+  }
+
+  /** An event of this organization, for the D1 queue: about `userId`, caused by `actor`. */
+  event(userId: string, type: SecurityEventType, actor: Actor | null, detail: SecurityEvent["detail"] = {}): OrgRecord {
+    const orgId = this.tables.org()?.id ?? "";
+    const by = actor === null || actor.userId === userId ? null : actor.userId;
+    return { kind: "event", event: { userId, type, client: actor?.client ?? null, detail: { org_id: orgId, ...detail, by } } };
+  }
+
+  /** Applies a decision's rows and queues its records in one transaction, then sends the records. */
+  async commit(change: () => OrgRecord[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => queueRecords(this.sql, change()));
+    await this.flush();
+  }
+
+  /** Sends the queued records (the alarm retries a failed send); a deleted organization's storage goes once they are sent. */
+  async flush(): Promise<void> {
+    try {
+      await flushRecords(this.sql, this.env.DB);
+    } catch (error) {
+      logError("org_records_deferred", error);
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+      return;
+    }
+    if (!this.schema.blank && this.sql.exec("SELECT 1 FROM org WHERE deleted_at IS NOT NULL").toArray().length > 0) {
+      await this.ctx.storage.deleteAll();
+      this.schema.emptied();
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// One SQLite-backed Durable Object per organization, named by its id: the one place that
+// decides, in order, who is a member with which role, which invitations are pending, what
+// custom roles hold and how many seats are taken. Every change is one call here that checks
+// the caller's standing and acts in the same step, so a member demoted or removed a moment
+// earlier can no longer act, and a count (owners, seats) is exact under any concurrency.
+// The operations live beside it (org-ops, member-ops, invitation-ops, role-ops); D1 keeps
+// the records they leave (records.ts).
+import { DurableObject } from "cloudflare:workers";
+import { OrgCore } from "./core";
+import { acceptInvitation, cancelInvitation, invite, listInvitations } from "./invitation-ops";
+import { listMembers, removeMember, setRole, userDeleted } from "./member-ops";
+import { createOrg, removeOrg, updateOrg } from "./org-ops";
+import { hasQueuedRecords } from "./records";
+import { deleteRole, listRoles, putRole } from "./role-ops";
+import type { Actor, InvitationView, MemberRow, NewInvitation, NewOrg, OrgView, Outcome, RoleView } from "./types";
+
+export type * from "./types";
+
+export class OrgAuthority extends DurableObject<Env> {
+  private readonly core: OrgCore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.core = new OrgCore(ctx, env);
+  }
+
+  create(input: NewOrg, client: Actor["client"]): Promise<Outcome<{ org: OrgView }>> {
+    return createOrg(this.core, input, client);
+  }
+
+  /** The organization as `actor` sees it; not_found for a non-member. */
+  view(actor: Actor): Outcome<{ org: OrgView }> {
+    const standing = this.core.standing(actor);
+    return standing.status === "ok" ? { status: "ok", org: this.core.tables.view(standing.org, standing.membership) } : standing;
+  }
+
+  update(actor: Actor, changes: { name?: string; slug?: string }): Promise<Outcome<{ org: OrgView }>> {
+    return updateOrg(this.core, actor, changes);
+  }
+
+  remove(actor: Actor): Promise<Outcome<{ members: string[] }>> {
+    return removeOrg(this.core, actor);
+  }
+
+  members(actor: Actor, limit: number, after: number): Outcome<{ items: MemberRow[]; next: number | null }> {
+    return listMembers(this.core, actor, limit, after);
+  }
+
+  setRole(actor: Actor, userId: string, role: string): Promise<Outcome<{ member: MemberRow }>> {
+    return setRole(this.core, actor, userId, role);
+  }
+
+  removeMember(actor: Actor, userId: string): Promise<Outcome<object>> {
+    return removeMember(this.core, actor, userId);
+  }
+
+  userDeleted(userId: string): Promise<void> {
+    return userDeleted(this.core, userId);
+  }
+
+  invite(actor: Actor, input: NewInvitation): Promise<Outcome<{ invitation: InvitationView; replaced: boolean; orgName: string }>> {
+    return invite(this.core, actor, input);
+  }
+
+  invitations(actor: Actor): Outcome<{ items: InvitationView[]; orgName: string }> {
+    return listInvitations(this.core, actor);
+  }
+
+  cancelInvitation(actor: Actor, id: string): Promise<Outcome<object>> {
+    return cancelInvitation(this.core, actor, id);
+  }
+
+  accept(tokenHash: string, user: { userId: string; email: string; client: Actor["client"] }): Promise<Outcome<{ org: OrgView }>> {
+    return acceptInvitation(this.core, tokenHash, user);
+  }
+
+  roles(actor: Actor): Outcome<{ items: RoleView[] }> {
+    return listRoles(this.core, actor);
+  }
+
+  putRole(actor: Actor, name: string, permissions: string[]): Promise<Outcome<{ role: RoleView; created: boolean }>> {
+    return putRole(this.core, actor, name, permissions);
+  }
+
+  deleteRole(actor: Actor, name: string): Promise<Outcome<object>> {
+    return deleteRole(this.core, actor, name);
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.core.schema.blank && hasQueuedRecords(this.core.sql)) await this.core.flush();
+  }
+}

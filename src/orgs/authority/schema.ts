@@ -1,0 +1,17 @@
+// The organization authority's tables (lib/sqlite-schema.ts: new steps go at the end).
+import type { SchemaStep } from "../../lib/sqlite-schema";
+
+export const ORG_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
+  // One row: the organization. `deleted_at` set: it answers as gone while its records leave D1.
+  `CREATE TABLE org (id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT NOT NULL, created_at INTEGER NOT NULL,
+     deleted_at INTEGER)`,
+  // seq: the listing order and the members cursor.
+  `CREATE TABLE members (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+     joined_at INTEGER NOT NULL)`,
+  // Pending invitations: one per address; each holds a seat until accepted, withdrawn or expired.
+  `CREATE TABLE invitations (id TEXT PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE, invited_by TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
+  "CREATE TABLE roles (name TEXT PRIMARY KEY, permissions TEXT NOT NULL)",
+  // D1 statements and events a decision leaves, sent after it (records.ts).
+  "CREATE TABLE outbox (id TEXT PRIMARY KEY, item TEXT NOT NULL)",
+];
