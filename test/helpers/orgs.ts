@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { TestClient } from "./client";
+import { type Settings, TestClient } from "./client";
 import { linkToken, outbox } from "./mail";
 import { type TestUser, login, registerUser } from "./users";
 
@@ -9,14 +9,14 @@ export interface Person {
 }
 
 /** A user with a proven address, signed in with a cookie session (after the proof: it ends earlier sessions). */
-export async function verifiedPerson(): Promise<Person> {
-  const client = new TestClient();
+export async function verifiedPerson(settings: Settings = {}): Promise<Person> {
+  const client = new TestClient({ settings });
   const user = await registerUser(client);
   await login(client, user);
   expect((await client.post("/api/v1/auth/verify-email/request")).status).toBe(202);
   const token = await linkToken(user.email, "/verify-email");
   expect((await new TestClient().post("/api/v1/auth/verify-email/confirm", { json: { token } })).status).toBe(200);
-  const signedIn = new TestClient();
+  const signedIn = new TestClient({ settings });
   await login(signedIn, user);
   return { client: signedIn, user };
 }
