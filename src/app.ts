@@ -23,6 +23,7 @@ import { isOpenOAuthEndpoint, oauthServerRoutes } from "./routes/oauth-server";
 import { connectedAppRoutes, oauthApiRoutes } from "./routes/oauth-server-api";
 import { userRoutes } from "./routes/users";
 import { invitationRoutes, orgRoutes } from "./routes/orgs";
+import { adminOrgRoutes } from "./routes/admin-orgs";
 import { buildServices } from "./services/services";
 import { ServerTiming, timedEnv } from "./http/server-timing";
 import { isOAuthEndpoint, oauthErrorFromApiError } from "./oauth-server/errors";
@@ -73,6 +74,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/invitations", invitationRoutes);
   app.route("/api/v1/admin/oauth-clients", adminOAuthClientRoutes);
   app.route("/api/v1/admin/users", adminUserAppRoutes);
+  app.route("/api/v1/admin/orgs", adminOrgRoutes);
   app.route("/api/v1/admin", adminRoutes);
   app.route("/.well-known", jwksRoutes);
   app.route("/", oauthServerRoutes);

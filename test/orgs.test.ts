@@ -1,6 +1,7 @@
 // Organizations (contract v1.2, "Organizations"): the routes, who may do what, and the
 // invisibility of an organization to non-members.
 import { describe, expect, it } from "vitest";
+import { makeAdmin } from "./helpers/admin";
 import { TestClient } from "./helpers/client";
 import { type Person, addMember, createOrg, invitationToken, verifiedPerson } from "./helpers/orgs";
 import { login, registerUser } from "./helpers/users";
@@ -262,6 +263,33 @@ describe("deleting", () => {
       .bind(alone.id, owner.user.id)
       .all();
     expect(results).toEqual([]);
+  });
+});
+
+describe("the admin's view", () => {
+  it("searches organizations by name or slug and shows one with its members (admins only)", async () => {
+    const admin = await makeAdmin();
+    const owner = await verifiedPerson();
+    const member = await verifiedPerson();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const org = await createOrg(owner, { name: `Searchable ${tag}` });
+    await addMember(owner, org, member, "admin");
+    const found = await json<{ items: Array<{ id: string; member_count: number }>; next_cursor: string | null }>(
+      await admin.client.get(`/api/v1/admin/orgs?query=${tag.toUpperCase()}`),
+    );
+    expect(found.items).toEqual([expect.objectContaining({ id: org.id, member_count: 2 })]);
+    expect((await json<{ items: unknown[] }>(await admin.client.get("/api/v1/admin/orgs?query=%25"))).items.length).toBe(0);
+    const one = await json<{ slug: string; members: Array<{ user: { id: string }; role: string }> }>(
+      await admin.client.get(`/api/v1/admin/orgs/${org.slug}`),
+    );
+    expect(one.slug).toBe(org.slug);
+    expect(one.members.map((item) => [item.user.id, item.role])).toEqual([
+      [owner.user.id, "owner"],
+      [member.user.id, "admin"],
+    ]);
+    expect((await admin.client.get("/api/v1/admin/orgs/org_000000000000000000000000")).status).toBe(404);
+    expect((await admin.client.get("/api/v1/admin/orgs?cursor=nope")).status).toBe(422);
+    expect((await owner.client.get("/api/v1/admin/orgs")).status).toBe(403);
   });
 });
 
