@@ -15,7 +15,7 @@ export const LAYERS = [
   ["lib"],
   ["config", "db", "http"],
   ["passwords", "users", "mail", "services", "events"],
-  ["user-authority", "sessions", "tokens", "api-keys", "throttle", "oauth", "mfa", "orgs"],
+  ["user-authority", "sessions", "api-keys", "orgs", "tokens", "throttle", "oauth", "mfa"],
   ["auth", "account", "admin", "oauth-server"],
   ["openapi", "routes", "rpc"],
   ["(root)"],

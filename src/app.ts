@@ -22,7 +22,7 @@ import { jwksRoutes, tokenRoutes } from "./routes/tokens";
 import { isOpenOAuthEndpoint, oauthServerRoutes } from "./routes/oauth-server";
 import { connectedAppRoutes, oauthApiRoutes } from "./routes/oauth-server-api";
 import { userRoutes } from "./routes/users";
-import { invitationRoutes, orgRoutes } from "./routes/orgs";
+import { activeOrgRoutes, invitationRoutes, orgRoutes } from "./routes/orgs";
 import { adminOrgRoutes } from "./routes/admin-orgs";
 import { buildServices } from "./services/services";
 import { ServerTiming, timedEnv } from "./http/server-timing";
@@ -72,6 +72,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/api-keys", apiKeyRoutes);
   app.route("/api/v1/orgs", orgRoutes);
   app.route("/api/v1/invitations", invitationRoutes);
+  app.route("/api/v1/auth", activeOrgRoutes);
   app.route("/api/v1/admin/oauth-clients", adminOAuthClientRoutes);
   app.route("/api/v1/admin/users", adminUserAppRoutes);
   app.route("/api/v1/admin/orgs", adminOrgRoutes);

@@ -110,7 +110,8 @@ async function keyRead(direct: Direct): Promise<Response | null> {
 
 async function sessionCheck(direct: Direct): Promise<Response | null> {
   const result = await resolved(direct, "session", NO_USE);
-  if (result?.status === "ok" && result.principal.kind === "session") {
+  // A session acting in an organization: the app answers (it asks the organization for the role).
+  if (result?.status === "ok" && result.principal.kind === "session" && result.principal.session.activeOrg === null) {
     const { user, session } = result.principal;
     return answer(direct, SESSION_CHECK_ROUTE, { authenticated: true, user, session: currentSessionView(session) }, "session");
   }

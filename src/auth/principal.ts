@@ -12,6 +12,8 @@ export interface PrincipalSession {
   absoluteExpiresAt: number;
   /** How it signed in (aal, amr, auth_time) and when it last re-authenticated. */
   assurance: Assurance;
+  /** The organization it acts in (its id), or null. An access token's is its `org_id` claim. */
+  activeOrg: string | null;
 }
 
 export interface SessionPrincipal {

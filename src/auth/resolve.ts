@@ -105,6 +105,7 @@ async function session(deps: ResolveDeps, token: string, request: RequestFacts):
       expiresAt: expiresAt(cached),
       absoluteExpiresAt: cached.absoluteExpiresAt,
       assurance: assuranceOf(cached),
+      activeOrg: cached.activeOrg ?? null,
       secretHash: result.secretHash,
     },
   };
@@ -128,6 +129,7 @@ async function bearer(deps: ResolveDeps, token: string, request: RequestFacts): 
       expiresAt: claims.expiresAt * 1000,
       absoluteExpiresAt: claims.expiresAt * 1000,
       assurance: check.assurance ?? { aal: claims.aal, amr: claims.amr, authTime: claims.authTime * 1000, reauthAt: null },
+      activeOrg: claims.org?.id ?? null,
     },
     exp: claims.expiresAt,
   };

@@ -14,13 +14,15 @@ function assuranceView(assurance: Assurance): object {
   };
 }
 
-export function currentSessionView(session: PrincipalSession): object {
+/** The current session; `org`: the organization it acts in, as its authority has the caller's role now (null: none). */
+export function currentSessionView(session: PrincipalSession, org: object | null = null): object {
   return {
     id: session.id,
     created_at: iso(session.createdAt),
     last_activity: iso(session.lastActivity),
     expires_at: iso(session.expiresAt),
     ...assuranceView(session.assurance),
+    org,
   };
 }
 
@@ -37,5 +39,7 @@ export function sessionListItem(session: SessionInfo, currentId: string | null):
     device: session.device,
     location: session.location,
     ...assuranceView(session),
+    // The organization it acts in (its id); the current session's role is check-auth's to tell.
+    org: session.activeOrg === null ? null : { id: session.activeOrg },
   };
 }

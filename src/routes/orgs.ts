@@ -10,10 +10,22 @@ import { ApiError } from "../http/errors";
 import { sha256 } from "../lib/crypto";
 import { deliver } from "../mail/mailer";
 import { orgInvitationMessage } from "../mail/templates";
-import { invitationOrg, newInvitationToken, newOrgId, slugFrom } from "../orgs/org-ids";
+import { invitationOrg, isOrgId, newInvitationToken, newOrgId, slugFrom } from "../orgs/org-ids";
+import { activeOrgOf } from "../orgs/org-claims";
+import { authorityFor } from "../sessions/authority-client";
 import { emailKey } from "../lib/email-address";
 import { actorOf, authorityOf, listUserOrgs, orgJson, orgOf, profiles, refusalError, settled } from "../orgs/org-service";
-import { acceptBody, createOrgBody, inviteBody, membersQuery, putRoleBody, roleBody, roleName, updateOrgBody } from "../orgs/schemas";
+import {
+  acceptBody,
+  activeOrgBody,
+  createOrgBody,
+  inviteBody,
+  membersQuery,
+  putRoleBody,
+  roleBody,
+  roleName,
+  updateOrgBody,
+} from "../orgs/schemas";
 
 export const orgRoutes = new Hono<AppEnv>();
 
@@ -165,4 +177,20 @@ invitationRoutes.post("/accept", authenticate(), async (c) => {
     await services.orgs.getByName(orgId).accept(await sha256(token), { userId, email: user.email, client: services.client }),
   );
   return c.json(orgJson(accepted.org));
+});
+
+/** POST /api/v1/auth/active-org: the organization the current session (or token family) acts in; null: none. */
+export const activeOrgRoutes = new Hono<AppEnv>();
+
+activeOrgRoutes.post("/active-org", authenticate(), async (c) => {
+  const { org_id: orgId } = parseBody(c, activeOrgBody);
+  const services = c.get("services");
+  const { userId, session } = userPrincipal(c);
+  // Any id the caller is not a member of (whether or not it exists) is the same refusal.
+  const org = orgId === null || !isOrgId(orgId) ? null : await activeOrgOf(services, userId, orgId);
+  if (orgId !== null && org === null) throw new ApiError("not_a_member", "You are not a member of this organization");
+  if (!(await authorityFor(services.authority, userId).setActiveOrg(session.id, org?.id ?? null))) {
+    throw new ApiError("not_authenticated", "Not authenticated");
+  }
+  return c.json({ org });
 });

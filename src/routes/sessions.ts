@@ -1,4 +1,5 @@
 // /api/v1/auth: cookie-session login, logout and session management.
+import { activeOrgOf } from "../orgs/org-claims";
 import { Hono } from "hono";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import { actAsCaller } from "../auth/caller";
@@ -54,10 +55,11 @@ sessionRoutes.post("/logout-all", authenticate({ actAtAuthority: true }), async 
   return c.json({ revoked });
 });
 
-sessionRoutes.get("/check-auth", authenticate({ optional: true }), (c) => {
+sessionRoutes.get("/check-auth", authenticate({ optional: true }), async (c) => {
   if (c.get("principal") === undefined) return c.json({ authenticated: false });
   const principal = userPrincipal(c);
-  return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session) });
+  const org = await activeOrgOf(c.get("services"), principal.userId, principal.session.activeOrg);
+  return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session, org) });
 });
 
 sessionRoutes.post("/refresh-csrf", authenticate({ skipCsrfToken: true, allow: ["session"], actAtAuthority: true }), async (c) => {

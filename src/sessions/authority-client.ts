@@ -80,6 +80,10 @@ export class AuthorityClient extends AuthorityStub {
     return this.idempotent((stub) => stub.listSessions());
   }
 
+  setActiveOrg(id: string, orgId: string | null) {
+    return this.changing(() => this.idempotent((stub) => stub.setActiveOrg(id, orgId)));
+  }
+
   revokeSession(id: string, audit?: AuditEntry) {
     return this.changing(() => this.idempotent((stub) => stub.revokeSession(id, audit)));
   }

@@ -25,6 +25,14 @@ export interface AccessClaims {
   amr: AuthMethod[];
   /** Seconds: when the family signed in. */
   authTime: number;
+  /** The organization the family acts in, as it stood when the token was signed (claims org_id, org_role, org_permissions). */
+  org?: OrgClaims;
+}
+
+export interface OrgClaims {
+  id: string;
+  role: string;
+  permissions: string[];
 }
 
 /** Who the token is for, and when and how its family signed in. `issuedAt` and `jti` fixed make the token reproducible (a refresh replay). */
@@ -34,6 +42,7 @@ export interface AccessSubject {
   assurance: Pick<Assurance, "aal" | "amr" | "authTime">;
   issuedAt?: number;
   jti?: string;
+  org?: OrgClaims | null;
 }
 
 export interface SignedAccessToken {
@@ -79,6 +88,7 @@ export async function signAccessToken(config: Config, subject: AccessSubject): P
     iat: now,
     exp: now + ttl,
     jti: subject.jti ?? randomToken(16),
+    ...(subject.org ? { org_id: subject.org.id, org_role: subject.org.role, org_permissions: subject.org.permissions } : {}),
   };
   const input = `${encodedHeader(keys)}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
   const signature = await crypto.subtle.sign(SIGNATURE[keys.algorithm], keys.signingKey, utf8(input));
@@ -159,9 +169,16 @@ async function verifySignedToken(config: Config, token: string): Promise<AccessC
       aal: payload.aal === 2 ? 2 : 1,
       amr: Array.isArray(payload.amr) ? (payload.amr.filter((m) => typeof m === "string") as AuthMethod[]) : ["pwd"],
       authTime: typeof payload.auth_time === "number" ? payload.auth_time : issuedAt,
+      ...orgClaims(payload),
     };
   } catch {
     // jose's messages can quote the token; never pass them on or log them.
     return null;
   }
+}
+
+function orgClaims(payload: Record<string, unknown>): { org?: OrgClaims } {
+  const { org_id: id, org_role: role, org_permissions: permissions } = payload;
+  if (typeof id !== "string" || typeof role !== "string" || !Array.isArray(permissions)) return {};
+  return { org: { id, role, permissions: permissions.filter((item): item is string => typeof item === "string") } };
 }

@@ -2,6 +2,7 @@
 // the refresh token, and revoking. A family is a session of kind "token" held by the
 // user's UserAuthority, so it shares the session list, limits and revocation.
 import type { Services } from "../services/services";
+import { activeOrgOf } from "../orgs/org-claims";
 import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
@@ -11,9 +12,9 @@ import type { AttemptRefusal, PasswordVerdict, SecondFactorMethod, SignInAnswer 
 import { type AuthorityNamespace, authorityFor } from "../sessions/authority-client";
 import type { NewSession, TokenResponse } from "../user-authority/user-authority";
 import type { PublicUser } from "../users/user-view";
-import { signAccessToken, verifyAccessToken } from "./access-token";
+import { type OrgClaims, signAccessToken, verifyAccessToken } from "./access-token";
 
-export type TokenDeps = Pick<Services, "config" | "authority">;
+export type TokenDeps = Pick<Services, "config" | "authority" | "orgs">;
 
 export interface IssuedTokens {
   status: "issued";
@@ -41,6 +42,8 @@ export async function tokenAnswer(
     issuedAt?: number;
     jti?: string;
     refreshExpiresIn?: number;
+    /** The organization the family acts in, with the role it holds there now. */
+    org?: OrgClaims | null;
   },
 ): Promise<TokenResponse> {
   const access = await signAccessToken(config, family);
@@ -138,7 +141,10 @@ export async function refreshTokens(deps: TokenDeps, refreshToken: string): Prom
   );
   if (rotation.status === "rotated") {
     const { family } = rotation;
+    // A family acting in an organization gets its claims as the organization's authority has them now.
+    const org = await activeOrgOf(deps, userId, family.activeOrg);
     const response = await tokenAnswer(deps.config, {
+      org: org === null ? null : { id: org.id, role: org.role, permissions: org.permissions },
       userId,
       familyId: parsed.id,
       token: family.refreshToken,

@@ -91,6 +91,7 @@ export class RefreshTokens {
         issuedAt: Math.floor(now / 1000),
         jti: randomToken(16),
         assurance: assurance(live),
+        activeOrg: live.active_org,
       };
       this.memo.set(familyId, { presentedHash, family, until: now + graceMs });
       return { status: "rotated", family };

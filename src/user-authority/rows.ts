@@ -24,6 +24,8 @@ export type SessionRow = {
   /** JSON array of AuthMethod. */
   amr: string;
   reauth_at: number | null;
+  /** The organization it acts in (its id), or null: personal. */
+  active_org: string | null;
 };
 
 /** The columns a refresh token's rotation reads (not the device's): a refresh's one read. */
@@ -37,6 +39,7 @@ const ROTATION_COLUMN_NAMES = [
   "aal",
   "amr",
   "reauth_at",
+  "active_org",
 ] as const satisfies ReadonlyArray<keyof SessionRow>;
 export type RotationRow = Pick<SessionRow, (typeof ROTATION_COLUMN_NAMES)[number]>;
 export const ROTATION_COLUMNS = ROTATION_COLUMN_NAMES.join(", ");
@@ -63,7 +66,16 @@ export function assurance(row: Pick<SessionRow, "aal" | "amr" | "created_at" | "
 }
 
 export function toCached(row: SessionRow, user: PublicUser): CachedSession {
-  return { id: row.id, userId: user.id, kind: row.kind, secretHash: row.secret_hash, user, ...times(row), ...assurance(row) };
+  return {
+    id: row.id,
+    userId: user.id,
+    kind: row.kind,
+    secretHash: row.secret_hash,
+    user,
+    activeOrg: row.active_org,
+    ...times(row),
+    ...assurance(row),
+  };
 }
 
 export function toInfo(row: SessionRow): SessionInfo {
@@ -74,6 +86,7 @@ export function toInfo(row: SessionRow): SessionInfo {
     userAgent: row.user_agent,
     device: { browser: row.browser, os: row.os, type: row.device_type as SessionInfo["device"]["type"] },
     location: { country: row.country, city: row.city },
+    activeOrg: row.active_org,
     ...times(row),
     ...assurance(row),
   };

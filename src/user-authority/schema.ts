@@ -120,4 +120,6 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   // The OAuth server's requests, codes, grants and consents (oauth-server/authority/schema.ts).
   // Steps of either list are only ever appended; a step for the core after these goes here, below.
   ...OAUTH_AUTHORITY_SCHEMA,
+  // The organization a session or token family acts in (POST /api/v1/auth/active-org); NULL: personal.
+  "ALTER TABLE sessions ADD COLUMN active_org TEXT",
 ];

@@ -113,6 +113,14 @@ export class SessionOps {
       .map(toInfo);
   }
 
+  /** Sets the organization a session or token family acts in (null: none); false when the user has no such session. */
+  async setActiveOrg(id: string, orgId: string | null): Promise<boolean> {
+    if (this.p.schema.blank) return false;
+    const set = this.p.state.sql.exec("UPDATE sessions SET active_org = ? WHERE id = ? AND kind <> 'oauth'", orgId, id).rowsWritten > 0;
+    if (set) await this.p.cache.sync([id]);
+    return set;
+  }
+
   /** Ends one session; false when the user has no such session. `audit`: an admin's entry, landing with the change. */
   async revokeSession(id: string, audit?: AuditEntry): Promise<boolean> {
     if (this.p.schema.blank) return false;

@@ -45,6 +45,8 @@ export interface CachedSession extends SessionTimes, Partial<Assurance> {
   kind: SessionKind;
   secretHash: string;
   user: PublicUser;
+  /** The organization it acts in; absent in entries written before organizations. */
+  activeOrg?: string | null;
 }
 
 /** A session as the owner sees it in the session list. */
@@ -55,6 +57,7 @@ export interface SessionInfo extends SessionTimes, Assurance {
   userAgent: string;
   device: Device;
   location: { country: string | null; city: string | null };
+  activeOrg: string | null;
 }
 
 /**

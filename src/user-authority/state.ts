@@ -56,8 +56,8 @@ export class AuthorityState {
   private insertSession(input: NewSession, now: number): void {
     this.sql.exec(
       `INSERT INTO sessions (id, kind, secret_hash, csrf_hash, created_at, last_activity, cached_activity,
-         idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch, aal, amr)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         idle_ms, absolute_expires_at, ip, user_agent, browser, os, device_type, country, city, epoch, aal, amr, active_org)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.id,
       input.kind,
       input.secretHash,
@@ -77,6 +77,7 @@ export class AuthorityState {
       input.credentialEpoch,
       input.assurance.aal,
       JSON.stringify(input.assurance.amr),
+      input.activeOrg ?? null,
     );
   }
 

@@ -27,6 +27,8 @@ export interface NewSession {
    * ends (an OAuth link, an app code from one): one made before the proof opens nothing.
    */
   madeAt?: number;
+  /** The organization it starts in (POST /api/v1/auth/token's org_id, a membership already checked). */
+  activeOrg?: string | null;
 }
 
 /** The mfa_token's place in the authority (`id`) and its hash, and what to answer once verified. */
@@ -164,6 +166,8 @@ export interface RotatedFamily {
   issuedAt: number;
   jti: string;
   assurance: Assurance;
+  /** The organization the family acts in: its tokens carry that organization's claims. */
+  activeOrg: string | null;
 }
 
 export type Rotation = { status: "rotated"; family: RotatedFamily } | { status: "reused" } | { status: "invalid" };

@@ -92,6 +92,10 @@ export class UserAuthority extends DurableObject<Env> {
     return this.sessions.listSessions();
   }
 
+  setActiveOrg(id: string, orgId: string | null): Promise<boolean> {
+    return this.sessions.setActiveOrg(id, orgId);
+  }
+
   revokeSession(id: string, audit?: AuditEntry): Promise<boolean> {
     return this.sessions.revokeSession(id, audit);
   }

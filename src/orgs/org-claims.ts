@@ -1,0 +1,20 @@
+// The organization a session or token family acts in, as its authority sees it now: the
+// claims an access token carries (org_id, org_role, org_permissions) and check-auth's
+// `session.org`. A user who is no longer a member gets none (null): a removed member's
+// session keeps working as a personal one.
+import type { Services } from "../services/services";
+
+export interface ActiveOrg {
+  id: string;
+  slug: string;
+  role: string;
+  permissions: string[];
+}
+
+export async function activeOrgOf(deps: Pick<Services, "orgs">, userId: string, orgId: string | null): Promise<ActiveOrg | null> {
+  if (orgId === null) return null;
+  const view = await deps.orgs.getByName(orgId).view({ userId, client: null });
+  if (view.status !== "ok") return null;
+  const { id, slug, role, permissions } = view.org;
+  return { id, slug, role, permissions };
+}
