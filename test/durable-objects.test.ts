@@ -305,7 +305,7 @@ describe("UserAuthority schema steps", () => {
     const rows = await runInDurableObject(scratch, async (_instance, state) => {
       await state.storage.deleteAll();
       const sql = state.storage.sql;
-      applySchema(sql, USER_AUTHORITY_SCHEMA.slice(0, USER_AUTHORITY_SCHEMA.length - 1));
+      applySchema(sql, USER_AUTHORITY_SCHEMA.slice(0, USER_AUTHORITY_SCHEMA.indexOf("ALTER TABLE oauth_grants DROP COLUMN last_used_at")));
       sql.exec(
         `INSERT INTO oauth_grants (id, client_id, client_name, scopes, resources, refresh, created_at, last_used_at)
          VALUES ('g1', 'c1', 'App', '[]', '[]', 1, 5, 7)`,

@@ -256,8 +256,9 @@ describe("GET and DELETE /api/v1/auth/sessions", () => {
       location: { country: null, city: null },
     });
     expect(Object.keys(current ?? {}).sort()).toEqual(
-      // Contract v1.1 adds the assurance (aal, amr, auth_time) and the last re-authentication.
+      // Contract v1.1 adds the assurance (aal, amr, auth_time) and the last re-authentication; v1.2 the active organization.
       [
+        "org",
         "aal",
         "amr",
         "auth_time",

@@ -104,12 +104,14 @@ export function buildOpenApiDocument(): Json {
       title: "edge-auth",
       version: "1.1.0",
       description:
-        "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login, API keys, second factors and passkeys, and administration. Errors are `{detail, code}`, and each route lists the codes it can answer with. Every response carries `X-Request-Id`; every 429 and 503 carries `Retry-After`. A path answers a method it does not have with 405 `method_not_allowed` and an `Allow` header, and an unknown path with 404 `not_found`.",
+        "Authentication API on Cloudflare Workers: cookie sessions (CSRF protected), JWT access and refresh tokens, OAuth login, API keys, second factors and passkeys, organizations, and administration. Errors are `{detail, code}`, and each route lists the codes it can answer with. Every response carries `X-Request-Id`; every 429 and 503 carries `Retry-After`. A path answers a method it does not have with 405 `method_not_allowed` and an `Allow` header, and an unknown path with 404 `not_found`.",
     },
     servers: [{ url: "/" }],
-    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "mfa", "api-keys", "oauth-server", "admin"].map((name) => ({
-      name,
-    })),
+    tags: ["service", "users", "sessions", "tokens", "account", "oauth", "mfa", "api-keys", "oauth-server", "orgs", "admin"].map(
+      (name) => ({
+        name,
+      }),
+    ),
     paths,
     components: {
       schemas: { Error: jsonSchema(errorResponse, "output"), OAuthError: jsonSchema(oauthError, "output") },

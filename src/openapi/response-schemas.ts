@@ -50,6 +50,10 @@ export const currentSession = z.object({
   last_activity: timestamp,
   expires_at: timestamp,
   ...assurance,
+  org: z
+    .object({ id: z.string(), slug: z.string(), role: z.string(), permissions: z.array(z.string()) })
+    .nullable()
+    .describe("The organization it acts in, with the caller's role there now (POST /api/v1/auth/active-org)"),
 });
 
 export const checkAuthResponse = z.union([
@@ -71,6 +75,7 @@ export const sessionListResponse = z.object({
       device: z.object({ browser: z.string(), os: z.string(), type: z.string() }),
       location: z.object({ country: z.string().nullable(), city: z.string().nullable() }),
       ...assurance,
+      org: z.object({ id: z.string() }).nullable().describe("The organization it acts in"),
     }),
   ),
 });

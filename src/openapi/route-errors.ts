@@ -37,6 +37,11 @@ const CODE_MEANINGS: ReadonlyMap<string, string> = new Map([
   ["invalid_grant", "the grant or code is not valid"],
   ["service_unavailable", "a dependency failed; nothing was let through: retry after Retry-After"],
   ["configuration_error", "the deployment is misconfigured (its log names the setting)"],
+  ["org_not_found", "no such organization, or the caller is not a member (the same answer)"],
+  ["not_a_member", "the caller is not a member of that organization"],
+  ["seat_limit_reached", "members plus pending invitations are at ORG_MAX_MEMBERS"],
+  ["last_owner", "an organization keeps at least one owner"],
+  ["invitation_invalid", "the invitation was used, withdrawn or expired"],
 ]);
 
 /** A code's meaning at a status (invalid_request is both 400 and 422). */

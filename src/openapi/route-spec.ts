@@ -7,7 +7,7 @@ import type { ErrorCode } from "../http/errors";
 export type Credential = "session" | "bearer" | "api_key";
 
 export interface RouteSpec {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** Hono-style path: `/api/v1/api-keys/:id`. */
   path: string;
   summary: string;

@@ -1,5 +1,6 @@
 // Every route of the API, with the schemas its handler uses. See route-spec.ts.
 import { OAUTH_SERVER_ROUTES } from "./oauth-server-routes";
+import { ORG_ROUTES } from "./org-routes";
 import {
   changePasswordBody,
   confirmVerificationBody,
@@ -111,6 +112,7 @@ export const ROUTES = [
   { method: "get", path: "/api/v1/admin/events", summary: "The audit log: security events across users", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_audit:read", query: auditQuery, ok: { status: 200, description: "Events, newest first", schema: out.auditEventsResponse }, errors: ["forbidden"] },
 
   ...OAUTH_SERVER_ROUTES,
+  ...ORG_ROUTES,
 
   { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse }, errors: ["not_found"] },
 ] as const satisfies readonly RouteSpec[];

@@ -1,16 +1,11 @@
-// The shapes of an organization's id, its slug and an invitation's token. An id and a
-// slug can never be confused: ids carry an underscore, slugs cannot.
+// New organization ids, slugs made from names, and invitation tokens.
 import { randomBytes, randomToken } from "../lib/crypto";
+import { isOrgId } from "./org-names";
 
-const ID = /^org_[0-9a-f]{24}$/;
-export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+export { SLUG, isOrgId } from "./org-names";
 
 export function newOrgId(): string {
   return `org_${Array.from(randomBytes(12), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
-}
-
-export function isOrgId(text: string): boolean {
-  return ID.test(text);
 }
 
 /** A slug made from a name: lower-case letters and digits joined by single hyphens. */

@@ -1,7 +1,7 @@
 // Request bodies and queries of the organization routes.
 import { z } from "zod";
 import { emailField } from "../users/schemas";
-import { SLUG } from "./org-ids";
+import { SLUG } from "./org-names";
 
 const name = z.string().trim().min(1).max(100);
 const slug = z.string().regex(SLUG, "1 to 48 lower-case letters, digits or hyphens, starting and ending with a letter or digit");
