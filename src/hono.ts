@@ -4,10 +4,11 @@
 //   # the other Worker's wrangler.toml
 //   services = [{ binding = "AUTH", service = "edge-auth", entrypoint = "AuthService" }]
 //
-//   import { requireAal, requireAuth, requirePermission } from "edge-auth/hono";
+//   import { requireAal, requireAuth, requireOrgPermission, requirePermission } from "edge-auth/hono";
 //   app.get("/me", requireAuth(), (c) => c.json(c.var.auth.user));
 //   app.get("/reports", requirePermission("reports", "read"), ...);
 //   app.post("/transfers", requireAal(2), ...);
+//   app.get("/billing", requireOrgPermission("billing:read"), ...);   // in the active organization
 //
 // A resource server of this service's OAuth server (an MCP server, an API other apps
 // call with tokens they got from it) uses requireOAuth and serves its RFC 9728 metadata
@@ -21,7 +22,7 @@
 // other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
 // header names (api-keys/rate-limit-policy.ts), both free of dependencies.
 import type { Context, MiddlewareHandler } from "hono";
-import { keyRefusal } from "./api-keys/grants";
+import { keyRefusal, listPermits } from "./api-keys/grants";
 import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
@@ -64,6 +65,22 @@ export function requirePermission(resource: string, action: string, options: Gua
   return guard({ permission: { resource, action } }, options);
 }
 
+/**
+ * A session or token acting in an organization (POST /api/v1/auth/active-org), as the
+ * organization has the caller's role now: `c.var.auth.org_id`, `org_role`,
+ * `org_permissions`. None active, or no longer a member: 403 forbidden; API keys too.
+ */
+export function requireOrg(options: GuardOptions = {}): MiddlewareHandler<GuardEnv> {
+  return guard({ org: true }, options);
+}
+
+/** As requireOrg; the caller's role there must also hold `permission` ("resource:action", `*` wildcards). */
+export function requireOrgPermission(permission: string, options: GuardOptions = {}): MiddlewareHandler<GuardEnv> {
+  const colon = permission.indexOf(":");
+  if (colon <= 0 || colon === permission.length - 1) throw new Error(`requireOrgPermission: "${permission}" is not resource:action`);
+  return guard({ org: { permission: { resource: permission.slice(0, colon), action: permission.slice(colon + 1) } } }, options);
+}
+
 /** As requireAuth; with 2, a session or token must have signed in with a second factor, and API keys are refused. */
 export function requireAal(level: 1 | 2, options: GuardOptions = {}): MiddlewareHandler<GuardEnv> {
   return guard({ requireAal: level }, options);
@@ -77,9 +94,11 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
     const known = c.get("auth") as Authenticated | undefined;
     if (known !== undefined) {
       if (known.principal === "api_key") {
-        const refused = keyRefusal(known.permissions ?? {}, requirements);
+        const refused = requirements.org === undefined ? keyRefusal(known.permissions ?? {}, requirements) : NO_ORG_FOR_KEYS;
         return refused === null ? next() : refuse(c, { authenticated: false, ...refused });
       }
+      const orgRefused = orgRefusalOf(known, requirements.org);
+      if (orgRefused !== null) return refuse(c, orgRefused);
       if (requirements.requireAal !== 2 || known.aal === 2) return next();
     }
     const service = bindingOf(c, name);
@@ -92,6 +111,30 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
     // The key's use was counted as a 200 when it was checked: the guard that asked says how
     // the request really ended (a later guard's refusal comes back through here too).
     if (receipt !== undefined && c.res.status !== 200) await recordStatus(c, service, receipt, c.res.status);
+  };
+}
+
+const NO_ORG_FOR_KEYS = { code: "forbidden", status: 403, detail: "API keys have no active organization" } as const;
+
+/** An earlier guard's answer against an organization requirement (the service decides the first time). */
+function orgRefusalOf(known: Authenticated, requirement: AuthenticateOptions["org"]): AuthRefusal | null {
+  if (requirement === undefined) return null;
+  if (known.org_id === undefined) {
+    return {
+      authenticated: false,
+      code: "forbidden",
+      status: 403,
+      detail: "This request needs an active organization (POST /api/v1/auth/active-org)",
+    };
+  }
+  if (requirement === true) return null;
+  const { resource, action } = requirement.permission;
+  if (listPermits(known.org_permissions ?? [], resource, action)) return null;
+  return {
+    authenticated: false,
+    code: "forbidden",
+    status: 403,
+    detail: `Your role in this organization lacks the ${resource}:${action} permission`,
   };
 }
 

@@ -29,3 +29,16 @@ export function keyRefusal(
   }
   return null;
 }
+
+/** The same check for a list of `resource:action` strings (an organization role's permissions). */
+export function listPermits(permissions: readonly string[], resource: string, action: string): boolean {
+  const grants: Permissions = {};
+  for (const permission of permissions) {
+    const colon = permission.indexOf(":");
+    const name = permission.slice(0, colon);
+    const actions = Object.hasOwn(grants, name) ? grants[name] : undefined;
+    if (actions === undefined) grants[name] = [permission.slice(colon + 1)];
+    else actions.push(permission.slice(colon + 1));
+  }
+  return hasPermission(grants, resource, action);
+}

@@ -172,6 +172,9 @@ export const introspectResponse = z.union([
     aal: assurance.aal.optional(),
     amr: assurance.amr.optional(),
     auth_time: z.number().int().optional().describe("Seconds since the epoch"),
+    org_id: z.string().optional().describe("The organization the session or token family acts in"),
+    org_role: z.string().optional(),
+    org_permissions: z.array(z.string()).optional(),
   }),
 ]);
 

@@ -1,6 +1,7 @@
 // POST /api/v1/auth/introspect (RFC 7662 shape): for backends that receive a session
 // cookie, an access token or an API key and want to know whether it stands. Always
 // authoritative: a backend asking is about to act on the answer.
+import { activeOrgOfPrincipal, orgDescription } from "../auth/org-standing";
 import { Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
 import { parseBody } from "../http/body";
@@ -28,5 +29,7 @@ introspectRoutes.post("/introspect", async (c) => {
   const described = describePrincipal(result.principal);
   // A caller that needs two factors learns only that this credential does not have them.
   if (!meetsAal(described, requireAal)) return c.json({ active: false, reason: "aal_required" });
-  return c.json({ active: true, ...described });
+  // The organization it acts in, as the organization has the role now (org claims).
+  const org = orgDescription(await activeOrgOfPrincipal(c.get("services"), result.principal));
+  return c.json({ active: true, ...described, ...org });
 });

@@ -5,6 +5,7 @@
 // An API key's use is recorded as a 200 when authenticate lets it through; the consumer
 // reports the status it finally answered with recordStatus (edge-auth/hono does), so a
 // request its own checks refused is counted as refused, as the HTTP routes count it.
+import { type OrgRequirement, activeOrgOfPrincipal, orgDescription, orgRefusal } from "../auth/org-standing";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { keyRefusal } from "../api-keys/grants";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
@@ -35,6 +36,10 @@ export type AuthenticateAnswer =
       aal?: 1 | 2;
       amr?: string[];
       auth_time?: number;
+      /** The organization a session or token acts in, with the caller's role there now (POST /api/v1/auth/active-org). */
+      org_id?: string;
+      org_role?: string;
+      org_permissions?: string[];
       /** API keys: the key's rate-limit window, as the RateLimit-* headers of HTTP answers carry it. */
       ratelimit?: RateLimitState;
       /** API keys: pass to recordStatus with the status the request was finally answered with. */
@@ -75,6 +80,12 @@ export interface AuthenticateOptions {
   requireAal?: 1 | 2;
   /** An API key must hold this permission (403 insufficient_scope); sessions and tokens act as their user and pass. */
   permission?: { resource: string; action: string };
+  /**
+   * An active organization (true), or one whose role holds this permission: 403 forbidden
+   * otherwise, as the organization's authority has the role now (edge-auth/hono's requireOrg
+   * and requireOrgPermission). API keys have no active organization.
+   */
+  org?: OrgRequirement;
 }
 
 export type ApiKeyAnswer = KeyVerdict;
@@ -115,7 +126,11 @@ export class AuthService extends WorkerEntrypoint<Env> {
     const { principal } = result;
     let receipt: { usage_receipt?: string } = {};
     if (principal.kind === "api_key") {
-      const refused = keyRefusal(principal.key.permissions, options);
+      // A key has no active organization: a requirement of one refuses it as the permission would.
+      const refused =
+        options.org === undefined
+          ? keyRefusal(principal.key.permissions, options)
+          : ({ code: "forbidden", status: 403, detail: "API keys have no active organization" } as const);
       if (refused !== null) {
         if (result.use !== undefined) this.ctx.waitUntil(services.keys.getByName(principal.key.id).amendUse(result.use, refused.status));
         return { authenticated: false, ...refused, ...ratelimit };
@@ -126,8 +141,11 @@ export class AuthService extends WorkerEntrypoint<Env> {
     } else if (options.requireAal === 2 && principal.session.assurance.aal !== 2) {
       return refusalOf(await reauthenticationRequired(services, principal.userId, true));
     }
+    const org = await activeOrgOfPrincipal(services, principal);
+    const orgRefused = orgRefusal(org, options.org);
+    if (orgRefused !== null) return { ...refusalOf(orgRefused), ...ratelimit };
     const { user_id: _userId, ...described } = describePrincipal(principal);
-    return { authenticated: true, ...described, user: principal.user, ...ratelimit, ...receipt };
+    return { authenticated: true, ...described, ...orgDescription(org), user: principal.user, ...ratelimit, ...receipt };
   }
 
   /**

@@ -2,7 +2,15 @@
 // the auth service's AuthService entrypoint over a service binding (wrangler.toml), so
 // there is no HTTP hop and no secret to share. Refusals are the auth service's own
 // answers (status, {detail, code}, Retry-After, WWW-Authenticate, RateLimit-*).
-import { type AuthServiceBinding, type AuthVariables, requireAal, requireAuth, requirePermission } from "edge-auth/hono";
+import {
+  type AuthServiceBinding,
+  type AuthVariables,
+  requireAal,
+  requireAuth,
+  requireOrg,
+  requireOrgPermission,
+  requirePermission,
+} from "edge-auth/hono";
 import { Hono } from "hono";
 
 type ConsumerEnv = { Bindings: { AUTH: AuthServiceBinding }; Variables: AuthVariables };
@@ -27,5 +35,12 @@ app.post("/reports", requireAuth(), requirePermission("reports", "write"), async
 
 // Moving money needs a sign-in with a second factor (aal 2); API keys never have one.
 app.post("/transfers", requireAal(2), (c) => c.json({ accepted: true, amr: c.var.auth.amr ?? [] }));
+
+// In the organization the session or token acts in (POST /api/v1/auth/active-org), with
+// the role the organization gives the caller now: a removed or demoted member is refused at once.
+app.get("/workspace", requireOrg(), (c) =>
+  c.json({ org_id: c.var.auth.org_id, role: c.var.auth.org_role, permissions: c.var.auth.org_permissions }),
+);
+app.post("/workspace/invoices", requireOrgPermission("billing:write"), (c) => c.json({ org_id: c.var.auth.org_id, created: true }, 201));
 
 export default app;

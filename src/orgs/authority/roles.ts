@@ -1,7 +1,7 @@
 // Who may do what in an organization: the built-in roles, custom roles, and the rule that a
 // role never grants more than its granter holds. Pure functions: the organization's
 // authority applies them in order, the tests call them directly.
-import { hasPermission } from "../../api-keys/grants";
+import { listPermits } from "../../api-keys/grants";
 
 export const BUILTIN_ROLES = ["owner", "admin", "member"] as const;
 export type BuiltinRole = (typeof BUILTIN_ROLES)[number];
@@ -26,15 +26,6 @@ function split(permission: string): [string, string] {
   return [permission.slice(0, colon), permission.slice(colon + 1)];
 }
 
-function asGrants(permissions: RolePermissions): Record<string, string[]> {
-  const grants: Record<string, string[]> = {};
-  for (const permission of permissions) {
-    const [resource, action] = split(permission);
-    (Object.hasOwn(grants, resource) ? grants[resource] : (grants[resource] = []))?.push(action);
-  }
-  return grants;
-}
-
 /**
  * Whether `role` (with `custom`, its permissions when it is a custom role) may do
  * `resource:action`. A wildcard in the question is literal: "may this role grant
@@ -43,8 +34,7 @@ function asGrants(permissions: RolePermissions): Record<string, string[]> {
 export function allows(role: string, custom: RolePermissions | null, resource: string, action: string): boolean {
   if (role === "owner") return true;
   if (role === "admin") return !reachesOrgDelete(resource, action);
-  const permissions = role === "member" ? MEMBER_PERMISSIONS : (custom ?? []);
-  return hasPermission(asGrants(permissions), resource, action);
+  return listPermits(role === "member" ? MEMBER_PERMISSIONS : (custom ?? []), resource, action);
 }
 
 /** The permissions a role holds, as the API shows them (owner `*:*`; admin `*:*` but org:delete). */
