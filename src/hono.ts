@@ -22,7 +22,7 @@
 // other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
 // header names (api-keys/rate-limit-policy.ts), both free of dependencies.
 import type { Context, MiddlewareHandler } from "hono";
-import { keyRefusal, listPermits } from "./api-keys/grants";
+import { keyRefusal, orgRolePermits } from "./api-keys/grants";
 import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
@@ -129,7 +129,7 @@ function orgRefusalOf(known: Authenticated, requirement: AuthenticateOptions["or
   }
   if (requirement === true) return null;
   const { resource, action } = requirement.permission;
-  if (listPermits(known.org_permissions ?? [], resource, action)) return null;
+  if (orgRolePermits(known.org_role ?? "", known.org_permissions ?? [], resource, action)) return null;
   return {
     authenticated: false,
     code: "forbidden",

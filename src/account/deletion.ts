@@ -15,7 +15,7 @@ import type { PublicUser } from "../users/user-view";
 import { checkCurrentPassword } from "./account-service";
 import { isFresh, reauthenticationRequired } from "../auth/fresh";
 import { mailTokenDeletion } from "./mail-tokens";
-import { leaveEveryOrg, membershipDeletion } from "../orgs/user-deletion";
+import { leaveEveryOrg } from "../orgs/user-deletion";
 
 /**
  * Deletes the signed-in user's account once confirmed: with the password when the
@@ -68,9 +68,11 @@ export async function deleteAccount(
     eventDeletion(db, d1, userId),
     identityDeletion(db, d1, userId),
     appCodeDeletion(d1, userId),
-    membershipDeletion(d1, userId),
     // Who authorized which OAuth client (oauth-server/): the user's grants ended with the authority.
     d1.prepare("DELETE FROM oauth_server_authorizations WHERE user_id = ?").bind(userId),
     userRowDeletion(db, d1, userId),
   ]);
+  // Once more, now that D1 refuses any new membership of this user: a joining that raced
+  // the first pass is recorded by now, and its organization takes the member out.
+  await leaveEveryOrg(services, userId);
 }

@@ -30,6 +30,16 @@ export function keyRefusal(
   return null;
 }
 
+/**
+ * Whether an organization role holds `resource:action`, from the role and its permission
+ * list as the API shows them: an admin's list is `*:*`, but deleting the organization is
+ * an owner's alone, whatever the list says.
+ */
+export function orgRolePermits(role: string, permissions: readonly string[], resource: string, action: string): boolean {
+  if (role === "admin" && (resource === "org" || resource === "*") && (action === "delete" || action === "*")) return false;
+  return listPermits(permissions, resource, action);
+}
+
 /** The same check for a list of `resource:action` strings (an organization role's permissions). */
 export function listPermits(permissions: readonly string[], resource: string, action: string): boolean {
   const grants: Permissions = {};

@@ -2,6 +2,7 @@
 // (a cookie session or an access token). Each route asks the organization's authority,
 // which checks the caller's standing and acts in one step (orgs/authority).
 import { Hono } from "hono";
+import { limitPerIp } from "../account/registration";
 import type { AppEnv } from "../auth/app-env";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import { fresh } from "../auth/fresh";
@@ -101,6 +102,8 @@ orgRoutes.post("/:org/invitations", authenticate(), async (c) => {
   const input = parseBody(c, inviteBody);
   const services = c.get("services");
   const org = await orgOf(services, c.req.param("org"));
+  // Every invitation is a mail: within the client IP's hourly budget of mail, as a reset request is.
+  await limitPerIp(services);
   const token = newInvitationToken(org.id);
   const existing = await services.d1
     .prepare("SELECT id FROM users WHERE email_normalized = ?")

@@ -64,7 +64,7 @@ export class OrgCore {
   /** Sends the queued records (the alarm retries a failed send); a deleted organization's storage goes once they are sent. */
   async flush(): Promise<void> {
     try {
-      await flushRecords(this.sql, this.env.DB);
+      if (await flushRecords(this.sql, this.env.DB)) await this.ctx.storage.setAlarm(Date.now());
     } catch (error) {
       logError("org_records_deferred", error);
       await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);

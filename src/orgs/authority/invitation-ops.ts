@@ -23,8 +23,15 @@ export async function invite(
     }
     const now = Date.now();
     const pending = core.sql
-      .exec<{ id: string }>("SELECT id FROM invitations WHERE email_key = ? AND expires_at > ?", emailKey(input.email), now)
+      .exec<{ id: string; role: string }>(
+        "SELECT id, role FROM invitations WHERE email_key = ? AND expires_at > ?",
+        emailKey(input.email),
+        now,
+      )
       .toArray()[0];
+    if (pending !== undefined && !mayGrant(standing.membership, { role: pending.role, custom: core.tables.customRole(pending.role) })) {
+      return { status: "forbidden", detail: "A pending invitation to a role beyond yours can only be replaced by someone who holds it" };
+    }
     // A new invitation to the same address replaces the pending one and takes no new seat.
     if (pending === undefined && input.maxMembers !== null && core.tables.seatsTaken(now) + 1 > input.maxMembers) {
       return { status: "seat_limit" };
@@ -60,8 +67,15 @@ export async function cancelInvitation(core: OrgCore, actor: Actor, id: string):
   return core.serial(() => {
     const standing = core.standing(actor, "members:invite");
     if (standing.status !== "ok") return standing;
-    const gone = core.sql.exec("DELETE FROM invitations WHERE id = ? AND expires_at > ?", id, Date.now()).rowsWritten > 0;
-    return gone ? { status: "ok" } : { status: "no_member" };
+    const row = core.sql
+      .exec<{ role: string }>("SELECT role FROM invitations WHERE id = ? AND expires_at > ?", id, Date.now())
+      .toArray()[0];
+    if (row === undefined) return { status: "no_member" };
+    if (!mayGrant(standing.membership, { role: row.role, custom: core.tables.customRole(row.role) })) {
+      return { status: "forbidden", detail: "An invitation to a role beyond yours can only be withdrawn by someone who holds it" };
+    }
+    core.sql.exec("DELETE FROM invitations WHERE id = ?", id);
+    return { status: "ok" };
   });
 }
 
@@ -77,8 +91,8 @@ export async function acceptInvitation(
       org === null
         ? undefined
         : core.sql
-            .exec<{ id: string; email: string; role: string; token_hash: string; expires_at: number }>(
-              "SELECT id, email, role, token_hash, expires_at FROM invitations WHERE token_hash = ?",
+            .exec<{ id: string; email: string; role: string; token_hash: string; expires_at: number; invited_by: string }>(
+              "SELECT id, email, role, token_hash, expires_at, invited_by FROM invitations WHERE token_hash = ?",
               tokenHash,
             )
             .toArray()[0];
@@ -86,6 +100,13 @@ export async function acceptInvitation(
       return { status: "invitation_invalid" };
     }
     if (emailKey(row.email) !== emailKey(user.email)) return { status: "wrong_address" };
+    // An invitation is worth what its sender may still grant: one sent by a member since
+    // demoted or removed grants no more than they now could (nothing, once they are gone).
+    const inviter = core.tables.membership(row.invited_by);
+    if (inviter === null || !mayGrant(inviter, { role: row.role, custom: core.tables.customRole(row.role) })) {
+      core.sql.exec("DELETE FROM invitations WHERE id = ?", row.id);
+      return { status: "invitation_invalid" };
+    }
     const actor = { userId: user.userId, client: user.client };
     const existing = core.tables.membership(user.userId);
     // A custom role deleted since the invitation was sent falls back to member.

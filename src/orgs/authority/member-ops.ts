@@ -14,7 +14,8 @@ export function listMembers(
   limit: number,
   after: number,
 ): Outcome<{ items: MemberRow[]; next: number | null }> {
-  const standing = core.standing(actor, "members:read");
+  // Any member may list the members (contract: "member").
+  const standing = core.standing(actor);
   if (standing.status !== "ok") return standing;
   return { status: "ok", ...core.tables.memberPage(limit, after) };
 }
@@ -28,7 +29,8 @@ export async function setRole(core: OrgCore, actor: Actor, userId: string, role:
     if (!core.tables.roleExists(role)) return { status: "invalid", detail: `No role named ${role} in this organization` };
     const granter = standing.membership;
     if ((target.role === "owner" || role === "owner") && granter.role !== "owner") return OWNERS_ONLY;
-    if (!mayGrant(granter, { role, custom: core.tables.customRole(role) })) {
+    // Neither the role given nor the role taken away may reach beyond the granter's own.
+    if (!mayGrant(granter, { role, custom: core.tables.customRole(role) }) || !mayGrant(granter, target)) {
       return { status: "forbidden", detail: "A role cannot grant more than its granter holds" };
     }
     if (target.role === "owner" && role !== "owner" && core.tables.owners() === 1) return { status: "last_owner" };
@@ -54,6 +56,9 @@ export async function removeMember(core: OrgCore, actor: Actor, userId: string):
     const target = core.tables.membership(userId);
     if (target === null) return { status: "no_member" };
     if (!self && target.role === "owner" && standing.membership.role !== "owner") return OWNERS_ONLY;
+    if (!self && !mayGrant(standing.membership, target)) {
+      return { status: "forbidden", detail: "A member whose role reaches beyond yours can only be removed by someone who holds it" };
+    }
     if (target.role === "owner" && core.tables.owners() === 1) return { status: "last_owner" };
     const orgId = standing.org.id;
     await core.commit(() => {

@@ -86,7 +86,17 @@ export class OrgAuthority extends DurableObject<Env> {
     return deleteRole(this.core, actor, name);
   }
 
+  /** Sends records a failed send left queued (in the queue: never beside another send), then takes out members whose account is gone. */
   override async alarm(): Promise<void> {
-    if (!this.core.schema.blank && hasQueuedRecords(this.core.sql)) await this.core.flush();
+    const { core } = this;
+    await core.serial(async () => {
+      if (!core.schema.blank && hasQueuedRecords(core.sql)) await core.flush();
+    });
+    while (!core.schema.blank) {
+      const leaver = core.sql.exec<{ user_id: string }>("SELECT user_id FROM leavers LIMIT 1").toArray()[0];
+      if (leaver === undefined) break;
+      await userDeleted(core, leaver.user_id);
+      if (!core.schema.blank) core.sql.exec("DELETE FROM leavers WHERE user_id = ?", leaver.user_id);
+    }
   }
 }

@@ -62,8 +62,10 @@ export async function updateOrg(
 /** Deletes the organization (owners only): every membership and invitation ends with it. */
 export async function removeOrg(core: OrgCore, actor: Actor): Promise<Outcome<{ members: string[] }>> {
   return core.serial(async () => {
-    const standing = core.standing(actor, "org:delete");
+    const standing = core.standing(actor);
     if (standing.status !== "ok") return standing;
+    // Owners alone, whatever a custom role says (a role holding org:delete included).
+    if (standing.membership.role !== "owner") return { status: "forbidden", detail: "Only an owner can delete the organization" };
     return { status: "ok", members: await endOrg(core, actor) };
   });
 }

@@ -42,18 +42,30 @@ function statement(db: D1Database, record: OrgRecord): D1PreparedStatement {
   }
 }
 
-/** Sends every queued item in one batch, in order, then forgets them. Throws when D1 fails (they stay queued). */
-export async function flushRecords(sql: SqlStorage, db: D1Database): Promise<void> {
+/**
+ * Sends every queued item in one batch, in order, then forgets them. Throws when D1 fails
+ * (they stay queued). A membership D1 would not record (its user's account is gone: a
+ * deletion raced the joining) is queued in `leavers`, for the alarm to take out.
+ */
+export async function flushRecords(sql: SqlStorage, db: D1Database): Promise<boolean> {
   const rows = sql.exec<{ id: string; item: string }>("SELECT id, item FROM outbox").toArray();
-  if (rows.length === 0) return;
+  if (rows.length === 0) return false;
   const records = rows.map((row) => JSON.parse(row.item) as OrgRecord);
   // An organization's deletion takes every membership with it, whatever was queued before.
   const statements = records.map((record) => statement(db, record));
   for (const record of records) {
     if (record.kind === "org_gone") statements.push(db.prepare("DELETE FROM org_members WHERE org_id = ?").bind(record.orgId));
   }
-  await db.batch(statements);
+  const results = await db.batch(statements);
+  let leavers = false;
+  records.forEach((record, index) => {
+    if (record.kind === "member" && results[index]?.meta.changes === 0) {
+      sql.exec("INSERT OR IGNORE INTO leavers (user_id) VALUES (?)", record.userId);
+      leavers = true;
+    }
+  });
   for (const row of rows) sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
+  return leavers;
 }
 
 export function hasQueuedRecords(sql: SqlStorage): boolean {

@@ -27,10 +27,15 @@ export async function putRole(
     const standing = core.standing(actor, "roles:manage");
     if (standing.status !== "ok") return standing;
     if (isBuiltinRole(name)) return { status: "invalid", detail: "Built-in roles cannot be redefined" };
-    if (!mayGrant(standing.membership, { role: name, custom: permissions })) {
+    const before = core.tables.customRole(name);
+    // A role is redefined only by someone who could grant it as it was and as it will be.
+    if (
+      !mayGrant(standing.membership, { role: name, custom: permissions }) ||
+      (before !== null && !mayGrant(standing.membership, { role: name, custom: before }))
+    ) {
       return { status: "forbidden", detail: "A role cannot grant more than its granter holds" };
     }
-    const created = core.tables.customRole(name) === null;
+    const created = before === null;
     const count = core.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles").one().n;
     if (created && count >= MAX_CUSTOM_ROLES) return { status: "invalid", detail: `At most ${MAX_CUSTOM_ROLES} custom roles` };
     core.sql.exec("INSERT OR REPLACE INTO roles (name, permissions) VALUES (?, ?)", name, JSON.stringify(permissions));

@@ -37,7 +37,10 @@ export function allows(role: string, custom: RolePermissions | null, resource: s
   return listPermits(role === "member" ? MEMBER_PERMISSIONS : (custom ?? []), resource, action);
 }
 
-/** The permissions a role holds, as the API shows them (owner `*:*`; admin `*:*` but org:delete). */
+/**
+ * The permissions a role holds, as the API shows them (owner `*:*`; admin `*:*`, which
+ * never reaches org:delete: checks go through orgRolePermits, which knows the role).
+ */
 export function permissionsOf(role: string, custom: RolePermissions | null): string[] {
   if (role === "owner" || role === "admin") return ["*:*"];
   return role === "member" ? [...MEMBER_PERMISSIONS] : [...(custom ?? [])];

@@ -14,4 +14,6 @@ export const ORG_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE roles (name TEXT PRIMARY KEY, permissions TEXT NOT NULL)",
   // D1 statements and events a decision leaves, sent after it (records.ts).
   "CREATE TABLE outbox (id TEXT PRIMARY KEY, item TEXT NOT NULL)",
+  // Members whose account D1 no longer has (a deletion that raced their joining): the alarm takes them out.
+  "CREATE TABLE leavers (user_id TEXT PRIMARY KEY)",
 ];
