@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { TestClient } from "./helpers/client";
 import { decodeJwt } from "jose";
 import { addMember, createOrg, verifiedPerson } from "./helpers/orgs";
+import { codeAt, enrollTotp, forgetUsedSteps, stableStep } from "./helpers/mfa";
 import { tokensFor } from "./helpers/users";
 
 async function checkAuth(client: TestClient): Promise<{ session: { id: string; org: Record<string, unknown> | null } }> {
@@ -90,5 +91,48 @@ describe("the active organization", () => {
       access_token: string;
     };
     expect(decodeJwt(again.access_token).org_id).toBeUndefined();
+  });
+
+  it("is chosen at a token sign-in with org_id, after the password and through the second factor", async () => {
+    const owner = await verifiedPerson();
+    const member = await verifiedPerson();
+    const org = await createOrg(owner);
+    await addMember(owner, org, member, "admin");
+    const signIn = (body: Record<string, unknown>) => new TestClient().post("/api/v1/auth/token", { json: body });
+    const direct = await signIn({ email: member.user.email, password: member.user.password, org_id: org.id });
+    expect(direct.status).toBe(200);
+    const { access_token: access } = (await direct.json()) as { access_token: string };
+    expect(decodeJwt(access)).toMatchObject({ org_id: org.id, org_role: "admin" });
+    // The family acts in it: check-auth with the token says so.
+    const check = (await (
+      await new TestClient().get("/api/v1/auth/check-auth", { headers: { Authorization: `Bearer ${access}` } })
+    ).json()) as {
+      session: { org: Record<string, unknown> };
+    };
+    expect(check.session.org).toMatchObject({ id: org.id, role: "admin" });
+    // Not a member: refused after a right password only; a wrong one is refused as always.
+    const stranger = await verifiedPerson();
+    const refused = await signIn({ email: stranger.user.email, password: stranger.user.password, org_id: org.id });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: "not_a_member" });
+    const wrong = await signIn({ email: stranger.user.email, password: "not the password", org_id: org.id });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ code: "invalid_credentials" });
+
+    // With a second factor: the organization is kept until the sign-in completes.
+    const { secret } = await enrollTotp(member.client, member.user.id);
+    const stopped = await signIn({ email: member.user.email, password: member.user.password, org_id: org.id });
+    expect(stopped.status).toBe(401);
+    const { mfa_token: mfaToken } = (await stopped.json()) as { mfa_token: string };
+    await forgetUsedSteps(member.user.id);
+    await stableStep();
+    const verified = await new TestClient().post("/api/v1/auth/mfa/verify", {
+      json: { mfa_token: mfaToken, method: "totp", code: await codeAt(secret) },
+    });
+    expect(verified.status).toBe(200);
+    expect(decodeJwt(((await verified.json()) as { access_token: string }).access_token)).toMatchObject({
+      org_id: org.id,
+      org_role: "admin",
+    });
   });
 });

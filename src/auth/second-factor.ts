@@ -2,6 +2,7 @@
 // every first factor turns into a session or a token family): answering a stopped
 // sign-in with `mfa_required`, and completing it with its second factor so that it
 // answers exactly what the first factor would have (cookies, or a token pair).
+import { activeOrgOf } from "../orgs/org-claims";
 import { ApiError } from "../http/errors";
 import { sha256 } from "../lib/crypto";
 import { assertionOptions, assertionProof, noticeFactorChange, proofRefusal, recoveryProof, totpProof } from "../mfa/mfa-service";
@@ -81,6 +82,7 @@ export async function completeSecondFactor(services: Services, mfaToken: string,
     assurance: result.assurance,
     absoluteMs: result.absoluteMs,
     extra: answer.kind === "oauth" ? { is_new_user: answer.isNewUser } : {},
+    orgId: answer.orgId ?? null,
   });
 }
 
@@ -94,15 +96,19 @@ export async function signedInAnswer(
     assurance: Assurance;
     absoluteMs: number;
     extra: Record<string, unknown>;
+    /** The organization a token family starts in (its claims, as the organization has the role now). */
+    orgId?: string | null;
   },
 ): Promise<CompletedSignIn> {
   const { user, secrets } = opened;
   if (opened.kind === "token") {
+    const org = await activeOrgOf(services, user.id, opened.orgId ?? null);
     const body = await tokenAnswer(services.config, {
       userId: user.id,
       familyId: secrets.id,
       token: secrets.token,
       assurance: opened.assurance,
+      org: org === null ? null : { id: org.id, role: org.role, permissions: org.permissions },
     });
     return { kind: "token", body };
   }

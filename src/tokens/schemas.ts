@@ -11,6 +11,8 @@ export const passwordGrantBody = z
     username: loginIdentifierField.optional(),
     email: loginIdentifierField.optional(),
     password: presentedPasswordField,
+    /** The organization the new family acts in (contract v1.2); the user must be a member (403 not_a_member). */
+    org_id: z.string().max(100).optional(),
   })
   .refine((body) => body.username !== undefined || body.email !== undefined, {
     message: "Send username or email",

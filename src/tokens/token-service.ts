@@ -69,6 +69,8 @@ interface FirstFactor {
   amr: AuthMethod[];
   answer: Omit<SignInAnswer, "kind" | "rememberMe">;
   madeAt?: number | undefined;
+  /** The organization the family starts in, its membership already checked (its claims: as the organization has the role then). */
+  org?: { id: string; role: string; permissions: string[] } | null;
 }
 
 export async function issueTokens(
@@ -86,7 +88,7 @@ export async function issueTokens(
   first: FirstFactor & { verdict?: PasswordVerdict },
 ): Promise<TokenIssue | null | AttemptRefusal> {
   const family = await createSessionToken(user.id);
-  const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false });
+  const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false, orgId: first.org?.id ?? null });
   const authority = authorityFor(deps.authority, user.id);
   const input: NewSession = {
     id: family.id,
@@ -100,6 +102,7 @@ export async function issueTokens(
     assurance: { aal: 1, amr: first.amr },
     mfa: mfa.ticket,
     ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
+    activeOrg: first.org?.id ?? null,
   };
   const max = deps.config.sessions.maxPerUser;
   const created = await authority.openSession(input, max, first.verdict);
@@ -112,6 +115,7 @@ export async function issueTokens(
     familyId: family.id,
     token: family.token,
     assurance: created.assurance,
+    org: first.org ?? null,
   });
   return { status: "issued", response, newDevice: created.newDevice };
 }

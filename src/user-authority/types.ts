@@ -46,6 +46,8 @@ export interface SignInAnswer {
   isNewUser: boolean;
   /** For the login_succeeded event. */
   method: string;
+  /** A token sign-in's organization (POST /api/v1/auth/token's org_id), kept through the second factor. */
+  orgId?: string | null;
 }
 
 export type SecondFactorMethod = "totp" | "recovery_code" | "webauthn";
