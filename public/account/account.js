@@ -5,13 +5,14 @@
 // (listed in the service's CORS_ORIGINS) with ?api=<service origin>, if that origin is in
 // the copy's <meta name="edge-auth-api-origins"> (shared/api.js): a link naming any other
 // server is ignored, so no link can make this page send a password elsewhere.
-// Mailed links land here: /verify-email?token= and /reset-password?token=.
+// Mailed links land here: /verify-email?token=, /reset-password?token= and /accept-invitation?token=.
 import { api, ensureCsrfToken, problem, readSession, setCsrfToken, useApiBase } from "/shared/api.js";
 import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
 import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
 import { setupFactors, showFactors } from "./factors.js";
 import { setupKeys, showKeys } from "./keys.js";
 import { setupApps, showApps } from "./apps.js";
+import { setupOrgs, showOrgs } from "./orgs.js";
 import { returnTarget, signInAgainReason } from "./return-to.js";
 
 const { base, refused } = useApiBase({ allowQuery: true });
@@ -52,7 +53,7 @@ async function refresh() {
   $("email-state").dataset.tone = user.email_verified ? "ok" : "warn";
   $("verify-request").hidden = user.email_verified;
   $("assurance").textContent = `aal ${session.aal} (${session.amr.join(", ")})`;
-  await Promise.all([showFactors(), showSessions(), showKeys(), showEvents(), showApps()]);
+  await Promise.all([showFactors(), showSessions(), showKeys(), showEvents(), showApps(), showOrgs(session)]);
   reveal(true);
 }
 
@@ -206,6 +207,7 @@ setupSignInSteps(refresh);
 setupFactors(refresh);
 setupKeys(refresh);
 setupApps(refresh);
+setupOrgs(refresh, mailedToken);
 
 /**
  * A verification link names an account: show which, and let the reader say whether it

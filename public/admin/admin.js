@@ -1,7 +1,7 @@
 // The admin console: an administrator signs in (password, then the second factor, or a
 // passkey), and works on users, the audit log and sign-in numbers through the admin API
 // with their cookie session and CSRF token. Same origin only (the CSP's connect-src
-// 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview, #/apps.
+// 'self'). Views live in the hash: #/users, #/users/<id>, #/audit, #/overview, #/apps, #/orgs.
 import { api, ensureCsrfToken, problem, readSession, setCsrfToken } from "/shared/api.js";
 import { $, show } from "/shared/dom.js";
 import { acceptSignIn, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
@@ -9,8 +9,9 @@ import { setupAudit, showAudit, showOverview } from "./audit.js";
 import { setupUser, showUser } from "./user.js";
 import { setupUsers, showUsers } from "./users.js";
 import { setupApps, showApps } from "./apps.js";
+import { setupOrgs, showOrgs } from "./orgs.js";
 
-const VIEWS = ["users", "user", "audit", "overview", "apps"];
+const VIEWS = ["users", "user", "audit", "overview", "apps", "orgs"];
 
 function route() {
   const [, section = "users", id] = location.hash.split("/");
@@ -29,6 +30,7 @@ async function render() {
   else if (view === "user") await showUser(id);
   else if (view === "audit") await showAudit();
   else if (view === "apps") await showApps();
+  else if (view === "orgs") await showOrgs();
   else await showOverview();
 }
 
@@ -74,6 +76,7 @@ $("sign-out").addEventListener("click", async () => {
 setupSignInSteps(refresh);
 setupUsers();
 setupApps();
+setupOrgs();
 setupUser();
 setupAudit();
 addEventListener("hashchange", () => {
