@@ -24,6 +24,7 @@ import { connectedAppRoutes, oauthApiRoutes } from "./routes/oauth-server-api";
 import { userRoutes } from "./routes/users";
 import { activeOrgRoutes, invitationRoutes, orgRoutes } from "./routes/orgs";
 import { adminOrgRoutes } from "./routes/admin-orgs";
+import { orgKeyRoutes } from "./routes/org-api-keys";
 import { buildServices } from "./services/services";
 import { ServerTiming, timedEnv } from "./http/server-timing";
 import { isOAuthEndpoint, oauthErrorFromApiError } from "./oauth-server/errors";
@@ -70,6 +71,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/auth", mfaRoutes);
   app.route("/api/v1/auth", tokenRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
+  app.route("/api/v1/orgs/:org/api-keys", orgKeyRoutes);
   app.route("/api/v1/orgs", orgRoutes);
   app.route("/api/v1/invitations", invitationRoutes);
   app.route("/api/v1/auth", activeOrgRoutes);

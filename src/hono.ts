@@ -22,7 +22,7 @@
 // other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
 // header names (api-keys/rate-limit-policy.ts), both free of dependencies.
 import type { Context, MiddlewareHandler } from "hono";
-import { keyRefusal, orgRolePermits } from "./api-keys/grants";
+import { keyRequirementRefusal, orgRolePermits } from "./api-keys/grants";
 import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
@@ -94,7 +94,7 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
     const known = c.get("auth") as Authenticated | undefined;
     if (known !== undefined) {
       if (known.principal === "api_key") {
-        const refused = requirements.org === undefined ? keyRefusal(known.permissions ?? {}, requirements) : NO_ORG_FOR_KEYS;
+        const refused = keyRequirementRefusal(known.permissions ?? {}, known.org_id, requirements);
         return refused === null ? next() : refuse(c, { authenticated: false, ...refused });
       }
       const orgRefused = orgRefusalOf(known, requirements.org);
@@ -113,8 +113,6 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
     if (receipt !== undefined && c.res.status !== 200) await recordStatus(c, service, receipt, c.res.status);
   };
 }
-
-const NO_ORG_FOR_KEYS = { code: "forbidden", status: 403, detail: "API keys have no active organization" } as const;
 
 /** An earlier guard's answer against an organization requirement (the service decides the first time). */
 function orgRefusalOf(known: Authenticated, requirement: AuthenticateOptions["org"]): AuthRefusal | null {

@@ -84,7 +84,8 @@ describe("GET /openapi.json and /docs", () => {
     expect(codes("/api/v1/users", "post", 415)).toEqual(["unsupported_media_type"]);
     expect(codes("/api/v1/users", "post", 401)).toBeUndefined();
     expect(codes("/api/v1/auth/refresh", "post", 401)).toEqual(["invalid_token", "token_reused"]);
-    expect(codes("/api/v1/users/me", "get", 403)).toEqual(["insufficient_scope"]);
+    // A key without the permission; an organization's key, which acts for no user (contract v1.2).
+    expect(codes("/api/v1/users/me", "get", 403)).toEqual(["forbidden", "insufficient_scope"]);
     expect(codes("/api/v1/admin/users", "get", 403)).toEqual(["forbidden"]);
     expect(codes("/api/v1/auth/logout", "post", 403)).toEqual(["csrf_failed", "forbidden"]);
     expect(document.paths["/api/v1/users"]?.post?.responses["409"]?.description).toContain(

@@ -132,7 +132,7 @@ describe("invitations", () => {
     }
   });
 
-  it("are refused to an unverified address, and to an existing member (409)", async () => {
+  it("are refused to an unverified address (which cannot make an organization either), and to an existing member (409)", async () => {
     const owner = await verifiedPerson();
     const org = await createOrg(owner);
     const client = new TestClient();
@@ -143,6 +143,10 @@ describe("invitations", () => {
     ).toBe(201);
     const refused = await client.post("/api/v1/invitations/accept", { json: { token: await invitationToken(unverified.email) } });
     expect(refused.status).toBe(403);
+    // Nor may an unverified account make an organization (nothing it makes may outlive the address's proof).
+    const made = await client.post("/api/v1/orgs", { json: { name: "Before the proof" } });
+    expect(made.status).toBe(403);
+    expect(await made.json()).toMatchObject({ code: "forbidden" });
     const existing = await owner.client.post(`/api/v1/orgs/${org.id}/invitations`, { json: { email: owner.user.email, role: "member" } });
     expect(existing.status).toBe(409);
     expect(await json(existing)).toMatchObject({ code: "invalid_request" });

@@ -52,3 +52,27 @@ export function listPermits(permissions: readonly string[], resource: string, ac
   }
   return hasPermission(grants, resource, action);
 }
+
+/**
+ * An API key against a guard's requirements: its permission as always; an organization
+ * requirement (`org`: any, or a permission in it) only for an organization's key, which
+ * acts for that organization with its own permissions. A user's key has no organization.
+ */
+export function keyRequirementRefusal(
+  permissions: Permissions,
+  orgId: string | null | undefined,
+  requirements: {
+    requireAal?: 1 | 2;
+    permission?: { resource: string; action: string };
+    org?: true | { permission: { resource: string; action: string } };
+  },
+): ReturnType<typeof keyRefusal> {
+  if (requirements.org === undefined) return keyRefusal(permissions, requirements);
+  if (orgId === null || orgId === undefined)
+    return { code: "forbidden", status: 403, detail: "A user's API key has no active organization" };
+  const permission = requirements.org === true ? requirements.permission : requirements.org.permission;
+  return keyRefusal(
+    permissions,
+    permission === undefined ? { requireAal: requirements.requireAal } : { requireAal: requirements.requireAal, permission },
+  );
+}

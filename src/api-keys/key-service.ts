@@ -37,24 +37,54 @@ export interface KeyInput {
 
 export type CreateResult = { status: "created"; row: ApiKeyRow; key: string } | { status: "too_many" } | { status: "gone" };
 
+/**
+ * Where a new key is counted and held: it reserves the id (or refuses: too many, or the
+ * owner is gone), releases it when the key could not be made, and says afterwards whether
+ * it still holds it (a deletion that raced the creation ended it).
+ */
+export interface KeyHolder {
+  reserve(id: string): Promise<"reserved" | "too_many" | "gone">;
+  release(id: string): Promise<void>;
+  holds(id: string): Promise<boolean>;
+}
+
 /** A new key for `userId`, made by the session (or token family) `sessionId`, which must still stand. */
 export async function createKey(deps: KeyDeps, owner: { userId: string; sessionId: string }, input: KeyInput): Promise<CreateResult> {
   const { userId, sessionId } = owner;
   const authority = authorityFor(deps.authority, userId);
+  const holder: KeyHolder = {
+    async reserve(id) {
+      let reservation = await authority.reserveApiKey(id, sessionId, MAX_ACTIVE_KEYS_PER_USER, null);
+      // Once per user: the authority has not counted the keys made before it kept the count.
+      if (reservation === "needs_seed") {
+        reservation = await authority.reserveApiKey(id, sessionId, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
+      }
+      if (reservation === "needs_seed") throw new Error("the key count was not seeded");
+      return reservation;
+    },
+    release: (id) => authority.releaseApiKey(id),
+    holds: (id) => authority.holdsApiKey(id),
+  };
+  return mintKey(deps, { userId, orgId: null }, input, holder);
+}
+
+/** Makes a key held by `holder`: its id reserved, its D1 row, its object's record; undone if the holder let go meanwhile. */
+export async function mintKey(
+  deps: Pick<KeyDeps, "db" | "config" | "keys">,
+  owner: { userId: string; orgId: string | null },
+  input: KeyInput,
+  holder: KeyHolder,
+): Promise<CreateResult> {
   // 36^8 ids make a clash rare; a few tries make it harmless.
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createApiKey(deps.config.apiKeys.prefix);
-    let reservation = await authority.reserveApiKey(created.id, sessionId, MAX_ACTIVE_KEYS_PER_USER, null);
-    // Once per user: the authority has not counted the keys made before it kept the count.
-    if (reservation === "needs_seed") {
-      reservation = await authority.reserveApiKey(created.id, sessionId, MAX_ACTIVE_KEYS_PER_USER, await activeKeyIds(deps.db, userId));
-    }
-    if (reservation === "needs_seed") throw new Error("the key count was not seeded");
+    const reservation = await holder.reserve(created.id);
     if (reservation !== "reserved") return { status: reservation };
     const now = new Date().toISOString();
     const row: ApiKeyRow = {
       id: created.id,
-      userId,
+      userId: owner.userId,
+      orgId: owner.orgId,
       name: input.name,
       prefix: created.displayPrefix,
       secretHash: created.secretHash,
@@ -70,21 +100,21 @@ export async function createKey(deps: KeyDeps, owner: { userId: string; sessionI
       version: 1,
     };
     const inserted = await insertKey(deps.db, row).catch(async (error: unknown) => {
-      await authority.releaseApiKey(created.id);
+      await holder.release(created.id);
       throw error;
     });
     if (inserted === "id_taken") {
-      await authority.releaseApiKey(created.id);
+      await holder.release(created.id);
       continue;
     }
     // The key's object is made here: where API_KEY_LOCATION_HINT says the servers that use keys run, else near this request.
     const hint = deps.config.apiKeys.locationHint;
     const keyAuthority = hint === null ? deps.keys.getByName(row.id) : deps.keys.getByName(row.id, { locationHint: hint });
     await keyAuthority.setRecord(toRecord(row));
-    // A deletion or a proof of the address that raced this creation ended the
-    // reservation (and erased or revoked the key at its object, if it had the id by
-    // then): make sure neither the key nor its D1 row outlives it.
-    if (!(await authority.holdsApiKey(row.id))) {
+    // A deletion (of the account or the organization) or a proof of the address that raced
+    // this creation ended the reservation (and erased or revoked the key at its object, if
+    // it had the id by then): make sure neither the key nor its D1 row outlives it.
+    if (!(await holder.holds(row.id))) {
       await keyAuthority.erase();
       await deleteKeyRow(deps.db, row.id);
       return { status: "gone" };
@@ -132,7 +162,7 @@ export async function useKey(
   });
 }
 
-function toRecord(row: ApiKeyRow): KeyRecord {
+export function toRecord(row: ApiKeyRow): KeyRecord {
   return {
     id: row.id,
     userId: row.userId,
@@ -143,6 +173,7 @@ function toRecord(row: ApiKeyRow): KeyRecord {
     limits: { requestsPerMinute: row.requestsPerMinute, requestsPerDay: row.requestsPerDay },
     expiresAt: row.expiresAt === null ? null : Date.parse(row.expiresAt),
     revoked: row.revokedAt !== null,
+    orgId: row.orgId,
   };
 }
 

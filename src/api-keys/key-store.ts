@@ -17,15 +17,46 @@ export async function insertKey(db: Database, row: ApiKeyRow): Promise<"ok" | "i
   }
 }
 
-/** A key of this user, or null (unknown or someone else's: the caller cannot tell which). */
+/** A key of this user (their own, not one they made for an organization), or null (unknown or someone else's: the caller cannot tell which). */
 export async function findUserKey(db: Database, userId: string, id: string): Promise<ApiKeyRow | null> {
   return (
     (await db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId)))
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.orgId)))
       .get()) ?? null
   );
+}
+
+/** A key of this organization, or null. */
+export async function findOrgKey(db: Database, orgId: string, id: string): Promise<ApiKeyRow | null> {
+  return (
+    (await db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, orgId)))
+      .get()) ?? null
+  );
+}
+
+/** An organization's keys, newest first. */
+export async function listOrgKeys(
+  db: Database,
+  orgId: string,
+  page: { limit: number; offset: number },
+): Promise<{ items: ApiKeyRow[]; total: number }> {
+  const [items, totals] = await Promise.all([
+    db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.orgId, orgId))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .limit(page.limit)
+      .offset(page.offset)
+      .all(),
+    db.select({ total: count() }).from(apiKeys).where(eq(apiKeys.orgId, orgId)).get(),
+  ]);
+  return { items, total: totals?.total ?? 0 };
 }
 
 export async function listUserKeys(
@@ -37,12 +68,16 @@ export async function listUserKeys(
     db
       .select()
       .from(apiKeys)
-      .where(eq(apiKeys.userId, userId))
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.orgId)))
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
       .limit(page.limit)
       .offset(page.offset)
       .all(),
-    db.select({ total: count() }).from(apiKeys).where(eq(apiKeys.userId, userId)).get(),
+    db
+      .select({ total: count() })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.orgId)))
+      .get(),
   ]);
   return { items, total: totals?.total ?? 0 };
 }
@@ -52,7 +87,7 @@ export async function activeKeyIds(db: Database, userId: string): Promise<string
   const rows = await db
     .select({ id: apiKeys.id })
     .from(apiKeys)
-    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), isNull(apiKeys.orgId)))
     .all();
   return rows.map((row) => row.id);
 }
@@ -77,7 +112,7 @@ export async function writeKeyRecord(db: Database, record: KeyRecord): Promise<A
   );
 }
 
-/** Every key id D1 lists for the user, revoked ones too. */
+/** Every key id D1 lists for the user, revoked ones and those they made for an organization too (a deleted account's go with it). */
 export async function allKeyIds(db: Database, userId: string): Promise<string[]> {
   const rows = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.userId, userId)).all();
   return rows.map((row) => row.id);

@@ -90,6 +90,8 @@ export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandl
       if (status !== 200 && use !== undefined) services.waitUntil(services.keys.getByName(principal.key.id).amendUse(use, status));
     };
     try {
+      // An organization's key acts for the organization: this service's routes act for a user.
+      if (principal.key.orgId !== null) throw new ApiError("forbidden", "An organization's API key cannot use this route");
       if (options.adminKey !== undefined) {
         const { resource, action } = options.adminKey;
         if (!principal.user.is_superuser || !hasAdminPermission(principal.key.permissions, resource, action)) {

@@ -100,6 +100,8 @@ async function keyRead(direct: Direct): Promise<Response | null> {
   if (
     result?.status === "ok" &&
     result.principal.kind === "api_key" &&
+    // An organization's key is refused here (the app answers, 403): it acts for no user.
+    result.principal.key.orgId === null &&
     result.ratelimit !== undefined &&
     keyRefusal(result.principal.key.permissions, { permission: PROFILE_READ }) === null
   ) {

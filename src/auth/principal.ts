@@ -40,7 +40,8 @@ export interface ApiKeyPrincipal {
   kind: "api_key";
   userId: string;
   user: PublicUser;
-  key: { id: string; permissions: Record<string, string[]> };
+  /** orgId: an organization's key, acting for it (userId made it); null: the user's own. */
+  key: { id: string; permissions: Record<string, string[]>; orgId: string | null };
 }
 
 export type Principal = SessionPrincipal | TokenPrincipal | ApiKeyPrincipal;

@@ -172,6 +172,8 @@ export interface PrincipalDescription {
   aal?: 1 | 2;
   amr?: string[];
   auth_time?: number;
+  /** An organization's API key: the organization it acts for. */
+  org_id?: string;
 }
 
 export function describePrincipal(principal: Principal): PrincipalDescription {
@@ -183,7 +185,13 @@ export function describePrincipal(principal: Principal): PrincipalDescription {
       return { principal: principal.kind, user_id: principal.userId, exp, aal, amr, auth_time: Math.floor(authTime / 1000) };
     }
     case "api_key":
-      return { principal: "api_key", user_id: principal.userId, permissions: principal.key.permissions };
+      // An organization's key names it (user_id is the member who made it).
+      return {
+        principal: "api_key",
+        user_id: principal.userId,
+        permissions: principal.key.permissions,
+        ...(principal.key.orgId === null ? {} : { org_id: principal.key.orgId }),
+      };
   }
 }
 

@@ -12,6 +12,8 @@ export type KeyVerdict =
       user_id: string;
       permissions: Record<string, string[]>;
       ratelimit: RateLimitState;
+      /** An organization's key: the organization it acts for. */
+      org_id?: string;
       /** Present when a resource and action were asked about. */
       allowed?: boolean;
     }
@@ -56,6 +58,8 @@ export async function verifyKeyAnswer(
     permissions: principal.key.permissions,
     ratelimit,
   };
+  // An organization's key acts for it; user_id is the member who made it.
+  if (principal.key.orgId !== null) verdict.org_id = principal.key.orgId;
   if (check !== undefined) verdict.allowed = hasPermission(principal.key.permissions, check.resource, check.action);
   return verdict;
 }

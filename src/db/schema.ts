@@ -66,6 +66,8 @@ export const apiKeys = sqliteTable("api_keys", {
   lastUsedIp: text("last_used_ip"),
   /** The ApiKeyAuthority's record version this row shows. */
   version: integer("version").notNull().default(0),
+  /** An organization's key: the organization it acts for (userId is the member who made it); null for a user's own. */
+  orgId: text("org_id"),
 });
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

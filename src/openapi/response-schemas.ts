@@ -136,6 +136,7 @@ export const verifyKeyResponse = z.union([
     permissions: z.record(z.string(), z.array(z.string())),
     ratelimit: rateLimitState,
     allowed: z.boolean().optional(),
+    org_id: z.string().optional().describe("An organization's key: the organization it acts for (user_id made it)"),
   }),
   z.object({ valid: z.literal(false), code: z.string() }),
 ]);

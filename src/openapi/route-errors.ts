@@ -64,8 +64,9 @@ function kindsOf(route: RouteSpec): Set<ErrorCode> {
     // and a good key on a route that refuses keys is 403 forbidden.
     for (const kind of ["not_authenticated", "session_expired", "invalid_token", "invalid_api_key", "rate_limited"] as const)
       kinds.add(kind);
-    if (!route.auth.includes("api_key")) kinds.add("forbidden");
-    else if (route.apiKeyPermission !== undefined && route.tag !== "admin") kinds.add("insufficient_scope");
+    // A route that takes API keys refuses an organization's key (it acts for no user) with 403 forbidden too.
+    kinds.add("forbidden");
+    if (route.auth.includes("api_key") && route.apiKeyPermission !== undefined && route.tag !== "admin") kinds.add("insufficient_scope");
   }
   if (!STATELESS.has(route.path)) kinds.add("service_unavailable");
   // Every request loads the settings first: a deployment missing one answers 500.

@@ -5,6 +5,7 @@
 // An API key's use is recorded as a 200 when authenticate lets it through; the consumer
 // reports the status it finally answered with recordStatus (edge-auth/hono does), so a
 // request its own checks refused is counted as refused, as the HTTP routes count it.
+import { keyRequirementRefusal } from "../api-keys/grants";
 import { type OrgRequirement, activeOrgOfPrincipal, orgDescription, orgRefusal } from "../auth/org-standing";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { keyRefusal } from "../api-keys/grants";
@@ -126,11 +127,7 @@ export class AuthService extends WorkerEntrypoint<Env> {
     const { principal } = result;
     let receipt: { usage_receipt?: string } = {};
     if (principal.kind === "api_key") {
-      // A key has no active organization: a requirement of one refuses it as the permission would.
-      const refused =
-        options.org === undefined
-          ? keyRefusal(principal.key.permissions, options)
-          : ({ code: "forbidden", status: 403, detail: "API keys have no active organization" } as const);
+      const refused = keyRequirementRefusal(principal.key.permissions, principal.key.orgId, options);
       if (refused !== null) {
         if (result.use !== undefined) this.ctx.waitUntil(services.keys.getByName(principal.key.id).amendUse(result.use, refused.status));
         return { authenticated: false, ...refused, ...ratelimit };
@@ -142,7 +139,8 @@ export class AuthService extends WorkerEntrypoint<Env> {
       return refusalOf(await reauthenticationRequired(services, principal.userId, true));
     }
     const org = await activeOrgOfPrincipal(services, principal);
-    const orgRefused = orgRefusal(org, options.org);
+    // An API key's organization requirement was judged above, by the key's own permissions.
+    const orgRefused = principal.kind === "api_key" ? null : orgRefusal(org, options.org);
     if (orgRefused !== null) return { ...refusalOf(orgRefused), ...ratelimit };
     const { user_id: _userId, ...described } = describePrincipal(principal);
     return { authenticated: true, ...described, ...orgDescription(org), user: principal.user, ...ratelimit, ...receipt };

@@ -102,8 +102,14 @@ type CleanupRow = { id: number; user_id: string; proven_at: number; key_ids: str
 export async function runProofCleanup(sql: SqlStorage, env: Pick<Env, "API_KEYS" | "DB">): Promise<void> {
   for (const job of sql.exec<CleanupRow>("SELECT * FROM proof_cleanup ORDER BY id").toArray()) {
     const keyIds = JSON.parse(job.key_ids) as string[];
-    await Promise.all(keyIds.map((id) => env.API_KEYS.getByName(id).revoke()));
     const at = new Date(job.proven_at).toISOString();
+    // Keys the account made for an organization before the proof are counted there, not here: found in D1.
+    const { results: orgKeys } = await env.DB.prepare(
+      "SELECT id FROM api_keys WHERE user_id = ? AND org_id IS NOT NULL AND revoked_at IS NULL AND created_at < ?",
+    )
+      .bind(job.user_id, at)
+      .all<{ id: string }>();
+    await Promise.all([...keyIds, ...orgKeys.map((row) => row.id)].map((id) => env.API_KEYS.getByName(id).revoke()));
     await env.DB.batch([
       env.DB.prepare(
         `UPDATE api_keys SET revoked_at = ?1, updated_at = ?1

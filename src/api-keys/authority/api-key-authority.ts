@@ -125,7 +125,7 @@ export class ApiKeyAuthority extends DurableObject<Env> {
     ) {
       return { status: "invalid" };
     }
-    const key = { id: record.id, userId: record.userId, permissions: record.permissions };
+    const key = { id: record.id, userId: record.userId, permissions: record.permissions, orgId: record.orgId ?? null };
     const active = windows(record.limits, request.defaultRequestsPerMinute, now);
     const names: string[] = [];
     // A window already spent refuses the use; with several, the one that resets last says when to retry.

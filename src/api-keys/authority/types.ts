@@ -14,6 +14,16 @@ export interface KeyRecord {
   /** ms since the epoch, or null for a key that does not expire. */
   expiresAt: number | null;
   revoked: boolean;
+  /** An organization's key: the organization it acts for (userId made it). Absent or null: the user's own. */
+  orgId?: string | null;
+}
+
+/** Who a key is, as a use answers it. */
+export interface UsedKey {
+  id: string;
+  userId: string;
+  permissions: Permissions;
+  orgId: string | null;
 }
 
 export interface UseRequest {
@@ -34,14 +44,14 @@ export type UseResult =
   | { status: "invalid" }
   | {
       status: "allowed";
-      key: { id: string; userId: string; permissions: Permissions };
+      key: UsedKey;
       rateLimit: RateLimitState;
       /** Recorded as a 200; amend it when the response ends otherwise. */
       use: UsedAt;
     }
   | {
       status: "limited";
-      key: { id: string; userId: string; permissions: Permissions };
+      key: UsedKey;
       rateLimit: RateLimitState;
       retryAfterSeconds: number;
     };

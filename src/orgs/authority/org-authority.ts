@@ -7,6 +7,7 @@
 // the records they leave (records.ts).
 import { DurableObject } from "cloudflare:workers";
 import { OrgCore } from "./core";
+import { holdsKey, keyAccess, releaseKey, reserveKey } from "./key-ops";
 import { acceptInvitation, cancelInvitation, invite, listInvitations } from "./invitation-ops";
 import { listMembers, removeMember, setRole, userDeleted } from "./member-ops";
 import { createOrg, removeOrg, updateOrg } from "./org-ops";
@@ -72,6 +73,26 @@ export class OrgAuthority extends DurableObject<Env> {
 
   accept(tokenHash: string, user: { userId: string; email: string; client: Actor["client"] }): Promise<Outcome<{ org: OrgView }>> {
     return acceptInvitation(this.core, tokenHash, user);
+  }
+
+  keyAccess(actor: Actor, permissions?: Record<string, string[]>): Outcome<object> {
+    return keyAccess(this.core, actor, permissions);
+  }
+
+  reserveKey(
+    actor: Actor,
+    keyId: string,
+    permissions: Record<string, string[]>,
+  ): Promise<Outcome<{ reservation: "reserved" | "too_many" }>> {
+    return reserveKey(this.core, actor, keyId, permissions);
+  }
+
+  releaseKey(keyId: string): void {
+    releaseKey(this.core, keyId);
+  }
+
+  holdsKey(keyId: string): boolean {
+    return holdsKey(this.core, keyId);
   }
 
   roles(actor: Actor): Outcome<{ items: RoleView[] }> {

@@ -1,6 +1,7 @@
 // The organization itself: created with its owner, renamed, deleted.
 import { uniqueViolation } from "../../db/unique-conflict";
 import type { OrgCore } from "./core";
+import { eraseKeys } from "./key-ops";
 import type { Actor, NewOrg, OrgView, Outcome } from "./types";
 
 const SLUG_TAKEN = { status: "conflict", detail: "This slug is taken" } as const;
@@ -78,6 +79,8 @@ export async function endOrg(core: OrgCore, actor: Actor | null): Promise<string
     .exec<{ user_id: string }>("SELECT user_id FROM members")
     .toArray()
     .map((row) => row.user_id);
+  // Its keys stop first: once the deletion answers, no key of it works anywhere.
+  await eraseKeys(core);
   await core.commit(() => {
     core.sql.exec("UPDATE org SET deleted_at = ?", Date.now());
     core.sql.exec("DELETE FROM invitations");

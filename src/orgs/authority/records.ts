@@ -54,7 +54,13 @@ export async function flushRecords(sql: SqlStorage, db: D1Database): Promise<boo
   // An organization's deletion takes every membership with it, whatever was queued before.
   const statements = records.map((record) => statement(db, record));
   for (const record of records) {
-    if (record.kind === "org_gone") statements.push(db.prepare("DELETE FROM org_members WHERE org_id = ?").bind(record.orgId));
+    if (record.kind !== "org_gone") continue;
+    statements.push(db.prepare("DELETE FROM org_members WHERE org_id = ?").bind(record.orgId));
+    // Its API keys (erased at their objects before) and their usage.
+    for (const table of ["api_key_usage", "api_key_usage_flushes"]) {
+      statements.push(db.prepare(`DELETE FROM ${table} WHERE key_id IN (SELECT id FROM api_keys WHERE org_id = ?)`).bind(record.orgId));
+    }
+    statements.push(db.prepare("DELETE FROM api_keys WHERE org_id = ?").bind(record.orgId));
   }
   const results = await db.batch(statements);
   let leavers = false;

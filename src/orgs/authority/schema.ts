@@ -16,4 +16,6 @@ export const ORG_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE outbox (id TEXT PRIMARY KEY, item TEXT NOT NULL)",
   // Members whose account D1 no longer has (a deletion that raced their joining): the alarm takes them out.
   "CREATE TABLE leavers (user_id TEXT PRIMARY KEY)",
+  // The organization's API keys (ids; the keys live at their own objects): counted, and erased with it.
+  "CREATE TABLE api_keys (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
 ];
