@@ -118,6 +118,13 @@ describe("the active organization", () => {
     const wrong = await signIn({ email: stranger.user.email, password: "not the password", org_id: org.id });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ code: "invalid_credentials" });
+    // Once the account is locked by wrong guesses, the right password with an org_id is refused as without one: no oracle.
+    const locked = await verifiedPerson();
+    for (let i = 0; i < 5; i++) await signIn({ email: locked.user.email, password: `wrong-${i}`, org_id: org.id });
+    const right = await signIn({ email: locked.user.email, password: locked.user.password, org_id: org.id });
+    const plain = await signIn({ email: locked.user.email, password: locked.user.password });
+    expect(right.status).toBe(plain.status);
+    expect(right.status).toBe(429);
 
     // With a second factor: the organization is kept until the sign-in completes.
     const { secret } = await enrollTotp(member.client, member.user.id);

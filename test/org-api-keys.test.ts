@@ -53,7 +53,14 @@ describe("an organization's API keys", () => {
       body: JSON.stringify({ op: "authenticate", args: ["GET", `${BASE_URL}/api/v1/users/me`, headers, { org: true }] }),
     });
     expect(await rpc.json()).toMatchObject({ authenticated: true, principal: "api_key", org_id: org.id });
-    // Never for a user here: not even its maker's profile.
+    // Never for a user: a guard that hands its handler a user refuses it, here and in other Workers.
+    expect((await example.fetch("http://example/me", { headers })).status).toBe(403);
+    const plain = await consumer.fetch("http://consumer/", {
+      method: "POST",
+      body: JSON.stringify({ op: "authenticate", args: ["GET", `${BASE_URL}/api/v1/users/me`, headers] }),
+    });
+    expect(await plain.json()).toMatchObject({ authenticated: false, status: 403, code: "forbidden" });
+    // Not even its maker's profile here.
     const me = await new TestClient().get("/api/v1/users/me", { headers });
     expect(me.status).toBe(403);
     // Not among its maker's own keys.
@@ -65,6 +72,7 @@ describe("an organization's API keys", () => {
       total: number;
     };
     expect(listed.items.map((item) => item.id)).toEqual([created.id]);
+    expect(listed.items[0]).toMatchObject({ created_by: billing.user.id });
     expect((await admin.client.delete(`/api/v1/orgs/${org.id}/api-keys/${created.id}`)).status).toBe(204);
     expect(await verify(created.api_key)).toMatchObject({ valid: false });
     expect((await admin.client.get(`/api/v1/orgs/${org.id}/api-keys/${created.id}`)).status).toBe(200);

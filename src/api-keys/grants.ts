@@ -56,7 +56,8 @@ export function listPermits(permissions: readonly string[], resource: string, ac
 /**
  * An API key against a guard's requirements: its permission as always; an organization
  * requirement (`org`: any, or a permission in it) only for an organization's key, which
- * acts for that organization with its own permissions. A user's key has no organization.
+ * acts for that organization with its own permissions, and only there: a guard without
+ * an organization requirement refuses it. A user's key has no organization.
  */
 export function keyRequirementRefusal(
   permissions: Permissions,
@@ -67,7 +68,17 @@ export function keyRequirementRefusal(
     org?: true | { permission: { resource: string; action: string } };
   },
 ): ReturnType<typeof keyRefusal> {
-  if (requirements.org === undefined) return keyRefusal(permissions, requirements);
+  if (requirements.org === undefined) {
+    // An organization's key acts for no user: a guard that would hand its handler a user refuses it (fail closed).
+    if (orgId !== null && orgId !== undefined) {
+      return {
+        code: "forbidden",
+        status: 403,
+        detail: "An organization's API key is accepted only where an organization is asked for (requireOrg)",
+      };
+    }
+    return keyRefusal(permissions, requirements);
+  }
   if (orgId === null || orgId === undefined)
     return { code: "forbidden", status: 403, detail: "A user's API key has no active organization" };
   const permission = requirements.org === true ? requirements.permission : requirements.org.permission;

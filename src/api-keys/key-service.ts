@@ -50,9 +50,18 @@ export interface KeyHolder {
 
 /** A new key for `userId`, made by the session (or token family) `sessionId`, which must still stand. */
 export async function createKey(deps: KeyDeps, owner: { userId: string; sessionId: string }, input: KeyInput): Promise<CreateResult> {
+  return mintKey(deps, { userId: owner.userId, orgId: null }, input, userKeyHolder(deps, owner));
+}
+
+/**
+ * The user's authority as a key's holder: counted against the user's keys, made only by a
+ * session that still stands of an account neither disabled nor deleted, and ended by a
+ * proof of the address, a disable or a deletion like every key the user made.
+ */
+export function userKeyHolder(deps: Pick<KeyDeps, "db" | "authority">, owner: { userId: string; sessionId: string }): KeyHolder {
   const { userId, sessionId } = owner;
   const authority = authorityFor(deps.authority, userId);
-  const holder: KeyHolder = {
+  return {
     async reserve(id) {
       let reservation = await authority.reserveApiKey(id, sessionId, MAX_ACTIVE_KEYS_PER_USER, null);
       // Once per user: the authority has not counted the keys made before it kept the count.
@@ -65,7 +74,6 @@ export async function createKey(deps: KeyDeps, owner: { userId: string; sessionI
     release: (id) => authority.releaseApiKey(id),
     holds: (id) => authority.holdsApiKey(id),
   };
-  return mintKey(deps, { userId, orgId: null }, input, holder);
 }
 
 /** Makes a key held by `holder`: its id reserved, its D1 row, its object's record; undone if the holder let go meanwhile. */

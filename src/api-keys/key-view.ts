@@ -15,6 +15,8 @@ export interface ApiKeyView {
   last_used_ip: string | null;
   revoked_at: string | null;
   is_active: boolean;
+  /** An organization's key: the member who made it. */
+  created_by?: string;
 }
 
 export function toKeyView(row: ApiKeyRow, now: number = Date.now()): ApiKeyView {
@@ -32,5 +34,6 @@ export function toKeyView(row: ApiKeyRow, now: number = Date.now()): ApiKeyView 
     last_used_ip: row.lastUsedIp,
     revoked_at: row.revokedAt,
     is_active: row.revokedAt === null && !expired,
+    ...(row.orgId === null ? {} : { created_by: row.userId }),
   };
 }

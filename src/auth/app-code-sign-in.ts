@@ -28,6 +28,8 @@ export async function appCodeSignIn(
   if (issued === null) throw new ApiError("invalid_grant", "The code is invalid, expired or already used");
   if (issued.status === "disabled") throw accountDisabled();
   if (issued.status === "mfa_required") throw mfaRequired(issued);
+  // No organization is asked for here; a family that would need one does not exist.
+  if (issued.status === "not_a_member") throw new ApiError("not_a_member", "You are not a member of this organization");
   recordLoginSuccess(services, user, { kind: "token", method: "oauth_code", newDevice: issued.newDevice });
   return issued;
 }

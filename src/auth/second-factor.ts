@@ -2,7 +2,6 @@
 // every first factor turns into a session or a token family): answering a stopped
 // sign-in with `mfa_required`, and completing it with its second factor so that it
 // answers exactly what the first factor would have (cookies, or a token pair).
-import { activeOrgOf } from "../orgs/org-claims";
 import { ApiError } from "../http/errors";
 import { sha256 } from "../lib/crypto";
 import { assertionOptions, assertionProof, noticeFactorChange, proofRefusal, recoveryProof, totpProof } from "../mfa/mfa-service";
@@ -14,7 +13,7 @@ import { type MfaRequired, newSessionSecrets } from "../sessions/session-service
 import { parseSessionToken, userIdOfSession } from "../sessions/session-token";
 import type { Assurance } from "../user-authority/session-policy";
 import type { PublicUser } from "../users/user-view";
-import { tokenAnswer } from "../tokens/token-service";
+import { startingOrg, tokenAnswer } from "../tokens/token-service";
 import { recordLoginSuccess } from "./login-outcome";
 
 /** The answer of a first factor stopped at the gate: 401 mfa_required with the token and the methods. */
@@ -102,13 +101,15 @@ export async function signedInAnswer(
 ): Promise<CompletedSignIn> {
   const { user, secrets } = opened;
   if (opened.kind === "token") {
-    const org = await activeOrgOf(services, user.id, opened.orgId ?? null);
+    // The organization the first factor asked for, checked now that the sign-in stands.
+    const org = await startingOrg(services, authorityFor(services.authority, user.id), user.id, secrets.id, opened.orgId);
+    if (org === "not_a_member") throw new ApiError("not_a_member", "You are not a member of this organization");
     const body = await tokenAnswer(services.config, {
       userId: user.id,
       familyId: secrets.id,
       token: secrets.token,
       assurance: opened.assurance,
-      org: org === null ? null : { id: org.id, role: org.role, permissions: org.permissions },
+      org,
     });
     return { kind: "token", body };
   }

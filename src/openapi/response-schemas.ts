@@ -111,6 +111,7 @@ export const apiKeyResponse = z.object({
   last_used_ip: z.string().nullable(),
   revoked_at: timestamp.nullable(),
   is_active: z.boolean(),
+  created_by: z.string().optional().describe("An organization's key: the member who made it"),
 });
 
 export const createdApiKeyResponse = apiKeyResponse.extend({ api_key: z.string().describe("Shown once") });

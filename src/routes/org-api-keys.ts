@@ -10,11 +10,12 @@ import { recordEvent } from "../events/record-event";
 import { parseBody, parseQuery } from "../http/body";
 import { ApiError, validationError } from "../http/errors";
 import type { KeyChanges } from "../api-keys/authority/api-key-authority";
-import { type KeyHolder, keyUsage, mintKey, toRecord } from "../api-keys/key-service";
+import { type KeyHolder, keyUsage, mintKey, toRecord, userKeyHolder } from "../api-keys/key-service";
 import { findOrgKey, listOrgKeys, updateKeyRow, writeKeyRecord } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";
 import { createKeyBody, listQuery, updateKeyBody, usageQuery } from "../api-keys/schemas";
 import { actorOf, orgOf, settled } from "../orgs/org-service";
+import { authorityFor } from "../sessions/authority-client";
 
 export const orgKeyRoutes = new Hono<AppEnv>();
 
@@ -37,15 +38,31 @@ orgKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
     throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
   }
   const services = c.get("services");
-  const { userId, user } = userPrincipal(c);
+  const { userId, user, session } = userPrincipal(c);
   if (!user.email_verified) throw new ApiError("forbidden", "Verify your email address first");
   const org = await orgOf(services, c.req.param("org") ?? "");
   const actor = actorOf(services, userId);
-  // The maker's standing and the key's permissions are checked in the same step as the id is reserved.
+  // Held by both: the maker's authority (their session stands, the account is neither
+  // disabled nor deleted, and a proof of the address ends it like every key they made),
+  // and the organization's, which checks the maker's role and the key's permissions in
+  // the same step as it reserves the id, and ends it with the organization.
+  const maker = userKeyHolder(services, { userId, sessionId: session.id });
   const holder: KeyHolder = {
-    reserve: async (id) => settled(await org.stub.reserveKey(actor, id, input.permissions)).reservation,
-    release: (id) => org.stub.releaseKey(id),
-    holds: (id) => org.stub.holdsKey(id),
+    async reserve(id) {
+      const reserved = await maker.reserve(id);
+      if (reserved !== "reserved") return reserved;
+      let reservation: Awaited<ReturnType<KeyHolder["reserve"]>> = "gone";
+      try {
+        reservation = settled(await org.stub.reserveKey(actor, id, input.permissions)).reservation;
+        return reservation;
+      } finally {
+        if (reservation !== "reserved") await maker.release(id);
+      }
+    },
+    release: async (id) => {
+      await Promise.all([maker.release(id), org.stub.releaseKey(id)]);
+    },
+    holds: async (id) => (await maker.holds(id)) && (await org.stub.holdsKey(id)),
   };
   const result = await mintKey(
     services,
@@ -122,7 +139,7 @@ orgKeyRoutes.delete("/:id", authenticate(), async (c) => {
   const row = await findOrgKey(services.db, org.id, c.req.param("id"));
   if (row === null) throw notFound();
   await services.keys.getByName(row.id).revoke();
-  await org.stub.releaseKey(row.id);
+  await Promise.all([org.stub.releaseKey(row.id), authorityFor(services.authority, row.userId).releaseApiKey(row.id)]);
   if (row.revokedAt === null) {
     const now = new Date().toISOString();
     await updateKeyRow(services.db, row.id, { revokedAt: now, updatedAt: now });

@@ -1,7 +1,5 @@
 // Token endpoints for mobile apps and API clients: sign-in for a token pair, refresh,
 // RFC 7009 revocation, and the public keys that verify access tokens.
-import { activeOrgOf } from "../orgs/org-claims";
-import { isOrgId } from "../orgs/org-names";
 import { Hono } from "hono";
 import { providerKeys } from "../oauth-server/keys";
 import { getCookie } from "hono/cookie";
@@ -39,22 +37,16 @@ tokenRoutes.post("/token", async (c) => {
   } else {
     const input = parseBody(c, passwordGrantBody);
     const identity = { identifier: input.email ?? input.username ?? "", password: input.password };
-    const { user, result } = await passwordSignIn(services, identity, async (user, credentialEpoch, verdict) => {
-      // Only after a right password (a wrong one goes to the authority's judgement as
-      // always): the answer must not tell a stranger who belongs where.
-      const org =
-        !verdict.verified || input.org_id === undefined
-          ? null
-          : await activeOrgOf(services, user.id, isOrgId(input.org_id) ? input.org_id : null);
-      if (verdict.verified && input.org_id !== undefined && org === null) return { status: "not_a_member" } as const;
-      return issueTokens(services, user, clientInfo(c.req.raw), {
+    const { user, result } = await passwordSignIn(services, identity, (user, credentialEpoch, verdict) =>
+      issueTokens(services, user, clientInfo(c.req.raw), {
         credentialEpoch,
         verdict,
         amr: ["pwd"],
         answer: { isNewUser: false, method: "password" },
-        org: org === null ? null : { id: org.id, role: org.role, permissions: org.permissions },
-      });
-    });
+        // Asked of the organization only once the sign-in stands (issueTokens): the answer never tells who belongs where to someone without the password.
+        ...(input.org_id === undefined ? {} : { requestedOrg: input.org_id }),
+      }),
+    );
     if (result === null) throw signInRefused();
     if (result.status === "not_a_member") throw new ApiError("not_a_member", "You are not a member of this organization");
     if (result.status === "disabled") throw accountDisabled();

@@ -3,6 +3,7 @@
 // user's UserAuthority, so it shares the session list, limits and revocation.
 import type { Services } from "../services/services";
 import { activeOrgOf } from "../orgs/org-claims";
+import { isOrgId } from "../orgs/org-names";
 import type { Config } from "../config/config";
 import type { ClientInfo } from "../http/client-info";
 import { randomToken, sha256 } from "../lib/crypto";
@@ -57,7 +58,29 @@ export async function tokenAnswer(
 }
 
 export type TokenIssue =
-  IssuedTokens | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] } | { status: "disabled" };
+  | IssuedTokens
+  | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] }
+  | { status: "disabled" }
+  | { status: "not_a_member" };
+
+/**
+ * The organization a just-opened family was asked to start in (`requested`), with the
+ * caller's role there now; null when none was asked. A non-member's family is ended at
+ * once ("not_a_member"), so it never stands.
+ */
+export async function startingOrg(
+  deps: Pick<Services, "orgs">,
+  authority: { revokeSession(id: string): Promise<boolean> },
+  userId: string,
+  familyId: string,
+  requested: string | null | undefined,
+): Promise<OrgClaims | null | "not_a_member"> {
+  if (requested === undefined || requested === null) return null;
+  const org = await activeOrgOf(deps, userId, isOrgId(requested) ? requested : null);
+  if (org !== null) return { id: org.id, role: org.role, permissions: org.permissions };
+  await authority.revokeSession(familyId);
+  return "not_a_member";
+}
 
 /**
  * A new token family for a first factor checked under `credentialEpoch`; null when the
@@ -69,8 +92,12 @@ interface FirstFactor {
   amr: AuthMethod[];
   answer: Omit<SignInAnswer, "kind" | "rememberMe">;
   madeAt?: number | undefined;
-  /** The organization the family starts in, its membership already checked (its claims: as the organization has the role then). */
-  org?: { id: string; role: string; permissions: string[] } | null;
+  /**
+   * POST /auth/token's org_id: the organization the family starts in. Asked of the
+   * organization only once the user's authority opened the family (the password judged,
+   * the account neither locked nor disabled); a non-member's family is ended at once.
+   */
+  requestedOrg?: string;
 }
 
 export async function issueTokens(
@@ -88,7 +115,7 @@ export async function issueTokens(
   first: FirstFactor & { verdict?: PasswordVerdict },
 ): Promise<TokenIssue | null | AttemptRefusal> {
   const family = await createSessionToken(user.id);
-  const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false, orgId: first.org?.id ?? null });
+  const mfa = await newMfaTicket(user.id, { ...first.answer, kind: "token", rememberMe: false, orgId: first.requestedOrg ?? null });
   const authority = authorityFor(deps.authority, user.id);
   const input: NewSession = {
     id: family.id,
@@ -102,7 +129,7 @@ export async function issueTokens(
     assurance: { aal: 1, amr: first.amr },
     mfa: mfa.ticket,
     ...(first.madeAt === undefined ? {} : { madeAt: first.madeAt }),
-    activeOrg: first.org?.id ?? null,
+    activeOrg: first.requestedOrg ?? null,
   };
   const max = deps.config.sessions.maxPerUser;
   const created = await authority.openSession(input, max, first.verdict);
@@ -110,12 +137,14 @@ export async function issueTokens(
   if (created.status === "refused") return null;
   if (created.status === "disabled") return { status: "disabled" };
   if (created.status === "mfa_required") return { status: "mfa_required", mfaToken: mfa.token, methods: created.methods };
+  const org = await startingOrg(deps, authority, user.id, family.id, first.requestedOrg);
+  if (org === "not_a_member") return { status: "not_a_member" };
   const response = await tokenAnswer(deps.config, {
     userId: user.id,
     familyId: family.id,
     token: family.token,
     assurance: created.assurance,
-    org: first.org ?? null,
+    org,
   });
   return { status: "issued", response, newDevice: created.newDevice };
 }

@@ -41,7 +41,7 @@ export async function reserveKey(
     if (access.status !== "ok") return access;
     const held = core.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM api_keys").one().n;
     if (held >= MAX_ORG_KEYS) return { status: "ok", reservation: "too_many" };
-    core.sql.exec("INSERT INTO api_keys (id, created_at) VALUES (?, ?)", keyId, Date.now());
+    core.sql.exec("INSERT INTO api_keys (id, created_at, maker) VALUES (?, ?, ?)", keyId, Date.now(), actor.userId);
     return { status: "ok", reservation: "reserved" };
   });
 }
@@ -56,11 +56,16 @@ export function holdsKey(core: OrgCore, keyId: string): boolean {
   return core.sql.exec("SELECT 1 FROM api_keys WHERE id = ?", keyId).toArray().length > 0;
 }
 
-/** Erases every key of the organization at its own object (before the organization is marked gone). */
+/** Erases every key of the organization at its own object (before the organization is marked gone), and frees its makers' counts. */
 export async function eraseKeys(core: OrgCore): Promise<void> {
-  const ids = core.sql
-    .exec<{ id: string }>("SELECT id FROM api_keys")
-    .toArray()
-    .map((row) => row.id);
-  await Promise.all(ids.map((id) => core.env.API_KEYS.getByName(id).erase()));
+  const keys = core.sql.exec<{ id: string; maker: string | null }>("SELECT id, maker FROM api_keys").toArray();
+  await Promise.all(keys.map((key) => core.env.API_KEYS.getByName(key.id).erase()));
+  await Promise.all(
+    keys.flatMap((key) => (key.maker === null ? [] : [core.env.USER_AUTHORITY.getByName(key.maker).releaseApiKey(key.id)])),
+  );
+}
+
+/** A maker's account was deleted (its keys with it): the organization stops counting them. */
+export function forgetMakersKeys(core: OrgCore, userId: string): void {
+  core.sql.exec("DELETE FROM api_keys WHERE maker = ?", userId);
 }

@@ -1,6 +1,7 @@
 // Members: listed, given a role, removed (or leaving), and taken out when their account is
 // deleted. The organization keeps at least one owner through all of them.
 import type { OrgCore } from "./core";
+import { forgetMakersKeys } from "./key-ops";
 import { endOrg } from "./org-ops";
 import type { OrgRecord } from "./records";
 import { mayGrant } from "./roles";
@@ -86,6 +87,8 @@ export async function userDeleted(core: OrgCore, userId: string): Promise<void> 
     }
     await core.commit(() => {
       core.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+      // The deletion erased the keys they made: no longer counted here.
+      forgetMakersKeys(core, userId);
       if (heir !== null) core.sql.exec("UPDATE members SET role = 'owner' WHERE user_id = ?", heir);
       const joinedAt = heir === null ? "" : (core.tables.member(heir)?.joined_at ?? "");
       const inherited: OrgRecord[] =

@@ -18,4 +18,6 @@ export const ORG_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE leavers (user_id TEXT PRIMARY KEY)",
   // The organization's API keys (ids; the keys live at their own objects): counted, and erased with it.
   "CREATE TABLE api_keys (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
+  // Who made each key: their own authority counts it too, and is told when the organization erases it.
+  "ALTER TABLE api_keys ADD COLUMN maker TEXT",
 ];
