@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { validationError } from "../http/errors";
 import { permissionsField } from "./permissions";
 
 const rateLimitsField = z
@@ -48,3 +49,24 @@ export const listQuery = z.object({
 export const usageQuery = z.object({
   days: z.coerce.number().int().min(1).max(365).default(30),
 });
+
+/** A new key as createKey and mintKey take it, from the create body (an expiry in the past is a 422). */
+export function keyInputOf(input: z.output<typeof createKeyBody>): {
+  name: string;
+  permissions: Record<string, string[]>;
+  rateLimits: { requestsPerMinute: number | null; requestsPerDay: number | null };
+  expiresAt: string | null;
+} {
+  if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
+    throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
+  }
+  return {
+    name: input.name,
+    permissions: input.permissions,
+    rateLimits: {
+      requestsPerMinute: input.rate_limits?.requests_per_minute ?? null,
+      requestsPerDay: input.rate_limits?.requests_per_day ?? null,
+    },
+    expiresAt: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
+  };
+}

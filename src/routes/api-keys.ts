@@ -7,14 +7,14 @@ import { authenticate, setRateLimitHeaders, userPrincipal } from "../auth/authen
 import type { AppEnv } from "../auth/app-env";
 import { recordEvent } from "../events/record-event";
 import { parseBody, parseQuery } from "../http/body";
-import { ApiError, tooManyRequests, validationError } from "../http/errors";
+import { ApiError, tooManyRequests } from "../http/errors";
 import type { KeyChanges } from "../api-keys/authority/api-key-authority";
 import { createKey, keyUsage, revokeKey, updateKey } from "../api-keys/key-service";
 import { findUserKey, listUserKeys } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";
 import { verifyKeyAnswer } from "../auth/verify-key";
 import { takeDecided } from "../http/handover";
-import { createKeyBody, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
+import { createKeyBody, keyInputOf, listQuery, updateKeyBody, usageQuery, verifyKeyBody } from "../api-keys/schemas";
 
 export const apiKeyRoutes = new Hono<AppEnv>();
 
@@ -43,24 +43,10 @@ apiKeyRoutes.post("/verify", async (c) => {
 // does not have is 405 before any credential is asked for.
 apiKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   const input = parseBody(c, createKeyBody);
-  if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
-    throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
-  }
+  const key = keyInputOf(input);
   const { userId, session } = userPrincipal(c);
   mayGrant(c, input.permissions);
-  const result = await createKey(
-    c.get("services"),
-    { userId, sessionId: session.id },
-    {
-      name: input.name,
-      permissions: input.permissions,
-      rateLimits: {
-        requestsPerMinute: input.rate_limits?.requests_per_minute ?? null,
-        requestsPerDay: input.rate_limits?.requests_per_day ?? null,
-      },
-      expiresAt: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
-    },
-  );
+  const result = await createKey(c.get("services"), { userId, sessionId: session.id }, key);
   if (result.status === "too_many") {
     throw new ApiError("invalid_input", "Too many active API keys; revoke one first");
   }

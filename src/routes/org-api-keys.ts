@@ -8,12 +8,12 @@ import { authenticate, userPrincipal } from "../auth/authenticate";
 import { fresh, isFresh, reauthenticationRequired } from "../auth/fresh";
 import { recordEvent } from "../events/record-event";
 import { parseBody, parseQuery } from "../http/body";
-import { ApiError, validationError } from "../http/errors";
+import { ApiError } from "../http/errors";
 import type { KeyChanges } from "../api-keys/authority/api-key-authority";
 import { type KeyHolder, keyUsage, mintKey, toRecord, userKeyHolder } from "../api-keys/key-service";
 import { findOrgKey, listOrgKeys, updateKeyRow, writeKeyRecord } from "../api-keys/key-store";
 import { toKeyView } from "../api-keys/key-view";
-import { createKeyBody, listQuery, updateKeyBody, usageQuery } from "../api-keys/schemas";
+import { createKeyBody, keyInputOf, listQuery, updateKeyBody, usageQuery } from "../api-keys/schemas";
 import { actorOf, orgOf, settled } from "../orgs/org-service";
 import { authorityFor } from "../sessions/authority-client";
 
@@ -34,9 +34,7 @@ async function managed(c: Context<AppEnv>, permissions?: Record<string, string[]
 
 orgKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   const input = parseBody(c, createKeyBody);
-  if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
-    throw validationError([{ path: "expires_at", message: "Must be in the future" }]);
-  }
+  const key = keyInputOf(input);
   const services = c.get("services");
   const { userId, user, session } = userPrincipal(c);
   if (!user.email_verified) throw new ApiError("forbidden", "Verify your email address first");
@@ -64,20 +62,7 @@ orgKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
     },
     holds: async (id) => (await maker.holds(id)) && (await org.stub.holdsKey(id)),
   };
-  const result = await mintKey(
-    services,
-    { userId, orgId: org.id },
-    {
-      name: input.name,
-      permissions: input.permissions,
-      rateLimits: {
-        requestsPerMinute: input.rate_limits?.requests_per_minute ?? null,
-        requestsPerDay: input.rate_limits?.requests_per_day ?? null,
-      },
-      expiresAt: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
-    },
-    holder,
-  );
+  const result = await mintKey(services, { userId, orgId: org.id }, key, holder);
   if (result.status === "too_many") throw new ApiError("invalid_input", "Too many active API keys in this organization; revoke one first");
   if (result.status === "gone") throw new ApiError("org_not_found", "Organization not found");
   await recordEvent(services.d1, {
