@@ -73,6 +73,16 @@ describe("an organization's API keys", () => {
     };
     expect(listed.items.map((item) => item.id)).toEqual([created.id]);
     expect(listed.items[0]).toMatchObject({ created_by: billing.user.id });
+    // Changed by a manager, never beyond the changer's role.
+    const renamed = await billing.client.patch(`/api/v1/orgs/${org.id}/api-keys/${created.id}`, { json: { name: "Invoices v2" } });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ name: "Invoices v2", permissions: { billing: ["write"] } });
+    const widened = await billing.client.patch(`/api/v1/orgs/${org.id}/api-keys/${created.id}`, {
+      json: { permissions: { members: ["delete"] } },
+    });
+    expect(widened.status).toBe(403);
+    expect((await member.client.patch(`/api/v1/orgs/${org.id}/api-keys/${created.id}`, { json: { name: "Mine" } })).status).toBe(403);
+    expect(await verify(created.api_key, "members", "delete")).toMatchObject({ valid: true, allowed: false });
     expect((await admin.client.delete(`/api/v1/orgs/${org.id}/api-keys/${created.id}`)).status).toBe(204);
     expect(await verify(created.api_key)).toMatchObject({ valid: false });
     expect((await admin.client.get(`/api/v1/orgs/${org.id}/api-keys/${created.id}`)).status).toBe(200);

@@ -96,7 +96,8 @@ orgKeyRoutes.patch("/:id", authenticate(), async (c) => {
     const { session, userId } = userPrincipal(c);
     if (!isFresh(services, session.assurance)) throw await reauthenticationRequired(services, userId);
   }
-  const { id: orgId } = await managed(c, input.permissions);
+  const org = await managed(c, input.permissions);
+  const orgId = org.id;
   const row = await findOrgKey(services.db, orgId, c.req.param("id"));
   if (row === null) throw notFound();
   if (row.revokedAt !== null) throw new ApiError("invalid_input", "This API key is revoked and cannot change");
@@ -106,7 +107,8 @@ orgKeyRoutes.patch("/:id", authenticate(), async (c) => {
   if (input.rate_limits?.requests_per_minute !== undefined) changes.requestsPerMinute = input.rate_limits.requests_per_minute;
   if (input.rate_limits?.requests_per_day !== undefined) changes.requestsPerDay = input.rate_limits.requests_per_day;
   if (input.expires_at !== undefined) changes.expiresAt = input.expires_at === null ? null : Date.parse(input.expires_at);
-  const result = await services.keys.getByName(row.id).update(changes, toRecord(row));
+  // At the organization's authority, in its queue: the caller's standing and the change in one step.
+  const result = settled(await org.stub.changeKey(org.actor, row.id, changes, toRecord(row))).update;
   if (result.status === "not_found") throw notFound();
   if (result.status === "revoked") throw new ApiError("invalid_input", "This API key is revoked and cannot change");
   if (result.status === "expiry_later") {

@@ -2,6 +2,7 @@
 // (api_keys:manage), what a new key may hold (never more than its maker's role), how many
 // (MAX_ORG_KEYS), and which ids it holds, so that deleting the organization erases them
 // all. The keys themselves live at their own objects (api-keys/authority/).
+import type { KeyChanges, KeyRecord, KeyUpdate } from "../../api-keys/authority/api-key-authority";
 import type { OrgCore } from "./core";
 import { allows } from "./roles";
 import type { Actor, Outcome } from "./types";
@@ -68,4 +69,24 @@ export async function eraseKeys(core: OrgCore): Promise<void> {
 /** A maker's account was deleted (its keys with it): the organization stops counting them. */
 export function forgetMakersKeys(core: OrgCore, userId: string): void {
   core.sql.exec("DELETE FROM api_keys WHERE maker = ?", userId);
+}
+
+/**
+ * Changes one of the organization's keys at its object, in the organization's queue: the
+ * caller's right to manage keys (and to give new permissions) is checked in the same step,
+ * so a manager demoted a moment earlier widens nothing.
+ */
+export async function changeKey(
+  core: OrgCore,
+  actor: Actor,
+  keyId: string,
+  changes: KeyChanges,
+  legacy: KeyRecord,
+): Promise<Outcome<{ update: KeyUpdate }>> {
+  return core.serial(async () => {
+    const access = keyAccess(core, actor, changes.permissions);
+    if (access.status !== "ok") return access;
+    if (!holdsKey(core, keyId)) return { status: "no_member" };
+    return { status: "ok", update: await core.env.API_KEYS.getByName(keyId).update(changes, legacy) };
+  });
 }

@@ -7,7 +7,8 @@
 // the records they leave (records.ts).
 import { DurableObject } from "cloudflare:workers";
 import { OrgCore } from "./core";
-import { holdsKey, keyAccess, releaseKey, reserveKey } from "./key-ops";
+import type { KeyChanges, KeyRecord, KeyUpdate } from "../../api-keys/authority/api-key-authority";
+import { changeKey, holdsKey, keyAccess, releaseKey, reserveKey } from "./key-ops";
 import { acceptInvitation, cancelInvitation, invite, listInvitations } from "./invitation-ops";
 import { listMembers, removeMember, setRole, userDeleted } from "./member-ops";
 import { createOrg, removeOrg, updateOrg } from "./org-ops";
@@ -85,6 +86,10 @@ export class OrgAuthority extends DurableObject<Env> {
     permissions: Record<string, string[]>,
   ): Promise<Outcome<{ reservation: "reserved" | "too_many" }>> {
     return reserveKey(this.core, actor, keyId, permissions);
+  }
+
+  changeKey(actor: Actor, keyId: string, changes: KeyChanges, legacy: KeyRecord): Promise<Outcome<{ update: KeyUpdate }>> {
+    return changeKey(this.core, actor, keyId, changes, legacy);
   }
 
   releaseKey(keyId: string): void {
