@@ -22,7 +22,7 @@
 // other Worker: it imports only types, the permission check (api-keys/grants.ts) and the rate-limit
 // header names (api-keys/rate-limit-policy.ts), both free of dependencies.
 import type { Context, MiddlewareHandler } from "hono";
-import { keyRequirementRefusal, orgRolePermits } from "./api-keys/grants";
+import { keyRequirementRefusal, orgRequirementRefusal } from "./api-keys/grants";
 import { rateLimitHeaders } from "./api-keys/rate-limit-policy";
 import type { AuthRefusal, AuthenticateAnswer, AuthenticateOptions } from "./rpc/auth-service";
 
@@ -116,24 +116,9 @@ function guard(requirements: AuthenticateOptions, options: GuardOptions): Middle
 
 /** An earlier guard's answer against an organization requirement (the service decides the first time). */
 function orgRefusalOf(known: Authenticated, requirement: AuthenticateOptions["org"]): AuthRefusal | null {
-  if (requirement === undefined) return null;
-  if (known.org_id === undefined) {
-    return {
-      authenticated: false,
-      code: "forbidden",
-      status: 403,
-      detail: "This request needs an active organization (POST /api/v1/auth/active-org)",
-    };
-  }
-  if (requirement === true) return null;
-  const { resource, action } = requirement.permission;
-  if (orgRolePermits(known.org_role ?? "", known.org_permissions ?? [], resource, action)) return null;
-  return {
-    authenticated: false,
-    code: "forbidden",
-    status: 403,
-    detail: `Your role in this organization lacks the ${resource}:${action} permission`,
-  };
+  const org = known.org_id === undefined ? null : { role: known.org_role ?? "", permissions: known.org_permissions ?? [] };
+  const refused = orgRequirementRefusal(org, requirement);
+  return refused === null ? null : { authenticated: false, ...refused };
 }
 
 function bindingOf(c: Context, name: string): Partial<AuthServiceBinding> | undefined {

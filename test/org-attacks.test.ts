@@ -6,16 +6,9 @@ import { describe, expect, it, vi } from "vitest";
 import { BASE_URL } from "./helpers/client";
 import { addMember, createOrg, invitationToken, verifiedPerson } from "./helpers/orgs";
 import { uniqueEmail } from "./helpers/users";
+import { sha256 } from "../src/lib/crypto";
 
 const consumer = (env as unknown as { CONSUMER: Fetcher }).CONSUMER;
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
 
 describe("organization attacks", () => {
   it("an owner's invitation of themselves to owner, accepted after their demotion, grants nothing", async () => {

@@ -87,3 +87,21 @@ export function keyRequirementRefusal(
     permission === undefined ? { requireAal: requirements.requireAal } : { requireAal: requirements.requireAal, permission },
   );
 }
+
+/**
+ * A session's or token's active organization (`org`: its role and permissions as the
+ * organization has them, null for none) against an organization requirement; null when it
+ * meets it. One check for the service's RPC and edge-auth/hono's guards.
+ */
+export function orgRequirementRefusal(
+  org: { role: string; permissions: readonly string[] } | null,
+  requirement: true | { permission: { resource: string; action: string } } | undefined,
+): { code: "forbidden"; status: 403; detail: string } | null {
+  if (requirement === undefined) return null;
+  if (org === null)
+    return { code: "forbidden", status: 403, detail: "This request needs an active organization (POST /api/v1/auth/active-org)" };
+  if (requirement === true) return null;
+  const { resource, action } = requirement.permission;
+  if (orgRolePermits(org.role, org.permissions, resource, action)) return null;
+  return { code: "forbidden", status: 403, detail: `Your role in this organization lacks the ${resource}:${action} permission` };
+}

@@ -2,7 +2,7 @@
 // caller's role now, for every answer that describes a principal: introspection, the RPC
 // entrypoint (and with it edge-auth/hono), and requireOrg / requireOrgPermission. Asked of
 // the authority each time, so a member removed or demoted is refused at once everywhere.
-import { orgRolePermits } from "../api-keys/grants";
+import { orgRequirementRefusal } from "../api-keys/grants";
 import { ApiError } from "../http/errors";
 import { type ActiveOrg, activeOrgOf } from "../orgs/org-claims";
 import type { Services } from "../services/services";
@@ -29,11 +29,6 @@ export type OrgRequirement = true | { permission: { resource: string; action: st
 
 /** The refusal of an active organization for a requirement; null when it meets it. */
 export function orgRefusal(org: ActiveOrg | null, requirement: OrgRequirement | undefined): ApiError | null {
-  if (requirement === undefined) return null;
-  if (org === null) return new ApiError("forbidden", "This request needs an active organization (POST /api/v1/auth/active-org)");
-  if (requirement === true) return null;
-  const { resource, action } = requirement.permission;
-  return orgRolePermits(org.role, org.permissions, resource, action)
-    ? null
-    : new ApiError("forbidden", `Your role in this organization lacks the ${resource}:${action} permission`);
+  const refused = orgRequirementRefusal(org, requirement);
+  return refused === null ? null : new ApiError(refused.code, refused.detail);
 }
