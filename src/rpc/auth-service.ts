@@ -8,7 +8,6 @@
 import { keyRequirementRefusal } from "../api-keys/grants";
 import { type OrgRequirement, activeOrgOfPrincipal, orgDescription, orgRefusal } from "../auth/org-standing";
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { keyRefusal } from "../api-keys/grants";
 import type { RateLimitState } from "../api-keys/rate-limit-policy";
 import { type Credential, credentialOf } from "../auth/credentials";
 import { type ReauthMethod, reauthenticationRequired } from "../auth/fresh";

@@ -72,9 +72,11 @@ function rememberedGrantRow(p: AuthorityParts, grantId: string): GrantRow | null
   }
   const known = memo.rows.get(grantId);
   if (known !== undefined) return known;
-  const row = grantRow(p, grantId);
+  const read = grantRow(p, grantId);
+  // Frozen on the first answer as on every later one: no caller can change what is remembered.
+  const row = read === null ? null : Object.freeze(read);
   if (memo.rows.size >= REMEMBERED_ROWS) memo.rows.clear();
-  memo.rows.set(grantId, row === null ? null : Object.freeze(row));
+  memo.rows.set(grantId, row);
   return row;
 }
 
