@@ -1,11 +1,14 @@
 // The active organization, the same everywhere the service describes a principal: check-auth
 // over HTTP, POST /auth/introspect, the AuthService RPC entrypoint, and edge-auth/hono's
 // requireOrg / requireOrgPermission in another Worker (examples/consumer-worker), each
-// with the role the organization's authority gives now.
+// with the role the organization's authority gives now: at once for a state-changing
+// request, and for a read once the reading isolate's memory of the user lapses (the read
+// bound: the organization rewrote the cached records before its change answered).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE_URL, TestClient } from "./helpers/client";
 import { addMember, createOrg, verifiedPerson } from "./helpers/orgs";
+import { forgetUser } from "../src/sessions/isolate-memory";
 
 const consumer = (env as unknown as { CONSUMER: Fetcher }).CONSUMER;
 const example = (env as unknown as { EXAMPLE_CONSUMER: Fetcher }).EXAMPLE_CONSUMER;
@@ -26,7 +29,7 @@ async function introspected(headers: Record<string, string>): Promise<Record<str
 }
 
 describe("the active organization agrees over HTTP, introspection, RPC and edge-auth/hono", () => {
-  it("gives the same org, role and permissions, and follows a role change and a removal at once", async () => {
+  it("gives the same org, role and permissions, and follows a role change and a removal (writes at once, reads within the bound)", async () => {
     const owner = await verifiedPerson();
     const member = await verifiedPerson();
     const org = await createOrg(owner);
@@ -56,16 +59,19 @@ describe("the active organization agrees over HTTP, introspection, RPC and edge-
       status: 403,
     });
 
-    // Given the billing role: every way in says so on the next request.
+    // Given the billing role: every write says so on the next request, every read once memory lapses.
     expect((await owner.client.patch(`/api/v1/orgs/${org.id}/members/${member.user.id}`, { json: { role: "billing" } })).status).toBe(200);
     const billing = { org_id: org.id, org_role: "billing", org_permissions: ["org:read", "billing:*"] };
     expect(await introspected(headers)).toMatchObject(billing);
-    expect(await rpc(headers)).toMatchObject(billing);
     expect((await example.fetch("http://example/workspace/invoices", { method: "POST", headers: writeHeaders })).status).toBe(201);
+    forgetUser(member.user.id);
+    expect(await rpc(headers)).toMatchObject(billing);
 
     // Removed: the session is a personal one again, everywhere.
     expect((await owner.client.delete(`/api/v1/orgs/${org.id}/members/${member.user.id}`)).status).toBe(204);
+    expect((await example.fetch("http://example/workspace/invoices", { method: "POST", headers: writeHeaders })).status).toBe(403);
     expect(await introspected(headers)).not.toHaveProperty("org_id");
+    forgetUser(member.user.id);
     expect(await rpc(headers)).toMatchObject({ authenticated: true });
     expect(await rpc(headers)).not.toHaveProperty("org_id");
     expect((await example.fetch("http://example/workspace/invoices", { method: "POST", headers: writeHeaders })).status).toBe(403);

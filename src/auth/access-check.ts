@@ -6,7 +6,8 @@ import type { Services } from "../services/services";
 import type { Config } from "../config/config";
 import { authorityFor, type AuthorityNamespace } from "../sessions/authority-client";
 import { principalRecord, rememberPrincipal } from "../sessions/isolate-memory";
-import { tokenStanding } from "../user-authority/principal-record";
+import { recordedOrgStanding, tokenStanding } from "../user-authority/principal-record";
+import type { OrgStanding } from "../user-authority/org-standings";
 import { type AccessClaims, verifyAccessToken } from "../tokens/access-token";
 import type { PublicUser } from "../users/user-view";
 import type { Assurance } from "../user-authority/session-policy";
@@ -22,6 +23,8 @@ export type AccessCheck =
       signedInAt?: number;
       /** The family's assurance now (with its re-authentication), when the authority answered. */
       assurance?: Assurance;
+      /** Reads: the token's organization as the principal record has the user's standing in it (absent: unknown there). */
+      org?: OrgStanding | null;
     }
   | { status: "invalid" }
   | { status: "revoked" };
@@ -43,5 +46,7 @@ export async function checkAccessToken(deps: AccessDeps, token: string, options:
     if (record !== null) rememberPrincipal(claims.userId, record);
     standing = record === null ? "revoked" : tokenStanding(record, claims.familyId, claims.issuedAt);
   }
-  return standing === "valid" && record !== null ? { status: "valid", claims, user: record.user } : { status: "revoked" };
+  if (standing !== "valid" || record === null) return { status: "revoked" };
+  const org = claims.org === undefined ? null : recordedOrgStanding(record, claims.org.id);
+  return { status: "valid", claims, user: record.user, ...(org === undefined ? {} : { org }) };
 }

@@ -112,12 +112,12 @@ async function keyRead(direct: Direct): Promise<Response | null> {
 
 async function sessionCheck(direct: Direct): Promise<Response | null> {
   const result = await resolved(direct, "session", NO_USE);
-  // A session acting in an organization: the app answers (it asks the organization for the role).
-  if (result?.status === "ok" && result.principal.kind === "session" && result.principal.session.activeOrg === null) {
-    const { user, session } = result.principal;
-    return answer(direct, SESSION_CHECK_ROUTE, { authenticated: true, user, session: currentSessionView(session) }, "session");
-  }
-  return null;
+  // A session acting in an organization its memory has no standing for: the app answers (it asks the organization).
+  if (result?.status !== "ok" || result.principal.kind !== "session") return null;
+  const { user, session } = result.principal;
+  if (session.activeOrg !== null && session.org === undefined) return null;
+  const org = session.activeOrg === null ? null : (session.org ?? null);
+  return answer(direct, SESSION_CHECK_ROUTE, { authenticated: true, user, session: currentSessionView(session, org) }, "session");
 }
 
 /**

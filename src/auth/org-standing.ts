@@ -1,7 +1,11 @@
-// The organization a signed-in principal acts in, as the organization's authority has the
-// caller's role now, for every answer that describes a principal: introspection, the RPC
-// entrypoint (and with it edge-auth/hono), and requireOrg / requireOrgPermission. Asked of
-// the authority each time, so a member removed or demoted is refused at once everywhere.
+// The organization a signed-in principal acts in, with the caller's role there, for every
+// answer that describes a principal: check-auth, introspection, the RPC entrypoint (and
+// with it edge-auth/hono's requireOrg / requireOrgPermission). A write asks the
+// organization's authority, so a member removed or demoted is refused at once by every
+// state-changing request; a read takes the standing its credential's memory carries (the
+// cached session, the principal record: user-authority/org-standings.ts), which the
+// organization rewrites before its change answers, so it asks no one and is as current
+// as that memory (the read bound of docs/concepts/consistency.md).
 import { orgRequirementRefusal } from "../api-keys/grants";
 import { ApiError } from "../http/errors";
 import { type ActiveOrg, activeOrgOf } from "../orgs/org-claims";
@@ -17,7 +21,10 @@ export interface OrgDescription {
 
 export async function activeOrgOfPrincipal(services: Pick<Services, "orgs">, principal: Principal): Promise<ActiveOrg | null> {
   if (principal.kind === "api_key") return null;
-  return activeOrgOf(services, principal.userId, principal.session.activeOrg);
+  const { activeOrg, org } = principal.session;
+  if (activeOrg === null) return null;
+  if (org !== undefined) return org;
+  return activeOrgOf(services, principal.userId, activeOrg);
 }
 
 export function orgDescription(org: ActiveOrg | null): OrgDescription {

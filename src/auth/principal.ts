@@ -1,4 +1,5 @@
 // Who a request acts for, whatever credential it came with.
+import type { OrgStanding } from "../user-authority/org-standings";
 import type { Assurance } from "../user-authority/session-policy";
 import type { PublicUser } from "../users/user-view";
 
@@ -14,6 +15,13 @@ export interface PrincipalSession {
   assurance: Assurance;
   /** The organization it acts in (its id), or null. An access token's is its `org_id` claim. */
   activeOrg: string | null;
+  /**
+   * A read's answer about the active organization, from the memory the credential was
+   * checked against (the cached session, the principal record): the caller's standing
+   * there (null: none). Absent on writes, and when that memory does not know: then the
+   * organization's authority is asked (auth/org-standing.ts).
+   */
+  org?: OrgStanding | null;
 }
 
 export interface SessionPrincipal {

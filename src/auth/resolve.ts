@@ -106,6 +106,7 @@ async function session(deps: ResolveDeps, token: string, request: RequestFacts):
       absoluteExpiresAt: cached.absoluteExpiresAt,
       assurance: assuranceOf(cached),
       activeOrg: cached.activeOrg ?? null,
+      ...(request.unsafe || cached.org === undefined ? {} : { org: cached.org }),
       secretHash: result.secretHash,
     },
   };
@@ -130,6 +131,7 @@ async function bearer(deps: ResolveDeps, token: string, request: RequestFacts): 
       absoluteExpiresAt: claims.expiresAt * 1000,
       assurance: check.assurance ?? { aal: claims.aal, amr: claims.amr, authTime: claims.authTime * 1000, reauthAt: null },
       activeOrg: claims.org?.id ?? null,
+      ...(check.org === undefined ? {} : { org: check.org }),
     },
     exp: claims.expiresAt,
   };

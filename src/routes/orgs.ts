@@ -12,7 +12,7 @@ import { sha256 } from "../lib/crypto";
 import { deliver } from "../mail/mailer";
 import { orgInvitationMessage } from "../mail/templates";
 import { invitationOrg, isOrgId, newInvitationToken, newOrgId, slugFrom } from "../orgs/org-ids";
-import { activeOrgOf } from "../orgs/org-claims";
+import { toldOrgStanding } from "../orgs/org-claims";
 import { authorityFor } from "../sessions/authority-client";
 import { emailKey } from "../lib/email-address";
 import { actorOf, authorityOf, listUserOrgs, orgJson, orgOf, profiles, refusalError, settled } from "../orgs/org-service";
@@ -201,10 +201,10 @@ activeOrgRoutes.post("/active-org", authenticate(), async (c) => {
   const services = c.get("services");
   const { userId, session } = userPrincipal(c);
   // Any id the caller is not a member of (whether or not it exists) is the same refusal.
-  const org = orgId === null || !isOrgId(orgId) ? null : await activeOrgOf(services, userId, orgId);
-  if (orgId !== null && org === null) throw new ApiError("not_a_member", "You are not a member of this organization");
-  if (!(await authorityFor(services.authority, userId).setActiveOrg(session.id, org?.id ?? null))) {
+  const told = orgId === null || !isOrgId(orgId) ? null : await toldOrgStanding(services, userId, orgId);
+  if (orgId !== null && told === null) throw new ApiError("not_a_member", "You are not a member of this organization");
+  if (!(await authorityFor(services.authority, userId).setActiveOrg(session.id, told?.org.id ?? null, told?.told))) {
     throw new ApiError("not_authenticated", "Not authenticated");
   }
-  return c.json({ org });
+  return c.json({ org: told?.org ?? null });
 });

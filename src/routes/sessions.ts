@@ -1,5 +1,5 @@
 // /api/v1/auth: cookie-session login, logout and session management.
-import { activeOrgOf } from "../orgs/org-claims";
+import { activeOrgOfPrincipal } from "../auth/org-standing";
 import { Hono } from "hono";
 import { authenticate, userPrincipal } from "../auth/authenticate";
 import { actAsCaller } from "../auth/caller";
@@ -58,7 +58,7 @@ sessionRoutes.post("/logout-all", authenticate({ actAtAuthority: true }), async 
 sessionRoutes.get("/check-auth", authenticate({ optional: true }), async (c) => {
   if (c.get("principal") === undefined) return c.json({ authenticated: false });
   const principal = userPrincipal(c);
-  const org = await activeOrgOf(c.get("services"), principal.userId, principal.session.activeOrg);
+  const org = await activeOrgOfPrincipal(c.get("services"), principal);
   return c.json({ authenticated: true, user: principal.user, session: currentSessionView(principal.session, org) });
 });
 

@@ -7,6 +7,7 @@
 // are not (docs/concepts/consistency.md, "Failures, retries and bounds": how each write stays exactly-once).
 import type { AddressProof } from "../user-authority/address-proof";
 import type { AuditEntry } from "../user-authority/audit-outbox";
+import type { ToldStanding } from "../user-authority/org-standings";
 import type {
   AttemptRefusal,
   CallerAction,
@@ -80,8 +81,8 @@ export class AuthorityClient extends AuthorityStub {
     return this.idempotent((stub) => stub.listSessions());
   }
 
-  setActiveOrg(id: string, orgId: string | null) {
-    return this.changing(() => this.idempotent((stub) => stub.setActiveOrg(id, orgId)));
+  setActiveOrg(id: string, orgId: string | null, told?: ToldStanding) {
+    return this.changing(() => this.idempotent((stub) => stub.setActiveOrg(id, orgId, told)));
   }
 
   revokeSession(id: string, audit?: AuditEntry) {

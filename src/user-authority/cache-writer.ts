@@ -5,6 +5,7 @@
 // KV outage delays the read-path bound instead of breaking it for good.
 import type { PublicUser } from "../users/user-view";
 import { isPrincipalKey, principalCacheKey, sessionCacheKey, sessionIdOfKey } from "./kv-keys";
+import type { OrgStanding } from "./org-standings";
 import { type PrincipalRecord, principalFingerprint } from "./principal-record";
 import { cacheTtlSeconds, isExpired } from "./session-policy";
 import { type SessionRow, times, toCached } from "./rows";
@@ -18,6 +19,7 @@ export const CACHE_RETRY_DELAY_MS = 10_000;
 
 export interface CacheSource {
   row(id: string): SessionRow | null;
+  org(orgId: string | null): OrgStanding | null | undefined;
   user(): PublicUser | null;
   userId(): string | null;
   principal(user: PublicUser): Omit<PrincipalRecord, "writtenAt">;
@@ -99,7 +101,7 @@ export class CacheWriter {
           return;
         }
         this.sql.exec("UPDATE sessions SET cached_activity = ? WHERE id = ?", row.last_activity, id);
-        const value = JSON.stringify(toCached(row, user));
+        const value = JSON.stringify(toCached(row, user, this.source.org(row.active_org)));
         await retryOnce(() => this.kv.put(key, value, { expirationTtl: cacheTtlSeconds(times(row), now) }));
       } catch {
         failed.push(key);

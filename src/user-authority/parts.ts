@@ -16,6 +16,9 @@ import { RefreshTokens } from "./refresh";
 import { times } from "./rows";
 import { USER_AUTHORITY_SCHEMA } from "./schema";
 import { isExpired } from "./session-policy";
+import { OrgStandings } from "./org-standings";
+import type { PublicUser } from "../users/user-view";
+import type { PrincipalRecord } from "./principal-record";
 import { AuthorityState } from "./state";
 import type { NewSession, SessionCreation } from "./types";
 
@@ -24,6 +27,7 @@ export class AuthorityParts {
   readonly cache: CacheWriter;
   readonly refresh: RefreshTokens;
   readonly factors: Factors;
+  readonly orgStandings: OrgStandings;
   /**
    * The schema is applied on the first write: an object asked only about what it does not
    * hold (a random, well-formed session id, refresh token or mfa_token names a user that
@@ -38,11 +42,13 @@ export class AuthorityParts {
     this.schema = new LazySchema(ctx.storage.sql, USER_AUTHORITY_SCHEMA);
     const sql = this.schema.sql;
     this.state = new AuthorityState(sql, (id) => this.refresh.forget(id));
+    this.orgStandings = new OrgStandings(sql);
     this.cache = new CacheWriter(sql, ctx.storage, env.SESSIONS, {
       row: (id) => this.state.row(id),
+      org: (orgId) => this.orgStandings.of(orgId),
       user: () => this.state.loadUser(),
       userId: () => this.state.loadUser()?.id ?? this.state.getMeta("deleted"),
-      principal: (user) => this.state.principalRecord(user),
+      principal: (user) => this.principal(user),
     });
     this.refresh = new RefreshTokens(this.state, ctx.storage, this.cache);
     this.factors = new Factors(sql);
@@ -103,6 +109,11 @@ export class AuthorityParts {
   }
 
   /** Whether the user still holds this session or token family (not ended, not expired). */
+  /** The principal record read paths check (without its write time). */
+  principal(user: PublicUser): Omit<PrincipalRecord, "writtenAt"> {
+    return { ...this.state.principalRecord(user), orgs: this.orgStandings.all() };
+  }
+
   hasSession(id: string): boolean {
     if (this.schema.blank) return false;
     const row = this.state.row(id);

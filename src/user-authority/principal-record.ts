@@ -3,6 +3,7 @@
 // password changes, and the user's live token families. The UserAuthority's cache
 // writer puts it in KV under `user:<id>` whenever it changes.
 import type { PublicUser } from "../users/user-view";
+import type { MemberStanding, OrgStanding } from "./org-standings";
 
 export interface PrincipalRecord {
   user: PublicUser;
@@ -10,6 +11,12 @@ export interface PrincipalRecord {
   notBefore: number;
   /** Ids of the token families that are alive. */
   families: string[];
+  /**
+   * The user's standing in each organization as each told the authority (null: no longer
+   * a member), for a read with an access token acting in one; absent in records written
+   * before organizations.
+   */
+  orgs?: Record<string, MemberStanding | null>;
   /** When the authority produced this record (ms). */
   writtenAt: number;
 }
@@ -29,7 +36,19 @@ export function tokenStanding(record: PrincipalRecord, familyId: string, issuedA
   return issuedAtMs > record.writtenAt - 1000 ? "ask_authority" : "revoked";
 }
 
+/**
+ * A token's organization (its `org_id` claim) as the record has the user's standing in it:
+ * null when no longer a member; undefined when the record does not know (ask the organization).
+ */
+export function recordedOrgStanding(record: PrincipalRecord, orgId: string): OrgStanding | null | undefined {
+  const orgs = record.orgs;
+  if (orgs === undefined || !Object.hasOwn(orgs, orgId)) return undefined;
+  const standing = orgs[orgId];
+  return standing === null || standing === undefined ? null : { id: orgId, ...standing };
+}
+
 /** The record without its write time: equal fingerprints need no new KV write. */
 export function principalFingerprint(record: Omit<PrincipalRecord, "writtenAt">): string {
-  return JSON.stringify([record.user, record.notBefore, [...record.families].sort()]);
+  const orgs = Object.entries(record.orgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([record.user, record.notBefore, [...record.families].sort(), orgs]);
 }

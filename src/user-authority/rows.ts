@@ -1,5 +1,6 @@
 // Session rows as the UserAuthority stores them, and the shapes they are handed out in.
 import type { PublicUser } from "../users/user-view";
+import type { OrgStanding } from "./org-standings";
 import type { Assurance, AuthMethod, CachedSession, SessionInfo, SessionKind, SessionTimes } from "./session-policy";
 
 export type SessionRow = {
@@ -65,7 +66,8 @@ export function assurance(row: Pick<SessionRow, "aal" | "amr" | "created_at" | "
   };
 }
 
-export function toCached(row: SessionRow, user: PublicUser): CachedSession {
+/** `org`: the active organization's standing as the authority was told it (undefined: never told; then left out). */
+export function toCached(row: SessionRow, user: PublicUser, org: OrgStanding | null | undefined): CachedSession {
   return {
     id: row.id,
     userId: user.id,
@@ -73,6 +75,7 @@ export function toCached(row: SessionRow, user: PublicUser): CachedSession {
     secretHash: row.secret_hash,
     user,
     activeOrg: row.active_org,
+    ...(org === undefined ? {} : { org }),
     ...times(row),
     ...assurance(row),
   };

@@ -122,4 +122,6 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   ...OAUTH_AUTHORITY_SCHEMA,
   // The organization a session or token family acts in (POST /api/v1/auth/active-org); NULL: personal.
   "ALTER TABLE sessions ADD COLUMN active_org TEXT",
+  // The user's standing in each organization as it last told it (org-standings.ts); NULL standing: not a member.
+  "CREATE TABLE org_standings (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, standing TEXT)",
 ];

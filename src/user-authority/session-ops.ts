@@ -8,6 +8,7 @@ import { madeBeforeProof } from "./address-proof";
 import { type AuditEntry, queueAudit } from "./audit-outbox";
 import type { AuthorityParts } from "./parts";
 import { savePending } from "./pending";
+import type { ToldStanding } from "./org-standings";
 import type { PrincipalRecord } from "./principal-record";
 import { type SessionRow, assurance, times, toCached, toInfo } from "./rows";
 import { type SessionInfo, CACHE_TOUCH_INTERVAL_MS, isExpired } from "./session-policy";
@@ -60,7 +61,8 @@ export class SessionOps {
     }
     this.p.state.sql.exec("UPDATE sessions SET last_activity = ? WHERE id = ?", now, id);
     if (now - row.cached_activity >= CACHE_TOUCH_INTERVAL_MS) await this.p.cache.sync([id]);
-    return { status: "valid", session: toCached({ ...row, last_activity: now }, user), csrfHash: row.csrf_hash };
+    const org = this.p.orgStandings.of(row.active_org);
+    return { status: "valid", session: toCached({ ...row, last_activity: now }, user, org), csrfHash: row.csrf_hash };
   }
 
   /**
@@ -113,11 +115,22 @@ export class SessionOps {
       .map(toInfo);
   }
 
-  /** Sets the organization a session or token family acts in (null: none); false when the user has no such session. */
-  async setActiveOrg(id: string, orgId: string | null): Promise<boolean> {
+  /**
+   * Sets the organization a session or token family acts in (null: none), with the
+   * standing the organization just answered (kept if newer than the one held, as if it had
+   * told it: org-standings.ts); false when the user has no such session.
+   */
+  async setActiveOrg(id: string, orgId: string | null, told?: ToldStanding): Promise<boolean> {
     if (this.p.schema.blank) return false;
-    const set = this.p.state.sql.exec("UPDATE sessions SET active_org = ? WHERE id = ? AND kind <> 'oauth'", orgId, id).rowsWritten > 0;
-    if (set) await this.p.cache.sync([id]);
+    const { set, noted } = this.p.ctx.storage.transactionSync(() => {
+      const noted = orgId !== null && told !== undefined && this.p.orgStandings.note(orgId, told.seq, told.standing);
+      return {
+        set: this.p.state.sql.exec("UPDATE sessions SET active_org = ? WHERE id = ? AND kind <> 'oauth'", orgId, id).rowsWritten > 0,
+        noted,
+      };
+    });
+    // A newer standing is carried by every session acting in the organization.
+    if (set || noted) await this.p.cache.sync(noted && orgId !== null ? [...new Set([id, ...this.p.orgStandings.acting(orgId)])] : [id]);
     return set;
   }
 
@@ -189,6 +202,6 @@ export class SessionOps {
     const user = this.p.state.loadUser();
     if (user === null) return null;
     await this.p.cache.refreshPrincipal();
-    return { ...this.p.state.principalRecord(user), writtenAt: Date.now() };
+    return { ...this.p.principal(user), writtenAt: Date.now() };
   }
 }

@@ -2,6 +2,7 @@
 // Durable Object (the authority). No I/O here.
 import type { Device } from "../lib/device";
 import type { PublicUser } from "../users/user-view";
+import type { OrgStanding } from "./org-standings";
 
 /** A browser's cookie session, a token family, or an OAuth grant (oauth-server/authority). */
 export type SessionKind = "cookie" | "token" | "oauth";
@@ -47,6 +48,12 @@ export interface CachedSession extends SessionTimes, Partial<Assurance> {
   user: PublicUser;
   /** The organization it acts in; absent in entries written before organizations. */
   activeOrg?: string | null;
+  /**
+   * The active organization's standing (role, permissions) as the authority was told it
+   * (null: none, or no longer a member); absent when it was never told: the reader asks
+   * the organization.
+   */
+  org?: OrgStanding | null;
 }
 
 /** A session as the owner sees it in the session list. */

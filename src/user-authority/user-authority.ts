@@ -1,9 +1,8 @@
-// The per-user authority (class UserAuthority): one SQLite-backed Durable Object per user,
-// named by the user id. Every decision about the user is made here, in order (sessions,
-// token families, OAuth grants, the MFA gate, factors, the caps, rotation, revocation,
-// the account's state, a proof of its address); D1 keeps the records and never decides a
-// race. Composed, not inherited: the parts that own its tables (parts.ts) and the
-// operations on them, each in its own file; this class is the RPC surface.
+// The per-user authority: one SQLite-backed Durable Object per user, named by its id. Every
+// decision about the user is made here, in order (sessions, token families, OAuth grants, the
+// MFA gate, factors, caps, rotation, revocation, the account's state, a proof of its address);
+// D1 keeps records and never decides a race. Composed of the parts that own its tables
+// (parts.ts) and the operations on them, each in its own file; this class is the RPC surface.
 import { DurableObject } from "cloudflare:workers";
 import type { PublicUser } from "../users/user-view";
 import { AccountOps } from "./account-ops";
@@ -16,6 +15,7 @@ import { OAuthGrantOps } from "./oauth-grants/grant-ops";
 import { grantStanding } from "./oauth-grants/grant-reads";
 import { OAuthRequestOps } from "./oauth-grants/requests";
 import type * as G from "./oauth-grants/types";
+import { type MemberStanding, type ToldStanding, orgStandingChanged } from "./org-standings";
 import { AuthorityParts } from "./parts";
 import type { PrincipalRecord } from "./principal-record";
 import { SessionOps } from "./session-ops";
@@ -92,8 +92,12 @@ export class UserAuthority extends DurableObject<Env> {
     return this.sessions.listSessions();
   }
 
-  setActiveOrg(id: string, orgId: string | null): Promise<boolean> {
-    return this.sessions.setActiveOrg(id, orgId);
+  setActiveOrg(id: string, orgId: string | null, told?: ToldStanding): Promise<boolean> {
+    return this.sessions.setActiveOrg(id, orgId, told);
+  }
+
+  orgStandingChanged(orgId: string, seq: number, standing: MemberStanding | null): Promise<void> {
+    return orgStandingChanged(this.parts, orgId, seq, standing);
   }
 
   revokeSession(id: string, audit?: AuditEntry): Promise<boolean> {

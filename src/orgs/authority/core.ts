@@ -6,6 +6,7 @@ import { LazySchema } from "../../lib/sqlite-schema";
 import { type Membership, type OrgRow, OrgTables } from "./membership";
 import { type OrgRecord, flushRecords, queueRecords } from "./records";
 import { ORG_AUTHORITY_SCHEMA } from "./schema";
+import { markStanding, sendStanding } from "./standing-push";
 import type { Actor, Refusal } from "./types";
 
 const RETRY_MS = 5_000;
@@ -55,24 +56,53 @@ export class OrgCore {
     return { kind: "event", event: { userId, type, client: actor?.client ?? null, detail: { org_id: orgId, ...detail, by } } };
   }
 
-  /** Applies a decision's rows and queues its records in one transaction, then sends the records. */
+  /**
+   * Applies a decision's rows and queues its records in one transaction, then sends the
+   * records. A membership record (a member added, given a role, gone) marks that member's
+   * standing for their own authority (standing-push.ts).
+   */
   async commit(change: () => OrgRecord[]): Promise<void> {
-    this.ctx.storage.transactionSync(() => queueRecords(this.sql, change()));
+    this.ctx.storage.transactionSync(() => {
+      const records = change();
+      queueRecords(this.sql, records);
+      markStanding(
+        this.sql,
+        records.flatMap((record) => (record.kind === "member" || record.kind === "member_gone" ? [record.userId] : [])),
+      );
+    });
     await this.flush();
   }
 
-  /** Sends the queued records (the alarm retries a failed send); a deleted organization's storage goes once they are sent. */
+  /**
+   * Sends the queued records, then tells marked members' authorities their standing (the
+   * alarm retries what failed); a deleted organization's storage goes once both are done.
+   */
   async flush(): Promise<void> {
-    try {
-      if (await flushRecords(this.sql, this.env.DB)) await this.ctx.storage.setAlarm(Date.now());
-    } catch (error) {
-      logError("org_records_deferred", error);
+    if (this.schema.blank) return;
+    // Each independent of the other: D1 failing delays no member's standing, and the reverse.
+    const sent = await Promise.all([
+      this.attempt("org_records_deferred", async () => {
+        if (await flushRecords(this.sql, this.env.DB)) await this.ctx.storage.setAlarm(Date.now());
+      }),
+      this.attempt("org_standing_deferred", () => sendStanding(this.sql, this.tables, this.env)),
+    ]);
+    if (sent.includes(false)) {
       await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
       return;
     }
-    if (!this.schema.blank && this.sql.exec("SELECT 1 FROM org WHERE deleted_at IS NOT NULL").toArray().length > 0) {
+    if (this.sql.exec("SELECT 1 FROM org WHERE deleted_at IS NOT NULL").toArray().length > 0) {
       await this.ctx.storage.deleteAll();
       this.schema.emptied();
+    }
+  }
+
+  private async attempt(event: string, send: () => Promise<void>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      logError(event, error);
+      return false;
     }
   }
 }

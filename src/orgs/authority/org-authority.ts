@@ -14,6 +14,7 @@ import { listMembers, removeMember, setRole, userDeleted } from "./member-ops";
 import { createOrg, removeOrg, updateOrg } from "./org-ops";
 import { hasQueuedRecords } from "./records";
 import { deleteRole, listRoles, putRole } from "./role-ops";
+import { hasMarkedStanding, standingSeq } from "./standing-push";
 import type { Actor, InvitationView, MemberRow, NewInvitation, NewOrg, OrgView, Outcome, RoleView } from "./types";
 
 export type * from "./types";
@@ -30,10 +31,11 @@ export class OrgAuthority extends DurableObject<Env> {
     return createOrg(this.core, input, client);
   }
 
-  /** The organization as `actor` sees it; not_found for a non-member. */
-  view(actor: Actor): Outcome<{ org: OrgView }> {
+  /** The organization as `actor` sees it, as of `seq` of its standing sequence (standing-push.ts); not_found for a non-member. */
+  view(actor: Actor): Outcome<{ org: OrgView; seq: number }> {
     const standing = this.core.standing(actor);
-    return standing.status === "ok" ? { status: "ok", org: this.core.tables.view(standing.org, standing.membership) } : standing;
+    if (standing.status !== "ok") return standing;
+    return { status: "ok", org: this.core.tables.view(standing.org, standing.membership), seq: standingSeq(this.core.sql) };
   }
 
   update(actor: Actor, changes: { name?: string; slug?: string }): Promise<Outcome<{ org: OrgView }>> {
@@ -116,7 +118,7 @@ export class OrgAuthority extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const { core } = this;
     await core.serial(async () => {
-      if (!core.schema.blank && hasQueuedRecords(core.sql)) await core.flush();
+      if (!core.schema.blank && (hasQueuedRecords(core.sql) || hasMarkedStanding(core.sql))) await core.flush();
     });
     while (!core.schema.blank) {
       const leaver = core.sql.exec<{ user_id: string }>("SELECT user_id FROM leavers LIMIT 1").toArray()[0];

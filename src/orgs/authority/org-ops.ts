@@ -2,6 +2,7 @@
 import { uniqueViolation } from "../../db/unique-conflict";
 import type { OrgCore } from "./core";
 import { eraseKeys } from "./key-ops";
+import { markEveryMember } from "./standing-push";
 import type { Actor, NewOrg, OrgView, Outcome } from "./types";
 
 const SLUG_TAKEN = { status: "conflict", detail: "This slug is taken" } as const;
@@ -54,6 +55,8 @@ export async function updateOrg(
     }
     await core.commit(() => {
       core.sql.exec("UPDATE org SET name = ?, slug = ?", name, slug);
+      // The slug is part of every member's standing.
+      if (slug !== org.slug) markEveryMember(core.sql);
       return name === org.name ? [] : [{ kind: "org_renamed", orgId: org.id, name }];
     });
     return { status: "ok", org: core.tables.view({ ...org, name, slug }, standing.membership) };
@@ -84,6 +87,7 @@ export async function endOrg(core: OrgCore, actor: Actor | null): Promise<string
   await core.commit(() => {
     core.sql.exec("UPDATE org SET deleted_at = ?", Date.now());
     core.sql.exec("DELETE FROM invitations");
+    markEveryMember(core.sql);
     const by = actor === null ? [] : [core.event(actor.userId, "org_deleted", actor, { name: org.name })];
     return [{ kind: "org_gone", orgId: org.id }, ...by];
   });

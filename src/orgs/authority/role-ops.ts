@@ -2,6 +2,7 @@
 // roles:manage, never beyond what the definer holds. Built-in roles are fixed.
 import type { OrgCore } from "./core";
 import { BUILTIN_ROLES, isBuiltinRole, mayGrant, permissionsOf } from "./roles";
+import { markStanding } from "./standing-push";
 import type { Actor, Outcome, RoleView } from "./types";
 
 export const MAX_CUSTOM_ROLES = 50;
@@ -23,7 +24,7 @@ export async function putRole(
   name: string,
   permissions: string[],
 ): Promise<Outcome<{ role: RoleView; created: boolean }>> {
-  return core.serial(() => {
+  return core.serial(async () => {
     const standing = core.standing(actor, "roles:manage");
     if (standing.status !== "ok") return standing;
     if (isBuiltinRole(name)) return { status: "invalid", detail: "Built-in roles cannot be redefined" };
@@ -38,7 +39,16 @@ export async function putRole(
     const created = before === null;
     const count = core.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM roles").one().n;
     if (created && count >= MAX_CUSTOM_ROLES) return { status: "invalid", detail: `At most ${MAX_CUSTOM_ROLES} custom roles` };
-    core.sql.exec("INSERT OR REPLACE INTO roles (name, permissions) VALUES (?, ?)", name, JSON.stringify(permissions));
+    await core.commit(() => {
+      core.sql.exec("INSERT OR REPLACE INTO roles (name, permissions) VALUES (?, ?)", name, JSON.stringify(permissions));
+      // Its holders' permissions are part of their standing.
+      const holders = core.sql.exec<{ user_id: string }>("SELECT user_id FROM members WHERE role = ?", name).toArray();
+      markStanding(
+        core.sql,
+        holders.map((row) => row.user_id),
+      );
+      return [];
+    });
     return { status: "ok", role: { name, permissions, builtin: false }, created };
   });
 }

@@ -20,4 +20,8 @@ export const ORG_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "CREATE TABLE api_keys (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
   // Who made each key: their own authority counts it too, and is told when the organization erases it.
   "ALTER TABLE api_keys ADD COLUMN maker TEXT",
+  // Named sequences; 'standing': the number of the latest change of any member's standing.
+  "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+  // Members whose changed standing their own authority has yet to be told (standing-push.ts).
+  "CREATE TABLE standing_marks (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
 ];
