@@ -4,6 +4,7 @@ import worker, {
   ApiKeyAuthority as RealApiKeyAuthority,
   AuthService as RealAuthService,
   LoginThrottle as RealLoginThrottle,
+  OrgAuthority as RealOrgAuthority,
   UserAuthority as RealUserAuthority,
 } from "../src/index";
 
@@ -75,6 +76,7 @@ function counted(env: Env): Env {
       USER_AUTHORITY: countedNamespace(env.USER_AUTHORITY as DurableObjectNamespace),
       LOGIN_THROTTLE: countedNamespace(env.LOGIN_THROTTLE as DurableObjectNamespace),
       API_KEYS: countedNamespace(env.API_KEYS as DurableObjectNamespace),
+      ORG_AUTHORITY: countedNamespace(env.ORG_AUTHORITY as DurableObjectNamespace),
     } as Env;
     wrapped.set(env, result);
   }
@@ -94,6 +96,12 @@ export class LoginThrottle extends RealLoginThrottle {
 }
 
 export class ApiKeyAuthority extends RealApiKeyAuthority {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, counted(env));
+  }
+}
+
+export class OrgAuthority extends RealOrgAuthority {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, counted(env));
   }

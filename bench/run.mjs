@@ -28,6 +28,7 @@ import {
   unstable_getMiniflareWorkerOptions,
   workerdCpuMicros,
 } from "./harness.mjs";
+import { orgFixture } from "./orgs.mjs";
 import { oauthFixture } from "./oauth.mjs";
 
 const QUICK = process.argv.includes("--quick");
@@ -179,6 +180,11 @@ async function main() {
     userWorker("floor-resource-server", "bench/resource-server.js", {
       serviceBindings: { AUTH: { name: "floor-oauth-resource", entrypoint: "ResourceFloor" } },
     }),
+    // An app in front of each that asks for a permission in the active organization (bench/org-app.js).
+    userWorker("org-app", "bench/org-app.js", { serviceBindings: { AUTH: { name: "service", entrypoint: "AuthService" } } }),
+    userWorker("org-app-instrumented", "bench/org-app.js", {
+      serviceBindings: { AUTH: { name: "instrumented", entrypoint: "AuthService" } },
+    }),
     userWorker("seeder", "bench/seeder.js"),
   ];
   const mf = new Miniflare(convertV4MiniflareOptions({ workers }));
@@ -198,9 +204,11 @@ async function main() {
 
   const fixtures = {};
   const resourceServers = { service: url["resource-server"], instrumented: url["resource-server-instrumented"] };
+  const orgApps = { service: url["org-app"], instrumented: url["org-app-instrumented"] };
   for (const target of ["service", "instrumented"]) {
     fixtures[target] = await setUp(url[target]);
     fixtures[target].oauth = { ...(await oauthFixture(url[target], url.seeder, CONNECTIONS)), resourceServer: resourceServers[target] };
+    fixtures[target].org = { ...(await orgFixture(url[target], url.seeder)), app: orgApps[target] };
   }
   const cold = await signedIn(url.cold);
 
@@ -515,6 +523,16 @@ function scenarioList(fixture, base, cold = null) {
       method: "GET",
       url: `${fixture.oauth.resourceServer}/`,
       headers: { Authorization: `Bearer ${fixture.oauth.accessToken}` },
+    },
+    // An app's requireOrgPermission read over RPC, and the same session check with no
+    // organization asked: the organization's standing travels with the session's memory.
+    { name: "org permission read", ceiling: "kv", method: "GET", url: `${fixture.org.app}/`, headers: { Cookie: fixture.org.cookie } },
+    {
+      name: "rpc session check",
+      ceiling: "kv",
+      method: "GET",
+      url: `${fixture.org.app}/?org=none`,
+      headers: { Cookie: fixture.org.cookie },
     },
   ];
 }

@@ -5,6 +5,12 @@
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    if (url.pathname === "/verify") {
+      // An address proven, as `wrangler d1 execute` would mark it (the next sign-in carries it).
+      const email = url.searchParams.get("email") ?? "";
+      await env.DB.prepare("UPDATE users SET email_verified = 1 WHERE email_normalized = ?").bind(email.toLowerCase()).run();
+      return Response.json({ verified: email });
+    }
     if (url.pathname === "/promote") {
       // The bench's own admin, made the way `wrangler d1 execute` would.
       const email = url.searchParams.get("email") ?? "";

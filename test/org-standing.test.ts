@@ -149,6 +149,13 @@ describe("a member's standing, carried by their credentials' memory", () => {
     const held = (await cachedSession(sessionId))?.org;
     await authority.orgStandingChanged(org.id, 0, { slug: "stale", role: "owner", permissions: ["*:*"] });
     expect((await cachedSession(sessionId))?.org).toEqual(held);
+    // Told again with the number it holds (a retried tell): the cached records are written again.
+    const seq = await runInDurableObject(env.ORG_AUTHORITY.getByName(org.id), (_instance: OrgAuthority, state) =>
+      state.storage.sql.exec<{ value: number }>("SELECT value FROM counters WHERE name = 'standing'").one(),
+    );
+    await env.SESSIONS.put(`session:${sessionId}`, JSON.stringify({ ...(await cachedSession(sessionId)), org: null }));
+    await authority.orgStandingChanged(org.id, seq.value, { slug: org.slug, role: "member", permissions: ["org:read", "members:read"] });
+    expect((await cachedSession(sessionId))?.org).toEqual(held);
 
     // A mark the organization could not send (its member's authority failed) stays for the alarm.
     const stub = env.ORG_AUTHORITY.getByName(org.id);
@@ -166,5 +173,28 @@ describe("a member's standing, carried by their credentials' memory", () => {
       state.storage.sql.exec("SELECT COUNT(*) AS n FROM standing_marks").one(),
     );
     expect(marks.n).toBe(0);
+  });
+
+  it("tells a change to more members than one round from the alarm", async () => {
+    const { owner, member, org } = await actingMember();
+    const stub = env.ORG_AUTHORITY.getByName(org.id);
+    // 20 more members (accounts never signed in: their authorities keep nothing, and say so).
+    await runInDurableObject(stub, (_instance: OrgAuthority, state) => {
+      for (let i = 0; i < 20; i += 1) {
+        state.storage.sql.exec("INSERT INTO members (user_id, role, joined_at) VALUES (?, 'member', ?)", crypto.randomUUID(), Date.now());
+      }
+    });
+    const slug = `wide-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await owner.client.patch(`/api/v1/orgs/${org.id}`, { json: { slug } })).status).toBe(200);
+    // The alarm (armed at once) tells all 22 members; the member's session follows.
+    const marked = async (): Promise<number> =>
+      runInDurableObject(
+        stub,
+        (_instance: OrgAuthority, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM standing_marks").one().n,
+      );
+    for (let waited = 0; (await marked()) > 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await marked()).toBe(0);
+    expect((await cachedSession(sessionIdOf(member.client.sessionToken)))?.org).toMatchObject({ slug, role: "member" });
+    expect((await principal(owner.user.id))?.orgs?.[org.id]).toMatchObject({ slug, role: "owner" });
   });
 });

@@ -302,12 +302,50 @@ PATHS.oauth_resource_check = {
   send: ({ base }, state) => call(base, "GET", "/__edge/resource-check", { headers: { Authorization: `Bearer ${state.token}` } }),
 };
 PATHS.oauth_resource_check_kv = { ...PATHS.oauth_resource_check, build: "cold" };
+
+/**
+ * A member acting in an organization (its owner; the address proven through the seeder):
+ * a cookie session and an access token (signed in with `org_id`) that act in it.
+ */
+async function orgMember(base, seeder) {
+  const email = await register(base);
+  await expectStatus(await fetch(`${seeder}/verify?email=${encodeURIComponent(email)}`, { method: "POST" }), 200, "verify");
+  const session = await login(base, email);
+  const headers = { Cookie: session.cookie, "X-CSRF-Token": session.csrf };
+  const created = await call(base, "POST", "/api/v1/orgs", { json: { name: "Edge" }, headers, ip: session.ip });
+  const { id } = await (await expectStatus(created, 201, "organization")).json();
+  await expectStatus(
+    await call(base, "POST", "/api/v1/auth/active-org", { json: { org_id: id }, headers, ip: session.ip }),
+    200,
+    "active org",
+  );
+  const signIn = await call(base, "POST", "/api/v1/auth/token", { json: { email, password: PASSWORD, org_id: id }, ip: session.ip });
+  const { access_token: accessToken } = await (await expectStatus(signIn, 200, "token")).json();
+  return { ...session, accessToken };
+}
+// An app's read behind requireOrgPermission (members:read), over the service binding:
+// the standing travels with the session's cached record and the principal record.
+const orgRead = (credential) => ({
+  build: "memory",
+  route: "/__edge/org-check",
+  setup: ({ base, seeder }) => orgMember(base, seeder),
+  send: async ({ base }, state) => {
+    const headers = credential === "cookie" ? { Cookie: state.cookie } : { Authorization: `Bearer ${state.accessToken}` };
+    const response = await call(base, "GET", "/__edge/org-check", { headers, ip: state.ip });
+    if (response.status === 200 && (await response.clone().json()).org_role !== "owner") throw new Error("org-check: no org_role");
+    return response;
+  },
+});
+PATHS.org_read_session = orgRead("cookie");
+PATHS.org_read_session_kv = { ...orgRead("cookie"), build: "cold" };
+PATHS.org_read_bearer = orgRead("bearer");
+PATHS.org_read_bearer_kv = { ...orgRead("bearer"), build: "cold" };
 // The same verify, as a key's user is checked in an isolate that has not seen the user lately.
 PATHS.api_key_verify_kv = { ...PATHS.api_key_verify, build: "cold" };
 
 /**
  * The paths of `npm run bench:edge` (the test adds refresh_csrf, bearer_kv,
- * api_key_verify_kv, oauth_signup and oauth_resource_check_kv).
+ * api_key_verify_kv, oauth_signup, oauth_resource_check_kv and the org reads' `_kv`).
  */
 export const BENCH_PATHS = [
   "session_check_memory",
@@ -324,4 +362,6 @@ export const BENCH_PATHS = [
   "oauth_userinfo",
   "oauth_introspect",
   "oauth_resource_check",
+  "org_read_session",
+  "org_read_bearer",
 ];

@@ -6,17 +6,19 @@
 //   GET  /__edge/trace   waits until no traced call is in flight, then returns and clears
 //                        the calls and the requests' boundaries
 //   GET  /__edge/shared  whether a Durable Object runs with the Worker's module instance
+//   GET  /__edge/resource-check, /__edge/org-check  a consumer's check over AUTH_SELF (below)
 import worker, {
   ApiKeyAuthority as RealApiKeyAuthority,
   AuthService as RealAuthService,
   LoginThrottle as RealLoginThrottle,
+  OrgAuthority as RealOrgAuthority,
   UserAuthority as RealUserAuthority,
 } from "../../src/index";
 import { type EdgeConfig, moduleInstance, WORKER, asAlarm, drainTrace, requestStarted, setConfig } from "./trace";
 import { edgeEnv, objectCaller, traceFetch } from "./wrap";
 
 // Device authorizations (the OAuth server's device flow) make no binding calls of their own to wrap.
-export { DeviceAuthorization, OrgAuthority } from "../../src/index";
+export { DeviceAuthorization } from "../../src/index";
 
 traceFetch();
 
@@ -55,6 +57,16 @@ export class ApiKeyAuthority extends RealApiKeyAuthority {
   }
 }
 
+export class OrgAuthority extends RealOrgAuthority {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, edgeEnv(env, objectCaller("ORG_AUTHORITY", ctx.id)));
+  }
+
+  override alarm(): Promise<void> {
+    return asAlarm(() => super.alarm());
+  }
+}
+
 /** The RPC entrypoint, its calls traced as the Worker's (a service binding runs beside its caller). */
 export class AuthService extends RealAuthService {
   constructor(ctx: ExecutionContext, env: Env) {
@@ -71,6 +83,16 @@ async function resourceCheck(request: Request, env: Env): Promise<Response> {
   const self = (env as unknown as { AUTH_SELF: Service<RealAuthService> }).AUTH_SELF;
   const answer = await self.verifyOAuthToken(token, RESOURCE_CHECK);
   return Response.json(answer, { status: "active" in answer && answer.active ? 200 : 401 });
+}
+
+/**
+ * An app's read guarded by edge-auth/hono's requireOrgPermission: the request's own
+ * credential (cookie or bearer) checked over AUTH_SELF for `members:read` in its active organization.
+ */
+async function orgCheck(request: Request, env: Env): Promise<Response> {
+  const self = (env as unknown as { AUTH_SELF: Service<RealAuthService> }).AUTH_SELF;
+  const answer = await self.authenticate(request, { org: { permission: { resource: "members", action: "read" } } });
+  return Response.json(answer, { status: answer.authenticated ? 200 : answer.status });
 }
 
 export default {
@@ -91,6 +113,7 @@ export default {
     const responded = requestStarted(request.method, url.pathname);
     try {
       if (url.pathname === "/__edge/resource-check") return await resourceCheck(request, env);
+      if (url.pathname === "/__edge/org-check") return await orgCheck(request, env);
       return await worker.fetch(request, edgeEnv(env, WORKER), ctx);
     } finally {
       responded();

@@ -165,6 +165,7 @@ export function edgeEnv(env: Env, caller: Caller): Env {
       USER_AUTHORITY: wrapNamespace("USER_AUTHORITY", env.USER_AUTHORITY, caller),
       LOGIN_THROTTLE: wrapNamespace("LOGIN_THROTTLE", env.LOGIN_THROTTLE, caller),
       API_KEYS: wrapNamespace("API_KEYS", env.API_KEYS, caller),
+      ORG_AUTHORITY: wrapNamespace("ORG_AUTHORITY", env.ORG_AUTHORITY, caller),
     };
     byCaller.set(caller.tag, result);
   }

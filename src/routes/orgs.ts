@@ -13,6 +13,7 @@ import { deliver } from "../mail/mailer";
 import { orgInvitationMessage } from "../mail/templates";
 import { invitationOrg, isOrgId, newInvitationToken, newOrgId, slugFrom } from "../orgs/org-ids";
 import { toldOrgStanding } from "../orgs/org-claims";
+import { forgetUser } from "../sessions/isolate-memory";
 import { authorityFor } from "../sessions/authority-client";
 import { emailKey } from "../lib/email-address";
 import { actorOf, authorityOf, listUserOrgs, orgJson, orgOf, profiles, refusalError, settled } from "../orgs/org-service";
@@ -71,7 +72,9 @@ orgRoutes.patch("/:org", authenticate(), async (c) => {
 orgRoutes.delete("/:org", authenticate(), fresh(), async (c) => {
   const services = c.get("services");
   const stub = await authorityOf(services, c.req.param("org"));
-  settled(await stub.remove(actorOf(services, userPrincipal(c).userId)));
+  const { members } = settled(await stub.remove(actorOf(services, userPrincipal(c).userId)));
+  // As after any change of a user's standing here: this isolate's reads see it at once (others within the read bound).
+  for (const member of members) forgetUser(member);
   return c.body(null, 204);
 });
 
@@ -97,6 +100,7 @@ orgRoutes.patch("/:org/members/:user_id", authenticate(), async (c) => {
   const services = c.get("services");
   const stub = await authorityOf(services, c.req.param("org"));
   const { member } = settled(await stub.setRole(actorOf(services, userPrincipal(c).userId), c.req.param("user_id"), role));
+  forgetUser(member.user_id);
   const user = (await profiles(services, [member.user_id])).get(member.user_id) ?? { id: member.user_id, email: null, name: null };
   return c.json({ user, role: member.role, joined_at: member.joined_at });
 });
@@ -105,6 +109,7 @@ orgRoutes.delete("/:org/members/:user_id", authenticate(), async (c) => {
   const services = c.get("services");
   const stub = await authorityOf(services, c.req.param("org"));
   settled(await stub.removeMember(actorOf(services, userPrincipal(c).userId), c.req.param("user_id")));
+  forgetUser(c.req.param("user_id"));
   return c.body(null, 204);
 });
 

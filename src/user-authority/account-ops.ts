@@ -15,6 +15,7 @@ import { forgetOAuthDelegations } from "./oauth-grants/purge";
 const ACCOUNT_TABLES = [
   ...OAUTH_ACCOUNT_TABLES,
   "sessions",
+  "org_standings",
   "refresh_history",
   "devices",
   "api_keys",

@@ -36,12 +36,12 @@ export class OrgStandings {
     if (orgId === null) return null;
     const row = this.sql.exec<{ standing: string | null }>("SELECT standing FROM org_standings WHERE org_id = ?", orgId).toArray()[0];
     if (row === undefined) return undefined;
-    return row.standing === null ? null : { id: orgId, ...(JSON.parse(row.standing) as MemberStanding) };
+    return row.standing === null ? null : { ...(JSON.parse(row.standing) as MemberStanding), id: orgId };
   }
 
   /** Every organization told of, by id (null: no longer a member), for the principal record. */
   all(): Record<string, MemberStanding | null> {
-    const all: Record<string, MemberStanding | null> = {};
+    const all: Record<string, MemberStanding | null> = Object.create(null);
     for (const row of this.sql.exec<{ org_id: string; standing: string | null }>("SELECT org_id, standing FROM org_standings")) {
       all[row.org_id] = row.standing === null ? null : (JSON.parse(row.standing) as MemberStanding);
     }
@@ -56,10 +56,15 @@ export class OrgStandings {
       .map((row) => row.id);
   }
 
-  /** Keeps a told standing if it is newer than the one held; true when kept. */
+  /**
+   * Keeps a told standing if it is newer than the one held. True when it is the one held
+   * now (kept, or told again: a tell retried after this object kept it but restarted
+   * before rewriting the cached records, which are then rewritten again).
+   */
   note(orgId: string, seq: number, standing: MemberStanding | null): boolean {
     const held = this.sql.exec<{ seq: number }>("SELECT seq FROM org_standings WHERE org_id = ?", orgId).toArray()[0];
-    if (held !== undefined && held.seq >= seq) return false;
+    if (held !== undefined && held.seq > seq) return false;
+    if (held !== undefined && held.seq === seq) return true;
     const value =
       standing === null ? null : JSON.stringify({ slug: standing.slug, role: standing.role, permissions: standing.permissions });
     this.sql.exec(
@@ -80,7 +85,7 @@ export class OrgStandings {
 export async function orgStandingChanged(p: AuthorityParts, orgId: string, seq: number, standing: MemberStanding | null): Promise<void> {
   // An account never signed in to, or deleted: nothing reads it (and nothing is left behind).
   if (p.schema.blank || p.state.isDeleted()) return;
-  const kept = p.ctx.storage.transactionSync(() => p.orgStandings.note(orgId, seq, standing));
-  if (!kept) return;
+  const current = p.ctx.storage.transactionSync(() => p.orgStandings.note(orgId, seq, standing));
+  if (!current) return;
   await p.cache.sync(p.orgStandings.acting(orgId));
 }

@@ -108,12 +108,12 @@ export class AuthorityParts {
     }
   }
 
-  /** Whether the user still holds this session or token family (not ended, not expired). */
   /** The principal record read paths check (without its write time). */
   principal(user: PublicUser): Omit<PrincipalRecord, "writtenAt"> {
     return { ...this.state.principalRecord(user), orgs: this.orgStandings.all() };
   }
 
+  /** Whether the user still holds this session or token family (not ended, not expired). */
   hasSession(id: string): boolean {
     if (this.schema.blank) return false;
     const row = this.state.row(id);

@@ -44,7 +44,7 @@ export function recordedOrgStanding(record: PrincipalRecord, orgId: string): Org
   const orgs = record.orgs;
   if (orgs === undefined || !Object.hasOwn(orgs, orgId)) return undefined;
   const standing = orgs[orgId];
-  return standing === null || standing === undefined ? null : { id: orgId, ...standing };
+  return standing === null || standing === undefined ? null : { ...standing, id: orgId };
 }
 
 /** The record without its write time: equal fingerprints need no new KV write. */

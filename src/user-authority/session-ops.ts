@@ -129,7 +129,7 @@ export class SessionOps {
         noted,
       };
     });
-    // A newer standing is carried by every session acting in the organization.
+    // The standing held (kept now, or told again) is carried by every session acting in the organization.
     if (set || noted) await this.p.cache.sync(noted && orgId !== null ? [...new Set([id, ...this.p.orgStandings.acting(orgId)])] : [id]);
     return set;
   }

@@ -55,6 +55,11 @@ const LIMITS: Record<string, number> = {
   // A resource server's check over RPC: as the bearer path (isolate memory; KV without it).
   oauth_resource_check: 0,
   oauth_resource_check_kv: 1,
+  // requireOrgPermission on a read (issue 34): no more than the session or bearer check itself.
+  org_read_session: 0,
+  org_read_session_kv: 1,
+  org_read_bearer: 0,
+  org_read_bearer_kv: 1,
 };
 /** Trips to D1's primary, where the issue sets a target of its own. */
 const D1_PRIMARY_LIMITS: Record<string, number> = { login: 1 };

@@ -4,9 +4,9 @@ import type { SecurityEvent, SecurityEventType } from "../../events/record-event
 import { logError } from "../../lib/log";
 import { LazySchema } from "../../lib/sqlite-schema";
 import { type Membership, type OrgRow, OrgTables } from "./membership";
-import { type OrgRecord, flushRecords, queueRecords } from "./records";
+import { type OrgRecord, flushRecords, hasQueuedRecords, queueRecords } from "./records";
 import { ORG_AUTHORITY_SCHEMA } from "./schema";
-import { markStanding, sendStanding } from "./standing-push";
+import { SEND_WIDTH, markStanding, markedStanding, sendStanding } from "./standing-push";
 import type { Actor, Refusal } from "./types";
 
 const RETRY_MS = 5_000;
@@ -59,7 +59,9 @@ export class OrgCore {
   /**
    * Applies a decision's rows and queues its records in one transaction, then sends the
    * records. A membership record (a member added, given a role, gone) marks that member's
-   * standing for their own authority (standing-push.ts).
+   * standing for their own authority (standing-push.ts). The retry alarm is armed with
+   * the transaction (no await between them: one write), so what this object keeps queued
+   * is sent even if it restarts before sending and is never called again.
    */
   async commit(change: () => OrgRecord[]): Promise<void> {
     this.ctx.storage.transactionSync(() => {
@@ -70,30 +72,56 @@ export class OrgCore {
         records.flatMap((record) => (record.kind === "member" || record.kind === "member_gone" ? [record.userId] : [])),
       );
     });
+    const armed = this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+    await armed;
     await this.flush();
   }
 
   /**
-   * Sends the queued records, then tells marked members' authorities their standing (the
-   * alarm retries what failed); a deleted organization's storage goes once both are done.
+   * Inside the queue, before a decision answers: sends the queued records and tells the
+   * marked members' authorities their standing, each independent of the other (D1
+   * failing delays no member's standing, and the reverse). More members than one round of
+   * tells (a slug change, a deletion, a role redefined) are told by the alarm, outside the
+   * queue, so a wide change never holds up the decisions after it.
    */
   async flush(): Promise<void> {
     if (this.schema.blank) return;
-    // Each independent of the other: D1 failing delays no member's standing, and the reverse.
+    const wide = markedStanding(this.sql) > SEND_WIDTH;
     const sent = await Promise.all([
-      this.attempt("org_records_deferred", async () => {
-        if (await flushRecords(this.sql, this.env.DB)) await this.ctx.storage.setAlarm(Date.now());
-      }),
-      this.attempt("org_standing_deferred", () => sendStanding(this.sql, this.tables, this.env)),
+      this.attempt("org_records_deferred", () => this.sendRecords()),
+      wide ? false : this.attempt("org_standing_deferred", () => sendStanding(this.sql, this.tables, this.env)),
     ]);
-    if (sent.includes(false)) {
+    if (wide) await this.ctx.storage.setAlarm(Date.now());
+    else if (sent.includes(false)) await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+    else await this.wipeIfGone();
+  }
+
+  /** The alarm: the records in the queue; the tells outside it (they are ordered by their numbers, not by the queue). */
+  async retry(): Promise<void> {
+    const recordsSent = await this.serial(() =>
+      this.schema.blank || !hasQueuedRecords(this.sql) ? true : this.attempt("org_records_deferred", () => this.sendRecords()),
+    );
+    const told = this.schema.blank
+      ? true
+      : await this.attempt("org_standing_deferred", () => sendStanding(this.sql, this.tables, this.env));
+    if (!recordsSent || !told) {
       await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
       return;
     }
-    if (this.sql.exec("SELECT 1 FROM org WHERE deleted_at IS NOT NULL").toArray().length > 0) {
-      await this.ctx.storage.deleteAll();
-      this.schema.emptied();
-    }
+    await this.serial(async () => {
+      if (!this.schema.blank && !hasQueuedRecords(this.sql) && markedStanding(this.sql) === 0) await this.wipeIfGone();
+    });
+  }
+
+  private async sendRecords(): Promise<void> {
+    if (await flushRecords(this.sql, this.env.DB)) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** A deleted organization's storage goes once its records and tells are all sent. */
+  private async wipeIfGone(): Promise<void> {
+    if (this.sql.exec("SELECT 1 FROM org WHERE deleted_at IS NOT NULL").toArray().length === 0) return;
+    await this.ctx.storage.deleteAll();
+    this.schema.emptied();
   }
 
   private async attempt(event: string, send: () => Promise<void>): Promise<boolean> {

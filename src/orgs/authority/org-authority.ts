@@ -12,9 +12,8 @@ import { changeKey, holdsKey, keyAccess, releaseKey, reserveKey } from "./key-op
 import { acceptInvitation, cancelInvitation, invite, listInvitations } from "./invitation-ops";
 import { listMembers, removeMember, setRole, userDeleted } from "./member-ops";
 import { createOrg, removeOrg, updateOrg } from "./org-ops";
-import { hasQueuedRecords } from "./records";
 import { deleteRole, listRoles, putRole } from "./role-ops";
-import { hasMarkedStanding, standingSeq } from "./standing-push";
+import { standingSeq } from "./standing-push";
 import type { Actor, InvitationView, MemberRow, NewInvitation, NewOrg, OrgView, Outcome, RoleView } from "./types";
 
 export type * from "./types";
@@ -114,12 +113,10 @@ export class OrgAuthority extends DurableObject<Env> {
     return deleteRole(this.core, actor, name);
   }
 
-  /** Sends records a failed send left queued (in the queue: never beside another send), then takes out members whose account is gone. */
+  /** Sends what a decision left queued or marked (core.retry), then takes out members whose account is gone. */
   override async alarm(): Promise<void> {
     const { core } = this;
-    await core.serial(async () => {
-      if (!core.schema.blank && (hasQueuedRecords(core.sql) || hasMarkedStanding(core.sql))) await core.flush();
-    });
+    await core.retry();
     while (!core.schema.blank) {
       const leaver = core.sql.exec<{ user_id: string }>("SELECT user_id FROM leavers LIMIT 1").toArray()[0];
       if (leaver === undefined) break;

@@ -12,8 +12,8 @@ import type { MemberStanding } from "../../user-authority/org-standings";
 import { permissionsOf } from "./roles";
 import type { OrgTables } from "./membership";
 
-/** How many members are told at once. */
-const SEND_WIDTH = 16;
+/** How many members are told at once (one round). */
+export const SEND_WIDTH = 16;
 
 /** The sequence's current number: a standing read now is as of it. */
 export function standingSeq(sql: SqlStorage): number {
@@ -45,8 +45,9 @@ export function markEveryMember(sql: SqlStorage): void {
   );
 }
 
-export function hasMarkedStanding(sql: SqlStorage): boolean {
-  return sql.exec("SELECT 1 FROM standing_marks LIMIT 1").toArray().length > 0;
+/** How many members are marked and not yet told. */
+export function markedStanding(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM standing_marks").one().n;
 }
 
 /** A member's standing now (null: not a member, or the organization is gone). */
