@@ -41,6 +41,10 @@ describe("the active organization", () => {
     const after = await member.client.get("/api/v1/auth/check-auth");
     expect(after.status).toBe(200);
     expect(((await after.json()) as { session: { org: unknown } }).session.org).toBeNull();
+    const listed = (await (await member.client.get("/api/v1/auth/sessions")).json()) as {
+      sessions: Array<{ current: boolean; org: unknown }>;
+    };
+    expect(listed.sessions.find((item) => item.current)?.org).toBeNull();
 
     // Cleared with null.
     expect(await (await owner.client.post("/api/v1/auth/active-org", { json: { org_id: org.id } })).json()).toMatchObject({

@@ -16,19 +16,25 @@ export const updateOrgBody = z
   .object({ name: name.optional(), slug: slug.optional() })
   .refine((body) => body.name !== undefined || body.slug !== undefined, { message: "Send name or slug", path: ["name"] });
 
+/** A query parameter sent empty (`?limit=&cursor=`) is one not sent. */
+export const unlessEmpty = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((value) => (value === "" ? undefined : value), schema);
+
 export const membersQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/, "A cursor from next_cursor")
-    .optional(),
+  limit: unlessEmpty(z.coerce.number().int().min(1).max(100).default(50)),
+  cursor: unlessEmpty(
+    z
+      .string()
+      .regex(/^\d{1,15}$/, "A cursor from next_cursor")
+      .optional(),
+  ),
 });
 
 export const roleBody = z.object({ role });
 
 export const inviteBody = z.object({ email: emailField, role: role.default("member") });
 
-export const acceptBody = z.object({ token: z.string().max(500) });
+/** Any string: a token of the wrong shape or length is an invalid invitation (400), never a 422. */
+export const acceptBody = z.object({ token: z.string().max(100_000) });
 
 export const putRoleBody = z.object({
   permissions: z

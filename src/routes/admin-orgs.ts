@@ -6,18 +6,22 @@ import type { AppEnv } from "../auth/app-env";
 import { parseQuery } from "../http/body";
 import { adminOrg, searchOrgs } from "../orgs/admin-orgs";
 import { notFound } from "../orgs/org-service";
+import { unlessEmpty } from "../orgs/schemas";
 
 export const adminOrgRoutes = new Hono<AppEnv>();
 
 const READ = admin({ resource: "admin_users", action: "read" });
 
+// `?query=` (empty) lists them all, as no query does.
 const listQuery = z.object({
-  query: z.string().trim().min(1).max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z
-    .string()
-    .regex(/^org_[0-9a-f]{24}$/, "A cursor from next_cursor")
-    .optional(),
+  query: unlessEmpty(z.string().trim().max(100).optional()),
+  limit: unlessEmpty(z.coerce.number().int().min(1).max(100).default(50)),
+  cursor: unlessEmpty(
+    z
+      .string()
+      .regex(/^org_[0-9a-f]{24}$/, "A cursor from next_cursor")
+      .optional(),
+  ),
 });
 
 adminOrgRoutes.get("/", READ, async (c) => {

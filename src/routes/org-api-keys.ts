@@ -36,8 +36,7 @@ orgKeyRoutes.post("/", authenticate(), fresh(), async (c) => {
   const input = parseBody(c, createKeyBody);
   const key = keyInputOf(input);
   const services = c.get("services");
-  const { userId, user, session } = userPrincipal(c);
-  if (!user.email_verified) throw new ApiError("forbidden", "Verify your email address first");
+  const { userId, session } = userPrincipal(c);
   const org = await orgOf(services, c.req.param("org") ?? "");
   const actor = actorOf(services, userId);
   // Held by both: the maker's authority (their session stands, the account is neither

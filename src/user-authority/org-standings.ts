@@ -41,11 +41,10 @@ export class OrgStandings {
 
   /** Every organization told of, by id (null: no longer a member), for the principal record. */
   all(): Record<string, MemberStanding | null> {
-    const all: Record<string, MemberStanding | null> = Object.create(null);
-    for (const row of this.sql.exec<{ org_id: string; standing: string | null }>("SELECT org_id, standing FROM org_standings")) {
-      all[row.org_id] = row.standing === null ? null : (JSON.parse(row.standing) as MemberStanding);
-    }
-    return all;
+    // Own properties from the organizations' own ids (fromEntries defines each as data; a
+    // null-prototype object would not pass an RPC answer). Readers look up by own property.
+    const rows = this.sql.exec<{ org_id: string; standing: string | null }>("SELECT org_id, standing FROM org_standings").toArray();
+    return Object.fromEntries(rows.map((row) => [row.org_id, row.standing === null ? null : (JSON.parse(row.standing) as MemberStanding)]));
   }
 
   /** The cookie sessions acting in `orgId`: their cached records carry its standing. */

@@ -109,10 +109,14 @@ export class SessionOps {
     if (this.p.schema.blank) return [];
     this.p.ctx.storage.transactionSync(() => this.p.state.purgeExpired(Date.now()));
     // OAuth grants are listed as connected apps, not as sessions.
-    return this.p.state.sql
-      .exec<SessionRow>("SELECT * FROM sessions WHERE kind <> 'oauth' ORDER BY last_activity DESC")
-      .toArray()
-      .map(toInfo);
+    return (
+      this.p.state.sql
+        .exec<SessionRow>("SELECT * FROM sessions WHERE kind <> 'oauth' ORDER BY last_activity DESC")
+        .toArray()
+        .map(toInfo)
+        // An organization the user is no longer a member of (as it told this object): a personal session again.
+        .map((info) => (this.p.orgStandings.of(info.activeOrg) === null ? { ...info, activeOrg: null } : info))
+    );
   }
 
   /**

@@ -55,6 +55,8 @@ export function mayGrant(
   if (granter.role === "owner") return true;
   if (granted.role === "admin") return granter.role === "admin";
   return permissionsOf(granted.role, granted.custom).every((permission) => {
+    // Every member reads the organization and its members, whatever their role lists.
+    if (MEMBER_PERMISSIONS.includes(permission)) return true;
     const [resource, action] = split(permission);
     return allows(granter.role, granter.custom, resource, action);
   });
