@@ -139,6 +139,8 @@ export default defineConfig(async () => {
                     TEST_MAIL_API: oauth.mailApiUrl,
                     // The loopback Client ID Metadata Documents (test/servers/client-metadata.ts).
                     TEST_CLIENT_METADATA: oauth.clientMetadataUrl,
+                    // The loopback siteverify and Pwned Passwords range API (test/servers/abuse-services.ts).
+                    TEST_ABUSE: oauth.abuseUrl,
                   }),
                 },
               };

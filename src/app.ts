@@ -23,6 +23,7 @@ import { isOpenOAuthEndpoint, oauthServerRoutes } from "./routes/oauth-server";
 import { connectedAppRoutes, oauthApiRoutes } from "./routes/oauth-server-api";
 import { userRoutes } from "./routes/users";
 import { activeOrgRoutes, invitationRoutes, orgRoutes } from "./routes/orgs";
+import { passwordlessRoutes } from "./routes/passwordless";
 import { adminOrgRoutes } from "./routes/admin-orgs";
 import { orgKeyRoutes } from "./routes/org-api-keys";
 import { buildServices } from "./services/services";
@@ -75,6 +76,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/api/v1/orgs", orgRoutes);
   app.route("/api/v1/invitations", invitationRoutes);
   app.route("/api/v1/auth", activeOrgRoutes);
+  app.route("/api/v1/auth", passwordlessRoutes);
   app.route("/api/v1/admin/oauth-clients", adminOAuthClientRoutes);
   app.route("/api/v1/admin/users", adminUserAppRoutes);
   app.route("/api/v1/admin/orgs", adminOrgRoutes);

@@ -8,6 +8,7 @@ declare global {
       MCP_EXAMPLE: Fetcher;
       /** The loopback server of Client ID Metadata Documents. */
       TEST_CLIENT_METADATA: string;
+      TEST_ABUSE: string;
     }
   }
 }

@@ -4,6 +4,7 @@
 // Every change of credentials goes to D1 and the user's authority in this order: the
 // new hash and a new credential epoch in one D1 statement, then the authority, which
 // ends the sessions made under older epochs and refuses sign-ins that read them.
+import { type PwnedDeps, refuseBreached } from "../passwords/pwned";
 import type { Services } from "../services/services";
 import type { ApiKeyAuthority } from "../api-keys/authority/api-key-authority";
 import type { Config } from "../config/config";
@@ -24,8 +25,13 @@ import { consumeMailToken, issueMailToken, retireVerificationLinks } from "./mai
 
 export type AccountDeps = Pick<
   Services,
-  "db" | "d1" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase" | "ip" | "client"
+  "db" | "d1" | "kv" | "config" | "authority" | "keys" | "throttle" | "mailer" | "waitUntil" | "appBase" | "ip" | "client"
 >;
+
+/** The breach check's dependencies (passwords/pwned.ts). */
+export function pwnedDeps(deps: Pick<Services, "kv" | "config" | "waitUntil">): PwnedDeps {
+  return { settings: deps.config.pwned, kv: deps.kv, waitUntil: (promise) => deps.waitUntil(promise) };
+}
 
 export type VerificationRequest =
   { status: "sent" } | { status: "already_verified" } | { status: "rate_limited"; retryAfterSeconds: number };
@@ -75,6 +81,8 @@ export function requestPasswordReset(deps: AccountDeps, email: string): void {
  * (address-proof.ts), and an ADMIN_EMAILS address becomes a superuser.
  */
 export async function confirmPasswordReset(deps: AccountDeps, token: string, newPassword: string): Promise<{ userId: string } | null> {
+  // Before the link is used: refused, it still works with another password.
+  await refuseBreached(pwnedDeps(deps), newPassword, "new_password");
   const owner = await consumeMailToken(deps.d1, token, "password_reset");
   if (owner === null) return null;
   const hash = await hashPassword(newPassword, { pepper: deps.config.passwordPepper });
@@ -122,6 +130,7 @@ export async function changePassword(
   user: PublicUser,
   change: { checkedHash: string; newPassword: string; currentSessionId: string },
 ): Promise<number | null> {
+  await refuseBreached(pwnedDeps(deps), change.newPassword, "new_password");
   const hash = await hashPassword(change.newPassword, { pepper: deps.config.passwordPepper });
   const epoch = await replacePassword(deps.db, user.id, change.checkedHash, hash);
   if (epoch === null) return null;

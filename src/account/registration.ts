@@ -1,5 +1,7 @@
 // Creating an account, and the per-IP hourly limit that registration shares with every
 // request that sends mail (each costs a password hash or a message).
+import { refuseBreached } from "../passwords/pwned";
+import { pwnedDeps } from "./account-service";
 import { ApiError, tooManyAttempts } from "../http/errors";
 import { hashPassword } from "../passwords/hash";
 import type { Services } from "../services/services";
@@ -19,6 +21,7 @@ export async function register(
 ): Promise<PublicUser> {
   // Each registration costs a password hash (~70 ms of CPU): limited per client IP, exactly.
   await limitPerIp(services);
+  await refuseBreached(pwnedDeps(services), input.password);
   const passwordHash = await hashPassword(input.password, { pepper: services.config.passwordPepper });
   const result = await insertUser(services.db, {
     email: input.email,

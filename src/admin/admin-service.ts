@@ -1,6 +1,8 @@
 // Administration as the service does it, apart from HTTP: the admin user view, the
 // search, reading a user and creating one; admin-writes.ts changes them. Every write is
 // an admin_* event on the target, with the acting admin's id, landing with the change.
+import { refuseBreached } from "../passwords/pwned";
+import { pwnedDeps } from "../account/account-service";
 import type { UserRow } from "../db/schema";
 import { type SecurityEventType, eventStatement } from "../events/record-event";
 import { ApiError } from "../http/errors";
@@ -106,6 +108,7 @@ export async function createUser(
     is_superuser: boolean;
   },
 ): Promise<AdminUser> {
+  if (input.password !== undefined) await refuseBreached(pwnedDeps(services), input.password);
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password, { pepper: services.config.passwordPepper });
   // The row and its audit entry in one transaction.
   const created = (row: UserRow) => [

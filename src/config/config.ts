@@ -6,7 +6,9 @@ import { type OAuthSettings, readOAuthSettings } from "./oauth-settings";
 import { type OAuthServerSettings, readOAuthServerSettings } from "./oauth-server-settings";
 import { type SigningJwk, readSigningKeys } from "./signing-keys";
 import { type RawSettings, SettingError, readBool, readEnum, readInt, readOrigins, readRaw, readString, readUrl } from "./parse";
-import { emailKey } from "../lib/email-address";
+import { type AdminSettings, readAdminSettings } from "./admin-settings";
+import { type PasswordlessSettings, readPasswordlessSettings } from "./passwordless-settings";
+import { type PwnedSettings, type TurnstileSettings, readPwnedSettings, readTurnstileSettings } from "./abuse-settings";
 
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
@@ -63,14 +65,10 @@ export interface Config {
   oauthServer: OAuthServerSettings;
   mfa: MfaSettings;
   orgs: OrgSettings; // org-settings.ts
-  admin: {
-    /** ADMIN_EMAILS, normalized: these addresses become superusers once verified. */
-    emails: string[];
-    /** ADMIN_REQUIRE_MFA (default true): admin routes need aal 2. */
-    requireMfa: boolean;
-    /** ADMIN_CONSOLE (default true): the Worker serves the console page at /admin. */
-    console: boolean;
-  };
+  passwordless: PasswordlessSettings; // passwordless-settings.ts
+  turnstile: TurnstileSettings; // abuse-settings.ts
+  pwned: PwnedSettings; // abuse-settings.ts
+  admin: AdminSettings; // admin-settings.ts
   /** SERVER_TIMING (default false): answers carry a Server-Timing header with each binding call's time. */
   serverTiming: boolean;
   apiKeys: {
@@ -130,14 +128,10 @@ export function parseConfig(raw: RawSettings): Config {
     oauthServer: readOAuthServerSettings(raw, tokens.signingKeys, environment, isDevelopmentEnvironment(environment)),
     mfa: readMfaSettings(raw, secretKey),
     orgs: readOrgSettings(raw),
-    admin: {
-      emails: (readRaw(raw, "ADMIN_EMAILS") ?? "")
-        .split(",")
-        .map((email) => emailKey(email))
-        .filter((email) => email !== ""),
-      requireMfa: readBool(raw, "ADMIN_REQUIRE_MFA", true),
-      console: readBool(raw, "ADMIN_CONSOLE", true),
-    },
+    passwordless: readPasswordlessSettings(raw),
+    turnstile: readTurnstileSettings(raw),
+    pwned: readPwnedSettings(raw),
+    admin: readAdminSettings(raw),
     serverTiming: readBool(raw, "SERVER_TIMING", false),
     apiKeys: {
       prefix: readApiKeyPrefix(raw),

@@ -38,6 +38,9 @@ export type WireCode =
   | "seat_limit_reached"
   | "last_owner"
   | "invitation_invalid"
+  | "captcha_required"
+  | "captcha_failed"
+  | "password_breached"
   | "internal_error"
   | "configuration_error";
 
@@ -82,6 +85,11 @@ const ERRORS = {
   seat_limit_reached: { status: 409 },
   last_owner: { status: 422 },
   invitation_invalid: { status: 400 },
+  /** Turnstile (TURNSTILE_SECRET_KEY): no token on a guarded route, or siteverify refused it. */
+  captcha_required: { status: 400 },
+  captcha_failed: { status: 403 },
+  /** PWNED_PASSWORDS: the new password is in a breach list. */
+  password_breached: { status: 422 },
   /** A change that conflicts with what exists (a taken slug, an existing member, a role still held): 409 invalid_request. */
   conflict: { status: 409, code: "invalid_request" },
   internal_error: { status: 500 },

@@ -8,6 +8,22 @@ export function verifyEmailMessage(to: string, link: string): { to: string; subj
   };
 }
 
+export function magicLinkMessage(to: string, link: string, minutes: number): { to: string; subject: string; text: string } {
+  return {
+    to,
+    subject: "Your sign-in link",
+    text: `To sign in, open this link within ${minutes} minutes:\n\n${link}\n\nIt works once. If you did not ask for it, ignore this message: nobody can sign in without it.`,
+  };
+}
+
+export function emailCodeMessage(to: string, code: string, minutes: number): { to: string; subject: string; text: string } {
+  return {
+    to,
+    subject: "Your sign-in code",
+    text: `Your sign-in code is ${code}. It works once, within ${minutes} minutes.\n\nIf you did not ask for it, ignore this message: nobody can sign in without it.`,
+  };
+}
+
 export function passwordResetMessage(to: string, link: string): { to: string; subject: string; text: string } {
   return {
     to,

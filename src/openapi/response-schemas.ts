@@ -39,7 +39,7 @@ export const loginResponse = z.object({ user: userResponse, csrf_token: z.string
 /** How a session signed in: aal 1 (one factor) or 2, the methods (amr), and when. */
 const assurance = {
   aal: z.union([z.literal(1), z.literal(2)]),
-  amr: z.array(z.enum(["pwd", "otp", "webauthn", "recovery", "oauth", "mfa"])),
+  amr: z.array(z.enum(["pwd", "otp", "webauthn", "recovery", "oauth", "mfa", "email"])),
   auth_time: timestamp,
   reauthenticated_at: timestamp.nullable(),
 };

@@ -42,6 +42,9 @@ const CODE_MEANINGS: ReadonlyMap<string, string> = new Map([
   ["seat_limit_reached", "members plus pending invitations are at ORG_MAX_MEMBERS"],
   ["last_owner", "an organization keeps at least one owner"],
   ["invitation_invalid", "the invitation was used, withdrawn or expired"],
+  ["captcha_required", "this route needs a Turnstile token (CF-Turnstile-Response header or turnstile_token)"],
+  ["captcha_failed", "Turnstile refused the token (wrong, used, expired, or for another action or host)"],
+  ["password_breached", "the new password appears in a breach list (Pwned Passwords): choose another"],
 ]);
 
 /** A code's meaning at a status (invalid_request is both 400 and 422). */

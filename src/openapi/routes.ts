@@ -1,6 +1,7 @@
 // Every route of the API, with the schemas its handler uses. See route-spec.ts.
 import { OAUTH_SERVER_ROUTES } from "./oauth-server-routes";
 import { ORG_ROUTES } from "./org-routes";
+import { PASSWORDLESS_ROUTES } from "./passwordless-routes";
 import {
   changePasswordBody,
   confirmVerificationBody,
@@ -40,10 +41,10 @@ export const ROUTES = [
   { method: "get", path: "/docs", summary: "Human-readable API reference", tag: "service", auth: [], ok: { status: 200, description: "HTML page" } },
   { method: "get", path: "/.well-known/jwks.json", summary: "Public keys that verify access tokens (empty with HS256)", tag: "tokens", auth: [], ok: { status: 200, description: "JSON Web Key Set", schema: out.jwksResponse } },
 
-  { method: "post", path: "/api/v1/users", summary: "Register", tag: "users", auth: [], body: registerBody, ok: { status: 201, description: "The new user", schema: out.userResponse }, errors: ["email_taken", "username_taken", "too_many_attempts"], example: { email: "ada@example.com", password: "correct horse battery", username: "ada", name: "Ada" } },
+  { method: "post", path: "/api/v1/users", summary: "Register", tag: "users", auth: [], body: registerBody, ok: { status: 201, description: "The new user", schema: out.userResponse }, errors: ["email_taken", "username_taken", "too_many_attempts", "password_breached", "captcha_required", "captcha_failed", "service_unavailable"], example: { email: "ada@example.com", password: "correct horse battery", username: "ada", name: "Ada" } },
   { method: "get", path: "/api/v1/users/me", summary: "The signed-in user", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:read", ok: { status: 200, description: "The user", schema: out.userResponse } },
   { method: "patch", path: "/api/v1/users/me", summary: "Change name or username", tag: "users", auth: ["session", "bearer", "api_key"], apiKeyPermission: "user_profile:update", body: updateProfileBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: ["username_taken"], example: { name: "Ada Lovelace" } },
-  { method: "post", path: "/api/v1/users/me/password", summary: "Change password; ends every other session and token family", tag: "account", auth: USER, body: changePasswordBody, ok: { status: 200, description: "Changed", schema: out.passwordChangedResponse }, errors: ["invalid_credentials", "too_many_attempts"] },
+  { method: "post", path: "/api/v1/users/me/password", summary: "Change password; ends every other session and token family", tag: "account", auth: USER, body: changePasswordBody, ok: { status: 200, description: "Changed", schema: out.passwordChangedResponse }, errors: ["invalid_credentials", "too_many_attempts", "password_breached"] },
   { method: "delete", path: "/api/v1/users/me", summary: "Delete the account for good", tag: "account", auth: USER, body: deleteAccountBody, ok: { status: 204, description: "Deleted" }, errors: ["invalid_credentials", "reauthentication_required", "too_many_attempts"] },
 
   { method: "post", path: "/api/v1/auth/login", summary: "Sign in with a session cookie", tag: "sessions", auth: [], body: loginBody, form: true, ok: { status: 200, description: "Signed in; sets the session and CSRF cookies", schema: out.loginResponse }, errors: ["invalid_credentials", "mfa_required", "account_disabled", "too_many_attempts"], example: { email: "ada@example.com", password: "correct horse battery", remember_me: false } },
@@ -63,8 +64,8 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/auth/verify-email/details", summary: "Which account a verification link verifies (the link stays usable)", tag: "account", auth: [], body: confirmVerificationBody, ok: { status: 200, description: "The account", schema: out.verificationDetailsResponse }, errors: ["invalid_token"] },
   { method: "post", path: "/api/v1/auth/verify-email/confirm", summary: "Verify the email with the mailed token (signed in to the account: proven by its holder)", tag: "account", auth: [], body: confirmVerificationBody, ok: { status: 200, description: "The user", schema: out.userResponse }, errors: ["invalid_token"] },
   { method: "post", path: "/api/v1/auth/verify-email/disown", summary: "\"This wasn't me\": lock the account the link names and end its credentials", tag: "account", auth: [], body: confirmVerificationBody, ok: { status: 200, description: "Locked", schema: out.detailResponse }, errors: ["invalid_token"] },
-  { method: "post", path: "/api/v1/auth/password-reset/request", summary: "Mail a password reset link (same answer for unknown emails)", tag: "account", auth: [], body: resetRequestBody, ok: { status: 202, description: "Accepted", schema: out.detailResponse }, errors: ["too_many_attempts"] },
-  { method: "post", path: "/api/v1/auth/password-reset/confirm", summary: "Set a new password with the mailed token", tag: "account", auth: [], body: resetConfirmBody, ok: { status: 200, description: "Reset", schema: out.detailResponse }, errors: ["invalid_token"] },
+  { method: "post", path: "/api/v1/auth/password-reset/request", summary: "Mail a password reset link (same answer for unknown emails)", tag: "account", auth: [], body: resetRequestBody, ok: { status: 202, description: "Accepted", schema: out.detailResponse }, errors: ["too_many_attempts", "captcha_required", "captcha_failed", "service_unavailable"] },
+  { method: "post", path: "/api/v1/auth/password-reset/confirm", summary: "Set a new password with the mailed token", tag: "account", auth: [], body: resetConfirmBody, ok: { status: 200, description: "Reset", schema: out.detailResponse }, errors: ["invalid_token", "password_breached"] },
   { method: "get", path: "/api/v1/auth/events", summary: "The user's own security events", tag: "account", auth: USER, query: eventsQuery, ok: { status: 200, description: "Events, newest first", schema: out.eventsResponse } },
 
   { method: "get", path: "/api/v1/auth/oauth/providers", summary: "The providers turned on here (for sign-in buttons)", tag: "oauth", auth: [], ok: { status: 200, description: "Provider ids", schema: out.oauthProvidersResponse } },
@@ -96,7 +97,7 @@ export const ROUTES = [
   { method: "post", path: "/api/v1/api-keys/verify", summary: "Verify a key for another service (counts as a use)", tag: "api-keys", auth: [], body: verifyKeyBody, ok: { status: 200, description: "The verdict", schema: out.verifyKeyResponse }, errors: ["rate_limited"], example: { api_key: "fai_k3x9a0qz_...", resource: "reports", action: "read" } },
 
   { method: "get", path: "/api/v1/admin/users", summary: "Search users (prefix of email, username or name), newest first", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", query: userListQuery, ok: { status: 200, description: "A page of users", schema: out.adminUserListResponse }, errors: ["forbidden"] },
-  { method: "post", path: "/api/v1/admin/users", summary: "Create a user (without a password: they set one by reset)", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: createUserBody, ok: { status: 201, description: "The user", schema: out.adminUserResponse }, errors: ["forbidden", "reauthentication_required", "email_taken", "username_taken"] },
+  { method: "post", path: "/api/v1/admin/users", summary: "Create a user (without a password: they set one by reset)", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: createUserBody, ok: { status: 201, description: "The user", schema: out.adminUserResponse }, errors: ["forbidden", "reauthentication_required", "email_taken", "username_taken", "password_breached"] },
   { method: "get", path: "/api/v1/admin/users/:id", summary: "One user", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:read", ok: { status: 200, description: "The user", schema: out.adminUserResponse }, errors: ["forbidden", "not_found"] },
   { method: "patch", path: "/api/v1/admin/users/:id", summary: "Change a user; disabled: true ends everything at once", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", body: updateUserBody, ok: { status: 200, description: "The user", schema: out.adminUserResponse }, errors: ["forbidden", "reauthentication_required", "not_found", "email_taken", "username_taken"] },
   { method: "delete", path: "/api/v1/admin/users/:id", summary: "Delete a user, as their own deletion", tag: "admin", auth: ADMIN, apiKeyPermission: "admin_users:write", ok: { status: 204, description: "Deleted" }, errors: ["forbidden", "reauthentication_required", "not_found", "invalid_input"] },
@@ -113,6 +114,7 @@ export const ROUTES = [
 
   ...OAUTH_SERVER_ROUTES,
   ...ORG_ROUTES,
+  ...PASSWORDLESS_ROUTES,
 
   { method: "get", path: "/api/v1/dev/outbox", summary: "Development mail outbox (MAIL_PROVIDER=dev; development and test only)", tag: "service", auth: [], ok: { status: 200, description: "Messages", schema: out.outboxResponse }, errors: ["not_found"] },
 ] as const satisfies readonly RouteSpec[];

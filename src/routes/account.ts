@@ -1,5 +1,6 @@
 // Account lifecycle routes: password change and account deletion under /users/me,
 // email verification, password reset and security events under /auth.
+import { turnstile } from "../auth/turnstile-guard";
 import { type Context, Hono } from "hono";
 import {
   changePassword,
@@ -97,7 +98,7 @@ accountAuthRoutes.post("/verify-email/disown", async (c) => {
   return c.json({ detail: "The account is locked and signed out everywhere; reset the password to claim it" });
 });
 
-accountAuthRoutes.post("/password-reset/request", async (c) => {
+accountAuthRoutes.post("/password-reset/request", turnstile("password_reset"), async (c) => {
   const { email } = parseBody(c, resetRequestBody);
   await limitPerIp(c.get("services"));
   requestPasswordReset(c.get("services"), email);

@@ -13,15 +13,16 @@ import { mfaRequired } from "../auth/second-factor";
 import { withParams } from "../oauth/redirects";
 import { ApiError } from "../http/errors";
 import { callbackQuery, startQuery } from "../oauth/schemas";
-import { clearBindingCookie, readBindingCookie, setBindingCookie } from "./oauth-binding-cookie";
+import { clearBindingCookie, readBindingCookie, setBindingCookie } from "./binding-cookie";
+import { STATE_LIFETIME_MS } from "../oauth/state-store";
 
 export const oauthRoutes = new Hono<AppEnv>();
 
 oauthRoutes.get("/callback/:provider", async (c) => {
   const query = parseQuery(c, callbackQuery);
-  const binding = readBindingCookie(c);
+  const binding = readBindingCookie(c, "oauth");
   const outcome = await finishOAuth(c.get("services"), clientInfo(c.req.raw), c.req.param("provider"), query, binding);
-  clearBindingCookie(c);
+  clearBindingCookie(c, "oauth");
   switch (outcome.kind) {
     case "app_code":
       return c.redirect(outcome.location, 302);
@@ -62,7 +63,7 @@ oauthRoutes.get("/:provider", async (c) => {
     throw new ApiError("invalid_request", "Link a provider with POST /api/v1/auth/oauth/{provider}/link while signed in");
   }
   const started = await startOAuth(c.get("services"), c.req.param("provider"), query, null);
-  setBindingCookie(c, started.binding);
+  setBindingCookie(c, "oauth", started.binding, STATE_LIFETIME_MS);
   return started.answer === "json" ? c.json({ url: started.url }) : c.redirect(started.url, 302);
 });
 
@@ -72,7 +73,7 @@ oauthRoutes.post("/:provider/link", authenticate(), fresh(), async (c) => {
   const query = parseQuery(c, startQuery);
   const link = { userId: principal.userId, sessionId: principal.session.id };
   const started = await startOAuth(c.get("services"), c.req.param("provider"), { ...query, client: "web" }, link);
-  setBindingCookie(c, started.binding);
+  setBindingCookie(c, "oauth", started.binding, STATE_LIFETIME_MS);
   return c.json({ url: started.url });
 });
 

@@ -1,4 +1,5 @@
 // /api/v1/users: registration and the signed-in user's own profile.
+import { turnstile } from "../auth/turnstile-guard";
 import { Hono } from "hono";
 import { updateProfile } from "../account/profile";
 import { register } from "../account/registration";
@@ -10,7 +11,7 @@ import { registerBody, updateProfileBody } from "../users/schemas";
 
 export const userRoutes = new Hono<AppEnv>();
 
-userRoutes.post("/", async (c) => c.json(await register(c.get("services"), parseBody(c, registerBody)), 201));
+userRoutes.post("/", turnstile("register"), async (c) => c.json(await register(c.get("services"), parseBody(c, registerBody)), 201));
 
 userRoutes.get("/me", authenticate({ apiKey: PROFILE_READ }), (c) => c.json(c.get("principal").user));
 

@@ -8,6 +8,7 @@
 import type { AddressProof } from "../user-authority/address-proof";
 import type { AuditEntry } from "../user-authority/audit-outbox";
 import type { ToldStanding } from "../user-authority/org-standings";
+import type { EmailProof, EmailSignInGrant } from "../user-authority/email-sign-ins";
 import type {
   AttemptRefusal,
   CallerAction,
@@ -135,6 +136,15 @@ export class AuthorityClient extends AuthorityStub {
 
   releaseApiKey(id: string) {
     return this.stub.releaseApiKey(id);
+  }
+
+  issueEmailSignIn(grant: EmailSignInGrant) {
+    return this.stub.issueEmailSignIn(grant);
+  }
+
+  /** Not retried: a link or code is used once, a wrong code counted once. */
+  emailSignIn(input: NewSession, maxSessions: number, proof: EmailProof, record: { boundInRecord: boolean; knownKeyIds: string[] }) {
+    return this.changing(() => this.stub.emailSignIn(input, maxSessions, proof, record));
   }
 
   takeMailSlot(purpose: string, address: string, maxPerHour: number) {

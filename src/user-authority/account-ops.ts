@@ -2,9 +2,8 @@
 // deletion (a tombstone), disabling, a proof of the address, an admin's factor reset,
 // and the exact counters it owns (API keys, mailed tokens).
 import { OAUTH_ACCOUNT_TABLES } from "./oauth-grants/schema";
-import { logError } from "../lib/log";
 import type { PublicUser } from "../users/user-view";
-import { type AddressProof, type ProofEffect, proveAddress, runProofCleanup } from "./address-proof";
+import { type AddressProof, type ProofEffect, proveAddress } from "./address-proof";
 import { type AuditEntry, queueAudit } from "./audit-outbox";
 import { reserveApiKey, takeMailSlot } from "./counters";
 import type { AuthorityParts } from "./parts";
@@ -16,6 +15,7 @@ const ACCOUNT_TABLES = [
   ...OAUTH_ACCOUNT_TABLES,
   "sessions",
   "org_standings",
+  "email_sign_ins",
   "refresh_history",
   "devices",
   "api_keys",
@@ -108,13 +108,8 @@ export class AccountOps {
       state.isDeleted() ? null : proveAddress(state, factors, proof, { ...options, now: Date.now() }),
     );
     if (effect === null) return null;
-    await this.p.cache.sync(effect.ended);
-    // The proof is decided: what lies outside the object follows now, or by the alarm
-    // (booked before the answer) if a step fails. The caller still records the proof.
-    await runProofCleanup(state.sql, this.p.env).catch(async (error: unknown) => {
-      logError("proof_cleanup_failed", error);
-      await this.p.schedulePurge();
-    });
+    // The proof is decided: what lies outside the object follows. The caller still records the proof.
+    await this.p.afterProof(effect);
     return effect;
   }
 

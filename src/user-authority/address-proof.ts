@@ -17,12 +17,14 @@ import type { Factors } from "./factors";
  * - `provider`: a provider vouched for the address to whoever signs in with it (the
  *   password, set by someone who never proved the address, goes too: claimByProvider);
  * - `disowned`: the mailbox's holder answered "this wasn't me" (the account is locked
- *   until a password reset).
+ *   until a password reset);
+ * - `email`: a magic link or email code signed in: whoever reads the mailbox signs in,
+ *   as a reset (email-sign-ins.ts; the password set before goes too).
  * A verification link confirmed by someone not signed in is none of these: whoever
  * clicked holds the mailbox, but the server cannot tell them from whoever made the
  * account, so it verifies the address for mail and decides nothing here.
  */
-export type AddressProof = "reset" | "provider" | "signed_in" | "disowned";
+export type AddressProof = "reset" | "provider" | "signed_in" | "disowned" | "email";
 
 export interface ProofEffect {
   /** When the proof ended what came before it; null when nothing ended. */

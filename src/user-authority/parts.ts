@@ -8,7 +8,7 @@
 import { logError } from "../lib/log";
 import { LazySchema } from "../lib/sqlite-schema";
 import { nextOAuthPurge, purgeOAuth } from "./oauth-grants/purge";
-import { hasProofCleanup, runProofCleanup } from "./address-proof";
+import { type ProofEffect, hasProofCleanup, runProofCleanup } from "./address-proof";
 import { flushAudit, hasQueuedAudit } from "./audit-outbox";
 import { CACHE_RETRY_DELAY_MS, CacheWriter } from "./cache-writer";
 import { Factors } from "./factors";
@@ -106,6 +106,19 @@ export class AuthorityParts {
       await this.schedulePurge();
       throw error;
     }
+  }
+
+  /**
+   * What a proof ended, after its transaction: the cache entries of the sessions it ended,
+   * then what lies outside the object (keys, links, app codes), or by the alarm (booked
+   * before the answer) if a step fails.
+   */
+  async afterProof(effect: ProofEffect): Promise<void> {
+    await this.cache.sync(effect.ended);
+    await runProofCleanup(this.state.sql, this.env).catch(async (error: unknown) => {
+      logError("proof_cleanup_failed", error);
+      await this.schedulePurge();
+    });
   }
 
   /** The principal record read paths check (without its write time). */

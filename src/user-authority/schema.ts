@@ -124,4 +124,7 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   "ALTER TABLE sessions ADD COLUMN active_org TEXT",
   // The user's standing in each organization as it last told it (org-standings.ts); NULL standing: not a member.
   "CREATE TABLE org_standings (org_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, standing TEXT)",
+  // Mailed sign-ins waiting to be used: magic links, and the one live email code (email-sign-ins.ts).
+  `CREATE TABLE email_sign_ins (id TEXT PRIMARY KEY, kind TEXT NOT NULL, secret_hash TEXT NOT NULL, browser_hash TEXT,
+     transport TEXT NOT NULL, redirect_to TEXT, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL)`,
 ];

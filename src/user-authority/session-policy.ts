@@ -8,7 +8,7 @@ import type { OrgStanding } from "./org-standings";
 export type SessionKind = "cookie" | "token" | "oauth";
 
 /** Authentication methods (RFC 8176 names where one exists). */
-export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "oauth" | "mfa";
+export type AuthMethod = "pwd" | "otp" | "webauthn" | "recovery" | "oauth" | "mfa" | "email";
 
 /**
  * How strongly a session was signed in: `aal` 1 (one factor) or 2 (two factors, or a

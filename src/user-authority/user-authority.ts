@@ -17,6 +17,7 @@ import { OAuthRequestOps } from "./oauth-grants/requests";
 import type * as G from "./oauth-grants/types";
 import { type MemberStanding, type ToldStanding, orgStandingChanged } from "./org-standings";
 import { AuthorityParts } from "./parts";
+import { type EmailProof, type EmailSignInGrant, emailSignIn, issueEmailSignIn } from "./email-sign-ins";
 import type { PrincipalRecord } from "./principal-record";
 import { SessionOps } from "./session-ops";
 import type { SessionInfo } from "./session-policy";
@@ -135,31 +136,24 @@ export class UserAuthority extends DurableObject<Env> {
   listFactors() {
     return this.factorOps.listFactors();
   }
-
   passkeys(): T.StoredPasskey[] {
     return this.factorOps.passkeys();
   }
-
   addPendingTotp(id: string, name: string, box: string, sessionId: string): "added" | "refused" | "second_factor_required" {
     return this.factorOps.addPendingTotp(id, name, box, sessionId);
   }
-
   confirmTotp(factorId: string, proof: T.FactorProof, sessionId: string, recoveryHashes: string[], policy: T.ThrottlePolicy) {
     return this.factorOps.confirmTotp(factorId, proof, sessionId, recoveryHashes, policy);
   }
-
   addPasskey(passkey: T.NewPasskey, challenge: T.Challenge, sessionId: string, recoveryHashes: string[]): Promise<T.FactorAdded> {
     return this.factorOps.addPasskey(passkey, challenge, sessionId, recoveryHashes);
   }
-
   removeFactor(...args: Parameters<FactorOps["removeFactor"]>) {
     return this.factorOps.removeFactor(...args);
   }
-
   replaceRecoveryCodes(hashes: string[]): boolean {
     return this.factorOps.replaceRecoveryCodes(hashes);
   }
-
   reauthenticate(sessionId: string, proof: ReauthProof, policy: T.ThrottlePolicy) {
     return this.factorOps.reauthenticate(sessionId, proof, policy);
   }
@@ -239,6 +233,12 @@ export class UserAuthority extends DurableObject<Env> {
     return grantStanding(this.parts, grantId, issuedAtSeconds);
   }
 
+  issueEmailSignIn(grant: EmailSignInGrant): boolean {
+    return issueEmailSignIn(this.parts, grant);
+  }
+  emailSignIn(input: T.NewSession, maxSessions: number, proof: EmailProof, record: { boundInRecord: boolean; knownKeyIds: string[] }) {
+    return emailSignIn(this.parts, this.sessions, input, maxSessions, proof, record);
+  }
   hasSession(id: string): boolean {
     return this.parts.hasSession(id);
   }

@@ -1,6 +1,6 @@
 // Reads and writes of the users table. Callers get rows or null; uniqueness conflicts
 // come back as values, not exceptions.
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { type SQL, and, eq, inArray, sql } from "drizzle-orm";
 import { type Database, asStatement } from "../db/client";
 import { type UserRow, oauthAccounts, users } from "../db/schema";
 import { uniqueViolation } from "../db/unique-conflict";
@@ -75,9 +75,34 @@ function identifierCondition(identifier: string) {
 }
 
 /** findUserByIdentifier with the row's linked providers, in one query (the login's one read). */
-export async function findSignInUser(db: Database, identifier: string): Promise<{ row: UserRow; providers: string[] } | null> {
+export function findSignInUser(db: Database, identifier: string): Promise<{ row: UserRow; providers: string[] } | null> {
+  return signInUserWhere(db, identifierCondition(identifier));
+}
+
+/** The same by id (a magic link names its account). */
+export function findSignInUserById(db: Database, id: string): Promise<{ row: UserRow; providers: string[] } | null> {
+  return signInUserWhere(db, eq(users.id, id));
+}
+
+/**
+ * A proof of the address by a passwordless sign-in ended what came before it: the
+ * password set before goes, and the credential epoch is at least the authority's.
+ */
+export async function clearPasswordAfterProof(db: Database, id: string, credentialEpoch: number): Promise<void> {
+  await db
+    .update(users)
+    .set({
+      passwordHash: null,
+      credentialEpoch: sql`MAX(${users.credentialEpoch}, ${credentialEpoch})`,
+      updatedAt: new Date().toISOString(),
+    })
+    .where(eq(users.id, id))
+    .run();
+}
+
+async function signInUserWhere(db: Database, condition: SQL | undefined): Promise<{ row: UserRow; providers: string[] } | null> {
   const links = sql<string>`(SELECT json_group_array(json_array(${oauthAccounts.provider}, ${oauthAccounts.createdAt})) FROM ${oauthAccounts} WHERE ${oauthAccounts.userId} = ${users.id})`;
-  const found = await db.select({ row: users, links }).from(users).where(identifierCondition(identifier)).get();
+  const found = await db.select({ row: users, links }).from(users).where(condition).get();
   if (found === undefined) return null;
   // Oldest link first, each provider once, as publicUser lists them.
   const linked = (JSON.parse(found.links) as [provider: string, createdAt: string][]).sort((a, b) => a[1].localeCompare(b[1]));

@@ -6,6 +6,7 @@ import { startOidcProvider } from "../servers/oidc-idp";
 import { startMailApi } from "../servers/mail-api";
 import { startRogueIdp } from "../servers/rogue-idp";
 import { startClientMetadata } from "../servers/client-metadata";
+import { startAbuseServices } from "../servers/abuse-services";
 
 export const TEST_BASE_URL = "http://auth.example.test";
 
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const rogue = await startRogueIdp();
   const mail = await startMailApi();
   const metadata = await startClientMetadata();
+  const abuse = await startAbuseServices();
   project.provide("oauthServers", {
     genericIssuer: generic.issuer,
     googleIssuer: google.issuer,
@@ -34,9 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rogueIssuer: rogue.issuer,
     mailApiUrl: mail.url,
     clientMetadataUrl: metadata.url,
+    abuseUrl: abuse.url,
   });
   return async () => {
-    const all = [generic, google, github, rogue, mail, metadata];
+    const all = [generic, google, github, rogue, mail, metadata, abuse];
     for (const { server } of all) server.closeAllConnections();
     await Promise.all(all.map(({ server }) => new Promise((resolve) => server.close(resolve))));
   };
@@ -53,6 +56,7 @@ declare module "vitest" {
       rogueIssuer: string;
       mailApiUrl: string;
       clientMetadataUrl: string;
+      abuseUrl: string;
     };
   }
 }

@@ -1,0 +1,144 @@
+// Passwordless sign-in by mail, decided by the user's authority: a magic link (single use,
+// bound to the browser that asked for it unless told otherwise) and a 6-digit code (single
+// use; CODE_ATTEMPTS wrong entries and it dies; a new code ends the old one). Issued and
+// used here, in order with everything else about the user: racing uses sign in once,
+// racing wrong codes kill the code exactly at its limit, and a link or code racing a
+// password reset or change (a newer credential epoch), a deletion or a disable opens
+// nothing afterwards.
+//
+// Using one proves the address (the sign-in's holder reads its mail): on an account whose
+// credential holder had not proven it, everything made before ends as a reset would end
+// it (address-proof.ts), and the password set before goes too: the credential epoch
+// advances here, so it signs in no more, and the Worker clears it in D1.
+import { constantTimeEqual } from "../lib/crypto";
+import { type ProofEffect, proveAddress } from "./address-proof";
+import type { AuthorityParts } from "./parts";
+import type { SessionOps } from "./session-ops";
+import type { NewSession, SessionCreation, SignInKind } from "./types";
+
+/** Wrong entries a code survives before it dies. */
+export const CODE_ATTEMPTS = 5;
+/** Live links kept per user (the oldest goes first). */
+const MAX_LINKS = 5;
+
+/** A mailed sign-in as the authority keeps it. */
+export interface EmailSignInGrant {
+  kind: "link" | "code";
+  /** A link's id (the token's id part); a code's is always "code": one lives at a time. */
+  id: string;
+  secretHash: string;
+  expiresAt: number;
+  /** What it opens: a cookie session, or a token family (transport "token"). */
+  transport: SignInKind;
+  /** SHA-256 of the binding cookie of the browser that asked (MAGIC_LINK_SAME_BROWSER); null: any browser. */
+  browserHash: string | null;
+  redirectTo: string | null;
+}
+
+/** What the request to sign in presents. */
+export type EmailProof =
+  { kind: "link"; id: string; secretHash: string; browserHash: string | null } | { kind: "code"; secretHash: string };
+
+export type EmailSignIn =
+  | (SessionCreation & { proof: ProofEffect | null; credentialEpoch: number; redirectTo: string | null })
+  | { status: "invalid" }
+  | { status: "disabled" }
+  /** A bound link opened in another browser: nothing is used; the original browser can still use it. */
+  | { status: "other_browser" };
+
+type GrantRow = {
+  id: string;
+  kind: "link" | "code";
+  secret_hash: string;
+  browser_hash: string | null;
+  transport: SignInKind;
+  redirect_to: string | null;
+  epoch: number;
+  expires_at: number;
+  attempts: number;
+};
+
+/** Keeps a new link or code; false when the account is gone. */
+export function issueEmailSignIn(p: AuthorityParts, grant: EmailSignInGrant): boolean {
+  const { state } = p;
+  if (state.isDeleted()) return false;
+  const now = Date.now();
+  p.ctx.storage.transactionSync(() => {
+    state.sql.exec("DELETE FROM email_sign_ins WHERE expires_at <= ?", now);
+    if (grant.kind === "code") state.sql.exec("DELETE FROM email_sign_ins WHERE kind = 'code'");
+    else {
+      state.sql.exec(
+        "DELETE FROM email_sign_ins WHERE id IN (SELECT id FROM email_sign_ins WHERE kind = 'link' ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+        MAX_LINKS - 1,
+      );
+    }
+    state.sql.exec(
+      `INSERT INTO email_sign_ins (id, kind, secret_hash, browser_hash, transport, redirect_to, epoch, expires_at, attempts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      grant.kind === "code" ? "code" : grant.id,
+      grant.kind,
+      grant.secretHash,
+      grant.browserHash,
+      grant.transport,
+      grant.redirectTo,
+      state.epoch(),
+      grant.expiresAt,
+    );
+  });
+  return true;
+}
+
+/**
+ * Uses a link or code and opens what it was asked for (`input`, one factor: the MFA gate
+ * applies). `bound`: D1's record that the address was proven before; `knownKeyIds`: the
+ * user's keys D1 knows (for the proof, as proveAddress takes them).
+ */
+export async function emailSignIn(
+  p: AuthorityParts,
+  sessions: SessionOps,
+  input: NewSession,
+  maxSessions: number,
+  proof: EmailProof,
+  record: { boundInRecord: boolean; knownKeyIds: string[] },
+): Promise<EmailSignIn> {
+  if (p.schema.blank) return { status: "invalid" };
+  const { state, factors } = p;
+  const now = Date.now();
+  const decided = p.ctx.storage.transactionSync(() => {
+    const sql = state.sql;
+    const row =
+      proof.kind === "link"
+        ? sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE id = ? AND kind = 'link'", proof.id).toArray()[0]
+        : sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE kind = 'code'").toArray()[0];
+    if (row === undefined || row.expires_at <= now) return { status: "invalid" } as const;
+    if (!constantTimeEqual(row.secret_hash, proof.secretHash)) {
+      if (row.kind === "code") {
+        // Counted before anything else: the CODE_ATTEMPTS-th wrong entry is the last.
+        if (row.attempts + 1 >= CODE_ATTEMPTS) sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
+        else sql.exec("UPDATE email_sign_ins SET attempts = attempts + 1 WHERE id = ?", row.id);
+      }
+      return { status: "invalid" } as const;
+    }
+    if (proof.kind === "link" && row.browser_hash !== null && !constantTimeEqual(row.browser_hash, proof.browserHash ?? "")) {
+      return { status: "other_browser" } as const;
+    }
+    if (row.transport !== input.kind) return { status: "invalid" } as const;
+    sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
+    // A reset or password change since it was sent (a newer epoch), or the account gone: nothing opens.
+    if (state.isDeleted() || row.epoch < state.epoch()) return { status: "invalid" } as const;
+    if (state.isDisabled()) return { status: "disabled" } as const;
+    const effect = proveAddress(state, factors, "email", { ...record, now });
+    let epoch = state.epoch();
+    if (effect.provenAt !== null) {
+      // The password set before the proof signs in no more (the Worker clears it in D1).
+      epoch += 1;
+      state.setMeta("epoch", String(epoch));
+    }
+    return { status: "used", effect, epoch, redirectTo: row.redirect_to } as const;
+  });
+  if (decided.status !== "used") return decided.status === "disabled" ? { status: "disabled" } : { status: decided.status };
+  const { effect, epoch } = decided;
+  const created = await sessions.createSession({ ...input, credentialEpoch: Math.max(input.credentialEpoch, epoch) }, maxSessions);
+  if (effect.provenAt !== null) await p.afterProof(effect);
+  return { ...created, proof: effect.provenAt === null ? null : effect, credentialEpoch: epoch, redirectTo: decided.redirectTo };
+}
