@@ -5,7 +5,8 @@
 // (listed in the service's CORS_ORIGINS) with ?api=<service origin>, if that origin is in
 // the copy's <meta name="edge-auth-api-origins"> (shared/api.js): a link naming any other
 // server is ignored, so no link can make this page send a password elsewhere.
-// Mailed links land here: /verify-email?token=, /reset-password?token= and /accept-invitation?token=.
+// Mailed links land here: /verify-email?token=, /reset-password?token=, /accept-invitation?token=
+// and /magic-link?token= (email-sign-in.js).
 import { api, ensureCsrfToken, problem, readSession, setCsrfToken, useApiBase } from "/shared/api.js";
 import { $, busy, deviceText, el, fillRows, placeText, show, when } from "/shared/dom.js";
 import { acceptSignIn, askSecondFactor, passkeySignIn, setupSignInSteps } from "/shared/second-factor.js";
@@ -13,6 +14,7 @@ import { setupFactors, showFactors } from "./factors.js";
 import { setupKeys, showKeys } from "./keys.js";
 import { setupApps, showApps } from "./apps.js";
 import { setupOrgs, showOrgs } from "./orgs.js";
+import { setupEmailSignIn, useMagicLink } from "./email-sign-in.js";
 import { returnTarget, signInAgainReason } from "./return-to.js";
 
 const { base, refused } = useApiBase({ allowQuery: true });
@@ -208,6 +210,7 @@ setupFactors(refresh);
 setupKeys(refresh);
 setupApps(refresh);
 setupOrgs(refresh, mailedToken);
+setupEmailSignIn(refresh);
 
 /**
  * A verification link names an account: show which, and let the reader say whether it
@@ -247,6 +250,8 @@ async function start() {
     await askToVerify();
   } else if (location.pathname === "/reset-password" && mailedToken !== null) {
     $("reset").hidden = false;
+  } else if (location.pathname === "/magic-link" && mailedToken !== null) {
+    await useMagicLink(mailedToken, refresh);
   }
   // An OAuth sign-in of an account with a second factor comes back with ?mfa_required=true
   // (its challenge is in an HttpOnly cookie the service reads at /auth/mfa/verify).

@@ -33,6 +33,7 @@ const PAGES = new Map([
   ["/verify-email", "/account/index.html"],
   ["/reset-password", "/account/index.html"],
   ["/accept-invitation", "/account/index.html"],
+  ["/magic-link", "/account/index.html"],
 ]);
 const OAUTH_PAGES = new Map([
   ["/oauth2/consent", "/oauth/consent.html"],
