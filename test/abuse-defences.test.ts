@@ -69,6 +69,28 @@ describe("Turnstile", () => {
   });
 });
 
+describe("Turnstile on login", () => {
+  it("asks for the challenge once the client IP failed TURNSTILE_LOGIN_AFTER_FAILURES sign-ins, before any password is checked", async () => {
+    const settings = { ...TURNSTILE, TURNSTILE_LOGIN_AFTER_FAILURES: "2" };
+    const client = new TestClient({ settings });
+    const user = await registerUser(new TestClient());
+    const attempt = (password: string, headers: Record<string, string> = {}) =>
+      client.post("/api/v1/auth/login", { json: { email: user.email, password }, headers });
+    expect((await attempt("wrong-password-1")).status).toBe(401);
+    expect((await attempt("wrong-password-2")).status).toBe(401);
+    const missing = await attempt(user.password);
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ code: "captcha_required" });
+    expect((await attempt(user.password, { "CF-Turnstile-Response": "fail" })).status).toBe(403);
+    const passed = await attempt(user.password, { "CF-Turnstile-Response": `pass:login:${HOST}:${crypto.randomUUID()}` });
+    expect(passed.status).toBe(200);
+    // Listed in TURNSTILE_ROUTES: every login needs it, the token endpoint's too.
+    const always = new TestClient({ settings: { ...TURNSTILE, TURNSTILE_ROUTES: "login" } });
+    expect((await always.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(400);
+    expect((await always.post("/api/v1/auth/token", { json: { email: user.email, password: user.password } })).status).toBe(400);
+  });
+});
+
 describe("breached passwords", () => {
   it("are refused at registration, change, reset and admin create (422 password_breached); padding never matches", async () => {
     const [breached] = BREACHED as [string];

@@ -16,7 +16,7 @@ import { upgradePasswordHash } from "../users/user-credentials";
 import { authorityFor } from "../sessions/authority-client";
 import type { AttemptRefusal, PasswordVerdict } from "../user-authority/types";
 import { judged } from "../throttle/login-guard";
-import { type LoginCheck, checkPasswordLogin } from "./password-login";
+import { type LoginCaptcha, type LoginCheck, checkPasswordLogin } from "./password-login";
 
 /**
  * Checks a username/email and password (throttled) for session login and the token
@@ -26,7 +26,7 @@ import { type LoginCheck, checkPasswordLogin } from "./password-login";
  */
 export async function passwordSignIn<T>(
   services: Services,
-  input: { identifier: string; password: string },
+  input: { identifier: string; password: string; captcha?: LoginCaptcha },
   open: (user: PublicUser, credentialEpoch: number, verdict: PasswordVerdict) => Promise<T | AttemptRefusal>,
 ): Promise<{ user: PublicUser; result: T }> {
   const checked = await checkPasswordLogin(services, { ...input, ip: services.ip });

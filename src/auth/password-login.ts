@@ -9,6 +9,9 @@ import { verifyPassword } from "../passwords/hash";
 import { type IpSlot, besideIpSlot, failUnknownIdentifier, judged } from "../throttle/login-guard";
 import { findSignInUser } from "../users/user-store";
 
+/** Asks for the Turnstile challenge when the client IP has failed `failures` sign-ins in the window (turnstile-guard.ts). */
+export type LoginCaptcha = (failures: number) => Promise<void>;
+
 export type LoginDeps = Pick<Services, "db" | "config" | "throttle" | "waitUntil">;
 
 export type LoginCheck =
@@ -20,11 +23,13 @@ export type LoginCheck =
 
 export async function checkPasswordLogin(
   deps: LoginDeps,
-  input: { identifier: string; password: string; ip: string },
+  input: { identifier: string; password: string; ip: string; captcha?: LoginCaptcha | undefined },
 ): Promise<LoginCheck> {
   const throttle = { namespace: deps.throttle, policy: deps.config.login };
   const [found, ip] = await besideIpSlot({ ...throttle, waitUntil: deps.waitUntil }, input.ip, findSignInUser(deps.db, input.identifier));
   if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds, lockedOutUserId: null };
+  // Turnstile, when the IP's failures call for it: before any hash; a refused challenge gives the slot back.
+  if (input.captcha !== undefined) await judged(ip, deps.waitUntil, input.captcha(ip.failures));
   const user = found?.row ?? null;
   // Unknown users and accounts without a password go through the same hash work, so
   // neither the answer nor its timing tells them apart from a wrong password.

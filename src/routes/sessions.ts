@@ -10,6 +10,7 @@ import { clearSessionCookies, setCsrfCookie, setSessionCookies } from "../http/c
 import { ApiError, accountDisabled } from "../http/errors";
 import { passwordSignIn, recordLoginSuccess, signInRefused } from "../auth/login-outcome";
 import { mfaRequired } from "../auth/second-factor";
+import { loginCaptcha } from "../auth/turnstile-guard";
 import { recordEventLater } from "../events/event-log";
 import { authorityFor } from "../sessions/authority-client";
 import { logoutAllQuery, loginBody } from "../sessions/schemas";
@@ -22,7 +23,7 @@ export const sessionRoutes = new Hono<AppEnv>();
 sessionRoutes.post("/login", async (c) => {
   const input = parseBody(c, loginBody);
   const services = c.get("services");
-  const identity = { identifier: input.email ?? input.username ?? "", password: input.password };
+  const identity = { identifier: input.email ?? input.username ?? "", password: input.password, captcha: loginCaptcha(c) };
   const { user, result: started } = await passwordSignIn(services, identity, (user, credentialEpoch, verdict) =>
     startSession(services, user, clientInfo(c.req.raw), {
       rememberMe: input.remember_me,

@@ -1,5 +1,6 @@
 // Token endpoints for mobile apps and API clients: sign-in for a token pair, refresh,
 // RFC 7009 revocation, and the public keys that verify access tokens.
+import { loginCaptcha } from "../auth/turnstile-guard";
 import { Hono } from "hono";
 import { providerKeys } from "../oauth-server/keys";
 import { getCookie } from "hono/cookie";
@@ -36,7 +37,7 @@ tokenRoutes.post("/token", async (c) => {
     });
   } else {
     const input = parseBody(c, passwordGrantBody);
-    const identity = { identifier: input.email ?? input.username ?? "", password: input.password };
+    const identity = { identifier: input.email ?? input.username ?? "", password: input.password, captcha: loginCaptcha(c) };
     const { user, result } = await passwordSignIn(services, identity, (user, credentialEpoch, verdict) =>
       issueTokens(services, user, clientInfo(c.req.raw), {
         credentialEpoch,

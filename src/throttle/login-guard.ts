@@ -16,7 +16,12 @@ export interface ThrottleDeps {
 
 /** The client IP's slot for one attempt, given back or counted as a failure once the attempt is judged. */
 export type IpSlot =
-  { allowed: true; settle(outcome: "failed" | "released"): Promise<void> } | { allowed: false; retryAfterSeconds: number };
+  | {
+      allowed: true;
+      settle(outcome: "failed" | "released"): Promise<void>;
+      /** Failed attempts in the window before this one. */ failures: number;
+    }
+  | { allowed: false; retryAfterSeconds: number };
 
 /** An email's unique key (lib/email-address.ts), else the lower-cased name: spellings of one name share a counter. */
 export function normalizeIdentifier(identifier: string): string {
@@ -30,6 +35,7 @@ export async function reserveIpSlot(deps: ThrottleDeps, ip: string): Promise<IpS
   if (!reserved.allowed) return { allowed: false, retryAfterSeconds: reserved.retryAfterSeconds };
   return {
     allowed: true,
+    failures: reserved.failures,
     settle: (outcome) => (outcome === "failed" ? stub.fail(reserved.attemptId) : stub.release(reserved.attemptId)),
   };
 }

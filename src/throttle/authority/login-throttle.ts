@@ -44,13 +44,14 @@ export class LoginThrottle extends DurableObject<Env> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       const now = Date.now();
-      const decision = decide(policy, this.counts(policy, now), now);
+      const counts = this.counts(policy, now);
+      const decision = decide(policy, counts, now);
       if (decision.kind === "deny") return this.refuse(policy, decision.retryAfterSeconds, now);
       if (decision.kind === "allow") {
         const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 0) RETURNING id", now).one().id;
         // Clean up this object's storage once the window has passed with no new attempt.
         await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
-        return { allowed: true, attemptId };
+        return { allowed: true, attemptId, failures: counts.failed };
       }
       if (now >= deadline) return { allowed: false, retryAfterSeconds: 1, firstRefusal: false };
       await this.nextChange(deadline - now);
@@ -63,11 +64,12 @@ export class LoginThrottle extends DurableObject<Env> {
    */
   async failUnlessLocked(policy: ThrottlePolicy): Promise<Reservation> {
     const now = Date.now();
-    const decision = decide(policy, this.counts(policy, now), now);
+    const counts = this.counts(policy, now);
+    const decision = decide(policy, counts, now);
     if (decision.kind === "deny") return this.refuse(policy, decision.retryAfterSeconds, now);
     const attemptId = this.sql.exec<{ id: number }>("INSERT INTO attempts (at, failed) VALUES (?, 1) RETURNING id", now).one().id;
     await this.ctx.storage.setAlarm(now + policy.windowMs + PENDING_TIMEOUT_MS);
-    return { allowed: true, attemptId };
+    return { allowed: true, attemptId, failures: counts.failed };
   }
 
   /** The password was wrong: the slot becomes a counted failure. */

@@ -12,7 +12,8 @@ export interface ThrottlePolicy {
 }
 
 export type Reservation =
-  | { allowed: true; attemptId: number }
+  /** failures: the failed attempts in the window before this one (Turnstile on login after TURNSTILE_LOGIN_AFTER_FAILURES). */
+  | { allowed: true; attemptId: number; failures: number }
   | { allowed: false; retryAfterSeconds: number; /** The first refusal of this lockout. */ firstRefusal: boolean };
 
 export type Decision = { kind: "allow" } | { kind: "deny"; retryAfterSeconds: number } | { kind: "wait" };
