@@ -109,6 +109,8 @@ export default defineConfig(async () => {
                     },
                   ],
                   serviceBindings: { CONSUMER: "consumer", EXAMPLE_CONSUMER: "example-consumer", MCP_EXAMPLE: "mcp-example" },
+                  // MAIL_PROVIDER=cloudflare's binding (src/mail/cloudflare-email.ts), as an operator declares it.
+                  email: { send_email: [{ name: "EMAIL" }] },
                   bindings: neutralizeDevVars({
                     ENVIRONMENT: "test",
                     SECRET_KEY: "test-secret-key-with-at-least-32-characters!",

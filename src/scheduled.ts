@@ -28,7 +28,7 @@ export const DAILY_CRON = "17 3 * * *";
 export async function runScheduled(env: Env, cron: string): Promise<Record<string, number>> {
   const config = loadConfig(env);
   if (config instanceof SettingError) throw config;
-  const mailer = createMailer(config, env.DB);
+  const mailer = createMailer(config, env.DB, (env as { EMAIL?: SendEmail }).EMAIL);
   const mail = await drainRetries(env.DB, config.mfa.encryptionKeys, (message) => mailer.send(message));
   const done: Record<string, number> = {
     mail_sent: mail.sent,

@@ -13,7 +13,7 @@ import { type PwnedSettings, type TurnstileSettings, readPwnedSettings, readTurn
 export type Environment = "development" | "test" | "staging" | "production";
 export type SameSite = "lax" | "strict" | "none";
 export type JwtAlgorithm = "HS256" | "ES256" | "EdDSA";
-export type MailProvider = "dev" | "resend" | "none";
+export type MailProvider = "dev" | "resend" | "cloudflare" | "none";
 
 export interface Config {
   environment: Environment;
@@ -166,7 +166,7 @@ function readMailSettings(raw: RawSettings, environment: Environment): Config["m
   // elsewhere nothing is sent until a provider is chosen, and the outbox is refused (it
   // would keep every reset link in D1).
   const development = isDevelopmentEnvironment(environment);
-  const provider = readEnum<MailProvider>(raw, "MAIL_PROVIDER", development ? "dev" : "none", ["dev", "resend", "none"]);
+  const provider = readEnum<MailProvider>(raw, "MAIL_PROVIDER", development ? "dev" : "none", ["dev", "resend", "cloudflare", "none"]);
   if (provider === "dev" && !development) {
     throw new SettingError("MAIL_PROVIDER", `dev (the development outbox) is only for development and test, not ${environment}`);
   }

@@ -1,6 +1,7 @@
 // Mail delivery behind one small interface, chosen by MAIL_PROVIDER:
 //   dev     keeps messages in the D1 table mail_outbox (GET /api/v1/dev/outbox reads it)
 //   resend  posts to a transactional mail API (Resend's /emails shape) with MAIL_API_KEY
+//   cloudflare  sends through the Workers send_email binding EMAIL (cloudflare-email.ts)
 //   none    sends nothing (and logs that it did not)
 // Sending never slows or fails the request that caused it: callers hand the promise to
 // waitUntil. A failed send is retried twice in the same invocation, then kept in
@@ -9,6 +10,7 @@ import type { Config } from "../config/config";
 import { logError } from "../lib/log";
 import { writeOutbox } from "./outbox";
 import { keepForRetry } from "./retry-queue";
+import { sendThroughBinding } from "./cloudflare-email";
 
 export interface MailMessage {
   to: string;
@@ -22,13 +24,19 @@ export interface Mailer {
   keep?(message: MailMessage): Promise<boolean>;
 }
 
-export function createMailer(config: Config, db: D1Database): Mailer {
+/** `email`: the send_email binding (MAIL_PROVIDER=cloudflare). */
+export function createMailer(config: Config, db: D1Database, email?: SendEmail): Mailer {
   switch (config.mail.provider) {
     case "dev":
       return { send: (message) => writeOutbox(db, message) };
     case "resend":
       return {
         send: (message) => postToProvider(config.mail, message),
+        keep: (message) => keepForRetry(db, config.mfa.encryptionKeys, message),
+      };
+    case "cloudflare":
+      return {
+        send: (message) => sendThroughBinding(email, config.mail.from, message),
         keep: (message) => keepForRetry(db, config.mfa.encryptionKeys, message),
       };
     case "none":

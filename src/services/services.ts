@@ -89,7 +89,7 @@ class RequestServices implements Services {
   }
 
   get mailer(): Mailer {
-    this.#mailer ??= createMailer(this.config, this.#env.DB);
+    this.#mailer ??= createMailer(this.config, this.#env.DB, (this.#env as { EMAIL?: SendEmail }).EMAIL);
     return this.#mailer;
   }
 
