@@ -119,6 +119,31 @@ describe("magic links", () => {
     expect(((await (await owner.get("/api/v1/auth/check-auth")).json()) as { authenticated: boolean }).authenticated).toBe(true);
   });
 
+  it("keep an unproven account's second factor: the sign-in meets the MFA gate instead of ending it", async () => {
+    const squatter = new TestClient();
+    const user = await registerUser(squatter);
+    await login(squatter, user);
+    await enrollTotp(squatter, user.id);
+    const browser = new TestClient();
+    await browser.post("/api/v1/auth/magic-link", { json: { email: user.email } });
+    const used = await browser.post("/api/v1/auth/magic-link/verify", { json: { token: await magicLinkToken(user.email) } });
+    expect(used.status).toBe(401);
+    expect(await used.json()).toMatchObject({ code: "mfa_required" });
+    const factors = (await (await squatter.get("/api/v1/auth/mfa")).json()) as { factors: unknown[] };
+    expect(factors.factors.length).toBeGreaterThan(0);
+  });
+
+  it("mailed to an address the account no longer has open nothing", async () => {
+    const { user } = await registered();
+    const browser = new TestClient();
+    await browser.post("/api/v1/auth/magic-link", { json: { email: user.email } });
+    const token = await magicLinkToken(user.email);
+    const admin = await makeAdmin();
+    expect((await admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { email: uniqueEmail() } })).status).toBe(200);
+    const used = await browser.post("/api/v1/auth/magic-link/verify", { json: { token } });
+    expect(used.status).toBe(401);
+  });
+
   it("sign in once under 10 racing uses of one link", async () => {
     const { user } = await registered();
     await new TestClient().post("/api/v1/auth/magic-link", { json: { email: user.email, transport: "token" } });
@@ -195,6 +220,23 @@ describe("email codes", () => {
       // Dead: the right code opens nothing now.
       expect((await verify(code)).status).toBe(401);
     }
+  });
+
+  it("count wrong entries against the client IP's login throttle, and answer a token pair when asked", async () => {
+    const { user } = await registered();
+    await new TestClient().post("/api/v1/auth/email-code", { json: { email: user.email } });
+    const code = await emailCode(user.email);
+    const guesser = new TestClient();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const wrong = String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0");
+      statuses.push((await guesser.post("/api/v1/auth/email-code/verify", { json: { email: uniqueEmail(), code: wrong } })).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses[5]).toBe(429);
+    const tokens = await new TestClient().post("/api/v1/auth/email-code/verify", { json: { email: user.email, code, transport: "token" } });
+    expect(tokens.status).toBe(200);
+    expect(await tokens.json()).toMatchObject({ token_type: "bearer" });
   });
 
   it("sign in once under 10 racing uses of the right code", async () => {

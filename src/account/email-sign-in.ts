@@ -18,7 +18,8 @@ import { familyLifetime, tokenAnswer } from "../tokens/token-service";
 import type { EmailProof, EmailSignIn } from "../user-authority/email-sign-ins";
 import type { NewSession, SecondFactorMethod, SignInKind, TokenResponse } from "../user-authority/types";
 import { MAX_TOKENS_PER_HOUR } from "./mail-tokens";
-import { clearPasswordAfterProof, findSignInUser, findSignInUserById, insertUser } from "../users/user-store";
+import { findSignInUser, findSignInUserById, insertUser } from "../users/user-store";
+import { besideIpSlot, judged } from "../throttle/login-guard";
 import { markEmailVerified } from "../users/user-credentials";
 import { type PublicUser, toPublicUser } from "../users/user-view";
 import { recordLoginSuccess } from "../auth/login-outcome";
@@ -55,6 +56,7 @@ export function requestEmailSignIn(
           kind: "link",
           id: token.id,
           secretHash: token.secretHash,
+          email: row.emailNormalized,
           expiresAt: Date.now() + passwordless.linkTtlMs,
           transport: input.transport,
           browserHash: input.browserHash,
@@ -69,6 +71,7 @@ export function requestEmailSignIn(
         kind: "code",
         id: "code",
         secretHash: await codeHash(row.id, code),
+        email: row.emailNormalized,
         expiresAt: Date.now() + passwordless.codeTtlMs,
         transport: input.transport,
         browserHash: null,
@@ -85,6 +88,7 @@ export type EmailSignInResult =
   | { status: "mfa_required"; mfaToken: string; methods: SecondFactorMethod[] }
   | { status: "disabled" }
   | { status: "invalid" }
+  | { status: "throttled"; retryAfterSeconds: number }
   | { status: "other_browser" };
 
 /** Uses a magic link (its token) from the browser whose binding cookie hashes to `browserHash`. */
@@ -99,7 +103,7 @@ export async function signInWithLink(
   const [, transport, id, secret] = parsed as unknown as [string, string, string, string];
   const found = await findSignInUserById(services.db, userIdOfSession(id));
   if (found === null) return { status: "invalid" };
-  const proof: EmailProof = { kind: "link", id, secretHash: await sha256(secret), browserHash };
+  const proof: EmailProof = { kind: "link", id, secretHash: await sha256(secret), browserHash, email: found.row.emailNormalized };
   return useEmailSignIn(services, client, found, transport === "t" ? "token" : "cookie", proof, "magic_link");
 }
 
@@ -110,10 +114,19 @@ export async function signInWithCode(
   input: { email: string; code: string; transport: SignInKind },
 ): Promise<EmailSignInResult> {
   const { email, code, transport } = input;
-  const found = await findSignInUser(services.db, email);
-  if (found === null || !CODE.test(code)) return { status: "invalid" };
-  const proof: EmailProof = { kind: "code", secretHash: await codeHash(found.row.id, code) };
-  return useEmailSignIn(services, client, found, transport, proof, "email_code");
+  // Every entry takes a slot of the client IP's login throttle beside the account read: a
+  // wrong code, or one for no account, counts as a failed sign-in (as a wrong password does).
+  const throttle = { namespace: services.throttle, policy: services.config.login, waitUntil: services.waitUntil };
+  const [found, ip] = await besideIpSlot(throttle, services.ip, findSignInUser(services.db, email));
+  if (!ip.allowed) return { status: "throttled", retryAfterSeconds: ip.retryAfterSeconds };
+  if (found === null || !CODE.test(code)) {
+    services.waitUntil(ip.settle("failed"));
+    return { status: "invalid" };
+  }
+  const proof: EmailProof = { kind: "code", secretHash: await codeHash(found.row.id, code), email: found.row.emailNormalized };
+  const result = await judged(ip, services.waitUntil, useEmailSignIn(services, client, found, transport, proof, "email_code"));
+  services.waitUntil(ip.settle(result.status === "invalid" ? "failed" : "released"));
+  return result;
 }
 
 async function useEmailSignIn(
@@ -149,14 +162,16 @@ async function useEmailSignIn(
   return { status: "token", user: signedIn, response, redirectTo: used.redirectTo };
 }
 
-/** D1's record of what the sign-in proved: the address verified (and proven); a proof's password cleared. */
+/**
+ * D1's record of what the sign-in proved: the address verified (and proven). A proof's
+ * password clearing is the authority's proof cleanup (retried by its alarm until it lands).
+ */
 async function recordSignInProof(
   services: Services,
   row: UserRow,
   used: Extract<EmailSignIn, { proof: unknown }>,
 ): Promise<PublicUser | null> {
   if (used.proof !== null) {
-    await clearPasswordAfterProof(services.db, row.id, used.credentialEpoch);
     recordEventLater(services, row.id, "address_proven", {
       by: "email",
       sessions_ended: used.proof.ended.length,

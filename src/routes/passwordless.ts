@@ -12,7 +12,7 @@ import { limitPerIp } from "../account/registration";
 import { parseBody } from "../http/body";
 import { clientInfo } from "../http/client-info";
 import { setSessionCookies } from "../http/cookies";
-import { ApiError, accountDisabled } from "../http/errors";
+import { ApiError, accountDisabled, tooManyAttempts } from "../http/errors";
 import { sha256 } from "../lib/crypto";
 import { resolveRedirectTo } from "../oauth/redirects";
 import { readBindingCookie, setBindingCookie } from "./binding-cookie";
@@ -32,7 +32,8 @@ passwordlessRoutes.post("/magic-link", turnstile("magic_link"), async (c) => {
   const transport = input.transport ?? "cookie";
   let browserHash: string | null = null;
   if (transport === "cookie" && config.passwordless.sameBrowser) {
-    const binding = newBrowserBinding();
+    // The browser's binding stays the same across requests: a link asked for earlier still works here.
+    const binding = readBindingCookie(c, "magic_link") ?? newBrowserBinding();
     setBindingCookie(c, "magic_link", binding, config.passwordless.linkTtlMs);
     browserHash = await sha256(binding);
   }
@@ -69,6 +70,8 @@ function answer(c: Context<AppEnv>, result: EmailSignInResult, kind: "link" | "c
       throw kind === "link"
         ? new ApiError("invalid_token", "This link is invalid, expired or already used")
         : new ApiError("invalid_credentials", "The code is wrong, expired or already used");
+    case "throttled":
+      throw tooManyAttempts("failed_sign_ins", result.retryAfterSeconds);
     case "other_browser":
       throw new ApiError("forbidden", "Open this link in the browser where you asked for it");
     case "disabled":

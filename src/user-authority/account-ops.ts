@@ -119,6 +119,8 @@ export class AccountOps {
    */
   forgetAddressProof(): void {
     this.p.state.sql.exec("DELETE FROM meta WHERE key = 'address_owner'");
+    // Links and codes mailed to the old address open nothing.
+    this.p.state.sql.exec("DELETE FROM email_sign_ins");
   }
 
   /** What the admin list shows: disabled, MFA, live sessions, last sign-in. */

@@ -94,7 +94,7 @@ export function madeBeforeProof(state: AuthorityState, madeAt: number | undefine
   return madeAt < Number(state.getMeta("address_proven_at") ?? "0");
 }
 
-type CleanupRow = { id: number; user_id: string; proven_at: number; key_ids: string };
+type CleanupRow = { id: number; user_id: string; proven_at: number; key_ids: string; password_epoch: number | null };
 
 /**
  * Ends outside this object what a proof ended inside it: each key at its own object
@@ -119,6 +119,11 @@ export async function runProofCleanup(sql: SqlStorage, env: Pick<Env, "API_KEYS"
       ).bind(at, job.user_id, job.key_ids),
       env.DB.prepare("DELETE FROM oauth_accounts WHERE user_id = ? AND created_at < ?").bind(job.user_id, at),
       env.DB.prepare("DELETE FROM oauth_codes WHERE user_id = ? AND created_at < ?").bind(job.user_id, at),
+      // A passwordless proof (email-sign-ins.ts): the password set before it goes, unless a
+      // newer credential (a reset since) is already recorded.
+      env.DB.prepare(
+        "UPDATE users SET password_hash = NULL, credential_epoch = ?2, updated_at = ?3 WHERE id = ?1 AND credential_epoch < ?2",
+      ).bind(job.user_id, job.password_epoch ?? -1, at),
     ]);
     sql.exec("DELETE FROM proof_cleanup WHERE id = ?", job.id);
   }

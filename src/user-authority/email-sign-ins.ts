@@ -16,6 +16,8 @@ import type { AuthorityParts } from "./parts";
 import type { SessionOps } from "./session-ops";
 import type { NewSession, SessionCreation, SignInKind } from "./types";
 
+const NOTHING_PROVEN: ProofEffect = { provenAt: null, ended: [], keyIds: [], factorsRemoved: 0 };
+
 /** Wrong entries a code survives before it dies. */
 export const CODE_ATTEMPTS = 5;
 /** Live links kept per user (the oldest goes first). */
@@ -27,6 +29,8 @@ export interface EmailSignInGrant {
   /** A link's id (the token's id part); a code's is always "code": one lives at a time. */
   id: string;
   secretHash: string;
+  /** The address it is mailed to (normalized). */
+  email: string;
   expiresAt: number;
   /** What it opens: a cookie session, or a token family (transport "token"). */
   transport: SignInKind;
@@ -36,8 +40,12 @@ export interface EmailSignInGrant {
 }
 
 /** What the request to sign in presents. */
-export type EmailProof =
-  { kind: "link"; id: string; secretHash: string; browserHash: string | null } | { kind: "code"; secretHash: string };
+export type EmailProof = (
+  { kind: "link"; id: string; secretHash: string; browserHash: string | null } | { kind: "code"; secretHash: string }
+) & {
+  /** The account's address now (normalized): a link or code mailed to another one opens nothing. */
+  email: string;
+};
 
 export type EmailSignIn =
   | (SessionCreation & { proof: ProofEffect | null; credentialEpoch: number; redirectTo: string | null })
@@ -56,6 +64,7 @@ type GrantRow = {
   epoch: number;
   expires_at: number;
   attempts: number;
+  email: string;
 };
 
 /** Keeps a new link or code; false when the account is gone. */
@@ -73,8 +82,8 @@ export function issueEmailSignIn(p: AuthorityParts, grant: EmailSignInGrant): bo
       );
     }
     state.sql.exec(
-      `INSERT INTO email_sign_ins (id, kind, secret_hash, browser_hash, transport, redirect_to, epoch, expires_at, attempts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+      `INSERT INTO email_sign_ins (id, kind, secret_hash, browser_hash, transport, redirect_to, epoch, expires_at, attempts, email)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
       grant.kind === "code" ? "code" : grant.id,
       grant.kind,
       grant.secretHash,
@@ -83,6 +92,7 @@ export function issueEmailSignIn(p: AuthorityParts, grant: EmailSignInGrant): bo
       grant.redirectTo,
       state.epoch(),
       grant.expiresAt,
+      grant.email,
     );
   });
   return true;
@@ -122,17 +132,25 @@ export async function emailSignIn(
     if (proof.kind === "link" && row.browser_hash !== null && !constantTimeEqual(row.browser_hash, proof.browserHash ?? "")) {
       return { status: "other_browser" } as const;
     }
-    if (row.transport !== input.kind) return { status: "invalid" } as const;
+    // A link opens what it was asked for; a code, what its use asks for.
+    if (row.kind === "link" && row.transport !== input.kind) return { status: "invalid" } as const;
     sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
-    // A reset or password change since it was sent (a newer epoch), or the account gone: nothing opens.
-    if (state.isDeleted() || row.epoch < state.epoch()) return { status: "invalid" } as const;
+    // A reset or password change since it was sent (a newer epoch), the account gone, or
+    // its address changed since (mailed to the old one): nothing opens.
+    if (state.isDeleted() || row.epoch < state.epoch() || row.email !== proof.email) return { status: "invalid" } as const;
     if (state.isDisabled()) return { status: "disabled" } as const;
-    const effect = proveAddress(state, factors, "email", { ...record, now });
+    // An unproven account with a second factor keeps it: the sign-in meets the MFA gate,
+    // as a provider's claim does (a 6-digit code is never enough to remove a factor; the
+    // address's owner ends a squatter's factor with a password reset).
+    const keepsFactors = state.getMeta("address_owner") === null && !record.boundInRecord && factors.hasActive();
+    const effect = keepsFactors ? NOTHING_PROVEN : proveAddress(state, factors, "email", { ...record, now });
     let epoch = state.epoch();
     if (effect.provenAt !== null) {
-      // The password set before the proof signs in no more (the Worker clears it in D1).
+      // The password set before the proof signs in no more: a newer epoch here, and D1's
+      // password cleared by the proof's cleanup (retried by the alarm until it lands).
       epoch += 1;
       state.setMeta("epoch", String(epoch));
+      sql.exec("UPDATE proof_cleanup SET password_epoch = ? WHERE id = (SELECT MAX(id) FROM proof_cleanup)", epoch);
     }
     return { status: "used", effect, epoch, redirectTo: row.redirect_to } as const;
   });

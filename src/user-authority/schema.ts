@@ -127,4 +127,8 @@ export const USER_AUTHORITY_SCHEMA: readonly SchemaStep[] = [
   // Mailed sign-ins waiting to be used: magic links, and the one live email code (email-sign-ins.ts).
   `CREATE TABLE email_sign_ins (id TEXT PRIMARY KEY, kind TEXT NOT NULL, secret_hash TEXT NOT NULL, browser_hash TEXT,
      transport TEXT NOT NULL, redirect_to TEXT, epoch INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL)`,
+  // The address a link or code was mailed to: one mailed to an address the account no longer has opens nothing.
+  "ALTER TABLE email_sign_ins ADD COLUMN email TEXT NOT NULL DEFAULT ''",
+  // A passwordless proof's password clearing in D1 (only while D1's credential epoch is behind this one).
+  "ALTER TABLE proof_cleanup ADD COLUMN password_epoch INTEGER",
 ];

@@ -84,22 +84,6 @@ export function findSignInUserById(db: Database, id: string): Promise<{ row: Use
   return signInUserWhere(db, eq(users.id, id));
 }
 
-/**
- * A proof of the address by a passwordless sign-in ended what came before it: the
- * password set before goes, and the credential epoch is at least the authority's.
- */
-export async function clearPasswordAfterProof(db: Database, id: string, credentialEpoch: number): Promise<void> {
-  await db
-    .update(users)
-    .set({
-      passwordHash: null,
-      credentialEpoch: sql`MAX(${users.credentialEpoch}, ${credentialEpoch})`,
-      updatedAt: new Date().toISOString(),
-    })
-    .where(eq(users.id, id))
-    .run();
-}
-
 async function signInUserWhere(db: Database, condition: SQL | undefined): Promise<{ row: UserRow; providers: string[] } | null> {
   const links = sql<string>`(SELECT json_group_array(json_array(${oauthAccounts.provider}, ${oauthAccounts.createdAt})) FROM ${oauthAccounts} WHERE ${oauthAccounts.userId} = ${users.id})`;
   const found = await db.select({ row: users, links }).from(users).where(condition).get();
