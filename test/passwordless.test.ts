@@ -182,6 +182,41 @@ describe("magic links", () => {
   }
 });
 
+describe("PASSWORDLESS_SIGNUP", () => {
+  const settings = { PASSWORDLESS_SIGNUP: "true" };
+
+  it("makes a verified account, with no password, when a link for a new address is first used (and not before)", async () => {
+    const email = uniqueEmail();
+    const browser = new TestClient({ settings });
+    expect((await browser.post("/api/v1/auth/magic-link", { json: { email } })).status).toBe(202);
+    expect(await env.DB.prepare("SELECT id FROM users WHERE email_normalized = ?").bind(email).first()).toBeNull();
+    const token = await magicLinkToken(email);
+    const used = await browser.post("/api/v1/auth/magic-link/verify", { json: { token } });
+    expect(used.status).toBe(200);
+    const body = (await used.json()) as { user: { id: string; email_verified: boolean } };
+    expect(body.user.email_verified).toBe(true);
+    const row = await env.DB.prepare("SELECT id, password_hash, email_verified FROM users WHERE email_normalized = ?").bind(email).first();
+    expect(row).toMatchObject({ id: body.user.id, password_hash: null, email_verified: 1 });
+    expect((await browser.post("/api/v1/auth/magic-link/verify", { json: { token } })).status).toBe(401);
+    // Off, the same link would open nothing (and a request mails nothing).
+    const other = uniqueEmail();
+    await new TestClient().post("/api/v1/auth/magic-link", { json: { email: other } });
+    expect(await outbox(other)).toHaveLength(0);
+  });
+
+  it("makes the account with a code too, once under 10 racing uses", async () => {
+    const email = uniqueEmail();
+    await new TestClient({ settings }).post("/api/v1/auth/email-code", { json: { email } });
+    const code = await emailCode(email);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => new TestClient({ settings }).post("/api/v1/auth/email-code/verify", { json: { email, code } })),
+    );
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    const made = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email_normalized = ?").bind(email).first<{ n: number }>();
+    expect(made?.n).toBe(1);
+  });
+});
+
 describe("email codes", () => {
   it("sign in once with the right code; a new code ends the old one", async () => {
     const { user } = await registered();

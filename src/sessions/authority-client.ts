@@ -19,6 +19,7 @@ import type {
   NewSession,
   PasswordVerdict,
   SessionCreation,
+  SignInKind,
   ThrottlePolicy,
   UserAuthority,
 } from "../user-authority/user-authority";
@@ -140,6 +141,11 @@ export class AuthorityClient extends AuthorityStub {
 
   issueEmailSignIn(grant: EmailSignInGrant) {
     return this.stub.issueEmailSignIn(grant);
+  }
+
+  /** PASSWORDLESS_SIGNUP: a link or code of an account not made yet (email-sign-ins.ts). Not retried. */
+  takeSignUp(proof: EmailProof, kind: SignInKind) {
+    return this.stub.takeSignUp(proof, kind);
   }
 
   /** Not retried: a link or code is used once, a wrong code counted once. */

@@ -67,6 +67,62 @@ type GrantRow = {
   email: string;
 };
 
+/**
+ * Finds the link or code a proof presents and uses it up (inside a transaction): a wrong
+ * code is counted (the CODE_ATTEMPTS-th kills it), a bound link opened in another browser
+ * is left as it was, a link opens only what it was asked for.
+ */
+function useGrant(
+  sql: SqlStorage,
+  proof: EmailProof,
+  kind: SignInKind,
+  now: number,
+): { status: "invalid" } | { status: "other_browser" } | { status: "used"; row: GrantRow } {
+  const row =
+    proof.kind === "link"
+      ? sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE id = ? AND kind = 'link'", proof.id).toArray()[0]
+      : sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE kind = 'code'").toArray()[0];
+  if (row === undefined || row.expires_at <= now) return { status: "invalid" };
+  if (!constantTimeEqual(row.secret_hash, proof.secretHash)) {
+    if (row.kind === "code") {
+      // Counted before anything else: the CODE_ATTEMPTS-th wrong entry is the last.
+      if (row.attempts + 1 >= CODE_ATTEMPTS) sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
+      else sql.exec("UPDATE email_sign_ins SET attempts = attempts + 1 WHERE id = ?", row.id);
+    }
+    return { status: "invalid" };
+  }
+  if (proof.kind === "link" && row.browser_hash !== null && !constantTimeEqual(row.browser_hash, proof.browserHash ?? "")) {
+    return { status: "other_browser" };
+  }
+  // A link opens what it was asked for; a code, what its use asks for.
+  if (row.kind === "link" && row.transport !== kind) return { status: "invalid" };
+  sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
+  return { status: "used", row };
+}
+
+/**
+ * PASSWORDLESS_SIGNUP: uses a link or code kept by the authority of an account not made
+ * yet (its id derived from the address: account/email-sign-in.ts). Once only, also under
+ * concurrency; the Worker then makes the account with this id and opens its session.
+ * `proof.email`: a code's address (a link's is the one it was mailed to).
+ */
+export function takeSignUp(
+  p: AuthorityParts,
+  proof: EmailProof,
+  kind: SignInKind,
+): { status: "invalid" | "other_browser" } | { status: "sign_up"; email: string; redirectTo: string | null } {
+  if (p.schema.blank) return { status: "invalid" };
+  const { state } = p;
+  return p.ctx.storage.transactionSync(() => {
+    const used = useGrant(state.sql, proof, kind, Date.now());
+    if (used.status !== "used") return used;
+    // An account already lives here (made by an earlier use), or this one was deleted: not a sign-up.
+    if (state.loadUser() !== null || state.isDeleted()) return { status: "invalid" } as const;
+    if (proof.kind === "code" && used.row.email !== proof.email) return { status: "invalid" } as const;
+    return { status: "sign_up", email: used.row.email, redirectTo: used.row.redirect_to } as const;
+  });
+}
+
 /** Keeps a new link or code; false when the account is gone. */
 export function issueEmailSignIn(p: AuthorityParts, grant: EmailSignInGrant): boolean {
   const { state } = p;
@@ -116,25 +172,9 @@ export async function emailSignIn(
   const now = Date.now();
   const decided = p.ctx.storage.transactionSync(() => {
     const sql = state.sql;
-    const row =
-      proof.kind === "link"
-        ? sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE id = ? AND kind = 'link'", proof.id).toArray()[0]
-        : sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE kind = 'code'").toArray()[0];
-    if (row === undefined || row.expires_at <= now) return { status: "invalid" } as const;
-    if (!constantTimeEqual(row.secret_hash, proof.secretHash)) {
-      if (row.kind === "code") {
-        // Counted before anything else: the CODE_ATTEMPTS-th wrong entry is the last.
-        if (row.attempts + 1 >= CODE_ATTEMPTS) sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
-        else sql.exec("UPDATE email_sign_ins SET attempts = attempts + 1 WHERE id = ?", row.id);
-      }
-      return { status: "invalid" } as const;
-    }
-    if (proof.kind === "link" && row.browser_hash !== null && !constantTimeEqual(row.browser_hash, proof.browserHash ?? "")) {
-      return { status: "other_browser" } as const;
-    }
-    // A link opens what it was asked for; a code, what its use asks for.
-    if (row.kind === "link" && row.transport !== input.kind) return { status: "invalid" } as const;
-    sql.exec("DELETE FROM email_sign_ins WHERE id = ?", row.id);
+    const used = useGrant(sql, proof, input.kind, now);
+    if (used.status !== "used") return used;
+    const row = used.row;
     // A reset or password change since it was sent (a newer epoch), the account gone, or
     // its address changed since (mailed to the old one): nothing opens.
     if (state.isDeleted() || row.epoch < state.epoch() || row.email !== proof.email) return { status: "invalid" } as const;

@@ -17,7 +17,7 @@ import { OAuthRequestOps } from "./oauth-grants/requests";
 import type * as G from "./oauth-grants/types";
 import { type MemberStanding, type ToldStanding, orgStandingChanged } from "./org-standings";
 import { AuthorityParts } from "./parts";
-import { type EmailProof, type EmailSignInGrant, emailSignIn, issueEmailSignIn } from "./email-sign-ins";
+import { type EmailProof, type EmailSignInGrant, emailSignIn, issueEmailSignIn, takeSignUp } from "./email-sign-ins";
 import type { PrincipalRecord } from "./principal-record";
 import { SessionOps } from "./session-ops";
 import type { SessionInfo } from "./session-policy";
@@ -161,43 +161,33 @@ export class UserAuthority extends DurableObject<Env> {
   updateUser(user: PublicUser): Promise<void> {
     return this.account.updateUser(user);
   }
-
   deleteAccount(audit?: AuditEntry): Promise<{ keyIds: string[] }> {
     return this.account.deleteAccount(audit);
   }
-
   setDisabled(disabled: boolean, audit?: AuditEntry): Promise<{ keyIds: string[]; generation: number }> {
     return this.account.setDisabled(disabled, audit);
   }
-
   proveAddress(proof: AddressProof, options: { boundInRecord: boolean; knownKeyIds: string[] }): Promise<ProofEffect | null> {
     return this.account.proveAddress(proof, options);
   }
-
   summary(): T.AuthoritySummary {
     return this.account.summary();
   }
-
   removeAllFactors(audit?: AuditEntry): Promise<number> {
     return this.account.removeAllFactors(audit);
   }
-
   reserveApiKey(id: string, sessionId: string, max: number, known: string[] | null): T.Reservation {
     return this.account.reserveApiKey(id, sessionId, max, known);
   }
-
   holdsApiKey(id: string): boolean {
     return this.account.holdsApiKey(id);
   }
-
   releaseApiKey(id: string): void {
     return this.account.releaseApiKey(id);
   }
-
   takeMailSlot(purpose: string, address: string, maxPerHour: number): T.MailSlot {
     return this.account.takeMailSlot(purpose, address, maxPerHour);
   }
-
   forgetAddressProof(): void {
     this.account.forgetAddressProof();
   }
@@ -235,6 +225,9 @@ export class UserAuthority extends DurableObject<Env> {
 
   issueEmailSignIn(grant: EmailSignInGrant): boolean {
     return issueEmailSignIn(this.parts, grant);
+  }
+  takeSignUp(proof: EmailProof, kind: T.SignInKind) {
+    return takeSignUp(this.parts, proof, kind);
   }
   emailSignIn(input: T.NewSession, maxSessions: number, proof: EmailProof, record: { boundInRecord: boolean; knownKeyIds: string[] }) {
     return emailSignIn(this.parts, this.sessions, input, maxSessions, proof, record);

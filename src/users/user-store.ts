@@ -9,6 +9,8 @@ import { normalizeEmail, normalizeUsername } from "./schemas";
 import { type PublicUser, toPublicUser } from "./user-view";
 
 export interface NewUser {
+  /** Its id when it must be this one (a passwordless sign-up's, derived from its address); else a random one. */
+  id?: string;
   email: string;
   username: string | null;
   name: string | null;
@@ -104,7 +106,7 @@ export async function insertUser(
 ): Promise<UserRow | Conflict> {
   const now = new Date().toISOString();
   const row: UserRow = {
-    id: crypto.randomUUID(),
+    id: input.id ?? crypto.randomUUID(),
     email: canonicalEmail(input.email), // what is shown and mailed, whoever passed it
     emailNormalized: normalizeEmail(input.email),
     username: input.username,
