@@ -155,12 +155,22 @@ describe("magic links", () => {
     expect(answers.filter((answer) => answer.status === 401)).toHaveLength(9);
   });
 
-  for (const ending of ["password reset", "deletion", "disable"] as const) {
-    it(`never leave a session open after racing a ${ending}`, async () => {
+  for (const [kind, ending] of (["link", "code"] as const).flatMap((kind) =>
+    (["password reset", "deletion", "disable"] as const).map((ending) => [kind, ending] as const),
+  )) {
+    it(`never leave a session open after a ${kind} races a ${ending}`, async () => {
       const { client, user } = await bound();
       const browser = new TestClient();
-      await browser.post("/api/v1/auth/magic-link", { json: { email: user.email } });
-      const token = await magicLinkToken(user.email);
+      let use: () => Promise<Response>;
+      if (kind === "link") {
+        await browser.post("/api/v1/auth/magic-link", { json: { email: user.email } });
+        const token = await magicLinkToken(user.email);
+        use = () => browser.post("/api/v1/auth/magic-link/verify", { json: { token } });
+      } else {
+        await browser.post("/api/v1/auth/email-code", { json: { email: user.email } });
+        const code = await emailCode(user.email);
+        use = () => browser.post("/api/v1/auth/email-code/verify", { json: { email: user.email, code } });
+      }
       let end: () => Promise<Response>;
       if (ending === "password reset") {
         await new TestClient().post("/api/v1/auth/password-reset/request", { json: { email: user.email } });
@@ -173,7 +183,7 @@ describe("magic links", () => {
         const admin = await makeAdmin();
         end = () => admin.client.patch(`/api/v1/admin/users/${user.id}`, { json: { disabled: true } });
       }
-      const [used, ended] = await Promise.all([browser.post("/api/v1/auth/magic-link/verify", { json: { token } }), end()]);
+      const [used, ended] = await Promise.all([use(), end()]);
       expect(ended.status).toBeLessThan(300);
       expect([200, 401, 403]).toContain(used.status);
       const check = (await (await browser.get("/api/v1/auth/check-auth")).json()) as { authenticated: boolean };
