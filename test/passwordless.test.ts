@@ -131,6 +131,9 @@ describe("magic links", () => {
     expect(await used.json()).toMatchObject({ code: "mfa_required" });
     const factors = (await (await squatter.get("/api/v1/auth/mfa")).json()) as { factors: unknown[] };
     expect(factors.factors.length).toBeGreaterThan(0);
+    // Nor is the address recorded as its holder's: a later reset by the mailbox's owner still ends the squatter's all.
+    const row = await env.DB.prepare("SELECT address_proven, is_superuser FROM users WHERE id = ?").bind(user.id).first();
+    expect(row).toMatchObject({ address_proven: 0, is_superuser: 0 });
   });
 
   it("mailed to an address the account no longer has open nothing", async () => {

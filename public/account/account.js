@@ -15,6 +15,7 @@ import { setupKeys, showKeys } from "./keys.js";
 import { setupApps, showApps } from "./apps.js";
 import { setupOrgs, showOrgs } from "./orgs.js";
 import { setupEmailSignIn, useMagicLink } from "./email-sign-in.js";
+import { setupChallenges, withChallenge } from "/shared/challenge.js";
 import { returnTarget, signInAgainReason } from "./return-to.js";
 
 const { base, refused } = useApiBase({ allowQuery: true });
@@ -141,17 +142,21 @@ function on(id, handler) {
 }
 
 on("signup", async (form) => {
-  const result = await api("POST", "/api/v1/users", { email: form.get("email"), password: form.get("password") });
+  const result = await api(
+    "POST",
+    "/api/v1/users",
+    withChallenge($("signup"), { email: form.get("email"), password: form.get("password") }),
+  );
   show(result.status === 201 ? "Account created: sign in" : `Sign-up failed: ${problem(result)}`, result.status === 201 ? "ok" : "error");
 });
 
 on("login", async (form) => {
   const body = { email: form.get("email"), password: form.get("password"), remember_me: form.get("remember_me") === "on" };
-  if (acceptSignIn(await api("POST", "/api/v1/auth/login", body), "Sign-in failed")) await refresh();
+  if (acceptSignIn(await api("POST", "/api/v1/auth/login", withChallenge($("login"), body)), "Sign-in failed")) await refresh();
 });
 
 on("forgot", async (form, element) => {
-  const result = await api("POST", "/api/v1/auth/password-reset/request", { email: form.get("email") });
+  const result = await api("POST", "/api/v1/auth/password-reset/request", withChallenge($("forgot"), { email: form.get("email") }));
   element.reset();
   show(result.status === 202 ? "If the address has an account, a reset link is on its way" : `Could not send: ${problem(result)}`);
 });
@@ -245,6 +250,8 @@ async function answerVerification(path, done) {
 
 async function start() {
   await showProviders();
+  // Turnstile's widget, where the service asks for it (a page without it still works where it does not).
+  await setupChallenges().catch((error) => show(`The challenge could not be shown: ${error.message}`, "error"));
   await refresh();
   if (location.pathname === "/verify-email" && mailedToken !== null) {
     await askToVerify();

@@ -4,14 +4,15 @@
 import { api, problem } from "/shared/api.js";
 import { $, busy, show } from "/shared/dom.js";
 import { acceptSignIn } from "/shared/second-factor.js";
+import { withChallenge } from "/shared/challenge.js";
 
 /** Wires the email sign-in form; `signedIn` re-reads the page after a sign-in. */
 export function setupEmailSignIn(signedIn) {
   const form = $("email-sign-in");
-  const ask = async (path, sent) => {
+  const ask = async (path, action, sent) => {
     const email = new FormData(form).get("email");
     if (!form.reportValidity()) return;
-    const result = await api("POST", path, { email });
+    const result = await api("POST", path, withChallenge(form, { email }, action));
     if (result.status !== 202) return show(`Could not send: ${problem(result)}`, "error");
     show(sent, "ok");
     return email;
@@ -19,13 +20,13 @@ export function setupEmailSignIn(signedIn) {
   $("email-link").addEventListener(
     "click",
     busy($("email-link"), () =>
-      ask("/api/v1/auth/magic-link", "If the address has an account, a sign-in link is on its way: open it in this browser"),
+      ask("/api/v1/auth/magic-link", "magic_link", "If the address has an account, a sign-in link is on its way: open it in this browser"),
     ),
   );
   $("email-code-send").addEventListener(
     "click",
     busy($("email-code-send"), async () => {
-      const email = await ask("/api/v1/auth/email-code", "If the address has an account, a 6-digit code is on its way");
+      const email = await ask("/api/v1/auth/email-code", "email_code", "If the address has an account, a 6-digit code is on its way");
       if (email === undefined) return;
       $("email-code").hidden = false;
       $("email-code").querySelector("[name=email]").value = email;

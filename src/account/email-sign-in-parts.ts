@@ -136,8 +136,10 @@ export async function recordSignInProof(
       api_keys_revoked: used.proof.keyIds.length,
     });
   }
-  if (row.emailVerified && row.addressProven) return null;
-  const options = { byHolder: true, emailNormalized: row.emailNormalized };
+  // Proven only when the address is its credential holder's now: an unproven account that
+  // kept its second factor (the MFA gate) is only verified (its holder may not be the mailbox's).
+  if (row.emailVerified && (row.addressProven || !used.bound)) return null;
+  const options = { byHolder: used.bound, emailNormalized: row.emailNormalized };
   const verified = await markEmailVerified(services.db, row.id, services.config.admin.emails, options);
   if (verified === null) return null;
   const found = await findSignInUserById(services.db, row.id);

@@ -3,6 +3,7 @@
 // account), and using one, which the user's authority decides (user-authority/email-sign-ins.ts):
 // one factor (`amr: ["email"]`), under the MFA gate, opening a cookie session or a token family.
 export { type EmailSignInResult, newBrowserBinding } from "./email-sign-in-parts";
+import { uniqueViolation } from "../db/unique-conflict";
 import { activeKeyIds } from "../api-keys/key-store";
 import type { UserRow } from "../db/schema";
 import type { ClientInfo } from "../http/client-info";
@@ -62,6 +63,7 @@ export function requestEmailSignIn(
           kind: "link",
           id: token.id,
           secretHash: token.secretHash,
+          signUp: recipient.signUp,
           email: recipient.emailNormalized,
           expiresAt: Date.now() + passwordless.linkTtlMs,
           transport: input.transport,
@@ -77,6 +79,7 @@ export function requestEmailSignIn(
         kind: "code",
         id: "code",
         secretHash: await codeHash(recipient.id, code),
+        signUp: recipient.signUp,
         email: recipient.emailNormalized,
         expiresAt: Date.now() + passwordless.codeTtlMs,
         transport: input.transport,
@@ -89,14 +92,19 @@ export function requestEmailSignIn(
 }
 
 /** Who a link or code goes to: the account with the address, or (PASSWORDLESS_SIGNUP) its sign-up's id. */
-async function recipientFor(services: Services, email: string): Promise<{ id: string; email: string; emailNormalized: string } | null> {
+async function recipientFor(
+  services: Services,
+  email: string,
+): Promise<{ id: string; email: string; emailNormalized: string; signUp: boolean } | null> {
   const found = await findSignInUser(services.db, email);
-  if (found !== null)
-    return found.row.disabled ? null : { id: found.row.id, email: found.row.email, emailNormalized: found.row.emailNormalized };
+  if (found !== null) {
+    const { row } = found;
+    return row.disabled ? null : { id: row.id, email: row.email, emailNormalized: row.emailNormalized, signUp: false };
+  }
   if (!services.config.passwordless.signup) return null;
   const emailNormalized = normalizeEmail(email);
   const [id] = (await signUpIds(services.config.secretKey, emailNormalized)) as [string];
-  return { id, email: canonicalEmail(email), emailNormalized };
+  return { id, email: canonicalEmail(email), emailNormalized, signUp: true };
 }
 
 /** Uses a magic link (its token) from the browser whose binding cookie hashes to `browserHash`. */
@@ -115,7 +123,8 @@ export async function signInWithLink(
   const secretHash = await sha256(secret);
   if (found === null) {
     if (!services.config.passwordless.signup) return { status: "invalid" };
-    return signUp(services, client, userId, { kind: "link", id, secretHash, browserHash, email: "" }, kind, "magic_link");
+    const made = await signUp(services, client, userId, { kind: "link", id, secretHash, browserHash, email: "" }, kind, "magic_link");
+    return made.status === "absent" ? { status: "invalid" } : made;
   }
   const proof: EmailProof = { kind: "link", id, secretHash, browserHash, email: found.row.emailNormalized };
   return useEmailSignIn(services, client, found, kind, proof, "magic_link");
@@ -166,8 +175,9 @@ async function signUpWithCode(
   const emailNormalized = normalizeEmail(input.email);
   for (const id of await signUpIds(services.config.secretKey, emailNormalized)) {
     const proof: EmailProof = { kind: "code", secretHash: await codeHash(id, input.code), email: emailNormalized };
+    // The hour before is tried only when nothing is kept for this one: one entry, one guess.
     const result = await signUp(services, client, id, proof, input.transport, "email_code");
-    if (result.status !== "invalid") return result;
+    if (result.status !== "absent") return result;
   }
   return { status: "invalid" };
 }
@@ -184,19 +194,28 @@ async function signUp(
   proof: EmailProof,
   kind: SignInKind,
   method: "magic_link" | "email_code",
-): Promise<EmailSignInResult> {
+): Promise<EmailSignInResult | { status: "absent" }> {
   const authority = authorityFor(services.authority, id);
   const taken = await authority.takeSignUp(proof, kind);
   if (taken.status !== "sign_up") return { status: taken.status };
-  const made = await insertUser(services.db, {
-    id,
-    email: taken.email,
-    username: null,
-    name: null,
-    passwordHash: null,
-    emailVerified: true,
-    addressProven: true,
-  });
+  let made: Awaited<ReturnType<typeof insertUser>>;
+  try {
+    made = await insertUser(services.db, {
+      id,
+      email: taken.email,
+      username: null,
+      name: null,
+      passwordHash: null,
+      emailVerified: true,
+      addressProven: true,
+      // Proven by its first use: an ADMIN_EMAILS address is an admin from the start, as after any proof.
+      isSuperuser: services.config.admin.emails.includes(taken.email),
+    });
+  } catch (error) {
+    // An account with this id already (an earlier sign-up whose session did not open): not this one's.
+    if (uniqueViolation(error) !== null) return { status: "invalid" };
+    throw error;
+  }
   if (made === "email_taken" || made === "username_taken") return { status: "invalid" };
   const user = toPublicUser(made);
   const opening = await sessionInput(services, client, user, { kind, credentialEpoch: made.credentialEpoch, method });

@@ -9,6 +9,8 @@ export type TurnstileRoute = (typeof TURNSTILE_ROUTES)[number];
 export interface TurnstileSettings {
   /** TURNSTILE_SECRET_KEY; null: Turnstile is off. */
   secretKey: string | null;
+  /** TURNSTILE_SITE_KEY: the widget's public key, for the service's own pages (GET /api/v1/auth/challenge); null: they show none. */
+  siteKey: string | null;
   /** TURNSTILE_ROUTES (default register,password_reset,magic_link,email_code): these always need a token. */
   routes: ReadonlySet<TurnstileRoute>;
   /** TURNSTILE_LOGIN_AFTER_FAILURES (3): login needs a token once the client IP failed this many sign-ins in the window. */
@@ -38,6 +40,7 @@ export function readTurnstileSettings(raw: RawSettings): TurnstileSettings {
   const hostnames = readRaw(raw, "TURNSTILE_EXPECTED_HOSTNAMES");
   return {
     secretKey: readRaw(raw, "TURNSTILE_SECRET_KEY") ?? null,
+    siteKey: readRaw(raw, "TURNSTILE_SITE_KEY") ?? null,
     routes: new Set(listed as TurnstileRoute[]),
     loginAfterFailures: readInt(raw, "TURNSTILE_LOGIN_AFTER_FAILURES", 3, { min: 0, max: 1000 }),
     verifyUrl: readUrl(raw, "TURNSTILE_VERIFY_URL") ?? "https://challenges.cloudflare.com/turnstile/v0/siteverify",

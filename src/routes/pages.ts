@@ -21,6 +21,13 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** Turnstile's widget: its script and its frame come from Cloudflare (TURNSTILE_SITE_KEY set). */
+const TURNSTILE_ORIGIN = "https://challenges.cloudflare.com";
+const CHALLENGE_CSP = PAGE_CSP.replace("script-src 'self'", `script-src 'self' ${TURNSTILE_ORIGIN}`).replace(
+  "default-src 'none'",
+  `default-src 'none'; frame-src ${TURNSTILE_ORIGIN}`,
+);
+
 /** The API reference's (routes/docs.ts): Scalar injects its stylesheet and sets style attributes. */
 export const DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
 
@@ -53,7 +60,8 @@ export async function servePage(c: Context<AppEnv>, file: string): Promise<Respo
   // Any other answer is the assets service failing: the same 503 as any dependency.
   if (answer.status !== 200 && answer.status !== 304) throw serviceUnavailable();
   const response = new Response(answer.status === 304 ? null : answer.body, { status: answer.status, headers: answer.headers });
-  response.headers.set("Content-Security-Policy", file.startsWith("/docs/") ? DOCS_CSP : PAGE_CSP);
+  const challenge = c.get("config").turnstile.siteKey !== null && c.get("config").turnstile.secretKey !== null;
+  response.headers.set("Content-Security-Policy", file.startsWith("/docs/") ? DOCS_CSP : challenge ? CHALLENGE_CSP : PAGE_CSP);
   // Revalidated on every load (by ETag), so a deploy's pages and scripts arrive together.
   response.headers.set("Cache-Control", "no-cache");
   return response;

@@ -21,6 +21,17 @@ export const passwordlessRoutes = new Hono<AppEnv>();
 
 const ON_ITS_WAY = "If an account has this address, it is on its way";
 
+/** What the service's pages (and any front end) need to show Turnstile's widget: its site key, and where it is asked for. */
+passwordlessRoutes.get("/challenge", (c) => {
+  const { turnstile: settings } = c.get("config");
+  const on = settings.secretKey !== null;
+  return c.json({
+    site_key: on ? settings.siteKey : null,
+    routes: on ? [...settings.routes] : [],
+    login_after_failures: on ? settings.loginAfterFailures : null,
+  });
+});
+
 passwordlessRoutes.post("/magic-link", turnstile("magic_link"), async (c) => {
   const input = parseBody(c, magicLinkBody);
   const services = c.get("services");

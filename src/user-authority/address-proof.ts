@@ -120,9 +120,10 @@ export async function runProofCleanup(sql: SqlStorage, env: Pick<Env, "API_KEYS"
       env.DB.prepare("DELETE FROM oauth_accounts WHERE user_id = ? AND created_at < ?").bind(job.user_id, at),
       env.DB.prepare("DELETE FROM oauth_codes WHERE user_id = ? AND created_at < ?").bind(job.user_id, at),
       // A passwordless proof (email-sign-ins.ts): the password set before it goes, unless a
-      // newer credential (a reset since) is already recorded.
+      // newer credential (a reset since the proof) is already recorded; at the proof's epoch
+      // too, so a password changed by a session the proof ended, racing it, goes as well.
       env.DB.prepare(
-        "UPDATE users SET password_hash = NULL, credential_epoch = ?2, updated_at = ?3 WHERE id = ?1 AND credential_epoch < ?2",
+        "UPDATE users SET password_hash = NULL, credential_epoch = MAX(credential_epoch, ?2), updated_at = ?3 WHERE id = ?1 AND credential_epoch <= ?2",
       ).bind(job.user_id, job.password_epoch ?? -1, at),
     ]);
     sql.exec("DELETE FROM proof_cleanup WHERE id = ?", job.id);

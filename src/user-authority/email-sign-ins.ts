@@ -37,6 +37,8 @@ export interface EmailSignInGrant {
   /** SHA-256 of the binding cookie of the browser that asked (MAGIC_LINK_SAME_BROWSER); null: any browser. */
   browserHash: string | null;
   redirectTo: string | null;
+  /** Kept for a sign-up (PASSWORDLESS_SIGNUP): refused where an account already lives. */
+  signUp?: boolean;
 }
 
 /** What the request to sign in presents. */
@@ -48,7 +50,8 @@ export type EmailProof = (
 };
 
 export type EmailSignIn =
-  | (SessionCreation & { proof: ProofEffect | null; credentialEpoch: number; redirectTo: string | null })
+  /** bound: the address is its credential holder's now (proven by this use, or before): D1 may record it as proven. */
+  | (SessionCreation & { proof: ProofEffect | null; credentialEpoch: number; redirectTo: string | null; bound: boolean })
   | { status: "invalid" }
   | { status: "disabled" }
   /** A bound link opened in another browser: nothing is used; the original browser can still use it. */
@@ -77,12 +80,13 @@ function useGrant(
   proof: EmailProof,
   kind: SignInKind,
   now: number,
-): { status: "invalid" } | { status: "other_browser" } | { status: "used"; row: GrantRow } {
+): { status: "invalid" } | { status: "absent" } | { status: "other_browser" } | { status: "used"; row: GrantRow } {
   const row =
     proof.kind === "link"
       ? sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE id = ? AND kind = 'link'", proof.id).toArray()[0]
       : sql.exec<GrantRow>("SELECT * FROM email_sign_ins WHERE kind = 'code'").toArray()[0];
-  if (row === undefined || row.expires_at <= now) return { status: "invalid" };
+  if (row === undefined) return { status: "absent" };
+  if (row.expires_at <= now) return { status: "invalid" };
   if (!constantTimeEqual(row.secret_hash, proof.secretHash)) {
     if (row.kind === "code") {
       // Counted before anything else: the CODE_ATTEMPTS-th wrong entry is the last.
@@ -110,8 +114,9 @@ export function takeSignUp(
   p: AuthorityParts,
   proof: EmailProof,
   kind: SignInKind,
-): { status: "invalid" | "other_browser" } | { status: "sign_up"; email: string; redirectTo: string | null } {
-  if (p.schema.blank) return { status: "invalid" };
+): { status: "invalid" | "other_browser" | "absent" } | { status: "sign_up"; email: string; redirectTo: string | null } {
+  // absent: nothing kept here (a code's caller tries the hour before; a wrong code is "invalid").
+  if (p.schema.blank) return { status: "absent" };
   const { state } = p;
   return p.ctx.storage.transactionSync(() => {
     const used = useGrant(state.sql, proof, kind, Date.now());
@@ -126,7 +131,7 @@ export function takeSignUp(
 /** Keeps a new link or code; false when the account is gone. */
 export function issueEmailSignIn(p: AuthorityParts, grant: EmailSignInGrant): boolean {
   const { state } = p;
-  if (state.isDeleted()) return false;
+  if (state.isDeleted() || (grant.signUp === true && state.loadUser() !== null)) return false;
   const now = Date.now();
   p.ctx.storage.transactionSync(() => {
     state.sql.exec("DELETE FROM email_sign_ins WHERE expires_at <= ?", now);
@@ -173,6 +178,7 @@ export async function emailSignIn(
   const decided = p.ctx.storage.transactionSync(() => {
     const sql = state.sql;
     const used = useGrant(sql, proof, input.kind, now);
+    if (used.status === "absent") return { status: "invalid" } as const;
     if (used.status !== "used") return used;
     const row = used.row;
     // A reset or password change since it was sent (a newer epoch), the account gone, or
@@ -198,5 +204,6 @@ export async function emailSignIn(
   const { effect, epoch } = decided;
   const created = await sessions.createSession({ ...input, credentialEpoch: Math.max(input.credentialEpoch, epoch) }, maxSessions);
   if (effect.provenAt !== null) await p.afterProof(effect);
-  return { ...created, proof: effect.provenAt === null ? null : effect, credentialEpoch: epoch, redirectTo: decided.redirectTo };
+  const bound = state.getMeta("address_owner") !== null;
+  return { ...created, proof: effect.provenAt === null ? null : effect, credentialEpoch: epoch, redirectTo: decided.redirectTo, bound };
 }

@@ -157,11 +157,11 @@ export const ADMIN_EMAIL = "e2e-admin@example.test";
  * process on the machine) is retried with new ports, and a failed start stops what it
  * had started, so a test run never hangs on a half-started environment.
  */
-export async function startEnvironment() {
+export async function startEnvironment(settings = {}) {
   for (let attempt = 1; ; attempt++) {
     const started = [];
     try {
-      return await startOnce(started);
+      return await startOnce(started, settings);
     } catch (error) {
       for (const stop of started.reverse()) await stop().catch(() => {});
       const portTaken = error?.code === "ERR_ADDRESS_IN_USE" || error?.code === "EADDRINUSE";
@@ -170,7 +170,8 @@ export async function startEnvironment() {
   }
 }
 
-async function startOnce(started) {
+/** `settings`: more settings of the "lax" API (a test file's own, e.g. Turnstile's). */
+async function startOnce(started, settings) {
   const dir = mkdtempSync(join(tmpdir(), "edge-auth-e2e-"));
   // Inside the project: workerd resolves module paths below its working directory.
   const bundle = "test-results/e2e-build";
@@ -251,6 +252,7 @@ async function startOnce(started) {
           // Mail lands in the outbox (GET /api/v1/dev/outbox), where the tests read links.
           MAIL_PROVIDER: "dev",
           ADMIN_EMAILS: ADMIN_EMAIL,
+          ...settings,
         }),
         api("none", ports.apiNoneInner, {
           SESSION_SECURE_COOKIES: "true",
