@@ -84,6 +84,14 @@ describe("Turnstile on login", () => {
     expect((await attempt(user.password, { "CF-Turnstile-Response": "fail" })).status).toBe(403);
     const passed = await attempt(user.password, { "CF-Turnstile-Response": `pass:login:${HOST}:${crypto.randomUUID()}` });
     expect(passed.status).toBe(200);
+    // A token is good once; siteverify unreachable is a 503, never a pass.
+    const token = `pass:login:${HOST}:${crypto.randomUUID()}`;
+    expect((await attempt("wrong-password-3", { "CF-Turnstile-Response": token })).status).toBe(401);
+    expect((await attempt(user.password, { "CF-Turnstile-Response": token })).status).toBe(403);
+    await setDown(true);
+    const outage = await attempt(user.password, { "CF-Turnstile-Response": `pass:login:${HOST}:${crypto.randomUUID()}` });
+    expect(outage.status).toBe(503);
+    await setDown(false);
     // Listed in TURNSTILE_ROUTES: every login needs it, the token endpoint's too.
     const always = new TestClient({ settings: { ...TURNSTILE, TURNSTILE_ROUTES: "login" } });
     expect((await always.post("/api/v1/auth/login", { json: { email: user.email, password: user.password } })).status).toBe(400);
