@@ -51,7 +51,7 @@ export type EmailProof = (
 
 export type EmailSignIn =
   /** bound: the address is its credential holder's now (proven by this use, or before): D1 may record it as proven. */
-  | (SessionCreation & { proof: ProofEffect | null; credentialEpoch: number; redirectTo: string | null; bound: boolean })
+  | (SessionCreation & { proof: ProofEffect | null; redirectTo: string | null; bound: boolean })
   | { status: "invalid" }
   | { status: "disabled" }
   /** A bound link opened in another browser: nothing is used; the original browser can still use it. */
@@ -205,5 +205,5 @@ export async function emailSignIn(
   const created = await sessions.createSession({ ...input, credentialEpoch: Math.max(input.credentialEpoch, epoch) }, maxSessions);
   if (effect.provenAt !== null) await p.afterProof(effect);
   const bound = state.getMeta("address_owner") !== null;
-  return { ...created, proof: effect.provenAt === null ? null : effect, credentialEpoch: epoch, redirectTo: decided.redirectTo, bound };
+  return { ...created, proof: effect.provenAt === null ? null : effect, redirectTo: decided.redirectTo, bound };
 }
